@@ -1,0 +1,47 @@
+"""allocator: redistribute medical specialty training posts toward population need.
+
+Library quickstart::
+
+    import allocator
+    res = allocator.solve("instances/england-regions-2025.json", "models/equity-first.toml")
+    res.status, res.objective
+    res.allocation          # pandas DataFrame: region, specialty, year, posts, target
+    res.kpis                # FORMULATION §8 measures per year
+    allocator.check(allocator.load_instance("..."), res)   # the independent checker
+
+The contract is FORMULATION.md (the project's copy: docs/model.md).
+"""
+
+from .backends.base import SolveOptions
+from .data import ProblemData, problem_data
+from .instance import Instance, InstanceError, load_instance, validate
+from .result import Result
+from .solve import Built, build, solve
+from .spec import DEFAULT_MODEL, ModelSpec, load_model
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "Built",
+    "Instance",
+    "InstanceError",
+    "ModelSpec",
+    "ProblemData",
+    "Result",
+    "SolveOptions",
+    "build",
+    "check",
+    "load_instance",
+    "load_model",
+    "problem_data",
+    "solve",
+    "validate",
+]
+
+
+def check(instance, result, model=None, tol: float = 1e-6):
+    """The independent checker (see :mod:`allocator.check`)."""
+    from .check import check as _check
+
+    return _check(instance, result, model=model, tol=tol)

@@ -1,0 +1,10 @@
+"""Backends: the same formulation (FORMULATION §4–6) built three ways, all solved by HiGHS.
+
+- :mod:`.highs`: vectorised numpy/scipy arrays passed to highspy in one call (the default);
+- :mod:`.pyomo`: a Pyomo ``ConcreteModel``, solved through Pyomo's HiGHS interface;
+- :mod:`.pulp`: a PuLP ``LpProblem``, solved through PuLP's HiGHS interface.
+
+Every backend builds each constraint family of FORMULATION §5 in one function named after it.
+"""
+
+BACKENDS = ("highs", "pyomo", "pulp")

@@ -1,0 +1,83 @@
+"""What every backend shares: solve options and the raw solution it hands back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# The families of FORMULATION §5, in contract order. Reports and diagnoses use these names.
+FAMILIES = (
+    "national_total",
+    "capacity",
+    "lock",
+    "flow",
+    "target_gap",
+    "growth_limit",
+    "shrink_limit",
+    "programme_shrink",
+    "region_net_loss",
+    "national_moves",
+    "budget",
+    "worst_shortfall",
+)
+
+METHODS = ("ipm", "simplex", "pdlp", "choose")
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Options passed to HiGHS by every backend.
+
+    Parameters
+    ----------
+    time_limit : seconds, ``None`` for none.
+    threads : HiGHS threads, ``None`` for HiGHS's choice.
+    method : ``ipm`` (interior point with crossover, the default, chosen by measurement:
+        see benchmarks/README.md), ``simplex``, ``pdlp`` or ``choose`` (HiGHS decides).
+    mip_gap : relative MIP gap at which an integer solve stops.
+    integer : override the model file's ``[solve] integer``.
+    verbose : print HiGHS's log.
+    """
+
+    time_limit: float | None = None
+    threads: int | None = None
+    method: str = "ipm"
+    mip_gap: float | None = None
+    integer: bool | None = None
+    verbose: bool = False
+
+    def highs_options(self, integer: bool) -> dict:
+        """The same options as HiGHS option names (used by all three backends)."""
+        opts: dict = {"output_flag": self.verbose}
+        if self.time_limit is not None:
+            opts["time_limit"] = float(self.time_limit)
+        if self.threads is not None:
+            opts["threads"] = int(self.threads)
+        if not integer:
+            opts["solver"] = self.method
+            if self.method == "ipm":
+                opts["run_crossover"] = "on"
+        if integer and self.mip_gap is not None:
+            opts["mip_rel_gap"] = float(self.mip_gap)
+        return opts
+
+
+@dataclass
+class RawSolution:
+    """A backend's answer, before measures are computed.
+
+    ``x`` is the (R, S, Y) array of posts (``None`` when there is no solution); ``binding``
+    lists dicts ``{constraint, region, specialty, year, dual}`` (keys absent when the family
+    is not indexed by them); ``dual`` is the change of the optimum per unit increase of the
+    binding side of the constraint.
+    """
+
+    status: str
+    objective: float | None = None
+    x: np.ndarray | None = None
+    binding: list[dict] = field(default_factory=list)
+    mip_gap: float | None = None
+    best_bound: float | None = None
+    message: str = ""
+    solve_seconds: float = 0.0

@@ -1,0 +1,145 @@
+"""Results (FORMULATION §9): status, objective, allocation, measures, binding constraints.
+
+``Result.to_json()`` writes exactly the §9 format; ``Result.from_json`` reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+STATUSES = ("optimal", "infeasible", "unbounded", "time_limit", "error")
+ALLOCATION_COLUMNS = ["region", "specialty", "year", "posts", "target"]
+KPI_COLUMNS = ["year", "gap_posts", "gap_closed_pct", "gini", "max_shortfall_pct", "posts_moved", "cost"]
+
+
+def _num(v: Any) -> Any:
+    """numpy scalars -> Python; NaN / inf -> None (JSON has neither)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _num(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
+
+
+@dataclass
+class Result:
+    """The outcome of one solve.
+
+    Attributes
+    ----------
+    status : one of ``optimal``, ``infeasible``, ``unbounded``, ``time_limit``, ``error``.
+    objective : the optimum (or best found), ``None`` without a solution.
+    allocation : DataFrame ``region, specialty, year, posts, target`` (empty without a solution).
+    kpis : DataFrame of the §8 measures per year.
+    binding : DataFrame ``constraint, region, specialty, year, dual`` of constraints with a
+        non-zero dual (LP only); ``dual`` is the change in the optimum per unit increase of
+        the constraint's bound.
+    diagnosis : for an infeasible result, the conflicting constraints and the smallest
+        relaxation, as ``{"summary": str, "findings": [...]}``.
+    """
+
+    status: str
+    instance: str
+    model: str
+    backend: str
+    objective: float | None = None
+    allocation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALLOCATION_COLUMNS))
+    kpis: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KPI_COLUMNS))
+    binding: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["constraint", "region", "specialty", "year", "dual"])
+    )
+    diagnosis: dict | None = None
+    mip_gap: float | None = None
+    best_bound: float | None = None
+    message: str = ""
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    baseline_kpis: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "optimal"
+
+    def posts(self) -> pd.DataFrame:
+        """Allocation pivoted: rows (region, specialty), one column per year."""
+        return self.allocation.pivot_table(index=["region", "specialty"], columns="year", values="posts", sort=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The §9 format (plus ``mip_gap``/``best_bound`` for integer solves)."""
+        out: dict[str, Any] = {
+            "status": self.status,
+            "objective": _num(self.objective),
+            "backend": self.backend,
+            "model": self.model,
+            "instance": self.instance,
+            "allocation": _records(self.allocation[ALLOCATION_COLUMNS]) if len(self.allocation) else [],
+            "kpis": _records(self.kpis[KPI_COLUMNS]) if len(self.kpis) else [],
+            "binding": [{k: v for k, v in rec.items() if v is not None} for rec in _records(self.binding)],
+        }
+        if self.diagnosis is not None:
+            out["diagnosis"] = self.diagnosis
+        if self.mip_gap is not None:
+            out["mip_gap"] = _num(self.mip_gap)
+            out["best_bound"] = _num(self.best_bound)
+        return out
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps(self.to_dict(), indent=2) + "\n"
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        binding = pd.DataFrame(data.get("binding", []), columns=["constraint", "region", "specialty", "year", "dual"])
+        return cls(
+            status=data["status"],
+            instance=data.get("instance", ""),
+            model=data.get("model", ""),
+            backend=data.get("backend", ""),
+            objective=data.get("objective"),
+            allocation=pd.DataFrame(data.get("allocation", []), columns=ALLOCATION_COLUMNS),
+            kpis=pd.DataFrame(data.get("kpis", []), columns=KPI_COLUMNS),
+            binding=binding,
+            diagnosis=data.get("diagnosis"),
+            mip_gap=data.get("mip_gap"),
+            best_bound=data.get("best_bound"),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> Result:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``result.json``, ``allocation.csv``, ``kpis.csv``, ``binding.csv`` into a folder.
+
+        Every file is written to a temporary name first and renamed, so a failure never
+        leaves a half-written set.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        texts = {
+            "result.json": self.to_json(),
+            "allocation.csv": self.allocation.to_csv(index=False),
+            "kpis.csv": self.kpis.to_csv(index=False),
+            "binding.csv": self.binding.to_csv(index=False),
+        }
+        tmp = []
+        for name, text in texts.items():
+            p = out / f".{name}.tmp"
+            p.write_text(text)
+            tmp.append((p, out / name))
+        for p, final in tmp:
+            p.replace(final)
+        return [final for _, final in tmp]

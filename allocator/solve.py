@@ -1,0 +1,173 @@
+"""Choose a backend, build, solve with HiGHS, and assemble a :class:`~allocator.result.Result`.
+
+The data flow is one way: instance → :func:`~allocator.data.problem_data` (targets, bounds)
+→ pre-solve checks → backend build → HiGHS → measures → Result.
+
+>>> import allocator
+>>> res = allocator.solve("instances/toy/toy-2x1.json")            # doctest: +SKIP
+>>> built = allocator.build("instances/toy/toy-2x1.json", backend="pyomo")  # doctest: +SKIP
+>>> built.model          # the pyomo ConcreteModel: add constraints, then built.solve()
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import measures
+from .backends import BACKENDS
+from .backends.base import SolveOptions
+from .data import ProblemData, problem_data
+from .diagnose import diagnose, presolve_findings
+from .instance import Instance, load_instance
+from .result import ALLOCATION_COLUMNS, Result
+from .spec import ModelSpec, load_model
+
+
+def _instance(instance: Instance | str | Path) -> Instance:
+    return instance if isinstance(instance, Instance) else load_instance(instance)
+
+
+def _model(model: ModelSpec | str | Path | None) -> ModelSpec:
+    return model if isinstance(model, ModelSpec) else load_model(model)
+
+
+def _backend(name: str):
+    if name not in BACKENDS:
+        raise ValueError(f"unknown backend '{name}' (choose one of: {', '.join(BACKENDS)})")
+    return importlib.import_module(f".backends.{name}", __package__)
+
+
+@dataclass
+class Built:
+    """A model built by one backend, not yet solved.
+
+    ``model`` is the backend's native object: a ``pyomo.environ.ConcreteModel``, a
+    ``pulp.LpProblem``, or a :class:`~allocator.backends.highs.HighsModel` (its
+    ``.highs`` is the ``highspy.Highs``). Change it freely, then call :meth:`solve`.
+    """
+
+    backend: str
+    model: Any
+    data: ProblemData
+    spec: ModelSpec
+    integer: bool
+    build_seconds: float
+
+    def solve(self, options: SolveOptions | None = None, **kw) -> Result:
+        """Solve with HiGHS; keyword arguments are :class:`SolveOptions` fields."""
+        options = options or SolveOptions(**kw)
+        raw = _backend(self.backend).solve_model(self.model, options)
+        return assemble(self.data, self.spec, self.backend, raw, self.build_seconds)
+
+
+def build(
+    instance: Instance | str | Path,
+    model: ModelSpec | str | Path | None = None,
+    backend: str = "highs",
+    integer: bool | None = None,
+) -> Built:
+    """Build the model of an instance in one backend without solving it."""
+    inst, spec = _instance(instance), _model(model)
+    d = problem_data(inst)
+    integer = spec.solve.integer if integer is None else integer
+    t0 = time.perf_counter()
+    native = _backend(backend).build_model(d, spec, integer)
+    return Built(backend, native, d, spec, integer, time.perf_counter() - t0)
+
+
+def solve(
+    instance: Instance | str | Path,
+    model: ModelSpec | str | Path | None = None,
+    backend: str = "highs",
+    *,
+    time_limit: float | None = None,
+    threads: int | None = None,
+    method: str = "ipm",
+    mip_gap: float | None = None,
+    integer: bool | None = None,
+    verbose: bool = False,
+    progress=None,
+) -> Result:
+    """Solve an instance (FORMULATION §3–§9) and return a :class:`Result`.
+
+    Parameters
+    ----------
+    instance : an :class:`Instance` or the path of a JSON file, workbook or CSV folder.
+    model : a :class:`ModelSpec`, a model file path, or ``None`` for the default model.
+    backend : ``highs`` (default), ``pyomo`` or ``pulp``; all solve with HiGHS.
+    time_limit, threads, method, mip_gap, integer, verbose : see :class:`SolveOptions`.
+    progress : optional callable receiving a short text at each stage (the CLI's spinner).
+
+    An instance that the pre-solve checks prove infeasible is not built: the result has
+    status ``infeasible`` and a ``diagnosis``. So has one the solver finds infeasible.
+    """
+    say = progress or (lambda _msg: None)
+    inst, spec = _instance(instance), _model(model)
+    say("computing targets")
+    d = problem_data(inst)
+    findings = presolve_findings(d)
+    if findings:
+        return Result(
+            status="infeasible", instance=d.name, model=spec.name, backend=backend,
+            diagnosis=diagnose(d, spec, findings), message="infeasible (pre-solve checks)",
+        )
+    integer = spec.solve.integer if integer is None else integer
+    options = SolveOptions(time_limit, threads, method, mip_gap, integer, verbose)
+    say(f"building the {backend} model")
+    t0 = time.perf_counter()
+    mod = _backend(backend)
+    native = mod.build_model(d, spec, integer)
+    built_s = time.perf_counter() - t0
+    say(f"solving with HiGHS ({'MIP' if integer else options.method})")
+    raw = mod.solve_model(native, options)
+    return assemble(d, spec, backend, raw, built_s)
+
+
+def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw, build_seconds: float = 0.0) -> Result:
+    """A backend's raw solution → Result, with measures and (if infeasible) a diagnosis."""
+    if raw.status == "error" and raw.mip_gap is None:
+        raw.status = _confirm_status(d, spec)
+    res = Result(
+        status=raw.status, instance=d.name, model=spec.name, backend=backend,
+        objective=raw.objective, mip_gap=raw.mip_gap, best_bound=raw.best_bound,
+        message=raw.message, build_seconds=build_seconds, solve_seconds=raw.solve_seconds,
+    )
+    if raw.status == "infeasible":
+        res.diagnosis = diagnose(d, spec)
+    if raw.x is None:
+        return res
+    x = np.where(np.abs(raw.x) < 1e-9, 0.0, raw.x)
+    res.allocation = allocation_frame(d, x)
+    res.kpis = measures.kpis(d, x)
+    res.baseline_kpis = measures.baseline_kpis(d)
+    res.binding = pd.DataFrame(raw.binding, columns=["constraint", "region", "specialty", "year", "dual"])
+    if len(res.binding):
+        res.binding = res.binding.reindex(res.binding["dual"].abs().sort_values(ascending=False).index)
+        res.binding = res.binding.reset_index(drop=True)
+    return res
+
+
+def _confirm_status(d: ProblemData, spec: ModelSpec) -> str:
+    """HiGHS's interior point may end in "Solve error" on an infeasible LP, where dual simplex
+    proves infeasibility: re-solve the same data with simplex to get a definitive status."""
+    from .backends import highs
+
+    raw = highs.solve_model(highs.build_model(d, spec, integer=False), SolveOptions(method="simplex"))
+    return raw.status if raw.status in ("infeasible", "unbounded") else "error"
+
+
+def allocation_frame(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
+    """(R, S, Y) posts → the long allocation table of §9, in instance order."""
+    R, S, Y = d.shape
+    idx = pd.MultiIndex.from_product([d.regions, d.specialties, d.years], names=ALLOCATION_COLUMNS[:3])
+    frame = idx.to_frame(index=False)
+    frame["posts"] = x.reshape(-1)
+    frame["target"] = d.target.reshape(-1)
+    return frame

@@ -1,0 +1,1240 @@
+"""Build the real England instances from the public data vendored in ``instances/sources/``.
+
+    python instances/build.py [--out instances] [--sources instances/sources]
+
+writes three instances (FORMULATION §2, ``schema_version: 1``, plus the project's ``sources``
+list):
+
+* ``england-regions-2025.json``           the 7 NHS England regions
+* ``england-training-regions-2025.json``  the 11 NHS England WT&E local offices (ex-HEE)
+* ``england-icb-2025.json``               the 42 integrated care boards (ICBs)
+
+Everything in those files is made here, from the CSV files in ``instances/sources/`` (each
+folder carries its PROVENANCE.md). Nothing is read from anywhere else. What is published and
+what is estimated is stated in every instance's ``sources`` list; every estimate is a rule
+written in this file, in a function or constant whose docstring says the rule in words:
+
+* national totals per specialty (England): :func:`england_national_posts`
+* baseline posts by local office, ICB and NHS England region: :func:`local_office_baseline`,
+  :func:`icb_baseline`, :func:`region_baseline`
+* capacity: :func:`capacity_bounds`
+* transition limits: :data:`TRANSITION` and :func:`transition_limits`
+
+The build first reads and checks every source file (totals against those stated in its
+PROVENANCE.md, row counts, code joins), then builds all three instances in memory and checks
+them (every specialty's baseline column sums to its national total, min ≤ baseline ≤ max,
+years increasing). Only when everything passes are the files written, each to a temporary file
+renamed into place at the end: a failed build writes nothing. A failure raises
+:class:`BuildError` naming the file and the check; on the command line it exits with code 2.
+
+Arithmetic is exact (:class:`fractions.Fraction`) until the last step, where floats are rounded
+to 4 decimals, so the same sources give byte-identical JSON on any machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, TypeVar
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SOURCES = HERE / "sources"
+SOURCES_PREFIX = "instances/sources"  # how vendored files are named inside the instances
+
+K = TypeVar("K")
+
+# --------------------------------------------------------------------------- source files
+
+FILES = {
+    "ons_icb": "population/ons_icb2023_population_by_5yr_age_sex_mid2021_mid2022.csv",
+    "ons_region": "population/ons_nhser2023_population_by_5yr_age_sex_mid2021_mid2022.csv",
+    "icb_lookup": "population/icb_code_lookup_ons_ods.csv",
+    "need_icb": "need/icb_weighted_population_2022_23_to_2025_26.csv",
+    "need_region": "need/nhs_region_weighted_population_2022_23_to_2025_26.csv",
+    "posts_national": "posts/competition_ratios_ct1_st1_2024_2025_SECONDARY_unverified.csv",
+    "posts_regional": "posts/regional/regional_training_posts.csv",
+    "national_context": "posts/regional/national_totals_context.csv",
+    "icb_to_office": "posts/regional/icb_to_hee_local_office.csv",
+}
+
+# Checks stated in the PROVENANCE.md files (the build fails if a vendored file disagrees).
+ONS_ENGLAND_TOTAL = {"2022": 57_106_398, "2021": 56_554_891}
+ONS_REGION_TOTAL_2022 = {
+    "London": 8_866_180,
+    "South East": 9_073_701,
+    "South West": 5_771_573,
+    "East of England": 6_697_937,
+    "North West": 7_199_831,
+    "Midlands": 10_956_592,
+    "North East and Yorkshire": 8_540_584,
+}
+NHSE_POPULATION_TOTAL = {  # sum of GP-registered population = sum of wp_final_core, by year
+    "2025/26": 63_849_324,
+    "2024/25": 62_154_630,
+    "2023/24": 61_903_547,
+    "2022/23": 61_498_822,
+}
+NHSE_ICB_INDEX_RANGE_2025 = (0.88, 1.12)  # final core need index, rounded to 2 dp
+NHSE_REGION_INDEX_RANGE_2025 = (0.93, 1.09)
+UK_POSTS_2024 = 9_331  # CT1/ST1 Round 1 posts over the 17 specialties (posts/PROVENANCE.md §3)
+UK_APPLICATIONS_2024 = 49_905
+ENGLAND_LEVEL_ONE_POSTS_2024 = 7_929  # HL7476 (posts/regional/PROVENANCE.md, S5)
+PAEDIATRICS_ST1_ENGLAND = {"2023": 417, "2024": 412}  # HL7483
+
+AGE_BANDS = [f"{a}-{a + 4}" for a in range(0, 90, 5)] + ["90+"]
+CHILD_BANDS = ["0-4", "5-9", "10-14"]  # children 0-14 (5-year bands cannot give 0-15)
+WOMEN_BANDS = ["15-19", "20-24", "25-29", "30-34", "35-39", "40-44"]  # women 15-44
+
+ONS_YEAR = "2022"
+NEED_YEAR = "2025/26"
+
+# --------------------------------------------------------------------------- geography
+
+# NHS England regions: id, name as in the ONS and NHS England files.
+NHS_REGIONS = [
+    ("london", "London"),
+    ("south-west", "South West"),
+    ("south-east", "South East"),
+    ("midlands", "Midlands"),
+    ("east-of-england", "East of England"),
+    ("north-west", "North West"),
+    ("north-east-and-yorkshire", "North East and Yorkshire"),
+]
+
+# NHS England WT&E local offices (the former HEE local offices / deaneries).
+LOCAL_OFFICES = [
+    ("london", "London"),
+    ("kent-surrey-and-sussex", "Kent, Surrey and Sussex"),
+    ("thames-valley", "Thames Valley"),
+    ("wessex", "Wessex"),
+    ("south-west", "South West"),
+    ("east-of-england", "East of England"),
+    ("east-midlands", "East Midlands"),
+    ("west-midlands", "West Midlands"),
+    ("north-west", "North West"),
+    ("north-east", "North East"),
+    ("yorkshire-and-the-humber", "Yorkshire and the Humber"),
+]
+
+# --------------------------------------------------------------------------- specialties
+
+# Every CT1/ST1 entry specialty in the 2024/2025 competition-ratio file: id, name as in the
+# file. The instances keep those with at least MIN_UK_POSTS posts in SPECIALTY_YEAR (see
+# :func:`select_specialties`).
+SPECIALTY_IDS = {
+    "ACCS Emergency Medicine CT1/ST1": "accs-emergency-medicine",
+    "Anaesthetics CT1": "anaesthetics",
+    "Cardiothoracic Surgery ST1": "cardiothoracic-surgery",
+    "Clinical Radiology ST1": "clinical-radiology",
+    "Community Sexual & Reproductive Health ST1": "community-sexual-reproductive-health",
+    "Core Psychiatry Training CT1": "core-psychiatry",
+    "Core Surgical Training CT1": "core-surgery",
+    "General Practice ST1": "general-practice",
+    "GP & Public Health Dual CCT ST1": "gp-public-health-dual",
+    "Histopathology ST1": "histopathology",
+    "Internal Medicine Training CT1": "internal-medicine",
+    "Neurosurgery ST1": "neurosurgery",
+    "Obstetrics & Gynaecology ST1": "obstetrics-gynaecology",
+    "Ophthalmology ST1": "ophthalmology",
+    "Oral & Maxillo Facial Surgery ST1": "oral-maxillofacial-surgery",
+    "Paediatrics ST1": "paediatrics",
+    "Public Health Medicine ST1": "public-health",
+}
+SPECIALTY_YEAR = "2025"
+MIN_UK_POSTS = 50
+
+# Specialty need weights w[r,s] (FORMULATION §3); a specialty not named here has w = 1.
+WEIGHT_RULES = {
+    "paediatrics": "children",  # share of children 0-14 in r ÷ share in England
+    "obstetrics-gynaecology": "women",  # share of women 15-44 in r ÷ share in England
+    "general-practice": "pmc",  # primary medical care need index ÷ core need index
+}
+
+# --------------------------------------------------------------------------- estimates
+
+BASELINE_YEAR = 2025
+PLANNING_YEARS = [2026, 2027, 2028, 2029, 2030]
+
+# Paediatrics ST1 has a published split by local office; its baseline is the latest round.
+PAEDIATRICS_BASELINE_ROUND = "2024"
+# The historical skew used for every other specialty: paediatrics ST1, these rounds pooled.
+SKEW_ROUNDS = ("2023", "2024")
+
+CAPACITY_MIN_FACTOR = Fraction(6, 10)  # min_posts = floor(0.6 · baseline)
+CAPACITY_MAX_FACTOR = Fraction(3, 2)  # max_posts = ceil(1.5 · baseline + 5)
+CAPACITY_MAX_SLACK = 5
+
+# Illustrative policy parameters (not published): FORMULATION §5.
+TRANSITION = {
+    "max_growth_rate": 0.10,
+    "growth_allowance": 2,
+    "max_shrink_rate": 0.05,
+    "max_region_net_loss_rate": 0.03,
+}
+NATIONAL_MOVES_RATE = Fraction(3, 100)  # max_national_moves = round(3 % of all posts)
+
+OGL = "Open Government Licence v3.0"
+OPL = "Open Parliament Licence v3.0"
+
+
+# --------------------------------------------------------------------------- errors and I/O
+
+
+class BuildError(Exception):
+    """A source file is missing or fails a check; the message names the file and the check."""
+
+
+def _show(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(HERE.parent))
+    except ValueError:
+        return str(path)
+
+
+def check(ok: bool, path: Path, what: str, detail: str = "") -> None:
+    """Fail the build with ``<file>: check failed: <what> (<detail>)`` unless ``ok``."""
+    if not ok:
+        msg = f"{_show(path)}: check failed: {what}"
+        raise BuildError(msg + (f" ({detail})" if detail else ""))
+
+
+def read_rows(sources_dir: Path, key: str, columns: Iterable[str]) -> tuple[Path, list[dict]]:
+    """The rows of a vendored CSV file, after checking it exists and has ``columns``."""
+    path = sources_dir / FILES[key]
+    if not path.is_file():
+        raise BuildError(
+            f"{_show(path)}: missing source file (the build reads only the files vendored in "
+            f"instances/sources/; see the PROVENANCE.md and VENDORED.md next to it)"
+        )
+    with path.open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        check(not missing, path, "expected columns present", f"missing {', '.join(missing)}")
+        rows = list(reader)
+    check(len(rows) > 0, path, "file has data rows")
+    return path, rows
+
+
+def num(path: Path, row: dict, column: str) -> Fraction:
+    """A cell as an exact number (``"1870894.5435"`` -> ``Fraction``)."""
+    try:
+        return Fraction(row[column].strip())
+    except (ValueError, ZeroDivisionError, AttributeError):
+        raise BuildError(
+            f"{_show(path)}: check failed: column {column} is a number (got {row.get(column)!r})"
+        ) from None
+
+
+def round_half_up(x: Fraction) -> int:
+    return math.floor(x + Fraction(1, 2))
+
+
+def r4(x: Fraction) -> float:
+    """Fixed float rounding for the JSON files: 4 decimals."""
+    return float(round(x, 4))
+
+
+def largest_remainder(quotas: dict[K, Fraction], total: int) -> dict[K, int]:
+    """Whole numbers that sum to ``total``: each quota's floor, plus one for the largest
+    remainders (Hamilton's method). The quotas must sum to ``total`` exactly. Equal remainders
+    go to the key that comes first in ``quotas``."""
+    if sum(quotas.values(), Fraction(0)) != total:
+        raise ValueError("largest_remainder: quotas do not sum to the total")
+    whole = {k: math.floor(q) for k, q in quotas.items()}
+    left = total - sum(whole.values())
+    by_remainder = sorted(quotas, key=lambda k: -(quotas[k] - whole[k]))  # stable on ties
+    for k in by_remainder[:left]:
+        whole[k] += 1
+    return whole
+
+
+# --------------------------------------------------------------------------- reading sources
+
+
+@dataclass
+class Area:
+    """One geography (ICB, local office or NHS England region) with its population and need."""
+
+    id: str
+    name: str
+    population: int  # ONS mid-2022 residents
+    children: int  # ONS mid-2022, ages 0-14
+    women: int  # ONS mid-2022, women 15-44
+    need_index: Fraction  # NHS England 2025/26, final core (England = 1)
+    pmc_index: Fraction  # NHS England 2025/26, final primary medical care (England = 1)
+    region: str = ""  # NHS England region name (ICBs)
+    office: str = ""  # local office name (ICBs)
+    ods: str = ""
+
+    @property
+    def weighted_population(self) -> Fraction:
+        return self.population * self.need_index
+
+
+@dataclass
+class Sources:
+    """Everything read from the vendored files, already checked."""
+
+    icbs: list[Area]
+    regions: list[Area]
+    uk_posts: dict[str, dict[str, int]]  # year -> specialty name -> UK posts
+    england_level_one_2024: int
+    paediatrics_by_office: dict[str, dict[str, int]]  # round -> office -> posts
+    straddlers: list[tuple[str, str, str]]  # (ICB name, assigned office, other office)
+
+
+def _ons_by_area(path: Path, rows: list[dict], code_col: str, name_col: str) -> dict[str, dict]:
+    """Mid-2022 persons, children 0-14 and women 15-44 by area code, with checks."""
+    out: dict[str, dict] = {}
+    totals = {"2021": 0, "2022": 0}
+    for row in rows:
+        year = row["year"]
+        check(year in totals, path, "years are 2021 and 2022", f"got {year!r}")
+        female, male, persons = (int(num(path, row, c)) for c in ("female", "male", "persons"))
+        check(
+            female + male == persons,
+            path,
+            "female + male = persons in every row",
+            f"{row[code_col]} {year} {row['age_band']}",
+        )
+        check(row["age_band"] in AGE_BANDS, path, "age bands 0-4 … 90+", row["age_band"])
+        totals[year] += persons
+        if year != ONS_YEAR:
+            continue
+        a = out.setdefault(
+            row[code_col],
+            {"name": row[name_col], "bands": set(), "population": 0, "children": 0, "women": 0},
+        )
+        check(row["age_band"] not in a["bands"], path, "one row per area and age band")
+        a["bands"].add(row["age_band"])
+        a["population"] += persons
+        a["children"] += persons if row["age_band"] in CHILD_BANDS else 0
+        a["women"] += female if row["age_band"] in WOMEN_BANDS else 0
+    for year, want in ONS_ENGLAND_TOTAL.items():
+        check(
+            totals[year] == want,
+            path,
+            f"England mid-{year} total = {want:,} (PROVENANCE)",
+            f"got {totals[year]:,}",
+        )
+    for code, a in out.items():
+        check(len(a["bands"]) == len(AGE_BANDS), path, "all 19 age bands for every area", code)
+    return out
+
+
+def _need_by_area(
+    path: Path, rows: list[dict], code_col: str, n_areas: int
+) -> dict[str, dict[str, Any]]:
+    """NHS England 2025/26 need indices (final core, final PMC) by area code, with checks."""
+    by_year: dict[str, list[dict]] = {}
+    for row in rows:
+        by_year.setdefault(row["allocation_year"], []).append(row)
+    check(
+        sorted(by_year) == sorted(NHSE_POPULATION_TOTAL),
+        path,
+        "allocation years 2022/23 … 2025/26",
+        f"got {sorted(by_year)}",
+    )
+    for year, yrows in by_year.items():
+        check(
+            len({r[code_col] for r in yrows}) == n_areas == len(yrows),
+            path,
+            f"{n_areas} distinct areas in {year}",
+            f"got {len(yrows)} rows",
+        )
+        pop = sum((num(path, r, "population") for r in yrows), Fraction(0))
+        core = sum((num(path, r, "wp_final_core") for r in yrows), Fraction(0))
+        want = NHSE_POPULATION_TOTAL[year]
+        check(
+            round(pop) == want,
+            path,
+            f"{year} GP-registered population total = {want:,} (PROVENANCE)",
+            f"got {float(pop):,.1f}",
+        )
+        check(
+            abs(core - pop) <= 1,
+            path,
+            f"{year} sum of wp_final_core = sum of population (PROVENANCE)",
+            f"{float(core):,.1f} vs {float(pop):,.1f}",
+        )
+    rows25 = by_year[NEED_YEAR]
+    pop_e = sum((num(path, r, "population") for r in rows25), Fraction(0))
+    core_e = sum((num(path, r, "wp_final_core") for r in rows25), Fraction(0))
+    pmc_e = sum((num(path, r, "wp_final_pmc") for r in rows25), Fraction(0))
+    out = {}
+    for r in rows25:
+        pop = num(path, r, "population")
+        core = num(path, r, "wp_final_core") / pop / (core_e / pop_e)
+        pmc = num(path, r, "wp_final_pmc") / pop / (pmc_e / pop_e)
+        for mine, col in ((core, "need_index_final_core"), (pmc, "need_index_final_pmc")):
+            check(
+                abs(mine - num(path, r, col)) <= Fraction(51, 1_000_000),
+                path,
+                f"{col} reproduced from the weighted populations",
+                f"{r[code_col]}: {float(mine):.5f} vs {r[col]}",
+            )
+        out[r[code_col]] = {"name": r.get("icb_name") or r["region_name"], "core": core, "pmc": pmc}
+        out[r[code_col]]["region"] = r["region_name"]
+    return out
+
+
+def read_sources(sources_dir: Path) -> Sources:
+    """Read and check every vendored file the build needs."""
+    sources_dir = Path(sources_dir)
+    band_cols = ["year", "age_band", "female", "male", "persons"]
+
+    # ---- ONS population: ICBs (2023 codes) and NHS England regions
+    p_icb, rows = read_rows(sources_dir, "ons_icb", band_cols + ["icb_code", "icb_name", "nhser_name"])
+    ons_icb = _ons_by_area(p_icb, rows, "icb_code", "icb_name")
+    check(len(ons_icb) == 42, p_icb, "42 ICBs in mid-2022", f"got {len(ons_icb)}")
+    icb_region = {r["icb_code"]: r["nhser_name"] for r in rows}
+    p_reg, rows = read_rows(sources_dir, "ons_region", band_cols + ["nhser_code", "nhser_name"])
+    ons_reg = _ons_by_area(p_reg, rows, "nhser_name", "nhser_name")
+    check(
+        sorted(ons_reg) == sorted(ONS_REGION_TOTAL_2022),
+        p_reg,
+        "the 7 NHS England regions",
+        f"got {sorted(ons_reg)}",
+    )
+    for name, want in ONS_REGION_TOTAL_2022.items():
+        got = ons_reg[name]["population"]
+        check(got == want, p_reg, f"{name} mid-2022 total = {want:,} (PROVENANCE)", f"got {got:,}")
+        for field in ("population", "children", "women"):
+            icb_sum = sum(a[field] for c, a in ons_icb.items() if icb_region[c] == name)
+            check(
+                icb_sum == ons_reg[name][field],
+                p_reg,
+                f"{name}: sum of its ICBs ({field}) = region figure",
+                f"{icb_sum:,} vs {ons_reg[name][field]:,} in {_show(p_icb)}",
+            )
+
+    # ---- ICB code lookup (ONS E54 <-> ODS Q..)
+    p_lk, rows = read_rows(
+        sources_dir, "icb_lookup", ["icb_ons_code", "icb_ods_code", "icb_name", "nhser_name"]
+    )
+    check(len(rows) == 42, p_lk, "42 ICBs", f"got {len(rows)}")
+    ods_to_ons = {r["icb_ods_code"]: r["icb_ons_code"] for r in rows}
+    check(len(ods_to_ons) == 42, p_lk, "ODS codes unique")
+    check(
+        set(ods_to_ons.values()) == set(ons_icb),
+        p_lk,
+        "ONS codes are those of the population file",
+        f"differ: {sorted(set(ods_to_ons.values()) ^ set(ons_icb))}",
+    )
+    for r in rows:
+        check(
+            icb_region[r["icb_ons_code"]] == r["nhser_name"],
+            p_lk,
+            "region of each ICB agrees with the population file",
+            r["icb_ods_code"],
+        )
+
+    # ---- NHS England need indices 2025/26: ICBs and regions
+    need_cols = ["allocation_year", "population", "wp_final_core", "wp_final_pmc"]
+    need_cols += ["need_index_final_core", "need_index_final_pmc", "region_name"]
+    p_ni, icb_rows = read_rows(sources_dir, "need_icb", need_cols + ["icb_ods_code", "icb_name"])
+    need_icb = _need_by_area(p_ni, icb_rows, "icb_ods_code", 42)
+    check(
+        set(need_icb) == set(ods_to_ons),
+        p_ni,
+        "ICB ODS codes match the code lookup",
+        f"differ: {sorted(set(need_icb) ^ set(ods_to_ons))}",
+    )
+    lo, hi = NHSE_ICB_INDEX_RANGE_2025
+    got = (min(v["core"] for v in need_icb.values()), max(v["core"] for v in need_icb.values()))
+    check(
+        (round(float(got[0]), 2), round(float(got[1]), 2)) == (lo, hi),
+        p_ni,
+        f"2025/26 ICB need index ranges {lo}-{hi} (PROVENANCE)",
+        f"got {float(got[0]):.4f}-{float(got[1]):.4f}",
+    )
+    for ods, v in need_icb.items():
+        check(
+            v["region"] == icb_region[ods_to_ons[ods]],
+            p_ni,
+            "region of each ICB agrees with the ONS file",
+            ods,
+        )
+    p_nr, rows = read_rows(sources_dir, "need_region", need_cols)
+    need_reg = _need_by_area(p_nr, rows, "region_name", 7)
+    check(
+        set(need_reg) == set(ONS_REGION_TOTAL_2022),
+        p_nr,
+        "the 7 NHS England regions",
+        f"got {sorted(need_reg)}",
+    )
+    lo, hi = NHSE_REGION_INDEX_RANGE_2025
+    got = (min(v["core"] for v in need_reg.values()), max(v["core"] for v in need_reg.values()))
+    check(
+        (round(float(got[0]), 2), round(float(got[1]), 2)) == (lo, hi),
+        p_nr,
+        f"2025/26 region need index ranges {lo}-{hi} (PROVENANCE)",
+        f"got {float(got[0]):.4f}-{float(got[1]):.4f}",
+    )
+    # the regional file is the sum of the ICB file (same practices)
+    for name in need_reg:
+        for col in ("population", "wp_final_core", "wp_final_pmc"):
+            icb_sum = sum(
+                (
+                    num(p_ni, r, col)
+                    for r in icb_rows
+                    if r["allocation_year"] == NEED_YEAR and r["region_name"] == name
+                ),
+                Fraction(0),
+            )
+            reg = next(
+                r for r in rows if r["allocation_year"] == NEED_YEAR and r["region_name"] == name
+            )
+            check(
+                abs(icb_sum - num(p_nr, reg, col)) <= 1,
+                p_nr,
+                f"{name} {NEED_YEAR} {col} = sum of its ICBs in {_show(p_ni)}",
+            )
+
+    # ---- ICB -> local office
+    p_map, rows = read_rows(
+        sources_dir,
+        "icb_to_office",
+        ["icb_ods_code", "icb_name", "nhs_england_region", "hee_local_office", "straddles"],
+    )
+    office_names = [n for _, n in LOCAL_OFFICES]
+    check(len(rows) == 42, p_map, "42 ICBs", f"got {len(rows)}")
+    icb_office = {r["icb_ods_code"]: r["hee_local_office"] for r in rows}
+    check(
+        set(icb_office) == set(ods_to_ons),
+        p_map,
+        "ICB ODS codes match the code lookup",
+        f"differ: {sorted(set(icb_office) ^ set(ods_to_ons))}",
+    )
+    check(
+        set(icb_office.values()) == set(office_names),
+        p_map,
+        "the 11 local offices, each with at least one ICB",
+        f"got {sorted(set(icb_office.values()))}",
+    )
+    straddlers = []
+    for r in rows:
+        check(
+            r["nhs_england_region"] == need_icb[r["icb_ods_code"]]["region"],
+            p_map,
+            "NHS England region of each ICB agrees with the need file",
+            r["icb_ods_code"],
+        )
+        if r["straddles"] == "Y":
+            straddlers.append(
+                (r["icb_name"], r["hee_local_office"], r.get("secondary_local_office", ""))
+            )
+
+    icbs = []
+    for ods, ons in ods_to_ons.items():
+        o, n = ons_icb[ons], need_icb[ods]
+        name = o["name"].replace("Integrated Care Board", "ICB")
+        icbs.append(
+            Area(
+                id=ods,
+                name=name,
+                population=o["population"],
+                children=o["children"],
+                women=o["women"],
+                need_index=n["core"],
+                pmc_index=n["pmc"],
+                region=n["region"],
+                office=icb_office[ods],
+                ods=ods,
+            )
+        )
+    region_order = [n for _, n in NHS_REGIONS]
+    icbs.sort(key=lambda a: (region_order.index(a.region), a.name))
+    regions = []
+    for rid, name in NHS_REGIONS:
+        o, n = ons_reg[name], need_reg[name]
+        regions.append(
+            Area(
+                id=rid,
+                name=name,
+                population=o["population"],
+                children=o["children"],
+                women=o["women"],
+                need_index=n["core"],
+                pmc_index=n["pmc"],
+                region=name,
+            )
+        )
+
+    # ---- national posts by specialty, 2024 and 2025 (UK-wide, secondary source)
+    p_nat, rows = read_rows(
+        sources_dir, "posts_national", ["year", "specialty", "applications", "posts"]
+    )
+    uk_posts: dict[str, dict[str, int]] = {}
+    apps_2024 = 0
+    for r in rows:
+        check(
+            r["specialty"] in SPECIALTY_IDS,
+            p_nat,
+            "every specialty is a known CT1/ST1 entry specialty",
+            r["specialty"],
+        )
+        posts = int(num(p_nat, r, "posts"))
+        check(posts > 0, p_nat, "posts > 0", r["specialty"])
+        uk_posts.setdefault(r["year"], {})[r["specialty"]] = posts
+        apps_2024 += int(num(p_nat, r, "applications")) if r["year"] == "2024" else 0
+    check(sorted(uk_posts) == ["2024", "2025"], p_nat, "years 2024 and 2025")
+    for year, by_spec in uk_posts.items():
+        check(len(by_spec) == 17, p_nat, f"17 specialties in {year}", f"got {len(by_spec)}")
+    got = sum(uk_posts["2024"].values())
+    check(got == UK_POSTS_2024, p_nat, f"2024 posts total = {UK_POSTS_2024:,} (PROVENANCE)", f"{got:,}")
+    check(
+        apps_2024 == UK_APPLICATIONS_2024,
+        p_nat,
+        f"2024 applications total = {UK_APPLICATIONS_2024:,} (PROVENANCE)",
+        f"got {apps_2024:,}",
+    )
+
+    # ---- stated national totals (HL7476, HL7483)
+    p_ctx, rows = read_rows(
+        sources_dir, "national_context", ["geography", "specialty", "level", "round_year", "posts"]
+    )
+    level_one = [
+        r
+        for r in rows
+        if r["geography"] == "England"
+        and r["specialty"] == "All specialty pathways"
+        and r["round_year"] == "2024"
+    ]
+    check(len(level_one) == 1, p_ctx, "one England 2024 level-one (CT1/ST1) total (HL7476)")
+    england_2024 = int(num(p_ctx, level_one[0], "posts"))
+    check(
+        england_2024 == ENGLAND_LEVEL_ONE_POSTS_2024,
+        p_ctx,
+        f"England 2024 level-one posts = {ENGLAND_LEVEL_ONE_POSTS_2024:,} (PROVENANCE, S5)",
+        f"got {england_2024:,}",
+    )
+    stated_paeds = {
+        r["round_year"]: int(num(p_ctx, r, "posts"))
+        for r in rows
+        if r["geography"] == "England" and r["specialty"] == "Paediatrics" and r["level"] == "ST1"
+    }
+    for year, want in PAEDIATRICS_ST1_ENGLAND.items():
+        check(
+            stated_paeds.get(year) == want,
+            p_ctx,
+            f"England paediatrics ST1 {year} = {want} (HL7483, PROVENANCE)",
+            f"got {stated_paeds.get(year)}",
+        )
+
+    # ---- paediatrics ST1 by local office (HL7483)
+    p_rp, rows = read_rows(
+        sources_dir, "posts_regional", ["region", "specialty", "level", "round_year", "posts"]
+    )
+    paeds: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if r["specialty"] == "Paediatrics" and r["level"] == "ST1":
+            check(r["region"] in office_names, p_rp, "regions are the 11 local offices", r["region"])
+            check(r["posts"].strip() != "", p_rp, "paediatrics ST1 posts published", r["region"])
+            year = paeds.setdefault(r["round_year"], {})
+            check(r["region"] not in year, p_rp, "one row per office and round", r["region"])
+            year[r["region"]] = int(num(p_rp, r, "posts"))
+    for year, want in PAEDIATRICS_ST1_ENGLAND.items():
+        got_year = paeds.get(year, {})
+        check(len(got_year) == 11, p_rp, f"paediatrics ST1 {year}: all 11 local offices")
+        check(
+            sum(got_year.values()) == want,
+            p_rp,
+            f"paediatrics ST1 {year}: the 11 offices sum to the stated England total {want}",
+            f"got {sum(got_year.values())}",
+        )
+    return Sources(
+        icbs=icbs,
+        regions=regions,
+        uk_posts=uk_posts,
+        england_level_one_2024=england_2024,
+        paediatrics_by_office=paeds,
+        straddlers=straddlers,
+    )
+
+
+# --------------------------------------------------------------------------- estimates (rules)
+
+
+def select_specialties(src: Sources) -> list[tuple[str, str]]:
+    """The CT1/ST1 entry specialties with at least MIN_UK_POSTS (50) UK posts in the 2025
+    round: (id, name as published). Smaller programmes (cardiothoracic surgery, community
+    sexual & reproductive health, GP & public health dual CCT, neurosurgery, oral &
+    maxillofacial surgery: 10 to 22 UK posts each) would be 0-3 posts per region."""
+    chosen = [
+        (SPECIALTY_IDS[name], name)
+        for name, posts in src.uk_posts[SPECIALTY_YEAR].items()
+        if posts >= MIN_UK_POSTS
+    ]
+    return sorted(chosen)
+
+
+def england_share(src: Sources) -> Fraction:
+    """England's share of UK CT1/ST1 posts: England level-one posts offered in 2024 (HL7476,
+    7,929) ÷ UK Round-1 CT1/ST1 posts in 2024 over all 17 specialties (9,331)."""
+    return Fraction(src.england_level_one_2024, sum(src.uk_posts["2024"].values()))
+
+
+def england_national_posts(src: Sources, specialties: list[tuple[str, str]]) -> dict[str, int]:
+    """National (England) posts per specialty, held in every planning year.
+
+    No England-only figure per specialty is published for 2025: the posts file is UK-wide. So
+    N[s] = UK 2025 Round-1 posts of s × :func:`england_share`, rounded half up. Paediatrics is
+    the exception: its England total for the 2024 round (412, HL7483) is published together
+    with its split by local office, and is used as is."""
+    share = england_share(src)
+    out = {}
+    for sid, name in specialties:
+        if sid == "paediatrics":
+            out[sid] = sum(src.paediatrics_by_office[PAEDIATRICS_BASELINE_ROUND].values())
+        else:
+            out[sid] = round_half_up(src.uk_posts[SPECIALTY_YEAR][name] * share)
+    return out
+
+
+def office_shares(src: Sources) -> dict[str, Fraction]:
+    """Each local office's share of the paediatrics ST1 posts of the 2023 and 2024 rounds
+    pooled (the only CT1/ST1 specialty with a published split by office)."""
+    pooled = {
+        office: sum(src.paediatrics_by_office[y][office] for y in SKEW_ROUNDS)
+        for _, office in LOCAL_OFFICES
+    }
+    total = sum(pooled.values())
+    return {office: Fraction(p, total) for office, p in pooled.items()}
+
+
+def local_office_baseline(
+    src: Sources, specialties: list[tuple[str, str]], national: dict[str, int]
+) -> dict[tuple[str, str], int]:
+    """Baseline posts by (local office name, specialty id).
+
+    Paediatrics: the published 2024-round posts of each office. Every other specialty s:
+    N[s] × the office's paediatrics share (:func:`office_shares`), made whole posts by largest
+    remainder so that the offices add up to N[s] exactly."""
+    shares = office_shares(src)
+    out: dict[tuple[str, str], int] = {}
+    for sid, _ in specialties:
+        if sid == "paediatrics":
+            whole = dict(src.paediatrics_by_office[PAEDIATRICS_BASELINE_ROUND])
+        else:
+            whole = largest_remainder({o: national[sid] * shares[o] for o in shares}, national[sid])
+        for office, posts in whole.items():
+            out[(office, sid)] = posts
+    return out
+
+
+def icb_baseline(
+    src: Sources, specialties: list[tuple[str, str]], by_office: dict[tuple[str, str], int]
+) -> dict[tuple[str, str], int]:
+    """Baseline posts by (ICB ODS code, specialty id): each office's baseline of s split over
+    its ICBs in proportion to need-weighted population (ONS mid-2022 residents × 2025/26 core
+    need index), whole posts by largest remainder within the office. Straddling ICBs count
+    whole in the office they are assigned to."""
+    out: dict[tuple[str, str], int] = {}
+    for _, office in LOCAL_OFFICES:
+        members = [a for a in src.icbs if a.office == office]
+        wpop = sum((a.weighted_population for a in members), Fraction(0))
+        for sid, _ in specialties:
+            posts = by_office[(office, sid)]
+            quotas = {a.id: posts * a.weighted_population / wpop for a in members}
+            out.update({(icb, sid): n for icb, n in largest_remainder(quotas, posts).items()})
+    return out
+
+
+def region_baseline(
+    src: Sources, specialties: list[tuple[str, str]], by_icb: dict[tuple[str, str], int]
+) -> dict[tuple[str, str], int]:
+    """Baseline posts by (NHS England region name, specialty id): the sum of its ICBs'
+    baselines (:func:`icb_baseline`). Every office lies within one region except Wessex
+    (Hampshire and Isle of Wight: South East; Dorset: South West), which is thereby split by
+    need-weighted population."""
+    out: dict[tuple[str, str], int] = {}
+    for a in src.icbs:
+        for sid, _ in specialties:
+            key = (a.region, sid)
+            out[key] = out.get(key, 0) + by_icb[(a.id, sid)]
+    return out
+
+
+def capacity_bounds(baseline: int) -> tuple[int, int]:
+    """Estimated capacity of a cell: min_posts = floor(0.6 · baseline) and
+    max_posts = ceil(1.5 · baseline + 5). The baseline lies inside, so keeping it is feasible."""
+    lo = math.floor(CAPACITY_MIN_FACTOR * baseline)
+    hi = math.ceil(CAPACITY_MAX_FACTOR * baseline + CAPACITY_MAX_SLACK)
+    return lo, hi
+
+
+def transition_limits(national_total: int) -> dict[str, Any]:
+    """Illustrative policy parameters (TRANSITION) plus max_national_moves = 3 % of all posts
+    (rounded half up). With national totals held constant, keeping the baseline satisfies them."""
+    return TRANSITION | {"max_national_moves": round_half_up(NATIONAL_MOVES_RATE * national_total)}
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def local_office_areas(src: Sources) -> list[Area]:
+    """Local offices as sums of their ICBs (whole-ICB assignment): population, children and
+    women are sums; need indices are ONS-population-weighted means of the ICBs' indices."""
+    out = []
+    for oid, office in LOCAL_OFFICES:
+        members = [a for a in src.icbs if a.office == office]
+        pop = sum(a.population for a in members)
+        out.append(
+            Area(
+                id=oid,
+                name=office,
+                population=pop,
+                children=sum(a.children for a in members),
+                women=sum(a.women for a in members),
+                need_index=sum((a.population * a.need_index for a in members), Fraction(0)) / pop,
+                pmc_index=sum((a.population * a.pmc_index for a in members), Fraction(0)) / pop,
+            )
+        )
+    return out
+
+
+def need_weight(rule: str, area: Area, areas: list[Area]) -> Fraction:
+    """w[r,s] for a weight rule (WEIGHT_RULES); shares are relative to all ``areas`` (England)."""
+    pop = sum(a.population for a in areas)
+    if rule == "children":
+        return Fraction(area.children, area.population) / Fraction(
+            sum(a.children for a in areas), pop
+        )
+    if rule == "women":
+        return Fraction(area.women, area.population) / Fraction(sum(a.women for a in areas), pop)
+    if rule == "pmc":
+        return area.pmc_index / area.need_index
+    raise ValueError(rule)
+
+
+# --------------------------------------------------------------------------- sources entries
+
+
+def _src(path_key: str | None = None, **fields: str) -> dict[str, str]:
+    entry = dict(fields)
+    if path_key is not None:
+        entry["path"] = f"{SOURCES_PREFIX}/{FILES[path_key]}"
+    return entry
+
+
+def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dict[str, str]]:
+    """The ``sources`` list of an instance; ``geo`` is ``regions``, ``offices`` or ``icbs``."""
+    share = england_share(src)
+    n_total = sum(national.values())
+    pop_file = "ons_region" if geo == "regions" else "ons_icb"
+    pop_geo = {
+        "regions": "NHS England regions (2023)",
+        "offices": "ICBs (2023), summed to local offices",
+        "icbs": "ICBs (2023)",
+    }[geo]
+    need_file = "need_region" if geo == "regions" else "need_icb"
+    need_note = (
+        "need_index = (wp_final_core ÷ GP-registered population) ÷ the same for England; "
+        "general-practice weight = final primary medical care index (same formula with "
+        "wp_final_pmc) ÷ core index."
+    )
+    if geo == "offices":
+        need_note += (
+            " A local office's indices are the ONS-population-weighted means of its ICBs' indices."
+        )
+    out = [
+        _src(
+            pop_file,
+            id="ons-mid2022",
+            table="Population estimates for health geographies, mid-2022 (release SAPE24), "
+            f"{pop_geo}, single year of age and sex aggregated to 5-year bands",
+            publisher="Office for National Statistics",
+            year="2022",
+            licence=OGL,
+            kind="published",
+            used_for="regions.population; need_weights for paediatrics (share of children "
+            "0-14) and obstetrics-gynaecology (share of women 15-44)",
+            url="https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/"
+            "populationestimates/datasets/clinicalcommissioninggroupmidyearpopulationestimates",
+            note="Residents at mid-2022, used for every planning year (population_by_year "
+            "omitted). Weight = share of the group in the region ÷ share in England; other "
+            "specialties have weight 1.",
+        ),
+        _src(
+            need_file,
+            id="nhse-need-2025-26",
+            table="ICB allocations 2025/26: GP-registered and need-weighted populations "
+            "(final core, final primary medical care), summed from GP practices",
+            publisher="NHS England",
+            year="2025/26",
+            licence=OGL,
+            kind="published",
+            used_for="regions.need_index; need_weights for general-practice",
+            url="https://www.england.nhs.uk/allocations/",
+            note=need_note,
+        ),
+    ]
+    if geo != "regions":
+        out.append(
+            _src(
+                "icb_lookup",
+                id="icb-code-lookup",
+                table="ICB code lookup: ONS E54 code <-> ODS code <-> NHS England region, "
+                "matched by ICB name between the ONS and NHS England files (42/42)",
+                publisher="Office for National Statistics; NHS England (joined in the "
+                "project's shared data)",
+                year="2023",
+                licence=OGL,
+                kind="published",
+                used_for="joining ONS populations to NHS England need indices by ICB",
+            )
+        )
+    out.append(
+        _src(
+            "icb_to_office",
+            id="icb-to-local-office",
+            table="Assignment of the 42 ICBs to the 11 NHS England WT&E (ex-HEE) local offices",
+            publisher="compiled in the project's shared data from local-office pages and ONS/ODS "
+            "code lists",
+            year="2022",
+            licence=OGL,
+            kind="estimated",
+            used_for={
+                "regions": "baseline_posts (splitting local offices over NHS England regions)",
+                "offices": "regions (which ICBs make up each local office); baseline_posts",
+                "icbs": "baseline_posts (splitting local-office baselines over ICBs)",
+            }[geo],
+            note="Each ICB is assigned whole to the office that trains for the acute trusts "
+            "serving most of its population. Straddling ICBs, counted whole in the first "
+            "office: "
+            + "; ".join(f"{n} ({o}; part in {s})" for n, o, s in src.straddlers)
+            + ". No population below ICB level is vendored, so they are not split.",
+        )
+    )
+    out += [
+        _src(
+            "posts_national",
+            id="nhse-ct1-st1-posts-2024-2025",
+            table="CT1/ST1 competition ratios, Round 1, 2024 and 2025: applications and posts "
+            "by specialty (UK national recruitment)",
+            publisher="NHS England Medical & Dental Recruitment and Selection, via a secondary "
+            "transcription",
+            year="2024-2025",
+            licence=OGL,
+            kind="published",
+            used_for="specialties (the CT1/ST1 entry specialties with at least "
+            f"{MIN_UK_POSTS} UK posts in {SPECIALTY_YEAR}); national totals (see "
+            "est-national-posts)",
+            url="https://medical.hee.nhs.uk/medical-training-recruitment/"
+            "medical-specialty-training/competition-ratios",
+            note="SECONDARY, UNVERIFIED source (a data file in a public GitHub repository whose "
+            "name is not known); its 2024 totals and several 2025 figures agree with "
+            "independent pages. The figures are UK-wide (England, Scotland, Wales, Northern "
+            "Ireland), not England.",
+        ),
+        _src(
+            "national_context",
+            id="hl7476-level-one-posts",
+            table="Written answer HL7476: core and run-through level-one (CT1/ST1) posts "
+            "offered in England, 2020-2024",
+            publisher="Department of Health and Social Care (UK Parliament written answer; "
+            "data: NHS England Specialty Training Places Fill Rates)",
+            year="2024",
+            licence=OPL,
+            kind="published",
+            used_for="England's share of UK posts (see est-national-posts)",
+            url="https://parallelparliament.co.uk/question/HL7476/medicine-higher-education",
+        ),
+        _src(
+            "posts_regional",
+            id="hl7483-paediatrics-st1",
+            table="Written answer HL7483: paediatrics ST1 posts available by local office, "
+            "2023 and 2024 entry rounds",
+            publisher="Department of Health and Social Care (UK Parliament written answer; "
+            "data: NHS England)",
+            year="2023-2024",
+            licence=OPL,
+            kind="published",
+            used_for={
+                "regions": "baseline_posts of paediatrics (2024 round, local offices summed to "
+                "regions, Wessex split as in est-baseline); shares for est-baseline",
+                "offices": "baseline_posts of paediatrics (2024 round, as published); shares "
+                "for est-baseline",
+                "icbs": "baseline_posts of paediatrics (2024 round by local office, split over "
+                "ICBs as in est-baseline); shares for est-baseline",
+            }[geo],
+            url="https://parallelparliament.co.uk/question/HL7483/junior-doctors-training",
+            note="Posts offered (not filled). England totals 417 (2023) and 412 (2024).",
+        ),
+        _src(
+            id="est-national-posts",
+            table="National (England) posts per specialty, held constant 2026-2030",
+            publisher="this project (instances/build.py: england_national_posts)",
+            year=str(BASELINE_YEAR),
+            licence=OGL,
+            kind="estimated",
+            used_for="national totals: the column sums of baseline_posts (national_posts "
+            "omitted, so they hold in every planning year)",
+            note="No England-only figure per specialty is published for 2025. N[s] = UK 2025 "
+            f"Round-1 posts of s × England share {float(share):.4f} (England level-one posts "
+            f"2024, {src.england_level_one_2024:,} [HL7476] ÷ UK Round-1 CT1/ST1 posts 2024 "
+            f"over all 17 specialties, {sum(src.uk_posts['2024'].values()):,}), rounded half "
+            "up. Paediatrics uses its published England total for the 2024 round, 412 "
+            f"[HL7483]. Total over the specialties: {n_total:,}.",
+        ),
+        _src(
+            id="est-baseline",
+            table="Baseline posts by region and specialty",
+            publisher="this project (instances/build.py: local_office_baseline, icb_baseline, "
+            "region_baseline)",
+            year=str(BASELINE_YEAR),
+            licence=OGL,
+            kind="estimated",
+            used_for="baseline_posts (every specialty except paediatrics at local-office level)",
+            note="No split by region is published for any specialty but paediatrics. Each local "
+            "office's share of the paediatrics ST1 posts of the 2023 and 2024 rounds pooled "
+            "(HL7483) stands for the real historical skew of training posts; baseline[office, s] "
+            "= N[s] × that share, whole posts by largest remainder so that every specialty sums "
+            "to N[s]. Paediatrics keeps its published 2024 posts. ICB baseline: each office's "
+            "baseline split over its ICBs by need-weighted population (ONS mid-2022 × 2025/26 "
+            "core need index), whole posts by largest remainder within the office. NHS England "
+            "region baseline: the sum of its ICBs (only Wessex spans two regions). The skew of "
+            "one specialty is assumed for all: London holds about 26 % of paediatrics ST1 posts "
+            "against about 16 % of residents.",
+        ),
+        _src(
+            id="est-capacity",
+            table="Capacity per region and specialty",
+            publisher="this project (instances/build.py: capacity_bounds)",
+            year=str(BASELINE_YEAR),
+            licence=OGL,
+            kind="estimated",
+            used_for="capacity",
+            note="min_posts = floor(0.6 × baseline), max_posts = ceil(1.5 × baseline + 5): "
+            "illustrative bounds, not published; the baseline lies inside them.",
+        ),
+        _src(
+            id="est-transition",
+            table="Transition limits",
+            publisher="this project (instances/build.py: TRANSITION, transition_limits)",
+            year=str(BASELINE_YEAR),
+            licence=OGL,
+            kind="estimated",
+            used_for="transition",
+            note="Illustrative policy parameters, not published: growth up to 10 % + 2 posts "
+            "a year, shrink up to 5 % a year per cell, a region's net loss up to 3 % a year, "
+            "posts moved nationally up to 3 % of all posts a year (rounded half up).",
+        ),
+    ]
+    return out
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def make_instance(
+    name: str,
+    description: str,
+    areas: list[Area],
+    baseline: dict[tuple[str, str], int],
+    specialties: list[tuple[str, str]],
+    national: dict[str, int],
+    sources: list[dict[str, str]],
+) -> dict[str, Any]:
+    """An instance (FORMULATION §2) from areas and a baseline keyed by (area id, specialty)."""
+    spec_names = {
+        sid: name.replace(" CT1/ST1", "").replace(" CT1", "").replace(" ST1", "")
+        for sid, name in specialties
+    }
+    regions = [
+        {
+            "id": a.id,
+            "name": a.name,
+            "population": a.population,
+            "need_index": r4(a.need_index),
+        }
+        for a in areas
+    ]
+    base_rows, cap_rows, weight_rows = [], [], []
+    for a in areas:
+        for sid, _ in specialties:
+            b = baseline[(a.id, sid)]
+            lo, hi = capacity_bounds(b)
+            base_rows.append({"region": a.id, "specialty": sid, "posts": b})
+            cap_rows.append({"region": a.id, "specialty": sid, "min_posts": lo, "max_posts": hi})
+    for sid, _ in specialties:
+        rule = WEIGHT_RULES.get(sid)
+        if rule is None:
+            continue
+        for a in areas:
+            weight_rows.append(
+                {"region": a.id, "specialty": sid, "weight": r4(need_weight(rule, a, areas))}
+            )
+    return {
+        "schema_version": 1,
+        "name": name,
+        "description": description,
+        "baseline_year": BASELINE_YEAR,
+        "years": list(PLANNING_YEARS),
+        "regions": regions,
+        "specialties": [{"id": sid, "name": spec_names[sid]} for sid, _ in specialties],
+        "baseline_posts": base_rows,
+        "need_weights": weight_rows,
+        "capacity": cap_rows,
+        "transition": transition_limits(sum(national.values())),
+        "sources": sources,
+    }
+
+
+COMMON_DESCRIPTION = (
+    "CT1/ST1 entry posts of the {n} specialties with at least {m} UK posts in 2025, baseline "
+    "2025, planning 2026-2030. Population: ONS mid-2022 residents. Need index: NHS England "
+    "2025/26 final core. National totals: UK 2025 Round-1 posts (secondary, unverified source) "
+    "scaled to England, held constant; paediatrics: England 2024 published. {baseline} "
+    "Capacity and transition limits are illustrative. See `sources` for what is published and "
+    "what is estimated, and instances/build.py for every rule."
+)
+
+
+def build_instances(src: Sources) -> dict[str, dict[str, Any]]:
+    """The three instances, by file stem, checked."""
+    specialties = select_specialties(src)
+    national = england_national_posts(src, specialties)
+    by_office_name = local_office_baseline(src, specialties, national)
+    by_icb = icb_baseline(src, specialties, by_office_name)
+    by_region_name = region_baseline(src, specialties, by_icb)
+
+    office_id = {name: oid for oid, name in LOCAL_OFFICES}
+    region_id = {name: rid for rid, name in NHS_REGIONS}
+    fmt = {"n": len(specialties), "m": MIN_UK_POSTS}
+    out = {}
+
+    out["england-regions-2025"] = make_instance(
+        "england-regions-2025",
+        "The 7 NHS England regions. "
+        + COMMON_DESCRIPTION.format(
+            **fmt,
+            baseline="Baseline: paediatrics from the published 2024 posts by local office; "
+            "every other specialty estimated from the paediatrics skew by local office.",
+        ),
+        src.regions,
+        {(region_id[r], s): n for (r, s), n in by_region_name.items()},
+        specialties,
+        national,
+        source_entries("regions", src, national),
+    )
+    out["england-training-regions-2025"] = make_instance(
+        "england-training-regions-2025",
+        "The 11 NHS England WT&E local offices (ex-HEE deaneries), each the sum of whole ICBs. "
+        + COMMON_DESCRIPTION.format(
+            **fmt,
+            baseline="Baseline: paediatrics as published for the 2024 round; every other "
+            "specialty estimated from the paediatrics skew.",
+        ),
+        local_office_areas(src),
+        {(office_id[o], s): n for (o, s), n in by_office_name.items()},
+        specialties,
+        national,
+        source_entries("offices", src, national),
+    )
+    out["england-icb-2025"] = make_instance(
+        "england-icb-2025",
+        "The 42 integrated care boards (ICBs, April 2023 boundaries; ids are ODS codes). "
+        + COMMON_DESCRIPTION.format(
+            **fmt,
+            baseline="Baseline: each local office's baseline split over its ICBs by "
+            "need-weighted population.",
+        ),
+        src.icbs,
+        by_icb,
+        specialties,
+        national,
+        source_entries("icbs", src, national),
+    )
+    for name, inst in out.items():
+        check_instance(name, inst, national)
+    return out
+
+
+def check_instance(name: str, inst: dict[str, Any], national: dict[str, int]) -> None:
+    """Sanity checks of a built instance; a failure is a bug in this file."""
+    where = Path(f"{name}.json")
+    years = [inst["baseline_year"], *inst["years"]]
+    check(all(a < b for a, b in zip(years, years[1:])), where, "years increase strictly")
+    regions = {r["id"] for r in inst["regions"]}
+    check(len(regions) == len(inst["regions"]), where, "region ids unique")
+    for r in inst["regions"]:
+        check(r["population"] > 0, where, "population > 0", r["id"])
+        check(0.5 < r["need_index"] < 1.5, where, "need_index in (0.5, 1.5)", r["id"])
+    sums: dict[str, int] = {}
+    for b in inst["baseline_posts"]:
+        sums[b["specialty"]] = sums.get(b["specialty"], 0) + b["posts"]
+    check(sums == national, where, "every specialty's baseline sums to its national total")
+    base = {(b["region"], b["specialty"]): b["posts"] for b in inst["baseline_posts"]}
+    for c in inst["capacity"]:
+        b = base[(c["region"], c["specialty"])]
+        check(
+            c["min_posts"] <= b <= c["max_posts"],
+            where,
+            "capacity min ≤ baseline ≤ max",
+            f"{c['region']} {c['specialty']}",
+        )
+    for w in inst["need_weights"]:
+        check(0.2 < w["weight"] < 5, where, "need weight in (0.2, 5)", str(w))
+
+
+def to_json(inst: dict[str, Any]) -> str:
+    return json.dumps(inst, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_all_or_nothing(texts: dict[Path, str]) -> None:
+    """Write every file to a temporary file next to it, then rename all into place."""
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for path, text in texts.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+            temps.append((Path(tmp), path))
+    except BaseException:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, path in temps:
+        os.replace(tmp, path)
+
+
+def build_all(out_dir: Path, sources_dir: Path = DEFAULT_SOURCES) -> list[Path]:
+    """Read and check the sources, build and check the three instances, then write them to
+    ``out_dir`` (all or nothing). Returns the paths written."""
+    instances = build_instances(read_sources(Path(sources_dir)))
+    texts = {Path(out_dir) / f"{name}.json": to_json(inst) for name, inst in instances.items()}
+    write_all_or_nothing(texts)
+    return list(texts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: instances/)")
+    parser.add_argument(
+        "--sources", type=Path, default=DEFAULT_SOURCES, help="vendored sources folder"
+    )
+    args = parser.parse_args(argv)
+    try:
+        paths = build_all(args.out, args.sources)
+    except BuildError as err:
+        print(f"build.py: error: {err}\nNothing was written.", file=sys.stderr)
+        return 2
+    for p in paths:
+        print(f"wrote {p}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
