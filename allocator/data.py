@@ -140,9 +140,7 @@ def problem_data(inst: Instance) -> ProblemData:
     for b in inst.budget:
         budget[ti[b.year]] = b.amount
 
-    prog = np.array(
-        [np.nan if s.programme_years is None else s.programme_years for s in inst.specialties], float
-    )
+    prog = np.array([np.nan if s.programme_years is None else s.programme_years for s in inst.specialties], float)
     tr = inst.transition
     return ProblemData(
         name=inst.name,

@@ -85,7 +85,9 @@ def presolve_findings(d: ProblemData) -> list[dict]:
     R, S, Y = d.shape
     lo, hi = effective_bounds(d)
 
-    for r, s, t in zip(*np.nonzero(d.locked & ((d.lock < d.min_posts - TOL) | (d.lock > d.max_posts + TOL))), strict=True):
+    for r, s, t in zip(
+        *np.nonzero(d.locked & ((d.lock < d.min_posts - TOL) | (d.lock > d.max_posts + TOL))), strict=True
+    ):
         v, mn, mx = d.lock[r, s, t], d.min_posts[r, s, t], d.max_posts[r, s, t]
         bound, by = ("max_posts", v - mx) if v > mx else ("min_posts", mn - v)
         out.append(
@@ -93,7 +95,10 @@ def presolve_findings(d: ProblemData) -> list[dict]:
                 "lock",
                 f"{d.regions[r]} {d.specialties[s]} is locked at {v:g} posts in {d.years[t]}, "
                 f"outside its capacity {mn:g}–{mx:g}: change the lock or the {bound} by {by:g}.",
-                by, region=d.regions[r], specialty=d.specialties[s], year=d.years[t],
+                by,
+                region=d.regions[r],
+                specialty=d.specialties[s],
+                year=d.years[t],
             )
         )
     if out:
@@ -109,7 +114,9 @@ def presolve_findings(d: ProblemData) -> list[dict]:
                         f"{d.specialties[s]} needs {n:g} posts nationally in {d.years[t]}, but capacity and "
                         f"locks allow at most {top:g} across all regions: raise max_posts by {n - top:g} "
                         f"in total, or lower the national total.",
-                        n - top, specialty=d.specialties[s], year=d.years[t],
+                        n - top,
+                        specialty=d.specialties[s],
+                        year=d.years[t],
                     )
                 )
             elif bottom > n + TOL:
@@ -119,7 +126,9 @@ def presolve_findings(d: ProblemData) -> list[dict]:
                         f"{d.specialties[s]} has {n:g} posts nationally in {d.years[t]}, but minimum "
                         f"capacity and locks need at least {bottom:g}: lower min_posts by {bottom - n:g} "
                         f"in total, or raise the national total.",
-                        bottom - n, specialty=d.specialties[s], year=d.years[t],
+                        bottom - n,
+                        specialty=d.specialties[s],
+                        year=d.years[t],
                     )
                 )
     for t in np.flatnonzero(~np.isnan(d.budget)):
@@ -130,7 +139,8 @@ def presolve_findings(d: ProblemData) -> list[dict]:
                     "budget",
                     f"the {d.years[t]} budget of {d.budget[t]:g} is below {cheapest:g}, the cost of the "
                     f"minimum posts and locks alone: raise it by {cheapest - d.budget[t]:g}.",
-                    cheapest - d.budget[t], year=d.years[t],
+                    cheapest - d.budget[t],
+                    year=d.years[t],
                 )
             )
     if d.max_national_moves is not None:
@@ -143,7 +153,8 @@ def presolve_findings(d: ProblemData) -> list[dict]:
                     f"national totals fall by {fall[t]:g} posts in {d.years[t]}, but at most "
                     f"{d.max_national_moves:g} posts may move in a year: raise max_national_moves to "
                     f"{fall[t]:g} or slow the reduction.",
-                    fall[t] - d.max_national_moves, year=d.years[t],
+                    fall[t] - d.max_national_moves,
+                    year=d.years[t],
                 )
             )
     if out:
@@ -157,7 +168,10 @@ def presolve_findings(d: ProblemData) -> list[dict]:
                 f"{d.regions[r]} {d.specialties[s]} in {d.years[t]} must hold at least {L[r, s, t]:g} posts "
                 f"but can hold at most {U[r, s, t]:g} given its capacity, locks and the growth and "
                 f"shrink limits from {d.baseline[r, s]:g} baseline posts.",
-                L[r, s, t] - U[r, s, t], region=d.regions[r], specialty=d.specialties[s], year=d.years[t],
+                L[r, s, t] - U[r, s, t],
+                region=d.regions[r],
+                specialty=d.specialties[s],
+                year=d.years[t],
             )
         )
     if out:
@@ -172,7 +186,9 @@ def presolve_findings(d: ProblemData) -> list[dict]:
                         f"{d.specialties[s]} needs {n:g} posts nationally in {d.years[t]}, but the growth limits "
                         f"(with capacity) let regions reach at most {top:g}: allow {n - top:g} more posts of growth, "
                         f"or grow the national total more slowly.",
-                        n - top, specialty=d.specialties[s], year=d.years[t],
+                        n - top,
+                        specialty=d.specialties[s],
+                        year=d.years[t],
                     )
                 )
             elif bottom > n + TOL:
@@ -182,7 +198,9 @@ def presolve_findings(d: ProblemData) -> list[dict]:
                         f"{d.specialties[s]} has {n:g} posts nationally in {d.years[t]}, but the shrink limits "
                         f"keep at least {bottom:g} in regions: allow {bottom - n:g} more posts of reduction, "
                         f"or reduce the national total more slowly.",
-                        bottom - n, specialty=d.specialties[s], year=d.years[t],
+                        bottom - n,
+                        specialty=d.specialties[s],
+                        year=d.years[t],
                     )
                 )
     return out

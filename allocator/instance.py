@@ -101,9 +101,7 @@ class Capacity(_Strict):
     @model_validator(mode="after")
     def _min_below_max(self) -> Capacity:
         if self.max_posts is not None and self.min_posts > self.max_posts:
-            raise ValueError(
-                f"min_posts {self.min_posts:g} is greater than max_posts {self.max_posts:g}"
-            )
+            raise ValueError(f"min_posts {self.min_posts:g} is greater than max_posts {self.max_posts:g}")
         return self
 
 
@@ -186,9 +184,7 @@ class Instance(_Strict):
 
     def to_dict(self) -> dict[str, Any]:
         """The instance as JSON-ready data, without the defaults nobody wrote."""
-        return self.model_dump(mode="json", exclude_defaults=True) | {
-            "schema_version": self.schema_version
-        }
+        return self.model_dump(mode="json", exclude_defaults=True) | {"schema_version": self.schema_version}
 
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2) + "\n"
@@ -249,9 +245,7 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
     """Checks that span lists: ids, duplicates, years, transition, zero need."""
     problems: list[tuple[str, str]] = []
     if inst.schema_version != SCHEMA_VERSION:
-        problems.append(
-            ("schema_version", f"unsupported version {inst.schema_version} (this tool reads 1)")
-        )
+        problems.append(("schema_version", f"unsupported version {inst.schema_version} (this tool reads 1)"))
     regions, specs = inst.region_ids, inst.specialty_ids
     for label, ids in (("regions", regions), ("specialties", specs)):
         seen: set[str] = set()
@@ -287,9 +281,7 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
                     problems.append((f"{list_name}[{i}].region", f"unknown region '{v}' {_known(regions)}"))
                     ok = False
                 elif f == "specialty" and v not in sset:
-                    problems.append(
-                        (f"{list_name}[{i}].specialty", f"unknown specialty '{v}' {_known(specs)}")
-                    )
+                    problems.append((f"{list_name}[{i}].specialty", f"unknown specialty '{v}' {_known(specs)}"))
                     ok = False
                 elif f == "year" and v is not None and v not in yset:
                     problems.append(
@@ -307,9 +299,7 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
                     seen_keys[key] = i
     tr = inst.transition
     if tr.growth_allowance is not None and tr.max_growth_rate is None:
-        problems.append(
-            ("transition.growth_allowance", "growth_allowance needs max_growth_rate (it is added to it)")
-        )
+        problems.append(("transition.growth_allowance", "growth_allowance needs max_growth_rate (it is added to it)"))
     if tr.shrink_by_programme_length:
         for i, s in enumerate(inst.specialties):
             if s.programme_years is None:
@@ -338,8 +328,7 @@ def _zero_need(inst: Instance) -> list[tuple[str, str]]:
     for j, s in enumerate(inst.specialties):
         for t in inst.years:
             need = sum(
-                pop.get((r.id, t), r.population) * r.need_index * weight.get((r.id, s.id), 1.0)
-                for r in inst.regions
+                pop.get((r.id, t), r.population) * r.need_index * weight.get((r.id, s.id), 1.0) for r in inst.regions
             )
             posts = national.get((s.id, t), base.get(s.id, 0.0))
             if need <= 0 and posts > 0:
@@ -429,9 +418,7 @@ def _read_tables(path: Path, kind: str) -> dict[str, Any]:
         except Exception as err:  # openpyxl raises many kinds
             raise InstanceError(str(path), [("", f"cannot read workbook: {err}")]) from None
     if "instance" not in frames:
-        raise InstanceError(
-            str(path), [("instance", "missing the 'instance' table (columns: field, value)")]
-        )
+        raise InstanceError(str(path), [("instance", "missing the 'instance' table (columns: field, value)")])
     data: dict[str, Any] = {}
     transition: dict[str, Any] = {}
     scal = frames.pop("instance")
@@ -454,9 +441,7 @@ def _read_tables(path: Path, kind: str) -> dict[str, Any]:
         data["transition"] = transition
     for name, frame in frames.items():
         if name not in LISTS:
-            raise InstanceError(
-                str(path), [(name, f"unknown table '{name}' (known: instance, {', '.join(LISTS)})")]
-            )
+            raise InstanceError(str(path), [(name, f"unknown table '{name}' (known: instance, {', '.join(LISTS)})")])
         rows = []
         for rec in frame.to_dict(orient="records"):
             rows.append({str(k).strip(): v for k, v in ((k, _clean(v)) for k, v in rec.items()) if v is not None})

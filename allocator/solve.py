@@ -115,8 +115,12 @@ def solve(
     findings = presolve_findings(d)
     if findings:
         return Result(
-            status="infeasible", instance=d.name, model=spec.name, backend=backend,
-            diagnosis=diagnose(d, spec, findings), message="infeasible (pre-solve checks)",
+            status="infeasible",
+            instance=d.name,
+            model=spec.name,
+            backend=backend,
+            diagnosis=diagnose(d, spec, findings),
+            message="infeasible (pre-solve checks)",
         )
     integer = spec.solve.integer if integer is None else integer
     options = SolveOptions(time_limit, threads, method, mip_gap, integer, verbose)
@@ -135,9 +139,16 @@ def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw, build_seconds: 
     if raw.status == "error" and raw.mip_gap is None:
         raw.status = _confirm_status(d, spec)
     res = Result(
-        status=raw.status, instance=d.name, model=spec.name, backend=backend,
-        objective=raw.objective, mip_gap=raw.mip_gap, best_bound=raw.best_bound,
-        message=raw.message, build_seconds=build_seconds, solve_seconds=raw.solve_seconds,
+        status=raw.status,
+        instance=d.name,
+        model=spec.name,
+        backend=backend,
+        objective=raw.objective,
+        mip_gap=raw.mip_gap,
+        best_bound=raw.best_bound,
+        message=raw.message,
+        build_seconds=build_seconds,
+        solve_seconds=raw.solve_seconds,
     )
     if raw.status == "infeasible":
         res.diagnosis = diagnose(d, spec)

@@ -92,9 +92,7 @@ def national_total(d: ProblemData, v: Columns) -> Block:
     rows = v.s * v.Y + v.t
     N = d.national.ravel()
     s, t = np.divmod(np.arange(v.S * v.Y), v.Y)
-    return Block(
-        "national_total", rows, v.x + np.arange(v.K), np.ones(v.K), N, N, {"specialty": s, "year": t}
-    )
+    return Block("national_total", rows, v.x + np.arange(v.K), np.ones(v.K), N, N, {"specialty": s, "year": t})
 
 
 def capacity(d: ProblemData) -> tuple[np.ndarray, np.ndarray]:
@@ -180,8 +178,13 @@ def national_moves(d: ProblemData, v: Columns) -> Block | None:
         return None
     cells = np.arange(v.K)
     return Block(
-        "national_moves", v.t, v.dec + cells, np.ones(v.K), np.full(v.Y, -INF),
-        np.full(v.Y, d.max_national_moves), {"year": np.arange(v.Y)},
+        "national_moves",
+        v.t,
+        v.dec + cells,
+        np.ones(v.K),
+        np.full(v.Y, -INF),
+        np.full(v.Y, d.max_national_moves),
+        {"year": np.arange(v.Y)},
     )
 
 
@@ -195,8 +198,13 @@ def budget(d: ProblemData, v: Columns) -> Block | None:
     keep = row_of_year[v.t] >= 0
     cells = np.arange(v.K)[keep]
     return Block(
-        "budget", row_of_year[v.t[keep]], v.x + cells, d.cost[v.r, v.s][keep],
-        np.full(len(years), -INF), d.budget[years], {"year": years},
+        "budget",
+        row_of_year[v.t[keep]],
+        v.x + cells,
+        d.cost[v.r, v.s][keep],
+        np.full(len(years), -INF),
+        d.budget[years],
+        {"year": years},
     )
 
 
@@ -215,8 +223,16 @@ def worst_shortfall(d: ProblemData, v: Columns) -> Block | None:
 
 
 ROW_FAMILIES = (
-    national_total, flow, target_gap, growth_limit, shrink_limit, programme_shrink,
-    region_net_loss, national_moves, budget, worst_shortfall,
+    national_total,
+    flow,
+    target_gap,
+    growth_limit,
+    shrink_limit,
+    programme_shrink,
+    region_net_loss,
+    national_moves,
+    budget,
+    worst_shortfall,
 )
 
 
@@ -339,7 +355,7 @@ def solve_model(m: HighsModel, options: SolveOptions) -> RawSolution:
     raw = RawSolution(status=status, message=h.modelStatusToString(ms), solve_seconds=seconds)
     if not has_x:
         return raw
-    v, d = m.columns, m.data
+    v = m.columns
     sol = h.getSolution()
     col = np.asarray(sol.col_value)
     raw.x = col[: v.K].reshape(v.R, v.S, v.Y)

@@ -1,0 +1,209 @@
+"""The command line: ``allocator validate | solve | check``. Thin: every verb calls the library.
+
+Exit codes: 0 optimal (or valid, or checked clean); 1 solved but not optimal (infeasible,
+time limit) or a check found violations; 2 bad input or usage. Nothing is written when the
+input is bad.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .instance import InstanceError, load_instance
+from .spec import load_model
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
+console = Console()
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Backend(str, Enum):
+    highs = "highs"
+    pyomo = "pyomo"
+    pulp = "pulp"
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Method(str, Enum):
+    ipm = "ipm"
+    simplex = "simplex"
+    pdlp = "pdlp"
+    choose = "choose"
+
+
+def _fail(e: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+    return typer.Exit(2)
+
+
+def _load(path: Path):
+    try:
+        return load_instance(path)
+    except InstanceError as e:
+        raise _fail(e) from None
+
+
+@app.command()
+def validate(instance: Annotated[Path, typer.Argument(help="Instance: JSON, .xlsx, or a folder of CSV files.")]):
+    """Check an instance against FORMULATION §2 and the pre-solve feasibility checks."""
+    from .data import problem_data
+    from .diagnose import presolve_findings
+
+    inst = _load(instance)
+    d = problem_data(inst)
+    R, S, Y = d.shape
+    console.print(f"[green]valid[/]: {inst.name}: {R} regions × {S} specialties × {Y} years")
+    findings = presolve_findings(d)
+    for f in findings:
+        console.print(f"[yellow]infeasible[/] ({f['constraint']}): {f['message']}", highlight=False)
+    raise typer.Exit(1 if findings else 0)
+
+
+@app.command()
+def solve(
+    instance: Annotated[Path, typer.Argument(help="Instance: JSON, .xlsx, or a folder of CSV files.")],
+    model: Annotated[Path | None, typer.Option(help="Model file (TOML); default: fair-share.")] = None,
+    backend: Annotated[Backend, typer.Option(help="Model builder; all solve with HiGHS.")] = Backend.highs,
+    format: Annotated[Format, typer.Option("--format", help="Summary table or §9 JSON on stdout.")] = Format.table,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for result.json, allocation.csv, kpis.csv, binding.csv.")
+    ] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds.")] = None,
+    threads: Annotated[int | None, typer.Option(help="HiGHS threads.")] = None,
+    method: Annotated[Method, typer.Option(help="HiGHS LP method.")] = Method.ipm,
+    integer: Annotated[bool | None, typer.Option("--integer/--no-integer", help="Whole posts by MIP.")] = None,
+    mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap.")] = None,
+    report: Annotated[bool, typer.Option("--report", help="Also write report.md into --out.")] = False,
+):
+    """Solve an instance and print a summary (or the result as JSON)."""
+    from .data import problem_data
+    from .solve import solve as run_solve
+
+    inst = _load(instance)
+    try:
+        spec = load_model(model)
+    except InstanceError as e:
+        raise _fail(e) from None
+    if report and out is None:
+        raise _fail(ValueError("--report needs --out DIR"))
+    quiet = format == Format.json
+    with console.status("solving", spinner="dots") as status:
+        progress = None if quiet else (lambda msg: status.update(msg))
+        res = run_solve(
+            inst,
+            spec,
+            backend.value,
+            time_limit=time_limit,
+            threads=threads,
+            method=method.value,
+            integer=integer,
+            mip_gap=mip_gap,
+            progress=progress,
+        )
+    if quiet:
+        print(res.to_json(), end="")
+    else:
+        _print_summary(res, problem_data(inst))
+    if out is not None:
+        written = res.write(out)
+        if report:
+            from .summary import markdown
+
+            p = Path(out) / "report.md"
+            p.write_text(markdown(res, problem_data(inst)))
+            written.append(p)
+        if not quiet:
+            console.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
+    raise typer.Exit(0 if res.status == "optimal" else 1)
+
+
+def _print_summary(res, d) -> None:
+    from .summary import kpi_table, region_table
+
+    colour = "green" if res.status == "optimal" else "red"
+    obj = f", objective {res.objective:,.4f}" if res.objective is not None else ""
+    console.print(
+        f"[bold]{res.instance}[/] with model [bold]{res.model}[/] on {res.backend}: "
+        f"[{colour}]{res.status}[/]{obj} (build {res.build_seconds:.2f}s, solve {res.solve_seconds:.2f}s)",
+        highlight=False,
+    )
+    if res.mip_gap is not None:
+        console.print(f"MIP gap {100 * res.mip_gap:.4f}%, best bound {res.best_bound:,.4f}")
+    if res.diagnosis:
+        console.print(f"[red]{res.diagnosis['summary']}[/]", highlight=False)
+        for f in res.diagnosis["findings"][:10]:
+            console.print(f"  • [bold]{f['constraint']}[/]: {f['message']}", highlight=False)
+        return
+    if not len(res.kpis):
+        return
+    t = Table(title="Measures by year (FORMULATION §8)")
+    for c in ("year", "gap (posts)", "gap closed %", "Gini", "worst shortfall %", "posts moved", "cost"):
+        t.add_column(c, justify="right")
+    for r in kpi_table(res).itertuples(index=False):
+        t.add_row(
+            r.year,
+            f"{r.gap_posts:,.1f}",
+            f"{r.gap_closed_pct:.1f}",
+            f"{r.gini:.4f}",
+            f"{r.max_shortfall_pct:.1f}",
+            f"{r.posts_moved:,.1f}",
+            f"{r.cost:,.1f}",
+        )
+    console.print(t)
+    t = Table(title=f"Regions: posts per 100,000 need-weighted population, baseline → {d.years[-1]}")
+    for c in ("region", "posts before", "posts after", "change", "per 100k before", "per 100k after", "fair share"):
+        t.add_column(c, justify="right" if c != "region" else "left")
+    for r in region_table(res, d).itertuples(index=False):
+        t.add_row(
+            r.region,
+            f"{r.posts_baseline:,.0f}",
+            f"{r.posts_final:,.1f}",
+            f"{r.change:+,.1f}",
+            f"{r.per_100k_baseline:.2f}",
+            f"{r.per_100k_final:.2f}",
+            f"{r.per_100k_fair_share:.2f}",
+        )
+    console.print(t)
+    if len(res.binding):
+        t = Table(title="Binding constraints (top 8 by |dual|)")
+        for c in ("constraint", "region", "specialty", "year", "dual"):
+            t.add_column(c)
+        for r in res.binding.head(8).itertuples(index=False):
+            cells = ["" if v is None or v != v else str(v) for v in (r.constraint, r.region, r.specialty, r.year)]
+            t.add_row(*cells, f"{r.dual:.4f}")
+        console.print(t)
+
+
+@app.command()
+def check(
+    instance: Annotated[Path, typer.Argument(help="The instance the result was solved from.")],
+    result: Annotated[Path, typer.Argument(help="A result JSON (FORMULATION §9).")],
+    model: Annotated[Path | None, typer.Option(help="Model file, to check the objective too.")] = None,
+):
+    """Check a result against its instance with the independent checker (exit 1 on violations)."""
+    from .check import check as run_check
+
+    inst = _load(instance)
+    if not result.exists():
+        raise _fail(FileNotFoundError(f"{result}: no such result file"))
+    try:
+        spec = load_model(model) if model is not None else None
+        report = run_check(inst, result, model=spec)
+    except (InstanceError, ValueError) as e:
+        raise _fail(e) from None
+    console.print(str(report), highlight=False)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+def main() -> None:  # pragma: no cover
+    app()

@@ -1,0 +1,82 @@
+"""The command line: exit codes 0 / 1 / 2, JSON output, nothing written on bad input."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from allocator.cli import app
+
+from .conftest import ROOT
+
+runner = CliRunner()
+TOY = ROOT / "instances" / "toy"
+
+
+def test_solve_table_and_files(tmp_path):
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["solve", str(TOY / "toy-shrink.json"), "--out", str(out), "--report"])
+    assert r.exit_code == 0, r.output
+    assert "optimal" in r.output and "shrink_limit" in r.output
+    assert {p.name for p in out.iterdir()} == {"result.json", "allocation.csv", "kpis.csv", "binding.csv", "report.md"}
+    assert json.loads((out / "result.json").read_text())["objective"] == 73.904
+
+
+def test_solve_json_is_section_9(tmp_path):
+    r = runner.invoke(app, ["solve", str(TOY / "toy-2x1.json"), "--format", "json"])
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    assert list(data) == ["status", "objective", "backend", "model", "instance", "allocation", "kpis", "binding"]
+    assert set(data["allocation"][0]) == {"region", "specialty", "year", "posts", "target"}
+    assert set(data["kpis"][0]) == {
+        "year",
+        "gap_posts",
+        "gap_closed_pct",
+        "gini",
+        "max_shortfall_pct",
+        "posts_moved",
+        "cost",
+    }
+
+
+def test_bad_instance_exit_2_nothing_written(tmp_path):
+    bad = tmp_path / "bad.json"
+    data = json.loads((TOY / "toy-2x1.json").read_text())
+    data["baseline_posts"][0]["region"] = "nrth"
+    bad.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    r = runner.invoke(app, ["solve", str(bad), "--out", str(out)])
+    assert r.exit_code == 2
+    assert "baseline_posts[0].region: unknown region 'nrth'" in r.output
+    assert not out.exists()
+
+
+def test_bad_model_and_usage_exit_2(tmp_path):
+    m = tmp_path / "m.toml"
+    m.write_text('name = "x"\n[objective]\nshortfal = 1\n')
+    r = runner.invoke(app, ["solve", str(TOY / "toy-2x1.json"), "--model", str(m)])
+    assert r.exit_code == 2 and "objective.shortfal: unknown field" in r.output
+    assert runner.invoke(app, ["solve", str(TOY / "toy-2x1.json"), "--backend", "cplex"]).exit_code == 2
+    assert runner.invoke(app, ["solve", str(TOY / "missing.json")]).exit_code == 2
+
+
+def test_infeasible_exit_1(tmp_path):
+    data = json.loads((TOY / "toy-2x1.json").read_text())
+    data["capacity"] = [
+        {"region": "north", "specialty": "gp", "max_posts": 10},
+        {"region": "south", "specialty": "gp", "max_posts": 10},
+    ]
+    p = tmp_path / "inf.json"
+    p.write_text(json.dumps(data))
+    r = runner.invoke(app, ["solve", str(p)])
+    assert r.exit_code == 1 and "national_total" in r.output
+    r = runner.invoke(app, ["validate", str(p)])
+    assert r.exit_code == 1
+    r = runner.invoke(app, ["solve", str(p), "--format", "json"])
+    assert json.loads(r.stdout)["diagnosis"]["constraints"] == ["national_total"]
+
+
+def test_validate_ok():
+    r = runner.invoke(app, ["validate", str(TOY / "toy-3x2.json")])
+    assert r.exit_code == 0 and "3 regions × 2 specialties × 1 years" in r.output
