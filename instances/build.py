@@ -184,6 +184,7 @@ NATIONAL_MOVES_RATE = Fraction(3, 100)  # max_national_moves = round(3 % of all 
 
 OGL = "Open Government Licence v3.0"
 OPL = "Open Parliament Licence v3.0"
+OWN = "MIT (this project's rule), applied to the data of the published entries under their licences"
 
 
 # --------------------------------------------------------------------------- errors and I/O
@@ -193,14 +194,16 @@ class BuildError(Exception):
     """A source file is missing or fails a check; the message names the file and the check."""
 
 
-def _show(path: Path) -> str:
+def _show(path: Path | str) -> str:
+    if isinstance(path, str):
+        return path
     try:
         return str(path.resolve().relative_to(HERE.parent))
     except ValueError:
         return str(path)
 
 
-def check(ok: bool, path: Path, what: str, detail: str = "") -> None:
+def check(ok: bool, path: Path | str, what: str, detail: str = "") -> None:
     """Fail the build with ``<file>: check failed: <what> (<detail>)`` unless ``ok``."""
     if not ok:
         msg = f"{_show(path)}: check failed: {what}"
@@ -273,7 +276,6 @@ class Area:
     pmc_index: Fraction  # NHS England 2025/26, final primary medical care (England = 1)
     region: str = ""  # NHS England region name (ICBs)
     office: str = ""  # local office name (ICBs)
-    ods: str = ""
 
     @property
     def weighted_population(self) -> Fraction:
@@ -331,9 +333,7 @@ def _ons_by_area(path: Path, rows: list[dict], code_col: str, name_col: str) -> 
     return out
 
 
-def _need_by_area(
-    path: Path, rows: list[dict], code_col: str, n_areas: int
-) -> dict[str, dict[str, Any]]:
+def _need_by_area(path: Path, rows: list[dict], code_col: str, n_areas: int) -> dict[str, dict[str, Any]]:
     """NHS England 2025/26 need indices (final core, final PMC) by area code, with checks."""
     by_year: dict[str, list[dict]] = {}
     for row in rows:
@@ -382,17 +382,13 @@ def _need_by_area(
                 f"{col} reproduced from the weighted populations",
                 f"{r[code_col]}: {float(mine):.5f} vs {r[col]}",
             )
-        out[r[code_col]] = {"name": r.get("icb_name") or r["region_name"], "core": core, "pmc": pmc}
-        out[r[code_col]]["region"] = r["region_name"]
+        out[r[code_col]] = {"core": core, "pmc": pmc, "region": r["region_name"]}
     return out
 
 
-def read_sources(sources_dir: Path) -> Sources:
-    """Read and check every vendored file the build needs."""
-    sources_dir = Path(sources_dir)
+def _read_population(sources_dir: Path) -> tuple[dict, dict, dict[str, str]]:
+    """ONS mid-2022 by ICB (2023 codes) and by NHS England region; ICB code -> region name."""
     band_cols = ["year", "age_band", "female", "male", "persons"]
-
-    # ---- ONS population: ICBs (2023 codes) and NHS England regions
     p_icb, rows = read_rows(sources_dir, "ons_icb", band_cols + ["icb_code", "icb_name", "nhser_name"])
     ons_icb = _ons_by_area(p_icb, rows, "icb_code", "icb_name")
     check(len(ons_icb) == 42, p_icb, "42 ICBs in mid-2022", f"got {len(ons_icb)}")
@@ -416,11 +412,12 @@ def read_sources(sources_dir: Path) -> Sources:
                 f"{name}: sum of its ICBs ({field}) = region figure",
                 f"{icb_sum:,} vs {ons_reg[name][field]:,} in {_show(p_icb)}",
             )
+    return ons_icb, ons_reg, icb_region
 
-    # ---- ICB code lookup (ONS E54 <-> ODS Q..)
-    p_lk, rows = read_rows(
-        sources_dir, "icb_lookup", ["icb_ons_code", "icb_ods_code", "icb_name", "nhser_name"]
-    )
+
+def _read_lookup(sources_dir: Path, ons_icb: dict, icb_region: dict[str, str]) -> dict[str, str]:
+    """ICB ODS code -> ONS code."""
+    p_lk, rows = read_rows(sources_dir, "icb_lookup", ["icb_ons_code", "icb_ods_code", "icb_name", "nhser_name"])
     check(len(rows) == 42, p_lk, "42 ICBs", f"got {len(rows)}")
     ods_to_ons = {r["icb_ods_code"]: r["icb_ons_code"] for r in rows}
     check(len(ods_to_ons) == 42, p_lk, "ODS codes unique")
@@ -437,70 +434,56 @@ def read_sources(sources_dir: Path) -> Sources:
             "region of each ICB agrees with the population file",
             r["icb_ods_code"],
         )
+    return ods_to_ons
 
-    # ---- NHS England need indices 2025/26: ICBs and regions
+
+def _check_index_range(path: Path, need: dict, want: tuple[float, float], what: str) -> None:
+    lo = min(v["core"] for v in need.values())
+    hi = max(v["core"] for v in need.values())
+    check(
+        (round(float(lo), 2), round(float(hi), 2)) == want,
+        path,
+        f"{NEED_YEAR} {what} need index ranges {want[0]}-{want[1]} (PROVENANCE)",
+        f"got {float(lo):.4f}-{float(hi):.4f}",
+    )
+
+
+def _read_need(sources_dir: Path) -> tuple[dict, dict]:
+    """NHS England 2025/26 need indices by ICB (ODS code) and by region (name), checked."""
     need_cols = ["allocation_year", "population", "wp_final_core", "wp_final_pmc"]
     need_cols += ["need_index_final_core", "need_index_final_pmc", "region_name"]
     p_ni, icb_rows = read_rows(sources_dir, "need_icb", need_cols + ["icb_ods_code", "icb_name"])
     need_icb = _need_by_area(p_ni, icb_rows, "icb_ods_code", 42)
-    check(
-        set(need_icb) == set(ods_to_ons),
-        p_ni,
-        "ICB ODS codes match the code lookup",
-        f"differ: {sorted(set(need_icb) ^ set(ods_to_ons))}",
-    )
-    lo, hi = NHSE_ICB_INDEX_RANGE_2025
-    got = (min(v["core"] for v in need_icb.values()), max(v["core"] for v in need_icb.values()))
-    check(
-        (round(float(got[0]), 2), round(float(got[1]), 2)) == (lo, hi),
-        p_ni,
-        f"2025/26 ICB need index ranges {lo}-{hi} (PROVENANCE)",
-        f"got {float(got[0]):.4f}-{float(got[1]):.4f}",
-    )
-    for ods, v in need_icb.items():
-        check(
-            v["region"] == icb_region[ods_to_ons[ods]],
-            p_ni,
-            "region of each ICB agrees with the ONS file",
-            ods,
-        )
-    p_nr, rows = read_rows(sources_dir, "need_region", need_cols)
-    need_reg = _need_by_area(p_nr, rows, "region_name", 7)
+    _check_index_range(p_ni, need_icb, NHSE_ICB_INDEX_RANGE_2025, "ICB")
+    p_nr, reg_rows = read_rows(sources_dir, "need_region", need_cols)
+    need_reg = _need_by_area(p_nr, reg_rows, "region_name", 7)
     check(
         set(need_reg) == set(ONS_REGION_TOTAL_2022),
         p_nr,
         "the 7 NHS England regions",
         f"got {sorted(need_reg)}",
     )
-    lo, hi = NHSE_REGION_INDEX_RANGE_2025
-    got = (min(v["core"] for v in need_reg.values()), max(v["core"] for v in need_reg.values()))
-    check(
-        (round(float(got[0]), 2), round(float(got[1]), 2)) == (lo, hi),
-        p_nr,
-        f"2025/26 region need index ranges {lo}-{hi} (PROVENANCE)",
-        f"got {float(got[0]):.4f}-{float(got[1]):.4f}",
-    )
-    # the regional file is the sum of the ICB file (same practices)
-    for name in need_reg:
+    _check_index_range(p_nr, need_reg, NHSE_REGION_INDEX_RANGE_2025, "region")
+    # the regional file is the sum of the ICB file (the same GP practices)
+    for reg in reg_rows:
+        if reg["allocation_year"] != NEED_YEAR:
+            continue
+        name = reg["region_name"]
+        members = [r for r in icb_rows if r["allocation_year"] == NEED_YEAR and r["region_name"] == name]
         for col in ("population", "wp_final_core", "wp_final_pmc"):
-            icb_sum = sum(
-                (
-                    num(p_ni, r, col)
-                    for r in icb_rows
-                    if r["allocation_year"] == NEED_YEAR and r["region_name"] == name
-                ),
-                Fraction(0),
-            )
-            reg = next(
-                r for r in rows if r["allocation_year"] == NEED_YEAR and r["region_name"] == name
-            )
+            icb_sum = sum((num(p_ni, r, col) for r in members), Fraction(0))
             check(
                 abs(icb_sum - num(p_nr, reg, col)) <= 1,
                 p_nr,
                 f"{name} {NEED_YEAR} {col} = sum of its ICBs in {_show(p_ni)}",
             )
+    return need_icb, need_reg
 
-    # ---- ICB -> local office
+
+def _read_office_map(
+    sources_dir: Path, ods_to_ons: dict[str, str], need_icb: dict
+) -> tuple[dict[str, str], list[tuple[str, str, str]]]:
+    """ICB ODS code -> local office name; and the straddling ICBs (name, office, other)."""
     p_map, rows = read_rows(
         sources_dir,
         "icb_to_office",
@@ -530,50 +513,13 @@ def read_sources(sources_dir: Path) -> Sources:
             r["icb_ods_code"],
         )
         if r["straddles"] == "Y":
-            straddlers.append(
-                (r["icb_name"], r["hee_local_office"], r.get("secondary_local_office", ""))
-            )
+            straddlers.append((r["icb_name"], r["hee_local_office"], r.get("secondary_local_office", "")))
+    return icb_office, straddlers
 
-    icbs = []
-    for ods, ons in ods_to_ons.items():
-        o, n = ons_icb[ons], need_icb[ods]
-        name = o["name"].replace("Integrated Care Board", "ICB")
-        icbs.append(
-            Area(
-                id=ods,
-                name=name,
-                population=o["population"],
-                children=o["children"],
-                women=o["women"],
-                need_index=n["core"],
-                pmc_index=n["pmc"],
-                region=n["region"],
-                office=icb_office[ods],
-                ods=ods,
-            )
-        )
-    region_order = [n for _, n in NHS_REGIONS]
-    icbs.sort(key=lambda a: (region_order.index(a.region), a.name))
-    regions = []
-    for rid, name in NHS_REGIONS:
-        o, n = ons_reg[name], need_reg[name]
-        regions.append(
-            Area(
-                id=rid,
-                name=name,
-                population=o["population"],
-                children=o["children"],
-                women=o["women"],
-                need_index=n["core"],
-                pmc_index=n["pmc"],
-                region=name,
-            )
-        )
 
-    # ---- national posts by specialty, 2024 and 2025 (UK-wide, secondary source)
-    p_nat, rows = read_rows(
-        sources_dir, "posts_national", ["year", "specialty", "applications", "posts"]
-    )
+def _read_uk_posts(sources_dir: Path) -> dict[str, dict[str, int]]:
+    """UK CT1/ST1 Round-1 posts: year -> specialty name -> posts (secondary source)."""
+    p_nat, rows = read_rows(sources_dir, "posts_national", ["year", "specialty", "applications", "posts"])
     uk_posts: dict[str, dict[str, int]] = {}
     apps_2024 = 0
     for r in rows:
@@ -591,24 +537,28 @@ def read_sources(sources_dir: Path) -> Sources:
     for year, by_spec in uk_posts.items():
         check(len(by_spec) == 17, p_nat, f"17 specialties in {year}", f"got {len(by_spec)}")
     got = sum(uk_posts["2024"].values())
-    check(got == UK_POSTS_2024, p_nat, f"2024 posts total = {UK_POSTS_2024:,} (PROVENANCE)", f"{got:,}")
+    check(
+        got == UK_POSTS_2024,
+        p_nat,
+        f"2024 posts total = {UK_POSTS_2024:,} (PROVENANCE)",
+        f"got {got:,}",
+    )
     check(
         apps_2024 == UK_APPLICATIONS_2024,
         p_nat,
         f"2024 applications total = {UK_APPLICATIONS_2024:,} (PROVENANCE)",
         f"got {apps_2024:,}",
     )
+    return uk_posts
 
-    # ---- stated national totals (HL7476, HL7483)
-    p_ctx, rows = read_rows(
-        sources_dir, "national_context", ["geography", "specialty", "level", "round_year", "posts"]
-    )
+
+def _read_stated_totals(sources_dir: Path) -> int:
+    """England level-one posts 2024 (HL7476), after checking the stated paediatrics totals."""
+    p_ctx, rows = read_rows(sources_dir, "national_context", ["geography", "specialty", "level", "round_year", "posts"])
     level_one = [
         r
         for r in rows
-        if r["geography"] == "England"
-        and r["specialty"] == "All specialty pathways"
-        and r["round_year"] == "2024"
+        if r["geography"] == "England" and r["specialty"] == "All specialty pathways" and r["round_year"] == "2024"
     ]
     check(len(level_one) == 1, p_ctx, "one England 2024 level-one (CT1/ST1) total (HL7476)")
     england_2024 = int(num(p_ctx, level_one[0], "posts"))
@@ -630,19 +580,22 @@ def read_sources(sources_dir: Path) -> Sources:
             f"England paediatrics ST1 {year} = {want} (HL7483, PROVENANCE)",
             f"got {stated_paeds.get(year)}",
         )
+    return england_2024
 
-    # ---- paediatrics ST1 by local office (HL7483)
-    p_rp, rows = read_rows(
-        sources_dir, "posts_regional", ["region", "specialty", "level", "round_year", "posts"]
-    )
+
+def _read_paediatrics(sources_dir: Path) -> dict[str, dict[str, int]]:
+    """Paediatrics ST1 posts by local office (HL7483): round -> office name -> posts."""
+    p_rp, rows = read_rows(sources_dir, "posts_regional", ["region", "specialty", "level", "round_year", "posts"])
+    office_names = [n for _, n in LOCAL_OFFICES]
     paeds: dict[str, dict[str, int]] = {}
     for r in rows:
-        if r["specialty"] == "Paediatrics" and r["level"] == "ST1":
-            check(r["region"] in office_names, p_rp, "regions are the 11 local offices", r["region"])
-            check(r["posts"].strip() != "", p_rp, "paediatrics ST1 posts published", r["region"])
-            year = paeds.setdefault(r["round_year"], {})
-            check(r["region"] not in year, p_rp, "one row per office and round", r["region"])
-            year[r["region"]] = int(num(p_rp, r, "posts"))
+        if r["specialty"] != "Paediatrics" or r["level"] != "ST1":
+            continue
+        check(r["region"] in office_names, p_rp, "regions are the 11 local offices", r["region"])
+        check(r["posts"].strip() != "", p_rp, "paediatrics ST1 posts published", r["region"])
+        year = paeds.setdefault(r["round_year"], {})
+        check(r["region"] not in year, p_rp, "one row per office and round", r["region"])
+        year[r["region"]] = int(num(p_rp, r, "posts"))
     for year, want in PAEDIATRICS_ST1_ENGLAND.items():
         got_year = paeds.get(year, {})
         check(len(got_year) == 11, p_rp, f"paediatrics ST1 {year}: all 11 local offices")
@@ -652,12 +605,68 @@ def read_sources(sources_dir: Path) -> Sources:
             f"paediatrics ST1 {year}: the 11 offices sum to the stated England total {want}",
             f"got {sum(got_year.values())}",
         )
+    return paeds
+
+
+def read_sources(sources_dir: Path) -> Sources:
+    """Read and check every vendored file the build needs."""
+    sources_dir = Path(sources_dir)
+    ons_icb, ons_reg, icb_region = _read_population(sources_dir)
+    ods_to_ons = _read_lookup(sources_dir, ons_icb, icb_region)
+    need_icb, need_reg = _read_need(sources_dir)
+    p_ni = sources_dir / FILES["need_icb"]
+    check(
+        set(need_icb) == set(ods_to_ons),
+        p_ni,
+        "ICB ODS codes match the code lookup",
+        f"differ: {sorted(set(need_icb) ^ set(ods_to_ons))}",
+    )
+    for ods, v in need_icb.items():
+        check(
+            v["region"] == icb_region[ods_to_ons[ods]],
+            p_ni,
+            "region of each ICB agrees with the ONS file",
+            ods,
+        )
+    icb_office, straddlers = _read_office_map(sources_dir, ods_to_ons, need_icb)
+
+    icbs = []
+    for ods, ons in ods_to_ons.items():
+        o, n = ons_icb[ons], need_icb[ods]
+        icbs.append(
+            Area(
+                id=ods,
+                name=o["name"].replace("Integrated Care Board", "ICB"),
+                population=o["population"],
+                children=o["children"],
+                women=o["women"],
+                need_index=n["core"],
+                pmc_index=n["pmc"],
+                region=n["region"],
+                office=icb_office[ods],
+            )
+        )
+    region_order = [n for _, n in NHS_REGIONS]
+    icbs.sort(key=lambda a: (region_order.index(a.region), a.name))
+    regions = [
+        Area(
+            id=rid,
+            name=name,
+            population=ons_reg[name]["population"],
+            children=ons_reg[name]["children"],
+            women=ons_reg[name]["women"],
+            need_index=need_reg[name]["core"],
+            pmc_index=need_reg[name]["pmc"],
+            region=name,
+        )
+        for rid, name in NHS_REGIONS
+    ]
     return Sources(
         icbs=icbs,
         regions=regions,
-        uk_posts=uk_posts,
-        england_level_one_2024=england_2024,
-        paediatrics_by_office=paeds,
+        uk_posts=_read_uk_posts(sources_dir),
+        england_level_one_2024=_read_stated_totals(sources_dir),
+        paediatrics_by_office=_read_paediatrics(sources_dir),
         straddlers=straddlers,
     )
 
@@ -671,9 +680,7 @@ def select_specialties(src: Sources) -> list[tuple[str, str]]:
     sexual & reproductive health, GP & public health dual CCT, neurosurgery, oral &
     maxillofacial surgery: 10 to 22 UK posts each) would be 0-3 posts per region."""
     chosen = [
-        (SPECIALTY_IDS[name], name)
-        for name, posts in src.uk_posts[SPECIALTY_YEAR].items()
-        if posts >= MIN_UK_POSTS
+        (SPECIALTY_IDS[name], name) for name, posts in src.uk_posts[SPECIALTY_YEAR].items() if posts >= MIN_UK_POSTS
     ]
     return sorted(chosen)
 
@@ -704,10 +711,7 @@ def england_national_posts(src: Sources, specialties: list[tuple[str, str]]) -> 
 def office_shares(src: Sources) -> dict[str, Fraction]:
     """Each local office's share of the paediatrics ST1 posts of the 2023 and 2024 rounds
     pooled (the only CT1/ST1 specialty with a published split by office)."""
-    pooled = {
-        office: sum(src.paediatrics_by_office[y][office] for y in SKEW_ROUNDS)
-        for _, office in LOCAL_OFFICES
-    }
+    pooled = {office: sum(src.paediatrics_by_office[y][office] for y in SKEW_ROUNDS) for _, office in LOCAL_OFFICES}
     total = sum(pooled.values())
     return {office: Fraction(p, total) for office, p in pooled.items()}
 
@@ -807,9 +811,7 @@ def need_weight(rule: str, area: Area, areas: list[Area]) -> Fraction:
     """w[r,s] for a weight rule (WEIGHT_RULES); shares are relative to all ``areas`` (England)."""
     pop = sum(a.population for a in areas)
     if rule == "children":
-        return Fraction(area.children, area.population) / Fraction(
-            sum(a.children for a in areas), pop
-        )
+        return Fraction(area.children, area.population) / Fraction(sum(a.children for a in areas), pop)
     if rule == "women":
         return Fraction(area.women, area.population) / Fraction(sum(a.women for a in areas), pop)
     if rule == "pmc":
@@ -820,11 +822,15 @@ def need_weight(rule: str, area: Area, areas: list[Area]) -> Fraction:
 # --------------------------------------------------------------------------- sources entries
 
 
+SOURCE_FIELDS = ("id", "table", "publisher", "year", "licence", "kind", "used_for", "path", "url")
+
+
 def _src(path_key: str | None = None, **fields: str) -> dict[str, str]:
-    entry = dict(fields)
+    """A ``sources`` entry, fields in a fixed order; ``path_key`` names the vendored file."""
     if path_key is not None:
-        entry["path"] = f"{SOURCES_PREFIX}/{FILES[path_key]}"
-    return entry
+        fields["path"] = f"{SOURCES_PREFIX}/{FILES[path_key]}"
+    order = [*SOURCE_FIELDS, "note"]
+    return {k: fields[k] for k in order if k in fields}
 
 
 def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dict[str, str]]:
@@ -844,9 +850,7 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
         "wp_final_pmc) ÷ core index."
     )
     if geo == "offices":
-        need_note += (
-            " A local office's indices are the ONS-population-weighted means of its ICBs' indices."
-        )
+        need_note += " A local office's indices are the ONS-population-weighted means of its ICBs' indices."
     out = [
         _src(
             pop_file,
@@ -886,8 +890,7 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
                 id="icb-code-lookup",
                 table="ICB code lookup: ONS E54 code <-> ODS code <-> NHS England region, "
                 "matched by ICB name between the ONS and NHS England files (42/42)",
-                publisher="Office for National Statistics; NHS England (joined in the "
-                "project's shared data)",
+                publisher="Office for National Statistics; NHS England (joined in the project's shared data)",
                 year="2023",
                 licence=OGL,
                 kind="published",
@@ -899,8 +902,7 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
             "icb_to_office",
             id="icb-to-local-office",
             table="Assignment of the 42 ICBs to the 11 NHS England WT&E (ex-HEE) local offices",
-            publisher="compiled in the project's shared data from local-office pages and ONS/ODS "
-            "code lists",
+            publisher="compiled in the project's shared data from local-office pages and ONS/ODS code lists",
             year="2022",
             licence=OGL,
             kind="estimated",
@@ -922,26 +924,24 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
             id="nhse-ct1-st1-posts-2024-2025",
             table="CT1/ST1 competition ratios, Round 1, 2024 and 2025: applications and posts "
             "by specialty (UK national recruitment)",
-            publisher="NHS England Medical & Dental Recruitment and Selection, via a secondary "
-            "transcription",
+            publisher="NHS England Medical & Dental Recruitment and Selection, via a secondary transcription",
             year="2024-2025",
             licence=OGL,
             kind="published",
             used_for="specialties (the CT1/ST1 entry specialties with at least "
             f"{MIN_UK_POSTS} UK posts in {SPECIALTY_YEAR}); national totals (see "
             "est-national-posts)",
-            url="https://medical.hee.nhs.uk/medical-training-recruitment/"
-            "medical-specialty-training/competition-ratios",
+            url="https://medical.hee.nhs.uk/medical-training-recruitment/medical-specialty-training/competition-ratios",
             note="SECONDARY, UNVERIFIED source (a data file in a public GitHub repository whose "
             "name is not known); its 2024 totals and several 2025 figures agree with "
             "independent pages. The figures are UK-wide (England, Scotland, Wales, Northern "
-            "Ireland), not England.",
+            "Ireland), not England. Licence: HEE/NHS England content is OGL v3.0; the intermediate "
+            "source does not restate it.",
         ),
         _src(
             "national_context",
             id="hl7476-level-one-posts",
-            table="Written answer HL7476: core and run-through level-one (CT1/ST1) posts "
-            "offered in England, 2020-2024",
+            table="Written answer HL7476: core and run-through level-one (CT1/ST1) posts offered in England, 2020-2024",
             publisher="Department of Health and Social Care (UK Parliament written answer; "
             "data: NHS England Specialty Training Places Fill Rates)",
             year="2024",
@@ -953,18 +953,15 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
         _src(
             "posts_regional",
             id="hl7483-paediatrics-st1",
-            table="Written answer HL7483: paediatrics ST1 posts available by local office, "
-            "2023 and 2024 entry rounds",
-            publisher="Department of Health and Social Care (UK Parliament written answer; "
-            "data: NHS England)",
+            table="Written answer HL7483: paediatrics ST1 posts available by local office, 2023 and 2024 entry rounds",
+            publisher="Department of Health and Social Care (UK Parliament written answer; data: NHS England)",
             year="2023-2024",
             licence=OPL,
             kind="published",
             used_for={
                 "regions": "baseline_posts of paediatrics (2024 round, local offices summed to "
                 "regions, Wessex split as in est-baseline); shares for est-baseline",
-                "offices": "baseline_posts of paediatrics (2024 round, as published); shares "
-                "for est-baseline",
+                "offices": "baseline_posts of paediatrics (2024 round, as published); shares for est-baseline",
                 "icbs": "baseline_posts of paediatrics (2024 round by local office, split over "
                 "ICBs as in est-baseline); shares for est-baseline",
             }[geo],
@@ -976,7 +973,7 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
             table="National (England) posts per specialty, held constant 2026-2030",
             publisher="this project (instances/build.py: england_national_posts)",
             year=str(BASELINE_YEAR),
-            licence=OGL,
+            licence=OWN,
             kind="estimated",
             used_for="national totals: the column sums of baseline_posts (national_posts "
             "omitted, so they hold in every planning year)",
@@ -990,10 +987,9 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
         _src(
             id="est-baseline",
             table="Baseline posts by region and specialty",
-            publisher="this project (instances/build.py: local_office_baseline, icb_baseline, "
-            "region_baseline)",
+            publisher="this project (instances/build.py: local_office_baseline, icb_baseline, region_baseline)",
             year=str(BASELINE_YEAR),
-            licence=OGL,
+            licence=OWN,
             kind="estimated",
             used_for="baseline_posts (every specialty except paediatrics at local-office level)",
             note="No split by region is published for any specialty but paediatrics. Each local "
@@ -1005,14 +1001,14 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
             "core need index), whole posts by largest remainder within the office. NHS England "
             "region baseline: the sum of its ICBs (only Wessex spans two regions). The skew of "
             "one specialty is assumed for all: London holds about 26 % of paediatrics ST1 posts "
-            "against about 16 % of residents.",
+            "against 15.5 % of residents.",
         ),
         _src(
             id="est-capacity",
             table="Capacity per region and specialty",
             publisher="this project (instances/build.py: capacity_bounds)",
             year=str(BASELINE_YEAR),
-            licence=OGL,
+            licence=OWN,
             kind="estimated",
             used_for="capacity",
             note="min_posts = floor(0.6 × baseline), max_posts = ceil(1.5 × baseline + 5): "
@@ -1023,7 +1019,7 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
             table="Transition limits",
             publisher="this project (instances/build.py: TRANSITION, transition_limits)",
             year=str(BASELINE_YEAR),
-            licence=OGL,
+            licence=OWN,
             kind="estimated",
             used_for="transition",
             note="Illustrative policy parameters, not published: growth up to 10 % + 2 posts "
@@ -1048,8 +1044,7 @@ def make_instance(
 ) -> dict[str, Any]:
     """An instance (FORMULATION §2) from areas and a baseline keyed by (area id, specialty)."""
     spec_names = {
-        sid: name.replace(" CT1/ST1", "").replace(" CT1", "").replace(" ST1", "")
-        for sid, name in specialties
+        sid: name.replace(" CT1/ST1", "").replace(" CT1", "").replace(" ST1", "") for sid, name in specialties
     }
     regions = [
         {
@@ -1072,9 +1067,7 @@ def make_instance(
         if rule is None:
             continue
         for a in areas:
-            weight_rows.append(
-                {"region": a.id, "specialty": sid, "weight": r4(need_weight(rule, a, areas))}
-            )
+            weight_rows.append({"region": a.id, "specialty": sid, "weight": r4(need_weight(rule, a, areas))})
     return {
         "schema_version": 1,
         "name": name,
@@ -1147,8 +1140,7 @@ def build_instances(src: Sources) -> dict[str, dict[str, Any]]:
         "The 42 integrated care boards (ICBs, April 2023 boundaries; ids are ODS codes). "
         + COMMON_DESCRIPTION.format(
             **fmt,
-            baseline="Baseline: each local office's baseline split over its ICBs by "
-            "need-weighted population.",
+            baseline="Baseline: each local office's baseline split over its ICBs by need-weighted population.",
         ),
         src.icbs,
         by_icb,
@@ -1163,9 +1155,9 @@ def build_instances(src: Sources) -> dict[str, dict[str, Any]]:
 
 def check_instance(name: str, inst: dict[str, Any], national: dict[str, int]) -> None:
     """Sanity checks of a built instance; a failure is a bug in this file."""
-    where = Path(f"{name}.json")
+    where = f"{name}.json (built)"
     years = [inst["baseline_year"], *inst["years"]]
-    check(all(a < b for a, b in zip(years, years[1:])), where, "years increase strictly")
+    check(all(a < b for a, b in zip(years, years[1:], strict=False)), where, "years increase strictly")
     regions = {r["id"] for r in inst["regions"]}
     check(len(regions) == len(inst["regions"]), where, "region ids unique")
     for r in inst["regions"]:
@@ -1201,6 +1193,7 @@ def write_all_or_nothing(texts: dict[Path, str]) -> None:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
+            os.chmod(tmp, 0o644)  # mkstemp makes 0600; these are ordinary repository files
             temps.append((Path(tmp), path))
     except BaseException:
         for tmp, _ in temps:
@@ -1222,9 +1215,7 @@ def build_all(out_dir: Path, sources_dir: Path = DEFAULT_SOURCES) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=HERE, help="output folder (default: instances/)")
-    parser.add_argument(
-        "--sources", type=Path, default=DEFAULT_SOURCES, help="vendored sources folder"
-    )
+    parser.add_argument("--sources", type=Path, default=DEFAULT_SOURCES, help="vendored sources folder")
     args = parser.parse_args(argv)
     try:
         paths = build_all(args.out, args.sources)
