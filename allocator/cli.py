@@ -205,5 +205,24 @@ def check(
     raise typer.Exit(0 if report.ok else 1)
 
 
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="Instance JSON file to write.")],
+    regions: Annotated[int, typer.Option(min=1)] = 7,
+    specialties: Annotated[int, typer.Option(min=1)] = 10,
+    years: Annotated[int, typer.Option(min=1)] = 5,
+    seed: Annotated[int, typer.Option()] = 0,
+    infeasible: Annotated[bool, typer.Option(help="Make one national total exceed capacity.")] = False,
+):
+    """Write a realistic synthetic instance (same seed, same file)."""
+    from .generate import generate as make
+
+    inst = make(regions, specialties, years, seed, infeasible=infeasible)
+    tmp = out.with_name(f".{out.name}.tmp")
+    inst.to_json(tmp)
+    tmp.replace(out)
+    console.print(f"wrote {out}: {inst.name}", highlight=False)
+
+
 def main() -> None:  # pragma: no cover
     app()
