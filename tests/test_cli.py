@@ -80,3 +80,19 @@ def test_infeasible_exit_1(tmp_path):
 def test_validate_ok():
     r = runner.invoke(app, ["validate", str(TOY / "toy-3x2.json")])
     assert r.exit_code == 0 and "3 regions × 2 specialties × 1 years" in r.output
+
+
+def test_generate_same_seed_same_file(tmp_path):
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    for p in (a, b):
+        r = runner.invoke(
+            app, ["generate", str(p), "--regions", "5", "--specialties", "3", "--years", "2", "--seed", "7"]
+        )
+        assert r.exit_code == 0, r.output
+    assert a.read_bytes() == b.read_bytes()
+    assert runner.invoke(app, ["validate", str(a)]).exit_code == 0
+    c = tmp_path / "c.json"
+    runner.invoke(
+        app, ["generate", str(c), "--regions", "5", "--specialties", "3", "--years", "2", "--seed", "7", "--infeasible"]
+    )
+    assert runner.invoke(app, ["solve", str(c)]).exit_code == 1
