@@ -79,9 +79,59 @@ def reachable_bounds(d: ProblemData) -> tuple[np.ndarray, np.ndarray]:
     return L, U
 
 
-def presolve_findings(d: ProblemData) -> list[dict]:
-    """Cheap checks that prove infeasibility before any model is built (empty if none)."""
+def whole_post_findings(d: ProblemData) -> list[dict]:
+    """Integer mode only: national totals and locks must be whole numbers, and each capacity
+    interval must contain one."""
     out: list[dict] = []
+    for s, t in zip(*np.nonzero(np.abs(d.national - np.round(d.national)) > TOL), strict=True):
+        n = d.national[s, t]
+        out.append(
+            _finding(
+                "national_total",
+                f"{d.specialties[s]} has {n:g} posts nationally in {d.years[t]}, not a whole number, so no "
+                f"allocation in whole posts can meet it: round it to {np.floor(n):g} or {np.ceil(n):g}.",
+                abs(n - np.round(n)),
+                specialty=d.specialties[s],
+                year=d.years[t],
+            )
+        )
+    frac = d.locked & (np.abs(d.lock - np.round(np.nan_to_num(d.lock))) > TOL)
+    for r, s, t in zip(*np.nonzero(frac), strict=True):
+        out.append(
+            _finding(
+                "lock",
+                f"{d.regions[r]} {d.specialties[s]} is locked at {d.lock[r, s, t]:g} posts in {d.years[t]}, "
+                "not a whole number: lock a whole number of posts.",
+                abs(d.lock[r, s, t] - np.round(d.lock[r, s, t])),
+                region=d.regions[r],
+                specialty=d.specialties[s],
+                year=d.years[t],
+            )
+        )
+    empty = ~d.locked & (np.ceil(d.min_posts - TOL) > np.floor(d.max_posts + TOL))
+    for r, s, t in zip(*np.nonzero(empty), strict=True):
+        out.append(
+            _finding(
+                "capacity",
+                f"{d.regions[r]} {d.specialties[s]} in {d.years[t]} must hold between {d.min_posts[r, s, t]:g} "
+                f"and {d.max_posts[r, s, t]:g} posts: no whole number lies between them.",
+                np.ceil(d.min_posts[r, s, t]) - d.max_posts[r, s, t],
+                region=d.regions[r],
+                specialty=d.specialties[s],
+                year=d.years[t],
+            )
+        )
+    return out
+
+
+def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
+    """Cheap checks that prove infeasibility before any model is built (empty if none).
+
+    With ``integer`` true, the whole-post checks of :func:`whole_post_findings` come first.
+    """
+    out: list[dict] = whole_post_findings(d) if integer else []
+    if out:
+        return out
     R, S, Y = d.shape
     lo, hi = effective_bounds(d)
 
@@ -298,6 +348,14 @@ def diagnose(d: ProblemData, spec=None, findings: list[dict] | None = None) -> d
 
         findings = relaxation_findings(build_model(d, spec or DEFAULT_MODEL, integer=False))
         stage = "the smallest relaxation HiGHS finds"
+    if not findings:
+        findings = [
+            _finding(
+                "unknown",
+                "the LP relaxation is feasible, so the conflict comes from requiring whole posts: "
+                "solve without --integer and round the result, or widen capacities to whole-number ranges.",
+            )
+        ]
     families = sorted({f["constraint"] for f in findings})
     summary = (
         f"'{d.name}' cannot be satisfied ({stage}): "

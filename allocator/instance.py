@@ -223,7 +223,7 @@ def _pydantic_problems(err: ValidationError) -> list[tuple[str, str]]:
         loc = [p for p in e["loc"] if p not in ("function-after[_min_below_max()]",)]
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
-            msg = "unknown field (not in FORMULATION §2; check the spelling)"
+            msg = "unknown field (check the spelling; the format is in docs/model.md)"
         elif e["type"] == "missing":
             msg = "required field is missing"
         elif msg.startswith("Value error, "):

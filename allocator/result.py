@@ -46,7 +46,8 @@ class Result:
         non-zero dual (LP only); ``dual`` is the change in the optimum per unit increase of
         the constraint's bound.
     diagnosis : for an infeasible result, the conflicting constraints and the smallest
-        relaxation, as ``{"summary": str, "findings": [...]}``.
+        relaxation, as ``{"summary": str, "constraints": [family, ...], "findings": [...]}``
+        (see :mod:`allocator.diagnose`).
     """
 
     status: str

@@ -112,7 +112,8 @@ def solve(
     inst, spec = _instance(instance), _model(model)
     say("computing targets")
     d = problem_data(inst)
-    findings = presolve_findings(d)
+    integer = spec.solve.integer if integer is None else integer
+    findings = presolve_findings(d, integer)
     if findings:
         return Result(
             status="infeasible",
@@ -122,7 +123,6 @@ def solve(
             diagnosis=diagnose(d, spec, findings),
             message="infeasible (pre-solve checks)",
         )
-    integer = spec.solve.integer if integer is None else integer
     options = SolveOptions(time_limit, threads, method, mip_gap, integer, verbose)
     say(f"building the {backend} model")
     t0 = time.perf_counter()

@@ -63,3 +63,19 @@ def test_solver_found_region_net_loss(base):
     d = diag(base)
     assert d["constraints"] == ["region_net_loss"]
     assert sum(f["relax_by"] for f in d["findings"]) == pytest.approx(10)
+
+
+def test_whole_posts_needed_but_total_fractional(base):
+    base["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 100.5}]
+    inst = allocator.validate(base)
+    assert allocator.solve(inst).status == "optimal"  # the LP is fine
+    res = allocator.solve(inst, integer=True)
+    assert res.status == "infeasible"
+    f = res.diagnosis["findings"][0]
+    assert f["constraint"] == "national_total" and "not a whole number" in f["message"]
+
+
+def test_capacity_without_whole_number(base):
+    base["capacity"] = [{"region": "north", "specialty": "gp", "min_posts": 30.2, "max_posts": 30.8}]
+    res = allocator.solve(allocator.validate(base), integer=True)
+    assert res.status == "infeasible" and res.diagnosis["constraints"] == ["capacity"]

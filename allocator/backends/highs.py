@@ -392,7 +392,8 @@ def _binding(m: HighsModel, row_dual: np.ndarray, col_dual: np.ndarray, x: np.nd
     v = m.columns
     cd = col_dual[: v.K]
     idx = np.flatnonzero(np.abs(cd) > DUAL_TOL)
-    locked = d.locked.ravel()
-    for name, sel in (("lock", idx[locked[idx]]), ("capacity", idx[~locked[idx]])):
+    locked, capped = d.locked.ravel(), d.has_capacity.ravel()
+    # x >= 0 on a cell with no capacity entry is not a constraint of §5: not reported
+    for name, sel in (("lock", idx[locked[idx]]), ("capacity", idx[~locked[idx] & capped[idx]])):
         emit(name, sel, cd[sel], v.cell_labels())
     return out
