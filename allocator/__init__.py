@@ -13,6 +13,9 @@ The contract is FORMULATION.md (the project's copy: docs/model.md).
 """
 
 from .backends.base import SolveOptions
+
+# imported eagerly so `allocator.check` stays the function after `import allocator.check`
+from .check import CheckReport, check
 from .data import ProblemData, problem_data
 from .instance import Instance, InstanceError, load_instance, validate
 from .result import Result
@@ -24,6 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DEFAULT_MODEL",
     "Built",
+    "CheckReport",
     "Instance",
     "InstanceError",
     "ModelSpec",
@@ -38,10 +42,3 @@ __all__ = [
     "solve",
     "validate",
 ]
-
-
-def check(instance, result, model=None, tol: float = 1e-6):
-    """The independent checker (see :mod:`allocator.check`)."""
-    from .check import check as _check
-
-    return _check(instance, result, model=model, tol=tol)
