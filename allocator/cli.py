@@ -7,6 +7,7 @@ input is bad.
 
 from __future__ import annotations
 
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +20,8 @@ from .instance import InstanceError, load_instance
 from .spec import load_model
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
-console = Console()
+# 80 columns truncates region names when output is piped or logged: use 120 there
+console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, soft_wrap=True)
 
 
