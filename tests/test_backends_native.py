@@ -21,7 +21,7 @@ from pyomo.repn import generate_standard_repn
 from allocator.backends import highs as highs_backend
 from allocator.backends import pulp as pulp_backend
 from allocator.backends import pyomo as pyomo_backend
-from allocator.backends.base import FAMILIES, SolveOptions
+from allocator.backends.base import FAMILIES, ROW_GROUP_FAMILY, SolveOptions
 from allocator.data import problem_data
 from allocator.instance import load_instance, validate
 from allocator.spec import DEFAULT_MODEL, load_model
@@ -175,7 +175,7 @@ def test_pyomo_components_by_real_ids(random_7x10x5):
     assert m._alloc_data is d
     for name in ("x", "inc", "dec", "short", "surplus", "z"):
         assert isinstance(m.find_component(name), pyo.Var)
-    for name in pyomo_backend.COMPONENT_FAMILY:
+    for name in ROW_GROUP_FAMILY:
         assert isinstance(m.find_component(name), pyo.Constraint), name
     r, s, t = d.regions[0], d.specialties[0], d.years[1]
     assert m.x[r, s, t].domain is pyo.NonNegativeReals
@@ -193,7 +193,7 @@ def test_pulp_rows_by_real_ids(random_7x10x5):
     assert prob._alloc_data is d
     assert isinstance(prob.x[(d.regions[0], d.specialties[0], d.years[0])], pulp.LpVariable)
     assert prob.z is not None
-    assert set(prob.rows) == set(pulp_backend.GROUP_FAMILY)
+    assert set(prob.rows) == set(ROW_GROUP_FAMILY)
     s, t = d.specialties[1], d.years[2]
     name = pulp_backend.row_name("national_total", (s, t))
     assert name == f"national_total_{s.replace('-', '_')},{t}_"  # as PuLP sanitises it
@@ -209,7 +209,7 @@ def test_optional_families_absent_when_not_asked(backend):
     native = backend.build_model(toy("toy-2x1"), DEFAULT_MODEL)
     present = {"national_total", "flow", "target_gap"}
     if backend is pyomo_backend:
-        found = {n for n in pyomo_backend.COMPONENT_FAMILY if native.find_component(n) is not None}
+        found = {n for n in ROW_GROUP_FAMILY if native.find_component(n) is not None}
         assert native.find_component("z") is None
     else:
         found = set(native.rows)

@@ -24,6 +24,27 @@ FAMILIES = (
 
 METHODS = ("ipm", "simplex", "pdlp", "choose")
 
+# The algebraic backends (Pyomo, PuLP) state capacity as two named row groups; every other
+# row group is named after its family.
+ROW_GROUP_FAMILY = {
+    "national_total": "national_total",
+    "capacity_min": "capacity",
+    "capacity_max": "capacity",
+    **{f: f for f in FAMILIES if f not in ("national_total", "capacity")},
+}
+
+# What indexes each family's rows (the keys of a ``binding`` record); the rest are per cell.
+FAMILY_KEYS = {
+    "national_total": ("specialty", "year"),
+    "region_net_loss": ("region", "year"),
+    "national_moves": ("year",),
+    "budget": ("year",),
+}
+CELL_KEYS = ("region", "specialty", "year")
+
+# Definitional equalities: their duals restate the objective weights, so they are not reported.
+NOT_REPORTED = {"flow", "target_gap"}
+
 
 @dataclass(frozen=True)
 class SolveOptions:

@@ -64,39 +64,10 @@ import pulp
 
 from ..data import ProblemData
 from ..spec import ModelSpec
-from .base import RawSolution, SolveOptions
+from .base import CELL_KEYS, FAMILY_KEYS, NOT_REPORTED, ROW_GROUP_FAMILY, RawSolution, SolveOptions
 
 DUAL_TOL = 1e-9
 SANITISE = str.maketrans("-+[] ", "_____")  # what PuLP does to a row's name
-
-# Row groups of ``prob.rows`` and the family of FORMULATION §5 each belongs to.
-GROUP_FAMILY = {
-    "national_total": "national_total",
-    "capacity_min": "capacity",
-    "capacity_max": "capacity",
-    "lock": "lock",
-    "flow": "flow",
-    "target_gap": "target_gap",
-    "growth_limit": "growth_limit",
-    "shrink_limit": "shrink_limit",
-    "programme_shrink": "programme_shrink",
-    "region_net_loss": "region_net_loss",
-    "national_moves": "national_moves",
-    "budget": "budget",
-    "worst_shortfall": "worst_shortfall",
-}
-
-# What indexes each family's rows (the keys of a ``binding`` record).
-FAMILY_KEYS = {
-    "national_total": ("specialty", "year"),
-    "region_net_loss": ("region", "year"),
-    "national_moves": ("year",),
-    "budget": ("year",),
-}
-CELL_KEYS = ("region", "specialty", "year")
-
-# Definitional equalities: their duals restate the objective weights, so they are not reported.
-NOT_REPORTED = {"flow", "target_gap"}
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -539,7 +510,7 @@ def solve_model(prob: pulp.LpProblem, options: SolveOptions) -> RawSolution:
 def _binding(prob: pulp.LpProblem) -> list[dict]:
     """Rows of the families of §5 with a non-zero dual, labelled by their index."""
     out: list[dict] = []
-    for group, family in GROUP_FAMILY.items():
+    for group, family in ROW_GROUP_FAMILY.items():
         if family in NOT_REPORTED:
             continue
         keys = FAMILY_KEYS.get(family, CELL_KEYS)
