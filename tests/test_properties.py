@@ -151,3 +151,18 @@ def test_generator_is_deterministic_and_feasible(seed):
     assert res.status == "optimal"
     assert generate(7, 10, 5, seed=seed, infeasible=True) != a
     assert allocator.solve(generate(7, 10, 5, seed=seed, infeasible=True)).status == "infeasible"
+
+
+@pytest.mark.parametrize("size", [(7, 10, 5), (42, 20, 5), (42, 65, 10), (200, 65, 10)])
+def test_generator_makes_the_benchmark_sizes(size):
+    """The four benchmark sizes (small, medium, national, trust-scale) are valid and pass the
+    cheap feasibility checks; baselines sum to the national totals' starting point."""
+    from allocator.data import problem_data
+    from allocator.diagnose import presolve_findings
+
+    R, S, Y = size
+    inst = generate(R, S, Y, seed=1)
+    d = problem_data(inst)
+    assert d.shape == size
+    assert presolve_findings(d) == []
+    assert (d.min_posts <= d.baseline[:, :, None]).all() and (d.baseline[:, :, None] <= d.max_posts).all()
