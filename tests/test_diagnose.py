@@ -79,3 +79,119 @@ def test_capacity_without_whole_number(base):
     base["capacity"] = [{"region": "north", "specialty": "gp", "min_posts": 30.2, "max_posts": 30.8}]
     res = allocator.solve(allocator.validate(base), integer=True)
     assert res.status == "infeasible" and res.diagnosis["constraints"] == ["capacity"]
+
+
+# ------------------------------------------------------- conflict (IIS) and relaxation
+
+
+def test_iis_names_the_conflicting_rows_with_numbers(base):
+    """National total 100 → 90, no region may lose posts: the IIS is the national total's
+    upper half, the two regions' net-loss limits (0 posts each) and the two flow definitions."""
+    from allocator.backends.highs import build_model
+    from allocator.diagnose import iis_findings
+
+    base["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 90}]
+    base["transition"] = {"max_region_net_loss_rate": 0.0}
+    d = allocator.problem_data(allocator.validate(base))
+    members = iis_findings(build_model(d, allocator.DEFAULT_MODEL, integer=False))
+    names = {m["name"] for m in members}
+    assert names == {
+        "national_total[gp,2025]",
+        "region_net_loss[north,2025]",
+        "region_net_loss[south,2025]",
+        "flow[north,gp,2025]",
+        "flow[south,gp,2025]",
+    }
+    nt = next(m for m in members if m["constraint"] == "national_total")
+    assert nt["value"] == 90 and nt["bound"] == "upper" and nt["equality"] and nt["kind"] == "row"
+    assert nt["index"] == 0 and "90 posts nationally in 2025" in nt["message"]
+    loss = next(m for m in members if m["name"] == "region_net_loss[north,2025]")
+    assert loss["value"] == 0 and loss["limit"] == "≤ 0" and loss["region"] == "north"
+
+
+def test_iis_maps_column_bounds_to_capacity(base):
+    from allocator.backends.highs import build_model
+    from allocator.diagnose import iis_findings
+
+    base["capacity"] = [
+        {"region": "north", "specialty": "gp", "max_posts": 40},
+        {"region": "south", "specialty": "gp", "max_posts": 50},
+    ]
+    d = allocator.problem_data(allocator.validate(base))
+    members = iis_findings(build_model(d, allocator.DEFAULT_MODEL, integer=False))
+    caps = sorted((m["region"], m["value"], m["bound"]) for m in members if m["constraint"] == "capacity")
+    assert caps == [("north", 40, "upper"), ("south", 50, "upper")]
+    assert all(m["kind"] == "column" for m in members if m["constraint"] == "capacity")
+
+
+def test_iis_of_a_feasible_model_is_empty(base):
+    from allocator.backends.highs import build_model
+    from allocator.diagnose import iis_findings
+
+    d = allocator.problem_data(allocator.validate(base))
+    assert iis_findings(build_model(d, allocator.DEFAULT_MODEL, integer=False)) == []
+
+
+def test_diagnosis_has_conflict_and_relaxation_in_its_summary(base):
+    base["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 90}]
+    base["transition"] = {"max_region_net_loss_rate": 0.0}
+    d = diag(base)
+    assert d["conflict_status"] == "irreducible"
+    assert "region_net_loss[north,2025] ≤ 0" in d["summary"] and "national_total[gp,2025] = 90" in d["summary"]
+    assert "instead of 0%" in d["summary"]  # the needed rate, in words
+    f = d["findings"][0]
+    assert f["direction"] == "up" and f["rate"] == 0.0
+    assert f["needed_rate"] == pytest.approx(f["relax_by"] / {"north": 20, "south": 80}[f["region"]])
+
+
+def test_diagnose_without_iis(base):
+    from allocator.diagnose import diagnose
+
+    base["transition"] = {"max_region_net_loss_rate": 0.0}
+    base["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 90}]
+    d = diagnose(allocator.problem_data(allocator.validate(base)), iis=False)
+    assert d["conflict"] == [] and d["conflict_status"] == "unavailable" and d["findings"]
+
+
+def test_lock_outside_capacity_conflict_is_stated_from_the_data(base):
+    """The direct model fixes a locked cell to its lock, so its capacity never reaches HiGHS:
+    the conflict comes from the pre-solve check."""
+    base["capacity"] = [{"region": "north", "specialty": "gp", "max_posts": 50}]
+    base["locks"] = [{"region": "north", "specialty": "gp", "year": 2025, "posts": 60}]
+    d = diag(base)
+    assert d["conflict_status"] == "pre-solve"
+    assert [(m["name"], m["value"]) for m in d["conflict"]] == [
+        ("lock[north,gp,2025]", 60),
+        ("capacity[north,gp,2025]", 50),
+    ]
+    assert d["findings"][0]["direction"] == "down" and d["findings"][0]["bound"] == "lock"
+
+
+def test_programme_length_is_named_when_it_limits_shrinking(base):
+    """South (80 posts, a 3-year programme: may lose a third) must fall to 40: 53.3 at least."""
+    base["capacity"] = [{"region": "south", "specialty": "gp", "max_posts": 40}]
+    base["transition"] = {"shrink_by_programme_length": True, "max_shrink_rate": 0.5}
+    f = diag(base)["findings"][0]
+    assert f["constraint"] == "programme_shrink" and f["relax_by"] == pytest.approx(80 * 2 / 3 - 40)
+    assert f["rate"] == pytest.approx(1 / 3) and f["needed_rate"] == pytest.approx(0.5)
+    base["transition"]["max_shrink_rate"] = 0.2  # now the shrink rate is the tighter limit
+    assert diag(base)["findings"][0]["constraint"] == "shrink_limit"
+
+
+def test_national_growth_out_of_reach_gives_the_needed_rate(base):
+    """Total 100 → 150 with 10% growth: regions reach 110; needs 50% growth."""
+    base["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 150}]
+    base["transition"] = {"max_growth_rate": 0.1}
+    f = diag(base)["findings"][0]
+    assert f["constraint"] == "growth_limit" and f["relax_by"] == pytest.approx(40)
+    assert f["needed_rate"] == pytest.approx(0.5)
+
+
+def test_penalty_table_covers_every_row_family():
+    from allocator.backends.base import FAMILIES
+    from allocator.diagnose import PENALTY, RELAXATION_PENALTIES
+
+    assert set(PENALTY) == set(FAMILIES)
+    assert all(why for _, _, why in RELAXATION_PENALTIES)
+    assert PENALTY["national_total"] > PENALTY["lock"] > PENALTY["budget"] > PENALTY["capacity"]
+    assert PENALTY["flow"] == PENALTY["target_gap"] == PENALTY["worst_shortfall"] == -1
