@@ -19,7 +19,12 @@ from rich.table import Table
 from .instance import InstanceError, load_instance
 from .spec import load_model
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Redistribute specialty training posts toward population need (LP/MIP on HiGHS). "
+    "Exit codes: 0 optimal, 1 solved but not optimal or check failed, 2 bad input.",
+)
 # 80 columns truncates region names when output is piped or logged: use 120 there
 console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, soft_wrap=True)
@@ -57,7 +62,7 @@ def _load(path: Path):
 
 @app.command()
 def validate(instance: Annotated[Path, typer.Argument(help="Instance: JSON, .xlsx, or a folder of CSV files.")]):
-    """Check an instance against FORMULATION §2 and the pre-solve feasibility checks."""
+    """Check an instance against the instance format (docs/model.md) and the pre-solve feasibility checks."""
     from .data import problem_data
     from .diagnose import presolve_findings
 
@@ -85,7 +90,13 @@ def solve(
     method: Annotated[Method, typer.Option(help="HiGHS LP method.")] = Method.ipm,
     integer: Annotated[bool | None, typer.Option("--integer/--no-integer", help="Whole posts by MIP.")] = None,
     mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap.")] = None,
-    report: Annotated[bool, typer.Option("--report", help="Also write report.md into --out.")] = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report", help="Also write the report (report.md, report.xlsx, report.html, figures) into --out."
+        ),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Let --report overwrite files it did not create.")] = False,
 ):
     """Solve an instance and print a summary (or the result as JSON)."""
     from .data import problem_data
@@ -117,13 +128,19 @@ def solve(
     else:
         _print_summary(res, problem_data(inst))
     if out is not None:
-        written = res.write(out)
-        if report:
+        written = []
+        if report:  # first: it refuses (and writes nothing) if it would overwrite a file it did not make
+            from .report import write_report
             from .summary import markdown
 
+            try:
+                written += write_report(res, inst, Path(out), force=force)
+            except ValueError as e:
+                raise _fail(e) from None
             p = Path(out) / "report.md"
             p.write_text(markdown(res, problem_data(inst)))
             written.append(p)
+        written = res.write(out) + written
         if not quiet:
             console.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
     raise typer.Exit(0 if res.status == "optimal" else 1)
@@ -148,7 +165,7 @@ def _print_summary(res, d) -> None:
         return
     if not len(res.kpis):
         return
-    t = Table(title="Measures by year (FORMULATION §8)")
+    t = Table(title="Measures by year")
     for c in ("year", "gap (posts)", "gap closed %", "Gini", "worst shortfall %", "posts moved", "cost"):
         t.add_column(c, justify="right")
     for r in kpi_table(res).itertuples(index=False):
@@ -189,7 +206,7 @@ def _print_summary(res, d) -> None:
 @app.command()
 def check(
     instance: Annotated[Path, typer.Argument(help="The instance the result was solved from.")],
-    result: Annotated[Path, typer.Argument(help="A result JSON (FORMULATION §9).")],
+    result: Annotated[Path, typer.Argument(help="A result JSON (the result format of docs/model.md).")],
     model: Annotated[Path | None, typer.Option(help="Model file, to check the objective too.")] = None,
 ):
     """Check a result against its instance with the independent checker (exit 1 on violations)."""
@@ -224,6 +241,12 @@ def generate(
     inst.to_json(tmp)
     tmp.replace(out)
     console.print(f"wrote {out}: {inst.name}", highlight=False)
+
+
+# Commands whose code lives beside the library part they drive.
+from .report import report_command  # noqa: E402
+
+app.command("report")(report_command)
 
 
 def main() -> None:  # pragma: no cover
