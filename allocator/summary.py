@@ -97,6 +97,6 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10) -> str:
             "",
             "Dual: change in the objective per unit increase of the constraint's bound.",
             "",
-            _md(res.binding.head(top).fillna(""), 4),
+            _md(res.binding.head(top).astype(object).fillna(""), 4),
         ]
     return "\n".join(out) + "\n"

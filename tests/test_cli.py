@@ -19,7 +19,17 @@ def test_solve_table_and_files(tmp_path):
     r = runner.invoke(app, ["solve", str(TOY / "toy-shrink.json"), "--out", str(out), "--report"])
     assert r.exit_code == 0, r.output
     assert "optimal" in r.output and "shrink_limit" in r.output
-    assert {p.name for p in out.iterdir()} == {"result.json", "allocation.csv", "kpis.csv", "binding.csv", "report.md"}
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "result.json",
+        "allocation.csv",
+        "kpis.csv",
+        "binding.csv",
+        "report.md",
+        "report.xlsx",
+        "report.html",
+    } <= names
+    assert {"per_100k.png", "lorenz.svg", "change_heatmap.png"} <= names
     assert json.loads((out / "result.json").read_text())["objective"] == 73.904
 
 
@@ -96,3 +106,14 @@ def test_generate_same_seed_same_file(tmp_path):
         app, ["generate", str(c), "--regions", "5", "--specialties", "3", "--years", "2", "--seed", "7", "--infeasible"]
     )
     assert runner.invoke(app, ["solve", str(c)]).exit_code == 1
+
+
+def test_solve_report_refuses_to_overwrite_a_file_it_did_not_make(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "report.xlsx").write_text("someone else's workbook")
+    r = runner.invoke(app, ["solve", str(TOY / "toy-2x1.json"), "--out", str(out), "--report"])
+    assert r.exit_code == 2 and "--force" in r.output
+    assert {p.name for p in out.iterdir()} == {"report.xlsx"}  # nothing else written
+    r = runner.invoke(app, ["solve", str(TOY / "toy-2x1.json"), "--out", str(out), "--report", "--force"])
+    assert r.exit_code == 0
