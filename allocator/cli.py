@@ -90,6 +90,12 @@ def solve(
     method: Annotated[Method, typer.Option(help="HiGHS LP method.")] = Method.ipm,
     integer: Annotated[bool | None, typer.Option("--integer/--no-integer", help="Whole posts by MIP.")] = None,
     mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap.")] = None,
+    round_posts: Annotated[
+        bool,
+        typer.Option(
+            "--round", help="Round the LP optimum to whole posts (national totals kept; broken limits reported)."
+        ),
+    ] = False,
     report: Annotated[
         bool,
         typer.Option(
@@ -122,6 +128,7 @@ def solve(
             integer=integer,
             mip_gap=mip_gap,
             progress=progress,
+            round_posts=round_posts,
         )
     if quiet:
         print(res.to_json(), end="")
@@ -158,6 +165,14 @@ def _print_summary(res, d) -> None:
     )
     if res.mip_gap is not None:
         console.print(f"MIP gap {100 * res.mip_gap:.4f}%, best bound {res.best_bound:,.4f}")
+    if res.rounding is not None:
+        broken = res.rounding.get("violations", [])
+        console.print(
+            f"Rounded to whole posts: objective {res.rounding['lp_objective']:,.4f} (LP) → {res.objective:,.4f}; "
+            f"{len(broken)} constraint rows broken by rounding"
+            + (f" ({', '.join(sorted({v['constraint'] for v in broken}))})" if broken else ""),
+            highlight=False,
+        )
     if res.diagnosis:
         console.print(f"[red]{res.diagnosis['summary']}[/]", highlight=False)
         for f in res.diagnosis["findings"][:10]:
@@ -244,9 +259,11 @@ def generate(
 
 
 # Commands whose code lives beside the library part they drive.
+from .apportion_cli import apportion_command  # noqa: E402
 from .report import report_command  # noqa: E402
 
 app.command("report")(report_command)
+app.command("apportion")(apportion_command)
 
 
 def main() -> None:  # pragma: no cover

@@ -48,6 +48,8 @@ class Result:
     diagnosis : for an infeasible result, the conflicting constraints and the smallest
         relaxation, as ``{"summary": str, "constraints": [family, ...], "findings": [...]}``
         (see :mod:`allocator.diagnose`).
+    rounding : for an LP result rounded to whole posts, what the rounding did and which
+        constraints it broke (see :func:`allocator.rounding.round_result`); ``None`` otherwise.
     """
 
     status: str
@@ -67,6 +69,7 @@ class Result:
     build_seconds: float = 0.0
     solve_seconds: float = 0.0
     baseline_kpis: pd.DataFrame | None = field(default=None, repr=False)
+    rounding: dict | None = None
 
     @property
     def ok(self) -> bool:
@@ -93,6 +96,8 @@ class Result:
         if self.mip_gap is not None:
             out["mip_gap"] = _num(self.mip_gap)
             out["best_bound"] = _num(self.best_bound)
+        if self.rounding is not None:
+            out["rounding"] = self.rounding
         return out
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -116,6 +121,7 @@ class Result:
             diagnosis=data.get("diagnosis"),
             mip_gap=data.get("mip_gap"),
             best_bound=data.get("best_bound"),
+            rounding=data.get("rounding"),
         )
 
     @classmethod

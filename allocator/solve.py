@@ -60,11 +60,20 @@ class Built:
     integer: bool
     build_seconds: float
 
-    def solve(self, options: SolveOptions | None = None, **kw) -> Result:
-        """Solve with HiGHS; keyword arguments are :class:`SolveOptions` fields."""
+    def solve(self, options: SolveOptions | None = None, *, round_posts: bool = False, **kw) -> Result:
+        """Solve with HiGHS; keyword arguments are :class:`SolveOptions` fields.
+
+        ``round_posts``: round an optimal LP result to whole posts
+        (:func:`allocator.rounding.round_result`; constraints added to the model are not checked).
+        """
         options = options or SolveOptions(**kw)
         raw = _backend(self.backend).solve_model(self.model, options)
-        return assemble(self.data, self.spec, self.backend, raw, self.build_seconds)
+        res = assemble(self.data, self.spec, self.backend, raw, self.build_seconds)
+        if round_posts and res.status == "optimal" and not self.integer and res.mip_gap is None:
+            from .rounding import round_result
+
+            res = round_result(self.data, self.spec, res)
+        return res
 
 
 def build(
@@ -94,6 +103,7 @@ def solve(
     integer: bool | None = None,
     verbose: bool = False,
     progress=None,
+    round_posts: bool = False,
 ) -> Result:
     """Solve an instance (FORMULATION §3–§9) and return a :class:`Result`.
 
@@ -104,6 +114,9 @@ def solve(
     backend : ``highs`` (default), ``pyomo`` or ``pulp``; all solve with HiGHS.
     time_limit, threads, method, mip_gap, integer, verbose : see :class:`SolveOptions`.
     progress : optional callable receiving a short text at each stage (the CLI's spinner).
+    round_posts : round an optimal LP result to whole posts (national totals kept exactly,
+        cells within capacity and locks) and list the constraints the rounding broke in
+        ``result.rounding`` (:func:`allocator.rounding.round_result`); ignored in integer mode.
 
     An instance that the pre-solve checks prove infeasible is not built: the result has
     status ``infeasible`` and a ``diagnosis``. So has one the solver finds infeasible.
@@ -131,7 +144,13 @@ def solve(
     built_s = time.perf_counter() - t0
     say(f"solving with HiGHS ({'MIP' if integer else options.method})")
     raw = mod.solve_model(native, options)
-    return assemble(d, spec, backend, raw, built_s)
+    res = assemble(d, spec, backend, raw, built_s)
+    if round_posts and res.status == "optimal" and not integer:
+        from .rounding import round_result
+
+        say("rounding to whole posts")
+        res = round_result(d, spec, res, instance=inst)
+    return res
 
 
 def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw, build_seconds: float = 0.0) -> Result:
@@ -155,6 +174,8 @@ def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw, build_seconds: 
     if raw.x is None:
         return res
     x = np.where(np.abs(raw.x) < 1e-9, 0.0, raw.x)
+    if raw.mip_gap is not None:  # a MIP's posts carry float noise (~1e-11): make them exactly whole
+        x = np.where(np.abs(x - np.round(x)) < 1e-6, np.round(x), x)
     res.allocation = allocation_frame(d, x)
     res.kpis = measures.kpis(d, x)
     res.baseline_kpis = measures.baseline_kpis(d)

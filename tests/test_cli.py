@@ -117,3 +117,22 @@ def test_solve_report_refuses_to_overwrite_a_file_it_did_not_make(tmp_path):
     assert {p.name for p in out.iterdir()} == {"report.xlsx"}  # nothing else written
     r = runner.invoke(app, ["solve", str(TOY / "toy-2x1.json"), "--out", str(out), "--report", "--force"])
     assert r.exit_code == 0
+
+
+def test_solve_round_gives_whole_posts_and_keeps_totals():
+    r = runner.invoke(
+        app, ["solve", str(ROOT / "instances" / "england-regions-2025.json"), "--round", "--format", "json"]
+    )
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    posts = [a["posts"] for a in data["allocation"]]
+    assert all(p == int(p) for p in posts)
+    assert "rounding" in data and data["rounding"]["lp_objective"] <= data["objective"] + 1e-9
+
+
+def test_apportion_command_is_registered(tmp_path):
+    csv = tmp_path / "w.csv"
+    csv.write_text("unit,weight\na,5\nb,3\nc,2\n")
+    r = runner.invoke(app, ["apportion", str(csv), "--seats", "10", "--method", "sainte-lague"])
+    assert r.exit_code == 0, r.output
+    assert "5" in r.output and "3" in r.output
