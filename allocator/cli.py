@@ -261,9 +261,11 @@ def generate(
 # Commands whose code lives beside the library part they drive.
 from .apportion_cli import apportion_command  # noqa: E402
 from .report import report_command  # noqa: E402
+from .sweep_cli import sweep_command  # noqa: E402
 
 app.command("report")(report_command)
 app.command("apportion")(apportion_command)
+app.command("sweep")(sweep_command)
 
 
 def main() -> None:  # pragma: no cover

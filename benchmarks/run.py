@@ -84,8 +84,11 @@ def main(argv: list[str] | None = None) -> None:
                 solve = statistics.median(r[1].solve_seconds for r in runs)
                 obj = runs[0][1].objective
                 rows.append((size, n_rows, n_cols, backend, build, solve, t, t / t_alone, obj))
-                print(f"  {backend:6s} end-to-end {t:.3f}s (build {build:.3f}s, solve {solve:.3f}s) "
-                      f"ratio {t / t_alone:.2f} objective {obj:.6f}", flush=True)
+                print(
+                    f"  {backend:6s} end-to-end {t:.3f}s (build {build:.3f}s, solve {solve:.3f}s) "
+                    f"ratio {t / t_alone:.2f} objective {obj:.6f}",
+                    flush=True,
+                )
     lines = [
         f"Medians of {args.repeats} runs; HiGHS {highspy.Highs().version()}, method {args.method}, "
         f"threads {args.threads}; instances `allocator.generate(R, S, Y, seed=1)`.",

@@ -371,3 +371,20 @@ def test_options_are_passed(backend, random_7x10x5):
     ref = solve(highs_backend, random_7x10x5)
     assert raw.status == "optimal"
     assert raw.objective == pytest.approx(ref.objective, rel=REL)
+
+
+def test_highs_model_solved_twice_gets_its_own_time_limit():
+    """HiGHS counts time_limit over every run of one object: each solve of a built model must
+    get its limit counted from its own start, and a later solve without a limit must have none."""
+    from allocator.generate import generate
+
+    m = highs_backend.build_model(problem_data(generate(7, 10, 5, seed=1)), DEFAULT_MODEL)
+    assert m.solve(SolveOptions(time_limit=10)).status == "optimal"
+    used = m.highs.getRunTime()
+    assert m.solve(SolveOptions(time_limit=10)).status == "optimal"
+    limit = m.highs.getOptionValue("time_limit")
+    limit = limit[1] if isinstance(limit, tuple) else limit  # highspy returns (status, value)
+    assert limit == pytest.approx(used + 10, abs=0.5)
+    assert m.solve(SolveOptions()).status == "optimal"
+    limit = m.highs.getOptionValue("time_limit")
+    assert (limit[1] if isinstance(limit, tuple) else limit) == float("inf")

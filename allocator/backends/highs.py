@@ -281,12 +281,35 @@ class HighsModel:
     def solve(self, options: SolveOptions | None = None) -> RawSolution:
         return solve_model(self, options or SolveOptions())
 
+    def set_objective(self, spec: ModelSpec) -> None:
+        """Change the column costs in place to the weights of ``spec`` (one ``changeColsCost`` call).
 
-def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None) -> HighsModel:
-    """Assemble every family into one sparse LP and pass it to HiGHS in one call."""
+        HiGHS keeps the current basis, so a following simplex solve restarts from it: with
+        only the costs changed the basis stays primal feasible (a warm start for sweeps).
+        The model must have been built with the ``z`` column if ``spec`` weighs
+        ``worst_shortfall`` (``build_model(..., with_z=True)``).
+        """
+        v = self.columns
+        if v.z is None and spec.objective.worst_shortfall > 0:
+            raise ValueError("this model has no z column: build it with with_z=True to weigh worst_shortfall")
+        cost = objective(self.data, v, spec)
+        status = self.highs.changeColsCost(v.n, np.arange(v.n, dtype=np.int32), cost)
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused the new column costs")
+        self.spec = spec
+
+
+def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None, with_z: bool | None = None) -> HighsModel:
+    """Assemble every family into one sparse LP and pass it to HiGHS in one call.
+
+    ``with_z`` adds the ``z`` column and the ``worst_shortfall`` rows even when the weight
+    ``q`` is 0 (so that :meth:`HighsModel.set_objective` can later weigh it); ``None``
+    adds them only when ``q > 0``.
+    """
     t0 = time.perf_counter()
     integer = spec.solve.integer if integer is None else integer
-    v = Columns(d, with_z=spec.objective.worst_shortfall > 0)
+    with_z = spec.objective.worst_shortfall > 0 if with_z is None else with_z
+    v = Columns(d, with_z=with_z)
     blocks = [b for f in ROW_FAMILIES if (b := f(d, v)) is not None]
     start = 0
     for b in blocks:
@@ -345,6 +368,10 @@ def solve_model(m: HighsModel, options: SolveOptions) -> RawSolution:
     h = m.highs
     for k, val in options.highs_options(m.integer).items():
         h.setOptionValue(k, val)
+    # HiGHS counts time_limit over every run() of one object: a model solved again (a
+    # researcher's extra row, a sweep) gets its limit from now, and none when none is asked
+    limit = INF if options.time_limit is None else h.getRunTime() + options.time_limit
+    h.setOptionValue("time_limit", float(limit))
     t0 = time.perf_counter()
     h.run()
     seconds = time.perf_counter() - t0
