@@ -381,3 +381,16 @@ def test_default_cluster_is_two_local_processes(tmp_path):
     """Without client or scheduler, a sweep starts (and closes) its own 2-process LocalCluster."""
     runs = sweep(generate(5, 4, 3, seed=0), {"moves": [0.01, 1.0]}, out=tmp_path / "s", progress=False)
     assert (runs["status"] == "optimal").all() and len(runs) == 2
+
+
+def test_shipped_grid_files_load():
+    """Every grid file in models/grids/ parses (bad keys or weights would fail here)."""
+    from .conftest import ROOT
+
+    grids = sorted((ROOT / "models" / "grids").glob("*.toml"))
+    assert grids
+    england = allocator.load_instance(ROOT / "instances" / "england-regions-2025.json")
+    for path in grids:
+        grid = load_grid(path)
+        assert grid.models() and grid.scenarios, path.name
+        grid.check(england)
