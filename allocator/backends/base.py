@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 
 # The families of FORMULATION §5, in contract order. Reports and diagnoses use these names.
@@ -23,6 +24,19 @@ FAMILIES = (
 )
 
 METHODS = ("ipm", "simplex", "pdlp", "choose")
+
+# HiGHS model status -> result status (FORMULATION §9), for every backend that reads HiGHS's
+# own status. "Unbounded or infeasible" is infeasible: the model is bounded below (variables
+# and weights are non-negative).
+HIGHS_STATUS = {
+    highspy.HighsModelStatus.kOptimal: "optimal",
+    highspy.HighsModelStatus.kInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
+    highspy.HighsModelStatus.kUnbounded: "unbounded",
+    highspy.HighsModelStatus.kTimeLimit: "time_limit",
+    highspy.HighsModelStatus.kIterationLimit: "time_limit",
+    highspy.HighsModelStatus.kInterrupt: "time_limit",
+}
 
 # The algebraic backends (Pyomo, PuLP) state capacity as two named row groups; every other
 # row group is named after its family.

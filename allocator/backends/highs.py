@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from ..data import ProblemData
 from ..spec import ModelSpec
-from .base import RawSolution, SolveOptions
+from .base import HIGHS_STATUS, NOT_REPORTED, RawSolution, SolveOptions
 
 INF = highspy.kHighsInf
 DUAL_TOL = 1e-9
@@ -349,18 +349,7 @@ def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None, wi
     return HighsModel(d, spec, h, v, blocks, integer, time.perf_counter() - t0)
 
 
-STATUS = {
-    highspy.HighsModelStatus.kOptimal: "optimal",
-    highspy.HighsModelStatus.kInfeasible: "infeasible",
-    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
-    highspy.HighsModelStatus.kUnbounded: "unbounded",
-    highspy.HighsModelStatus.kTimeLimit: "time_limit",
-    highspy.HighsModelStatus.kIterationLimit: "time_limit",
-    highspy.HighsModelStatus.kInterrupt: "time_limit",
-}
-
-# Definitional equalities: their duals restate the objective weights, so they are not reported.
-NOT_REPORTED = {"flow", "target_gap"}
+STATUS = HIGHS_STATUS
 
 
 def solve_model(m: HighsModel, options: SolveOptions) -> RawSolution:

@@ -64,7 +64,7 @@ import pulp
 
 from ..data import ProblemData
 from ..spec import ModelSpec
-from .base import CELL_KEYS, FAMILY_KEYS, NOT_REPORTED, ROW_GROUP_FAMILY, RawSolution, SolveOptions
+from .base import CELL_KEYS, FAMILY_KEYS, HIGHS_STATUS, NOT_REPORTED, ROW_GROUP_FAMILY, RawSolution, SolveOptions
 
 DUAL_TOL = 1e-9
 SANITISE = str.maketrans("-+[] ", "_____")  # what PuLP does to a row's name
@@ -452,16 +452,7 @@ def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None) ->
     return prob
 
 
-STATUS = {
-    highspy.HighsModelStatus.kOptimal: "optimal",
-    highspy.HighsModelStatus.kInfeasible: "infeasible",
-    # the model is bounded below (non-negative variables, non-negative weights)
-    highspy.HighsModelStatus.kUnboundedOrInfeasible: "infeasible",
-    highspy.HighsModelStatus.kUnbounded: "unbounded",
-    highspy.HighsModelStatus.kTimeLimit: "time_limit",
-    highspy.HighsModelStatus.kIterationLimit: "time_limit",
-    highspy.HighsModelStatus.kInterrupt: "time_limit",
-}
+STATUS = HIGHS_STATUS
 
 
 def solve_model(prob: pulp.LpProblem, options: SolveOptions) -> RawSolution:
