@@ -12,6 +12,7 @@ Targets (FORMULATION §3)::
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -70,6 +71,12 @@ class ProblemData:
     @property
     def shape(self) -> tuple[int, int, int]:
         return len(self.regions), len(self.specialties), len(self.years)
+
+    def cells(self):
+        """Every cell in array order as ``((r, s, t), (i, j, k))``: its ids and its position."""
+        ids = itertools.product(self.regions, self.specialties, self.years)
+        pos = itertools.product(range(len(self.regions)), range(len(self.specialties)), range(len(self.years)))
+        return zip(ids, pos, strict=True)
 
     @property
     def locked(self) -> np.ndarray:

@@ -59,6 +59,9 @@ CELL_KEYS = ("region", "specialty", "year")
 # Definitional equalities: their duals restate the objective weights, so they are not reported.
 NOT_REPORTED = {"flow", "target_gap"}
 
+# A dual smaller than this is zero: the constraint is not reported as binding.
+DUAL_TOL = 1e-9
+
 
 @dataclass(frozen=True)
 class SolveOptions:

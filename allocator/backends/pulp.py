@@ -64,20 +64,21 @@ import pulp
 
 from ..data import ProblemData
 from ..spec import ModelSpec
-from .base import CELL_KEYS, FAMILY_KEYS, HIGHS_STATUS, NOT_REPORTED, ROW_GROUP_FAMILY, RawSolution, SolveOptions
+from .base import (
+    CELL_KEYS,
+    DUAL_TOL,
+    FAMILY_KEYS,
+    HIGHS_STATUS,
+    NOT_REPORTED,
+    ROW_GROUP_FAMILY,
+    RawSolution,
+    SolveOptions,
+)
 
-DUAL_TOL = 1e-9
 SANITISE = str.maketrans("-+[] ", "_____")  # what PuLP does to a row's name
 
 
 # ------------------------------------------------------------------------------ helpers
-
-
-def _cells(d: ProblemData):
-    """Every cell as ``((r, s, t), (i, j, k))``: its ids and its position in the arrays."""
-    ids = itertools.product(d.regions, d.specialties, d.years)
-    pos = itertools.product(range(len(d.regions)), range(len(d.specialties)), range(len(d.years)))
-    return zip(ids, pos, strict=True)
 
 
 def _label(key: tuple) -> str:
@@ -119,7 +120,7 @@ def variables(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec, integer: bo
     before; ``short, surplus`` posts below and above target; ``z`` the worst relative
     shortfall in %, only if its weight ``q`` is positive (else ``None``).
     """
-    cells = [c for c, _ in _cells(d)]
+    cells = [c for c, _ in d.cells()]
 
     def nonnegative(name: str, cat: str = pulp.LpContinuous) -> dict:
         return {c: prob.add_variable(f"{name}[{_label(c)}]", lowBound=0, cat=cat) for c in cells}
@@ -168,7 +169,7 @@ def capacity(prob: pulp.LpProblem, d: ProblemData) -> None:
         and ``prob.rows["capacity_max"][(r, s, t)]``.
     d : the instance as arrays.
     """
-    for cell, at in _cells(d):
+    for cell, at in d.cells():
         if not d.has_capacity[at]:
             continue
         if d.min_posts[at] > 0:
@@ -191,7 +192,7 @@ def lock(prob: pulp.LpProblem, d: ProblemData) -> None:
     prob : the problem; gets its rows, filed as ``prob.rows["lock"][(r, s, t)]``.
     d : the instance as arrays.
     """
-    for cell, at in _cells(d):
+    for cell, at in d.cells():
         if d.locked[at]:
             _add(prob, "lock", cell, prob.x[cell] == float(d.lock[at]))
 
@@ -210,7 +211,7 @@ def flow(prob: pulp.LpProblem, d: ProblemData) -> None:
     prob : the problem; gets its rows, filed as ``prob.rows["flow"][(r, s, t)]``.
     d : the instance as arrays.
     """
-    for c, at in _cells(d):
+    for c, at in d.cells():
         row = prob.x[c] - x_prev(prob, d, c, at) == prob.inc[c] - prob.dec[c]
         _add(prob, "flow", c, row)
 
@@ -227,7 +228,7 @@ def target_gap(prob: pulp.LpProblem, d: ProblemData) -> None:
     prob : the problem; gets its rows, filed as ``prob.rows["target_gap"][(r, s, t)]``.
     d : the instance as arrays.
     """
-    for c, at in _cells(d):
+    for c, at in d.cells():
         row = prob.x[c] - float(d.target[at]) == prob.surplus[c] - prob.short[c]
         _add(prob, "target_gap", c, row)
 
@@ -249,7 +250,7 @@ def growth_limit(prob: pulp.LpProblem, d: ProblemData) -> None:
     if d.max_growth_rate is None:
         return
     rate, allowance = float(d.max_growth_rate), float(d.growth_allowance)
-    for c, at in _cells(d):
+    for c, at in d.cells():
         _add(prob, "growth_limit", c, prob.inc[c] <= rate * x_prev(prob, d, c, at) + allowance)
 
 
@@ -270,7 +271,7 @@ def shrink_limit(prob: pulp.LpProblem, d: ProblemData) -> None:
     if d.max_shrink_rate is None:
         return
     rate = float(d.max_shrink_rate)
-    for c, at in _cells(d):
+    for c, at in d.cells():
         _add(prob, "shrink_limit", c, prob.dec[c] <= rate * x_prev(prob, d, c, at))
 
 
@@ -290,7 +291,7 @@ def programme_shrink(prob: pulp.LpProblem, d: ProblemData) -> None:
     """
     if not d.shrink_by_programme_length:
         return
-    for c, at in _cells(d):
+    for c, at in d.cells():
         years = float(d.programme_years[at[1]])
         _add(prob, "programme_shrink", c, prob.dec[c] <= x_prev(prob, d, c, at) / years)
 
@@ -387,7 +388,7 @@ def worst_shortfall(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> No
     """
     if spec.objective.worst_shortfall <= 0:
         return
-    for c, at in _cells(d):
+    for c, at in d.cells():
         if d.target[at] > 0:
             _add(prob, "worst_shortfall", c, 100 * prob.short[c] <= float(d.target[at]) * prob.z)
 
@@ -407,7 +408,7 @@ def objective(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> None:
     """
     w = spec.objective
     terms: dict = {}
-    for c, (i, j, _) in _cells(d):
+    for c, (i, j, _) in d.cells():
         terms[prob.short[c]] = w.shortfall
         terms[prob.surplus[c]] = w.surplus
         terms[prob.inc[c]] = w.moves
@@ -452,9 +453,6 @@ def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None) ->
     return prob
 
 
-STATUS = HIGHS_STATUS
-
-
 def solve_model(prob: pulp.LpProblem, options: SolveOptions) -> RawSolution:
     """Solve a built (and possibly extended) problem with ``pulp.HiGHS``.
 
@@ -479,14 +477,14 @@ def solve_model(prob: pulp.LpProblem, options: SolveOptions) -> RawSolution:
         return RawSolution(status="error", message=error, solve_seconds=seconds)
     ms = h.getModelStatus()
     raw = RawSolution(
-        status=STATUS.get(ms, "error"),
+        status=HIGHS_STATUS.get(ms, "error"),
         message=error or h.modelStatusToString(ms),
         solve_seconds=seconds,
     )
     info = h.getInfo()
     if info.primal_solution_status != 2:  # kSolutionStatusFeasible: no solution to read
         return raw
-    raw.x = np.fromiter((prob.x[c].varValue for c, _ in _cells(d)), dtype=float, count=int(np.prod(d.shape))).reshape(
+    raw.x = np.fromiter((prob.x[c].varValue for c, _ in d.cells()), dtype=float, count=int(np.prod(d.shape))).reshape(
         d.shape
     )
     raw.objective = float(pulp.value(prob.objective))

@@ -68,19 +68,9 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 
 from ..data import ProblemData
 from ..spec import ModelSpec
-from .base import CELL_KEYS, FAMILY_KEYS, NOT_REPORTED, ROW_GROUP_FAMILY, RawSolution, SolveOptions
-
-DUAL_TOL = 1e-9
-
+from .base import CELL_KEYS, DUAL_TOL, FAMILY_KEYS, NOT_REPORTED, ROW_GROUP_FAMILY, RawSolution, SolveOptions
 
 # ------------------------------------------------------------------------------ data
-
-
-def _cells(d: ProblemData):
-    """Every cell as ``((r, s, t), (i, j, k))``: its ids and its position in the arrays."""
-    ids = itertools.product(d.regions, d.specialties, d.years)
-    pos = itertools.product(range(len(d.regions)), range(len(d.specialties)), range(len(d.years)))
-    return zip(ids, pos, strict=True)
 
 
 def parameters(m: pyo.ConcreteModel, d: ProblemData) -> None:
@@ -99,7 +89,7 @@ def parameters(m: pyo.ConcreteModel, d: ProblemData) -> None:
             for (j, s), (k, t) in itertools.product(enumerate(d.specialties), enumerate(d.years))
         },
     )
-    cells = list(_cells(d))
+    cells = list(d.cells())
 
     def per_cell(values: np.ndarray, where: np.ndarray | None = None) -> dict:
         """``{(r, s, t): value}`` of an (R, S, Y) array, only where ``where`` holds."""
@@ -539,7 +529,7 @@ def solve_model(m: pyo.ConcreteModel, options: SolveOptions) -> RawSolution:
     if results.solution_status not in (SolutionStatus.optimal, SolutionStatus.feasible):
         return raw
     results.solution_loader.load_vars()
-    raw.x = np.fromiter((m.x[c].value for c, _ in _cells(d)), dtype=float, count=int(np.prod(d.shape))).reshape(d.shape)
+    raw.x = np.fromiter((m.x[c].value for c, _ in d.cells()), dtype=float, count=int(np.prod(d.shape))).reshape(d.shape)
     raw.objective = float(pyo.value(m.objective))
     if integer:
         bound = results.objective_bound
