@@ -59,6 +59,7 @@ class Built:
     spec: ModelSpec
     integer: bool
     build_seconds: float
+    instance: Instance | None = None
 
     def solve(self, options: SolveOptions | None = None, *, round_posts: bool = False, **kw) -> Result:
         """Solve with HiGHS; keyword arguments are :class:`SolveOptions` fields.
@@ -72,8 +73,14 @@ class Built:
         if round_posts and res.status == "optimal" and not self.integer and res.mip_gap is None:
             from .rounding import round_result
 
-            res = round_result(self.data, self.spec, res)
+            res = round_result(self.data, self.spec, res, instance=self.instance)
         return res
+
+
+def _build(inst: Instance, d: ProblemData, spec: ModelSpec, backend: str, integer: bool) -> Built:
+    t0 = time.perf_counter()
+    native = _backend(backend).build_model(d, spec, integer)
+    return Built(backend, native, d, spec, integer, time.perf_counter() - t0, inst)
 
 
 def build(
@@ -84,11 +91,8 @@ def build(
 ) -> Built:
     """Build the model of an instance in one backend without solving it."""
     inst, spec = _instance(instance), _model(model)
-    d = problem_data(inst)
     integer = spec.solve.integer if integer is None else integer
-    t0 = time.perf_counter()
-    native = _backend(backend).build_model(d, spec, integer)
-    return Built(backend, native, d, spec, integer, time.perf_counter() - t0)
+    return _build(inst, problem_data(inst), spec, backend, integer)
 
 
 def solve(
@@ -138,19 +142,9 @@ def solve(
         )
     options = SolveOptions(time_limit, threads, method, mip_gap, integer, verbose)
     say(f"building the {backend} model")
-    t0 = time.perf_counter()
-    mod = _backend(backend)
-    native = mod.build_model(d, spec, integer)
-    built_s = time.perf_counter() - t0
-    say(f"solving with HiGHS ({'MIP' if integer else options.method})")
-    raw = mod.solve_model(native, options)
-    res = assemble(d, spec, backend, raw, built_s)
-    if round_posts and res.status == "optimal" and not integer:
-        from .rounding import round_result
-
-        say("rounding to whole posts")
-        res = round_result(d, spec, res, instance=inst)
-    return res
+    built = _build(inst, d, spec, backend, integer)
+    say(f"solving with HiGHS ({'MIP' if integer else options.method})" + (", then rounding" if round_posts else ""))
+    return built.solve(options, round_posts=round_posts)
 
 
 def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw, build_seconds: float = 0.0) -> Result:
