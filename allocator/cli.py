@@ -130,10 +130,11 @@ def solve(
             progress=progress,
             round_posts=round_posts,
         )
+    d = problem_data(inst)  # for the summary and report.md
     if quiet:
         print(res.to_json(), end="")
     else:
-        _print_summary(res, problem_data(inst))
+        _print_summary(res, d)
     if out is not None:
         written = []
         if report:  # first: it refuses (and writes nothing) if it would overwrite a file it did not make
@@ -145,7 +146,7 @@ def solve(
             except ValueError as e:
                 raise _fail(e) from None
             p = Path(out) / "report.md"
-            p.write_text(markdown(res, problem_data(inst)))
+            p.write_text(markdown(res, d))
             written.append(p)
         written = res.write(out) + written
         if not quiet:
