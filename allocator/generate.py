@@ -20,17 +20,10 @@ its capacities in the last year). The same seed always gives the same instance.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
+from .apportion import divisor
 from .instance import Instance, validate
-
-
-def _whole(total: int, share: np.ndarray) -> np.ndarray:
-    """Largest remainder: whole numbers proportional to ``share`` summing to ``total``."""
-    raw = total * share / share.sum()
-    out = np.floor(raw).astype(int)
-    rest = total - out.sum()
-    out[np.argsort(-(raw - out), kind="stable")[:rest]] += 1
-    return out
 
 
 def generate(
@@ -56,7 +49,7 @@ def generate(
     advantage = rng.lognormal(0.0, 0.35, R)
     base = np.zeros((R, S), int)
     for s in range(S):
-        base[:, s] = _whole(int(size[s]), pop * need * weight[:, s] * advantage)
+        base[:, s] = divisor(pd.Series(pop * need * weight[:, s] * advantage), int(size[s]), "hamilton", ties="report")
     growth = rng.uniform(0.0, 0.02, S)
     baseline_year = 2025
     ys = list(range(baseline_year + 1, baseline_year + 1 + Y))

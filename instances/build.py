@@ -46,6 +46,10 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pandas as pd
+
+from allocator.apportion import divisor
+
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCES = HERE / "sources"
 SOURCES_PREFIX = "instances/sources"  # how vendored files are named inside the instances
@@ -248,16 +252,12 @@ def r4(x: Fraction) -> float:
 
 def largest_remainder(quotas: dict[K, Fraction], total: int) -> dict[K, int]:
     """Whole numbers that sum to ``total``: each quota's floor, plus one for the largest
-    remainders (Hamilton's method). The quotas must sum to ``total`` exactly. Equal remainders
-    go to the key that comes first in ``quotas``."""
+    remainders (Hamilton's method, ``allocator.apportion.divisor``, exact). The quotas must sum
+    to ``total`` exactly. Equal remainders go to the key that comes first in ``quotas``."""
     if sum(quotas.values(), Fraction(0)) != total:
         raise ValueError("largest_remainder: quotas do not sum to the total")
-    whole = {k: math.floor(q) for k, q in quotas.items()}
-    left = total - sum(whole.values())
-    by_remainder = sorted(quotas, key=lambda k: -(quotas[k] - whole[k]))  # stable on ties
-    for k in by_remainder[:left]:
-        whole[k] += 1
-    return whole
+    seats = divisor(pd.Series(quotas, dtype=object), total, "hamilton", ties="report")
+    return {k: int(v) for k, v in seats.items()}
 
 
 # --------------------------------------------------------------------------- reading sources
