@@ -84,6 +84,11 @@ class ProblemData:
         return ~np.isnan(self.lock)
 
     @property
+    def baseline_by_year(self) -> np.ndarray:
+        """(R, S, Y) the baseline posts held unchanged in every planning year ("before")."""
+        return np.repeat(self.baseline[:, :, None], len(self.years), axis=2)
+
+    @property
     def weighted_population(self) -> np.ndarray:
         """(R, Y) ``population[r,t] · need_index[r]``, the base of posts per 100,000."""
         return self.population * self.need_index[:, None]

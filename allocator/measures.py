@@ -64,5 +64,4 @@ def kpis(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
 
 def baseline_kpis(d: ProblemData) -> pd.DataFrame:
     """The same measures for the baseline held unchanged in every planning year."""
-    x = np.repeat(d.baseline[:, :, None], len(d.years), axis=2)
-    return kpis(d, x)
+    return kpis(d, d.baseline_by_year)
