@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SCHEMA_VERSION = 1
@@ -247,7 +248,7 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
     if inst.schema_version != SCHEMA_VERSION:
         problems.append(("schema_version", f"unsupported version {inst.schema_version} (this tool reads 1)"))
     regions, specs = inst.region_ids, inst.specialty_ids
-    for label, ids in (("regions", regions), ("specialties", specs)):
+    for label, ids in (("regions", regions), ("specialties", specs), ("sources", [s.id for s in inst.sources])):
         seen: set[str] = set()
         for i, x in enumerate(ids):
             if x in seen:
@@ -306,40 +307,32 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
                 problems.append(
                     (f"specialties[{i}].programme_years", "required when transition.shrink_by_programme_length is true")
                 )
-    seen_src: set[str] = set()
-    for i, s in enumerate(inst.sources):
-        if s.id in seen_src:
-            problems.append((f"sources[{i}].id", f"duplicate id '{s.id}'"))
-        seen_src.add(s.id)
     if not problems:
         problems += _zero_need(inst)
     return problems
 
 
 def _zero_need(inst: Instance) -> list[tuple[str, str]]:
-    """A specialty with posts in some year but zero total need that year has no fair share."""
-    pop = {(p.region, p.year): p.population for p in inst.population_by_year}
-    weight = {(w.region, w.specialty): w.weight for w in inst.need_weights}
-    base = {}
-    for b in inst.baseline_posts:
-        base[b.specialty] = base.get(b.specialty, 0.0) + b.posts
-    national = {(n.specialty, n.year): n.posts for n in inst.national_posts}
+    """A specialty with posts in some year but zero total need that year has no fair share.
+
+    Need and national totals come from :func:`allocator.data.problem_data`, the one home of
+    the §2 defaults (population by year, weights, national totals).
+    """
+    from .data import problem_data  # data.py imports this module
+
+    d = problem_data(inst)
+    no_need = (d.need.sum(axis=0) <= 0) & (d.national > 0)  # (S, Y)
     problems = []
-    for j, s in enumerate(inst.specialties):
-        for t in inst.years:
-            need = sum(
-                pop.get((r.id, t), r.population) * r.need_index * weight.get((r.id, s.id), 1.0) for r in inst.regions
+    for j, t in zip(*np.nonzero(no_need), strict=True):
+        if problems and problems[-1][0] == f"specialties[{j}]":
+            continue  # one message per specialty: its first such year
+        problems.append(
+            (
+                f"specialties[{j}]",
+                f"specialty '{d.specialties[j]}' has {d.national[j, t]:g} posts in {d.years[t]} but its total need "
+                "(population × need_index × weight, summed over regions) is zero",
             )
-            posts = national.get((s.id, t), base.get(s.id, 0.0))
-            if need <= 0 and posts > 0:
-                problems.append(
-                    (
-                        f"specialties[{j}]",
-                        f"specialty '{s.id}' has {posts:g} posts in {t} but its total need "
-                        "(population × need_index × weight, summed over regions) is zero",
-                    )
-                )
-                break
+        )
     return problems
 
 
