@@ -41,12 +41,12 @@ import numpy as np
 import pandas as pd
 
 from .backends import highs
-from .backends.base import RawSolution
+from .backends.base import RawSolution, SolveOptions
 from .check import check as run_check
 from .data import ProblemData, problem_data
 from .diagnose import presolve_findings
 from .instance import Instance, load_instance
-from .spec import DEFAULT_MODEL, ModelSpec, load_model
+from .spec import ModelSpec, load_model
 
 __all__ = ["KINDS", "frontier", "frontier_plot"]
 
@@ -163,7 +163,7 @@ def frontier(
         raise ValueError("a frontier needs at least 2 points")
     spec = KINDS[kind]
     inst = instance if isinstance(instance, Instance) else load_instance(instance)
-    tie = model if isinstance(model, ModelSpec) else (load_model(model) if model is not None else DEFAULT_MODEL)
+    tie = model if isinstance(model, ModelSpec) else load_model(model)  # None: the default model
     d = problem_data(inst)
     findings = presolve_findings(d)
     if findings:
@@ -171,10 +171,8 @@ def frontier(
 
     m = highs.build_model(d, tie, integer=False, with_z=(kind == "worst-cost"))
     h, v = m.highs, m.columns
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("solver", method)
-    if threads is not None:
-        h.setOptionValue("threads", int(threads))
+    for k, val in SolveOptions(threads=threads, method=method).highs_options(integer=False).items():
+        h.setOptionValue(k, val)
     f1, f2 = _vector(spec["f1"], d, v), _vector(spec["f2"], d, v)
     extra = [highs.objective(d, v, tie)] if kind == "worst-cost" else []
 
@@ -210,7 +208,6 @@ def frontier(
         rec["end"] = f"min {spec['f2']}" if i == 0 else f"min {spec['f1']}" if i == points - 1 else ""
         rows.append(rec)
         results.append(res)
-    h.deleteRows(1, np.array([row], dtype=np.int32))
     table = pd.DataFrame(rows)
     table.attrs.update({"frontier": kind, "x": spec["x"], "y": spec["y"]})
     return (table, results) if with_results else table
@@ -236,6 +233,8 @@ def frontier_plot(df: pd.DataFrame, path: str | Path | None = None, title: str |
     replaced) when given; returns the matplotlib Figure."""
     import matplotlib.pyplot as plt
 
+    from .store import _save
+
     kind = df.attrs.get("frontier") or df["frontier"].iloc[0]
     spec = KINDS[kind]
     ok = df[df["status"] == "optimal"].sort_values("epsilon")
@@ -249,9 +248,6 @@ def frontier_plot(df: pd.DataFrame, path: str | Path | None = None, title: str |
     ax.set_title(title or f"Pareto frontier: {kind}")
     ax.grid(True, alpha=0.3)
     if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in (".png", ".svg"):
-            fig.savefig(path.with_suffix(suffix), dpi=150 if suffix == ".png" else None, bbox_inches="tight")
+        _save(fig, path)
         plt.close(fig)
     return fig

@@ -36,6 +36,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .result import KPI_COLUMNS
+from .spec import Objective
+
 __all__ = [
     "SCHEMAS",
     "Store",
@@ -48,8 +51,8 @@ __all__ = [
     "region_gains",
 ]
 
-WEIGHT_COLUMNS = ("w_shortfall", "w_surplus", "w_moves", "w_cost", "w_worst_shortfall")
-MEASURES = ("gap_posts", "gap_closed_pct", "gini", "max_shortfall_pct", "posts_moved", "cost")
+WEIGHT_COLUMNS = tuple(f"w_{k}" for k in Objective.model_fields)  # w_shortfall … w_worst_shortfall
+MEASURES = tuple(KPI_COLUMNS[1:])  # gap_posts … cost: the measures of allocator.measures.kpis
 _KEYS = [("run_id", pa.string()), ("hash", pa.string()), ("scenario", pa.string()), ("model", pa.string())]
 
 SCHEMAS: dict[str, pa.Schema] = {

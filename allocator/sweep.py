@@ -105,8 +105,8 @@ import pandas as pd
 
 from .backends.base import SolveOptions
 from .data import ProblemData, problem_data
-from .instance import Instance, InstanceError, load_instance, validate
-from .result import Result
+from .instance import Instance, InstanceError, _known, load_instance, validate
+from .result import KPI_COLUMNS, Result
 from .spec import DEFAULT_MODEL, ModelSpec, Objective, load_model
 
 __all__ = [
@@ -128,7 +128,7 @@ WEIGHTS = tuple(Objective.model_fields)  # shortfall, surplus, moves, cost, wors
 SCENARIO_CHANGES = ("population_scale", "population_growth", "capacity_scale", "national_scale")
 SCENARIO_KEYS = ("name", "description", *SCENARIO_CHANGES)
 BASELINE = "baseline"
-SUMMARY = ("gap_posts", "gap_closed_pct", "gini", "max_shortfall_pct", "posts_moved", "cost")
+SUMMARY = tuple(KPI_COLUMNS[1:])  # the measures of allocator.measures.kpis, after the year
 
 
 class GridError(InstanceError):
@@ -208,8 +208,7 @@ class Scenario:
                 kind = "specialty" if key == "national_scale" else "region"
                 for k in value:
                     if k not in known[key]:
-                        shown = ", ".join(known[key][:8]) + (", …" if len(known[key]) > 8 else "")
-                        problems.append((f"{key}.{k}", f"unknown {kind} '{k}' (known: {shown})"))
+                        problems.append((f"{key}.{k}", f"unknown {kind} '{k}' {_known(known[key])}"))
         return problems
 
     def apply(self, inst: Instance) -> Instance:
@@ -483,13 +482,15 @@ def warm_order(specs: Sequence[ModelSpec]) -> list[int]:
         return list(range(n))
     w = np.array([[getattr(s.objective, k) for k in WEIGHTS] for s in specs])
     p = np.log10(w + 1e-3) * np.array([ORDER_SCALE[k] for k in WEIGHTS])
-    left = set(range(1, n))
+    visited = np.zeros(n, dtype=bool)
+    visited[0] = True
     order = [0]
-    while left:
-        last = p[order[-1]]
-        nxt = min(left, key=lambda j: (float(np.abs(p[j] - last).sum()), j))
+    for _ in range(n - 1):
+        dist = np.abs(p - p[order[-1]]).sum(axis=1)
+        dist[visited] = np.inf
+        nxt = int(np.argmin(dist))  # the first of equally near ones: the lowest index
         order.append(nxt)
-        left.remove(nxt)
+        visited[nxt] = True
     return order
 
 
@@ -500,12 +501,6 @@ def _error_result(d: ProblemData, spec: ModelSpec, backend: str, err: BaseExcept
 def _err_text(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
-
-
-def _timed(highs, model, options: SolveOptions, seconds: float | None):
-    """``solve_model`` with a time limit of ``seconds`` for this run alone (``solve_model``
-    counts it from the run's start, although HiGHS accumulates time over every run)."""
-    return highs.solve_model(model, replace(options, time_limit=seconds))
 
 
 def solve_weightings(
@@ -557,24 +552,29 @@ def solve_weightings(
 
     options = options or SolveOptions()
     order = list(order) if order is not None else warm_order(specs)
-    findings: dict[bool, list] = {}
+    # feasibility does not depend on the weights: once the pre-solve checks or the LP show an
+    # instance infeasible (LP or integer), every run of that kind gets the same diagnosis
+    infeasible: dict[bool, tuple[dict | None, str] | None] = {}
     need_z = any(s.objective.worst_shortfall > 0 for s in specs)
     model = None
-    lp_infeasible: Result | None = None  # feasibility does not depend on the weights
     for i in order:
         spec = specs[i]
         integer = spec.solve.integer if options.integer is None else options.integer
         try:
-            if integer not in findings:
-                findings[integer] = presolve_findings(d, integer)
-            if findings[integer]:
+            if integer not in infeasible:
+                findings = presolve_findings(d, integer)
+                infeasible[integer] = (
+                    (diagnose(d, spec, findings), "infeasible (pre-solve checks)") if findings else None
+                )
+            if infeasible[integer] is not None:
+                diagnosis, message = infeasible[integer]
                 res = Result(
                     status="infeasible",
                     instance=d.name,
                     model=spec.name,
                     backend=backend,
-                    diagnosis=diagnose(d, spec, findings[integer]),
-                    message="infeasible (pre-solve checks)",
+                    diagnosis=diagnosis,
+                    message=message,
                 )
                 yield i, res, False
                 continue
@@ -586,24 +586,12 @@ def solve_weightings(
                 raw = mod.solve_model(native, options)
                 yield i, assemble(d, spec, backend, raw, built), False
                 continue
-            if lp_infeasible is not None:
-                res = Result(
-                    status="infeasible",
-                    instance=d.name,
-                    model=spec.name,
-                    backend=backend,
-                    diagnosis=lp_infeasible.diagnosis,
-                    message=lp_infeasible.message,
-                )
-                yield i, res, False
-                continue
             warm_started = model is not None
             built = 0.0
             if model is None:
-                t0 = time.perf_counter()
                 model = highs.build_model(d, spec, integer=False, with_z=need_z)
-                built = time.perf_counter() - t0
-                raw = _timed(highs, model, options, options.time_limit)
+                built = model.build_seconds
+                raw = highs.solve_model(model, options)
                 first = raw.solve_seconds
             else:
                 model.set_objective(spec)
@@ -611,24 +599,23 @@ def solve_weightings(
                 cap = None if fallback is None else max(fallback * first, 0.05) if fallback > 0 else 0.0
                 stop_early = cap is not None and (options.time_limit is None or cap < options.time_limit)
                 budget = cap if stop_early else options.time_limit
-                raw = _timed(highs, model, replace(options, method="simplex"), budget)
+                raw = highs.solve_model(model, replace(options, method="simplex", time_limit=budget))
                 spent = raw.solve_seconds
                 if raw.status == "time_limit" and stop_early:
                     # a long warm start: interior point from scratch on the same model
                     rest = None if options.time_limit is None else max(options.time_limit - spent, 0.0)
-                    raw = _timed(highs, model, options, rest)
+                    raw = highs.solve_model(model, replace(options, time_limit=rest))
                     raw.solve_seconds += spent
                     warm_started = False
                 elif raw.status != "optimal":  # never trust a failed warm start: solve it cold
-                    t0 = time.perf_counter()
                     model = highs.build_model(d, spec, integer=False, with_z=need_z)
-                    built = time.perf_counter() - t0
-                    raw = _timed(highs, model, options, options.time_limit)
+                    built = model.build_seconds
+                    raw = highs.solve_model(model, options)
                     raw.solve_seconds += spent
                     warm_started = False
             res = assemble(d, spec, backend, raw, built)
             if res.status == "infeasible":
-                lp_infeasible = res
+                infeasible[False] = (res.diagnosis, res.message)
             yield i, res, warm_started
         except Exception as err:  # a failed run is recorded, the others go on
             model = None
@@ -660,12 +647,9 @@ def _solve_group(task: dict) -> list[dict]:
     Returns one plain dict per run: hash, status, objective, message, warm_start,
     solve_seconds, kpis (records) and x (the (R, S, Y) posts, or None).
     """
-    inst = validate(task["instance"], source=task["source"])
-    d = problem_data(inst)
-    specs = [ModelSpec.model_validate(s) for s in task["specs"]]
-    options = SolveOptions(**task["options"])
+    d, specs = task["data"], task["specs"]
     out = []
-    for i, res, warm in solve_weightings(d, specs, options, backend=task["backend"], order=range(len(specs))):
+    for i, res, warm in solve_weightings(d, specs, task["options"], backend=task["backend"], order=range(len(specs))):
         x = None
         if len(res.allocation):
             x = res.allocation["posts"].to_numpy().reshape(d.shape)
@@ -735,6 +719,7 @@ def _run_row(run: _Run, backend: str, instance: str, rec: dict) -> dict:
 
 def _frames(plan: _Plan, backend: str, recs: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Worker records → the rows of runs, measures and allocations."""
+    from .solve import allocation_frame
     from .store import conform, empty
 
     by_hash = {r.hash: r for r in plan.runs}
@@ -752,8 +737,6 @@ def _frames(plan: _Plan, backend: str, recs: list[dict]) -> tuple[pd.DataFrame, 
             meas.append(k)
         if rec.get("x") is not None:
             d = plan.problem()
-            from .solve import allocation_frame
-
             a = allocation_frame(d, np.asarray(rec["x"], float))
             a["baseline"] = np.repeat(d.baseline.reshape(-1), len(d.years))
             for c, v in keys.items():
@@ -934,15 +917,13 @@ def sweep(
                 else:
                     groups = [(p, rs[i : i + chunk_size]) for p, rs in work for i in range(0, len(rs), chunk_size)]
                 futures = {}
-                opts = {k: getattr(options, k) for k in options.__dataclass_fields__}
                 for plan, chunk in groups:
                     task = {
-                        "instance": plan.instance.to_dict(),
-                        "source": f"{plan.instance.name} [scenario {plan.scenario.name}]",
-                        "specs": [r.spec.model_dump() for r in chunk],
+                        "data": plan.problem(),  # computed once per scenario, not per task
+                        "specs": [r.spec for r in chunk],
                         "hashes": [r.hash for r in chunk],
                         "backend": backend,
-                        "options": opts,
+                        "options": options,
                     }
                     fut = cl.submit(_solve_group, task, pure=False)
                     futures[fut] = (plan, chunk)
