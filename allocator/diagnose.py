@@ -33,11 +33,12 @@ bound's number.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
 from .data import ProblemData
+from .measures import previous
+from .result import _num
 
 TOL = 1e-7
 
@@ -386,60 +387,41 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
         for t in range(Y):
             n, top, bottom = d.national[s, t], U[:, s, t].sum(), L[:, s, t].sum()
             if top < n - TOL:
-                need = needed_rate(d, "growth_limit", s, lambda L2, U2, s=s, t=t, n=n: U2[:, s, t].sum() >= n)
-                rate = _rate_words("growth_limit", d.max_growth_rate, need)
-                out.append(
-                    _finding(
-                        "growth_limit",
-                        f"{d.specialties[s]} needs {n:g} posts nationally in {d.years[t]}, but the growth limits "
-                        f"(with capacity) let regions reach at most {top:g}: allow {n - top:g} more posts of growth"
-                        + (f" ({rate})" if rate else "")
-                        + ", or grow the national total more slowly.",
-                        n - top,
-                        specialty=d.specialties[s],
-                        year=d.years[t],
-                        direction="up",
-                        rate=d.max_growth_rate,
-                        needed_rate=need,
-                    )
+                family, amount = "growth_limit", n - top
+                need = needed_rate(d, family, s, lambda L2, U2, s=s, t=t, n=n: U2[:, s, t].sum() >= n)
+                words = (
+                    f"{d.specialties[s]} needs {n:g} posts nationally in {d.years[t]}, but the growth limits "
+                    f"(with capacity) let regions reach at most {top:g}: allow {amount:g} more posts of growth"
                 )
+                tail = "grow the national total more slowly"
             elif bottom > n + TOL:
-                family = _shrink_family(d, s)
+                family, amount = _shrink_family(d, s), bottom - n
                 need = needed_rate(d, family, s, lambda L2, U2, s=s, t=t, n=n: L2[:, s, t].sum() <= n)
-                rate = _rate_words(family, _current_rate(d, family, s), need)
-                out.append(
-                    _finding(
-                        family,
-                        f"{d.specialties[s]} has {n:g} posts nationally in {d.years[t]}, but the shrink limits "
-                        f"keep at least {bottom:g} in regions: allow {bottom - n:g} more posts of reduction"
-                        + (f" ({rate})" if rate else "")
-                        + ", or reduce the national total more slowly.",
-                        bottom - n,
-                        specialty=d.specialties[s],
-                        year=d.years[t],
-                        direction="up",
-                        rate=_current_rate(d, family, s),
-                        needed_rate=need,
-                    )
+                words = (
+                    f"{d.specialties[s]} has {n:g} posts nationally in {d.years[t]}, but the shrink limits "
+                    f"keep at least {bottom:g} in regions: allow {amount:g} more posts of reduction"
                 )
+                tail = "reduce the national total more slowly"
+            else:
+                continue
+            now = _current_rate(d, family, s)
+            rate = _rate_words(family, now, need)
+            out.append(
+                _finding(
+                    family,
+                    words + (f" ({rate})" if rate else "") + f", or {tail}.",
+                    amount,
+                    specialty=d.specialties[s],
+                    year=d.years[t],
+                    direction="up",
+                    rate=now,
+                    needed_rate=need,
+                )
+            )
     return out
 
 
 # ------------------------------------------------------------------ feasibility relaxation
-
-
-def _where(d: ProblemData, labels: dict, i: int) -> dict:
-    """``{region, specialty, year}`` of row ``i`` of a block (only the keys the family has)."""
-    where = {}
-    for key, arr in labels.items():
-        j = int(arr[i])
-        where[key] = d.regions[j] if key == "region" else d.specialties[j] if key == "specialty" else d.years[j]
-    return where
-
-
-def _prev_posts(d: ProblemData, x: np.ndarray) -> np.ndarray:
-    """(R, S, Y) last year's posts: the baseline in the first planning year."""
-    return np.concatenate([d.baseline[:, :, None], x[:, :, :-1]], axis=2)
 
 
 def relaxation_findings(model) -> list[dict]:
@@ -457,6 +439,8 @@ def relaxation_findings(model) -> list[dict]:
     - ``programme_shrink``: ``1/programme_years + amount / x_prev[r,s,t]``.
     """
     import highspy
+
+    from .backends.highs import row_ids
 
     h, d, v = model.highs, model.data, model.columns
     n_rows = h.getNumRow()
@@ -479,7 +463,7 @@ def relaxation_findings(model) -> list[dict]:
     act = np.asarray(sol.row_value)
     lo_r, hi_r = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
     x = np.asarray(sol.col_value)[: v.K]
-    prev = _prev_posts(d, x.reshape(v.R, v.S, v.Y))
+    prev = previous(d, x.reshape(v.R, v.S, v.Y))
     out: list[dict] = []
 
     for b in model.blocks:
@@ -488,13 +472,12 @@ def relaxation_findings(model) -> list[dict]:
         under = lo_r[sl] - act[sl]
         for i in np.flatnonzero((over > 1e-6) | (under > 1e-6)):
             amount = max(over[i], under[i])
-            where = _where(d, b.labels, i)
+            where = row_ids(d, b.labels, i)
             extra = {"direction": "up" if over[i] > 0 else "down"}
             now = need = None
             if b.name in ("growth_limit", "shrink_limit", "programme_shrink", "region_net_loss"):
-                r = d.regions.index(where["region"])
-                t = d.years.index(where["year"])
-                s = d.specialties.index(where["specialty"]) if "specialty" in where else 0
+                r, t = int(b.labels["region"][i]), int(b.labels["year"][i])
+                s = int(b.labels["specialty"][i]) if "specialty" in b.labels else 0
                 base = prev[r, :, t].sum() if b.name == "region_net_loss" else prev[r, s, t]
                 now = _current_rate(d, b.name, s)
                 need = now + amount / base if base > TOL and now is not None else None
@@ -503,10 +486,11 @@ def relaxation_findings(model) -> list[dict]:
             rate = _rate_words(b.name, now, need) if need is not None else ""
             out.append(_finding(b.name, words + (f" ({rate})" if rate else ""), amount, **where, **extra))
     clo, chi = np.asarray(lp.col_lower_)[: v.K], np.asarray(lp.col_upper_)[: v.K]
+    cells = v.cell_labels()
     for k in np.flatnonzero((x > chi + 1e-6) | (x < clo - 1e-6)):
         up = x[k] > chi[k]
         amount = x[k] - chi[k] if up else clo[k] - x[k]
-        where = {"region": d.regions[v.r[k]], "specialty": d.specialties[v.s[k]], "year": d.years[v.t[k]]}
+        where = row_ids(d, cells, k)
         name = "lock" if locked[k] else "capacity"
         bound = chi[k] if up else clo[k]
         words = (
@@ -602,6 +586,8 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[dict]]:
     stopped before the set was minimal), ``feasible``, ``time_limit`` or ``unavailable``."""
     import highspy
 
+    from .backends.highs import row_ids
+
     h, d, v = model.highs, model.data, model.columns
     if v.n > IIS_MAX_COLUMNS:
         return "unavailable", []
@@ -635,7 +621,7 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[dict]]:
         k = int(k)
         b = model.blocks[int(np.searchsorted(starts, k, side="right")) - 1]
         i = k - b.start
-        where = _where(d, b.labels, i)
+        where = row_ids(d, b.labels, i)
         value = float(hi_r[k] if side == "upper" else lo_r[k])
         first = where.get("year") == d.years[0]
         out.append(
@@ -647,13 +633,14 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[dict]]:
                 **where,
                 "bound": side,
                 "equality": bool(lo_r[k] == hi_r[k]),
-                "value": _clean(value),
+                "value": _num(value),
                 "limit": _row_limit(d, b.name, where, side, value, first),
                 "message": _row_words(d, b.name, where, side, value, first),
             }
         )
     var_names = ("posts", "posts gained", "posts lost", "shortfall", "surplus")
     var_codes = ("x", "inc", "dec", "short", "surplus")
+    cells = v.cell_labels()
     for j, bs in zip(iis.col_index_, iis.col_bound_, strict=True):
         side = _BOUND.get(int(bs))
         if side is None:  # a column in the IIS whose bounds play no part
@@ -666,7 +653,7 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[dict]]:
             msg = "definition: the worst shortfall z cannot be negative"
         else:
             kind, k = divmod(j, v.K)
-            where = {"region": d.regions[v.r[k]], "specialty": d.specialties[v.s[k]], "year": d.years[v.t[k]]}
+            where = row_ids(d, cells, k)
             cell = f"{where['region']} {where['specialty']}"
             what, variable = var_names[kind], var_codes[kind]
             if kind == 0:
@@ -695,7 +682,7 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[dict]]:
                 **where,
                 "bound": side,
                 "equality": bool(lo_c[j] == hi_c[j]),
-                "value": _clean(value),
+                "value": _num(value),
                 "limit": limit,
                 "message": msg,
             }
@@ -826,14 +813,13 @@ def diagnose(d: ProblemData, spec=None, findings: list[dict] | None = None, iis:
       (the LP relaxation is feasible: only whole posts conflict), ``pre-solve`` or
       ``unavailable``.
     """
+    from .backends.highs import build_model
     from .spec import DEFAULT_MODEL
 
     spec = spec or DEFAULT_MODEL
     stage = "pre-solve checks"
     presolved = bool(findings)
     if not findings:
-        from .backends.highs import build_model
-
         findings = relaxation_findings(build_model(d, spec, integer=False))
         stage = "the smallest relaxation HiGHS finds"
     if not findings:
@@ -847,8 +833,8 @@ def diagnose(d: ProblemData, spec=None, findings: list[dict] | None = None, iis:
     conflict: list[dict] = []
     conflict_status = "unavailable"
     if iis:
-        from .backends.highs import build_model
-
+        # a fresh model: the one the relaxation ran on would change HiGHS's IIS (measured: 13
+        # members instead of 7 on region-net-loss-vs-falling-total); building it takes milliseconds
         try:
             conflict_status, conflict = _iis(build_model(d, spec, integer=False))
         except Exception:  # a diagnosis must never fail on the IIS
@@ -876,12 +862,3 @@ def diagnose(d: ProblemData, spec=None, findings: list[dict] | None = None, iis:
         "conflict": conflict,
         "conflict_status": conflict_status,
     }
-
-
-def _clean(v):
-    """numpy scalars → Python (for JSON)."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v

@@ -22,6 +22,7 @@ from .data import ProblemData
 from .measures import posts_per_100k, weighted_gini
 
 __all__ = [
+    "baseline_x",
     "distance_from_target",
     "distance_from_target_by_region",
     "equity_table",
@@ -44,7 +45,7 @@ def per_100k(d: ProblemData, x: np.ndarray) -> np.ndarray:
     return posts_per_100k(d, np.asarray(x, float))
 
 
-def _baseline_x(d: ProblemData) -> np.ndarray:
+def baseline_x(d: ProblemData) -> np.ndarray:
     """The baseline held unchanged in every planning year, (R, S, Y)."""
     return np.repeat(d.baseline[:, :, None], len(d.years), axis=2)
 
@@ -223,7 +224,7 @@ def lorenz_by_year(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     x = np.asarray(x, float)
     wp = d.weighted_population
     frames = []
-    base_p = per_100k(d, _baseline_x(d))
+    base_p = per_100k(d, baseline_x(d))
     cases = [(d.baseline_year, base_p[:, 0], wp[:, 0])]
     p = per_100k(d, x)
     cases += [(d.years[t], p[:, t], wp[:, t]) for t in range(len(d.years))]
@@ -248,6 +249,11 @@ def lorenz_by_year(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
 def _distance(posts: np.ndarray, target: np.ndarray) -> np.ndarray:
     """``100 · (posts − target) / target``, NaN where the target is 0."""
     return np.divide(100 * (posts - target), target, out=np.full_like(posts, np.nan, dtype=float), where=target > 0)
+
+
+def _below(posts: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """How far ``posts`` fall below ``target``, in % of it: 0 where at or above it or where the target is 0."""
+    return np.nan_to_num(np.maximum(-_distance(posts, target), 0.0))
 
 
 def distance_from_target(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
@@ -301,7 +307,7 @@ def per_100k_table(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     -------
     DataFrame ``region, year, before, after``.
     """
-    before = per_100k(d, _baseline_x(d))
+    before = per_100k(d, baseline_x(d))
     after = per_100k(d, x)
     idx = pd.MultiIndex.from_product([d.regions, d.years], names=["region", "year"])
     frame = idx.to_frame(index=False)
@@ -328,14 +334,12 @@ def equity_table(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
         ``max_shortfall_pct``).
     """
     x = np.asarray(x, float)
-    base = _baseline_x(d)
+    base = baseline_x(d)
     wp = d.weighted_population
     p, p0 = per_100k(d, x), per_100k(d, base)
     th, th0 = theil_by_year(d, x), theil_by_year(d, base)
-    reg = distance_from_target_by_region(d, x)
-    below = (-reg["distance_pct"]).clip(lower=0).fillna(0.0).to_numpy().reshape(len(d.regions), len(d.years))
-    cell = -_distance(x, d.target)
-    cell = np.where(np.isnan(cell), 0.0, np.maximum(cell, 0.0))
+    below = _below(x.sum(axis=1), d.target.sum(axis=1))  # (R, Y), regions summed over specialties
+    cell = _below(x, d.target)
     rows = []
     for t, year in enumerate(d.years):
         worst = int(np.argmax(below[:, t])) if below.size else 0

@@ -27,6 +27,7 @@ from matplotlib.patches import Patch
 
 from . import equity, geo
 from .data import ProblemData
+from .measures import weighted_gini
 
 BEFORE = "#a5a5a5"  # baseline: grey
 AFTER = "#005eb8"  # final year: NHS blue
@@ -68,10 +69,6 @@ def to_bytes(fig: Figure, fmt: str) -> bytes:
     return buf.getvalue()
 
 
-def _baseline_x(d: ProblemData) -> np.ndarray:
-    return np.repeat(d.baseline[:, :, None], len(d.years), axis=2)
-
-
 def _names(ids: list[str], names: list[str | None] | None) -> list[str]:
     """Display names (the id where there is none), without words every name shares at the
     start or end ("NHS … ICB"), which only take room on an axis."""
@@ -111,7 +108,7 @@ def per_100k_figure(d: ProblemData, x: np.ndarray, region_names: list[str | None
     population (:func:`allocator.equity.per_100k_table`).
     """
     names = _names(d.regions, region_names)
-    before = equity.per_100k(d, _baseline_x(d))[:, -1]
+    before = equity.per_100k(d, equity.baseline_x(d))[:, -1]
     after = equity.per_100k(d, x)[:, -1]
     fair = equity.per_100k(d, d.target)[:, -1]
     ratio = np.divide(before, fair, out=np.ones_like(before), where=fair > 0)
@@ -209,11 +206,9 @@ def lorenz_figure(d: ProblemData, x: np.ndarray) -> Figure:
     """
     lz = equity.lorenz_by_year(d, x)
     final = d.years[-1]
-    wp = d.weighted_population[:, -1]
-    from .measures import weighted_gini
-
-    g0 = weighted_gini(equity.per_100k(d, _baseline_x(d))[:, 0], d.weighted_population[:, 0])
-    g1 = weighted_gini(equity.per_100k(d, x)[:, -1], wp)
+    wp = d.weighted_population
+    g0 = weighted_gini(equity.per_100k(d, equity.baseline_x(d))[:, 0], wp[:, 0])
+    g1 = weighted_gini(equity.per_100k(d, x)[:, -1], wp[:, -1])
     fig = _figure(5.6, 5.6)
     ax = fig.add_subplot()
     ax.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=1, label="Equality (posts follow need)")
@@ -253,7 +248,7 @@ def change_map(
     if not match.ok:
         raise ValueError(f"no map: {match.reason}")
     names = _names(d.regions, region_names)
-    change = equity.per_100k(d, x)[:, -1] - equity.per_100k(d, _baseline_x(d))[:, -1]
+    change = equity.per_100k(d, x)[:, -1] - equity.per_100k(d, equity.baseline_x(d))[:, -1]
     values = dict(zip(d.regions, change, strict=True))
     lim = float(np.abs(change).max()) or 1.0
     norm = Normalize(-lim, lim)

@@ -30,6 +30,7 @@ import json
 import math
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +42,7 @@ from . import equity, geo, measures, shadow
 from .data import ProblemData, problem_data
 from .instance import Instance
 from .result import Result
+from .summary import cell_array, posts_array, region_table
 
 MANIFEST = ".allocator-report.json"
 WORKBOOK = "report.xlsx"
@@ -138,7 +140,7 @@ def check_match(result: Result, instance: Instance, d: ProblemData | None = None
                     f"the instance needs one per region, specialty and year ({R}×{S}×{Y} = {R * S * Y})"
                 )
             else:
-                target = _array(a, d, "target")
+                target = cell_array(a, d, "target")
                 bad = np.abs(target - d.target) > 1e-6 * np.maximum(1.0, np.abs(d.target))
                 if bad.any():
                     r, s, t = (int(i[0]) for i in np.nonzero(bad))
@@ -165,27 +167,6 @@ def check_match(result: Result, instance: Instance, d: ProblemData | None = None
             problems.append(f"binding-constraint years unknown to the instance: {sorted(unknown_years)}")
     if problems:
         raise ValueError("result does not match the instance: " + "; ".join(problems))
-
-
-def _array(frame: pd.DataFrame, d: ProblemData, column: str) -> np.ndarray:
-    """A long ``region, specialty, year, column`` table as an (R, S, Y) array, instance order."""
-    ri = {r: i for i, r in enumerate(d.regions)}
-    si = {s: i for i, s in enumerate(d.specialties)}
-    ti = {t: i for i, t in enumerate(d.years)}
-    out = np.full(d.shape, np.nan)
-    out[
-        frame["region"].astype(str).map(ri).to_numpy(),
-        frame["specialty"].astype(str).map(si).to_numpy(),
-        frame["year"].astype(int).map(ti).to_numpy(),
-    ] = pd.to_numeric(frame[column]).to_numpy(float)
-    return out
-
-
-def posts_array(result: Result, d: ProblemData) -> np.ndarray | None:
-    """The result's posts as an (R, S, Y) array in instance order (``None`` without an allocation)."""
-    if result.allocation is None or not len(result.allocation):
-        return None
-    return _array(result.allocation, d, "posts")
 
 
 # --------------------------------------------------------------------- manifest
@@ -244,11 +225,30 @@ class _Context:
     def last(self) -> int:
         return self.d.years[-1]
 
+    # measured once, read by the headline, the workbook and the page
+
+    @cached_property
+    def baseline_kpis(self) -> pd.DataFrame:
+        return measures.baseline_kpis(self.d)
+
+    @cached_property
+    def equity_after(self) -> pd.DataFrame:
+        return equity.equity_table(self.d, self.x)
+
+    @cached_property
+    def equity_before(self) -> pd.DataFrame:
+        """:func:`allocator.equity.equity_table` of the baseline held unchanged."""
+        return equity.equity_table(self.d, equity.baseline_x(self.d))
+
+    @cached_property
+    def binding(self) -> pd.DataFrame:
+        return binding_frame(self)
+
 
 def kpi_frame(ctx: _Context) -> pd.DataFrame:
     """§8 measures: the unchanged baseline (measured against each year's targets; the row
     shows the final year's) first, then each planning year; readable column names."""
-    base = measures.baseline_kpis(ctx.d).iloc[[-1]].copy()
+    base = ctx.baseline_kpis.iloc[[-1]].copy()
     base["year"] = f"{ctx.d.baseline_year} (baseline)"
     base["gap_closed_pct"] = 0.0
     base["posts_moved"] = 0.0
@@ -260,7 +260,7 @@ def kpi_frame(ctx: _Context) -> pd.DataFrame:
 
 
 def equity_frame(ctx: _Context) -> pd.DataFrame:
-    eq = equity.equity_table(ctx.d, ctx.x)
+    eq = ctx.equity_after.copy()
     eq["most_below_region"] = eq["most_below_region"].map(lambda r: ctx.rname(r) if r else "none")
     return eq[list(EQUITY_NAMES)].rename(columns=EQUITY_NAMES)
 
@@ -305,23 +305,19 @@ def changes_frame(ctx: _Context) -> pd.DataFrame:
 
 def region_frame(ctx: _Context) -> pd.DataFrame:
     """Per region: posts and posts per 100,000 need-weighted population, baseline → final year."""
-    d, x = ctx.d, ctx.x
-    p = equity.per_100k_table(d, x)
-    p = p[p["year"] == ctx.last].reset_index(drop=True)
-    fair = equity.per_100k(d, d.target)[:, -1]
-    dist = equity.distance_from_target_by_region(d, x)
+    d = ctx.d
+    rt = region_table(ctx.result, d)
+    dist = equity.distance_from_target_by_region(d, ctx.x)
     dist = dist[dist["year"] == ctx.last].reset_index(drop=True)
-    base = d.baseline.sum(axis=1)
-    final = x[:, :, -1].sum(axis=1)
     return pd.DataFrame(
         {
             "Region": ctx.region_names,
-            f"Posts {d.baseline_year}": base,
-            f"Posts {ctx.last}": final,
-            "Change (posts)": final - base,
-            f"{PER_100K}, {d.baseline_year}": p["before"],
-            f"{PER_100K}, {ctx.last}": p["after"],
-            f"{PER_100K} at fair share": fair,
+            f"Posts {d.baseline_year}": rt["posts_baseline"],
+            f"Posts {ctx.last}": rt["posts_final"],
+            "Change (posts)": rt["change"],
+            f"{PER_100K}, {d.baseline_year}": rt["per_100k_baseline"],
+            f"{PER_100K}, {ctx.last}": rt["per_100k_final"],
+            f"{PER_100K} at fair share": rt["per_100k_fair_share"],
             f"Distance from fair share {ctx.last} (%)": dist["distance_pct"],
         }
     )
@@ -375,7 +371,7 @@ def headline(ctx: _Context) -> list[str]:
             lines.append(f"No allocation: {res.message}.")
         return lines
     k = res.kpis.iloc[-1]
-    base = measures.baseline_kpis(d).iloc[-1]
+    base = ctx.baseline_kpis.iloc[-1]
     moved = float(pd.to_numeric(res.kpis["posts_moved"]).sum())
     lines.append(
         f"By {ctx.last} the allocation closes {k.gap_closed_pct:.1f}% of the gap between posts and "
@@ -386,8 +382,7 @@ def headline(ctx: _Context) -> list[str]:
         f"{base.gini:.3f} to {k.gini:.3f}; {moved:,.0f} posts move over {len(d.years)} year"
         f"{'s' if len(d.years) > 1 else ''}."
     )
-    eq = equity.equity_table(d, ctx.x).iloc[-1]
-    eq0 = equity.equity_table(d, np.repeat(d.baseline[:, :, None], len(d.years), axis=2)).iloc[-1]
+    eq, eq0 = ctx.equity_after.iloc[-1], ctx.equity_before.iloc[-1]
     if eq["most_below_region"]:
         lines.append(
             f"The region furthest below its fair share in {ctx.last} is {ctx.rname(eq['most_below_region'])}, "
@@ -412,6 +407,7 @@ _POSTS_FMT = "#,##0.0"
 _PCT_FMT = "0.0"
 _INDEX_FMT = "0.000"
 _DUAL_FMT = "#,##0.0000"
+_DIGITS = {_POSTS_FMT: 1, _PCT_FMT: 1, _INDEX_FMT: 3, _DUAL_FMT: 4}  # decimals shown for each format
 
 
 def _number_format(column: str) -> str | None:
@@ -429,16 +425,12 @@ def _number_format(column: str) -> str | None:
 
 def _format_sheet(ws, frame: pd.DataFrame, header_row: int = 1, wrap: tuple[str, ...] = ()) -> None:
     """Bold shaded wrapped headers, frozen below the header, number formats, widths."""
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment
     from openpyxl.utils import get_column_letter
 
-    bold, fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="005EB8")
     header_lines = 1
     for j, col in enumerate(frame.columns, start=1):
         letter = get_column_letter(j)
-        cell = ws.cell(row=header_row, column=j)
-        cell.font, cell.fill = bold, fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
         fmt = _number_format(str(col)) if pd.api.types.is_numeric_dtype(frame[col]) else None
         values = frame[col].tolist()
         if str(col) in wrap:
@@ -455,7 +447,7 @@ def _format_sheet(ws, frame: pd.DataFrame, header_row: int = 1, wrap: tuple[str,
                 c.number_format = fmt
             if str(col) in wrap:
                 c.alignment = Alignment(wrap_text=True, vertical="top")
-    ws.row_dimensions[header_row].height = 15 * header_lines + 3
+    _style_header(ws, header_row, len(frame.columns), 15 * header_lines + 3)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
 
 
@@ -463,8 +455,7 @@ def _shown(v, fmt: str | None) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     if isinstance(v, float | np.floating | int | np.integer) and fmt:
-        digits = {_POSTS_FMT: 1, _PCT_FMT: 1, _INDEX_FMT: 3, _DUAL_FMT: 4}[fmt]
-        return f"{v:,.{digits}f}"
+        return f"{v:,.{_DIGITS[fmt]}f}"
     return str(v)
 
 
@@ -496,29 +487,27 @@ def _summary_rows(ctx: _Context) -> list[tuple[str, object]]:
 def _headline_measures(ctx: _Context) -> pd.DataFrame:
     """Measure | baseline | final year | change."""
     d, res = ctx.d, ctx.result
-    base = measures.baseline_kpis(d).iloc[-1]
+    base = ctx.baseline_kpis.iloc[-1]
     k = res.kpis.iloc[-1]
-    eq = equity.equity_table(d, ctx.x).iloc[-1]
+    eq, eq0 = ctx.equity_after.iloc[-1], ctx.equity_before.iloc[-1]
     moved = float(pd.to_numeric(res.kpis["posts_moved"]).sum())
     rows = [
         (KPI_NAMES["gap_posts"], base.gap_posts, k.gap_posts),
         (KPI_NAMES["gap_closed_pct"], 0.0, k.gap_closed_pct),
         (KPI_NAMES["gini"], base.gini, k.gini),
         (EQUITY_NAMES["theil"], eq.theil_before, eq.theil),
-        (EQUITY_NAMES["max_below_target_pct"], None, eq.max_below_target_pct),
+        (EQUITY_NAMES["max_below_target_pct"], eq0.max_below_target_pct, eq.max_below_target_pct),
         (KPI_NAMES["max_shortfall_pct"], base.max_shortfall_pct, k.max_shortfall_pct),
         (f"Posts moved, all years to {ctx.last}", 0.0, moved),
         (KPI_NAMES["cost"], base.cost, k.cost),
     ]
-    eq0 = equity.equity_table(d, np.repeat(d.baseline[:, :, None], len(d.years), axis=2)).iloc[-1]
-    rows[4] = (rows[4][0], eq0.max_below_target_pct, rows[4][2])
     frame = pd.DataFrame(rows, columns=["Measure", f"Baseline {d.baseline_year}", str(ctx.last)])
     frame["Change"] = frame[str(ctx.last)] - frame[f"Baseline {d.baseline_year}"]
     return frame
 
 
 def _style_header(ws, row: int, ncols: int, height: float | None) -> None:
-    """The header style of :func:`_format_sheet` on one row (for a second table on a sheet)."""
+    """Bold white on NHS blue, wrapped: the header row of every table in the workbook."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
     for j in range(1, ncols + 1):
@@ -588,7 +577,7 @@ def workbook_bytes(ctx: _Context) -> bytes:
                 letter = get_column_letter(j)
                 ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 18)
 
-        bf = binding_frame(ctx)
+        bf = ctx.binding
         if not len(bf):
             why = (
                 "no shadow prices: only an optimal LP has them (integer and infeasible results have none)"
@@ -641,7 +630,7 @@ def _table(frame: pd.DataFrame, digits: dict[str, int] | None = None) -> str:
                 text = ""
             elif isinstance(v, float | np.floating):
                 fmt = _number_format(str(col))
-                n = digits.get(str(col), {_PCT_FMT: 1, _INDEX_FMT: 3, _DUAL_FMT: 4}.get(fmt, 1))
+                n = digits.get(str(col), _DIGITS.get(fmt, 1))
                 text = f"{v:,.{n}f}".replace("-", "\u2212")
             else:
                 text = str(v)
@@ -690,7 +679,7 @@ def page_html(ctx: _Context, pngs: dict[str, bytes]) -> str:
             f"<h2>Regions, {d.baseline_year} → {ctx.last}</h2>",
             _table(region_frame(ctx)),
         ]
-    bf = binding_frame(ctx)
+    bf = ctx.binding
     if len(bf):
         top = bf.head(TOP_SHADOW_PRICES)
         parts += [

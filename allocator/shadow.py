@@ -25,7 +25,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .backends.base import CELL_KEYS
 from .data import ProblemData
+from .summary import posts_array
 
 EXPLAIN_COLUMNS = ["constraint", "region", "specialty", "year", "dual", "value", "sentence"]
 RANGING_COLUMNS = [
@@ -69,22 +71,6 @@ def _fmt(v: float) -> str:
 
 def _pct(rate: float) -> str:
     return f"{_fmt(100 * rate)}%"
-
-
-def _posts_array(result, d: ProblemData) -> np.ndarray | None:
-    """The allocation of a result as an (R, S, Y) array, or None without one."""
-    a = result.allocation
-    if a is None or len(a) == 0:
-        return None
-    R, S, Y = d.shape
-    ri = {r: i for i, r in enumerate(d.regions)}
-    si = {s: i for i, s in enumerate(d.specialties)}
-    ti = {t: i for i, t in enumerate(d.years)}
-    x = np.full((R, S, Y), np.nan)
-    x[a["region"].map(ri).to_numpy(), a["specialty"].map(si).to_numpy(), a["year"].astype(int).map(ti).to_numpy()] = a[
-        "posts"
-    ].to_numpy(float)
-    return x
 
 
 def _weights(result, spec):
@@ -248,7 +234,7 @@ def explain(
     rows = result.binding
     if rows is None or len(rows) == 0:
         return pd.DataFrame(columns=EXPLAIN_COLUMNS)
-    x = _posts_array(result, d)
+    x = posts_array(result, d)
     z = None
     if result.kpis is not None and len(result.kpis):
         z = float(pd.to_numeric(result.kpis["max_shortfall_pct"]).max())
@@ -281,14 +267,6 @@ RANGED_FAMILIES = (
     "national_moves",
     "budget",
 )
-
-
-def _label(d: ProblemData, labels: Mapping[str, np.ndarray], i: int) -> dict:
-    out = {"region": None, "specialty": None, "year": None}
-    for key, arr in labels.items():
-        j = int(arr[i])
-        out[key] = d.regions[j] if key == "region" else d.specialties[j] if key == "specialty" else d.years[j]
-    return out
 
 
 def ranging(model) -> pd.DataFrame:
@@ -331,6 +309,8 @@ def ranging(model) -> pd.DataFrame:
     objective_at_lower, objective_at_upper`` (``constraint`` is ``None`` for cost rows).
     """
     import highspy
+
+    from .backends.highs import row_ids
 
     h = model.highs
     if model.integer:
@@ -389,7 +369,8 @@ def ranging(model) -> pd.DataFrame:
                 {
                     "kind": "bound",
                     "constraint": b.name,
-                    **_label(d, b.labels, i),
+                    **dict.fromkeys(CELL_KEYS),  # None for the keys the family is not indexed by
+                    **row_ids(d, b.labels, i),
                     "value": float(value),
                     "dual": float(rdual[k]),
                     "lower": float(bdn_v[k]),
@@ -405,6 +386,7 @@ def ranging(model) -> pd.DataFrame:
     cbdn_v, cbup_v = np.asarray(rg.col_bound_dn.value_), np.asarray(rg.col_bound_up.value_)
     cbdn_o, cbup_o = np.asarray(rg.col_bound_dn.objective_), np.asarray(rg.col_bound_up.objective_)
     locked, capped = d.locked.ravel(), d.has_capacity.ravel()
+    cell_labels = v.cell_labels()
     for k in range(K):
         if col_status[k] == basic or not (locked[k] or capped[k]):
             continue
@@ -413,9 +395,7 @@ def ranging(model) -> pd.DataFrame:
             {
                 "kind": "bound",
                 "constraint": "lock" if locked[k] else "capacity",
-                "region": d.regions[v.r[k]],
-                "specialty": d.specialties[v.s[k]],
-                "year": d.years[v.t[k]],
+                **row_ids(d, cell_labels, k),
                 "value": float(value),
                 "dual": float(cdual[k]),
                 "lower": float(cbdn_v[k]),

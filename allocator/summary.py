@@ -35,9 +35,30 @@ def kpi_table(res: Result) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cell_array(frame: pd.DataFrame, d: ProblemData, column: str) -> np.ndarray:
+    """A long ``region, specialty, year, column`` table as an (R, S, Y) array, instance order."""
+    ri = {r: i for i, r in enumerate(d.regions)}
+    si = {s: i for i, s in enumerate(d.specialties)}
+    ti = {t: i for i, t in enumerate(d.years)}
+    out = np.full(d.shape, np.nan)
+    out[
+        frame["region"].astype(str).map(ri).to_numpy(),
+        frame["specialty"].astype(str).map(si).to_numpy(),
+        frame["year"].astype(int).map(ti).to_numpy(),
+    ] = pd.to_numeric(frame[column]).to_numpy(float)
+    return out
+
+
+def posts_array(res: Result, d: ProblemData) -> np.ndarray | None:
+    """The result's posts as an (R, S, Y) array in instance order (``None`` without an allocation)."""
+    if res.allocation is None or not len(res.allocation):
+        return None
+    return cell_array(res.allocation, d, "posts")
+
+
 def region_table(res: Result, d: ProblemData) -> pd.DataFrame:
     """Per region: posts and posts per 100,000 weighted population, baseline → final year."""
-    x = res.allocation["posts"].to_numpy().reshape(d.shape)
+    x = posts_array(res, d)
     p_final = posts_per_100k(d, x)[:, -1]
     base = np.repeat(d.baseline[:, :, None], len(d.years), axis=2)
     p_base = posts_per_100k(d, base)[:, -1]

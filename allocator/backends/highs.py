@@ -44,6 +44,13 @@ class Block:
         return len(self.lower)
 
 
+def row_ids(d: ProblemData, labels: dict[str, np.ndarray], i: int) -> dict:
+    """``{region, specialty, year}`` ids of row ``i`` of ``labels`` (a :attr:`Block.labels` or
+    :meth:`Columns.cell_labels`), with only the keys the family is indexed by."""
+    ids = {"region": d.regions, "specialty": d.specialties, "year": d.years}
+    return {key: ids[key][int(arr[i])] for key, arr in labels.items()}
+
+
 class Columns:
     """Column positions of the variables of §4, and the cell index arrays."""
 
@@ -391,12 +398,7 @@ def _binding(m: HighsModel, row_dual: np.ndarray, col_dual: np.ndarray, x: np.nd
 
     def emit(name, idx, duals, labels):
         for i, dual in zip(idx, duals, strict=True):
-            rec = {"constraint": name}
-            for key, arr in labels.items():
-                j = int(arr[i])
-                rec[key] = d.regions[j] if key == "region" else d.specialties[j] if key == "specialty" else d.years[j]
-            rec["dual"] = float(dual)
-            out.append(rec)
+            out.append({"constraint": name, **row_ids(d, labels, i), "dual": float(dual)})
 
     for b in m.blocks:
         if b.name in NOT_REPORTED:
