@@ -22,7 +22,6 @@ from .data import ProblemData
 from .measures import posts_per_100k, weighted_gini
 
 __all__ = [
-    "baseline_x",
     "distance_from_target",
     "distance_from_target_by_region",
     "equity_table",
@@ -43,11 +42,6 @@ def per_100k(d: ProblemData, x: np.ndarray) -> np.ndarray:
     :func:`allocator.measures.posts_per_100k`.
     """
     return posts_per_100k(d, np.asarray(x, float))
-
-
-def baseline_x(d: ProblemData) -> np.ndarray:
-    """The baseline held unchanged in every planning year, (R, S, Y)."""
-    return np.repeat(d.baseline[:, :, None], len(d.years), axis=2)
 
 
 # ------------------------------------------------------------------------------ Theil
@@ -224,7 +218,7 @@ def lorenz_by_year(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     x = np.asarray(x, float)
     wp = d.weighted_population
     frames = []
-    base_p = per_100k(d, baseline_x(d))
+    base_p = per_100k(d, d.baseline_by_year)
     cases = [(d.baseline_year, base_p[:, 0], wp[:, 0])]
     p = per_100k(d, x)
     cases += [(d.years[t], p[:, t], wp[:, t]) for t in range(len(d.years))]
@@ -307,7 +301,7 @@ def per_100k_table(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     -------
     DataFrame ``region, year, before, after``.
     """
-    before = per_100k(d, baseline_x(d))
+    before = per_100k(d, d.baseline_by_year)
     after = per_100k(d, x)
     idx = pd.MultiIndex.from_product([d.regions, d.years], names=["region", "year"])
     frame = idx.to_frame(index=False)
@@ -334,7 +328,7 @@ def equity_table(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
         ``max_shortfall_pct``).
     """
     x = np.asarray(x, float)
-    base = baseline_x(d)
+    base = d.baseline_by_year
     wp = d.weighted_population
     p, p0 = per_100k(d, x), per_100k(d, base)
     th, th0 = theil_by_year(d, x), theil_by_year(d, base)

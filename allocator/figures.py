@@ -108,7 +108,7 @@ def per_100k_figure(d: ProblemData, x: np.ndarray, region_names: list[str | None
     population (:func:`allocator.equity.per_100k_table`).
     """
     names = _names(d.regions, region_names)
-    before = equity.per_100k(d, equity.baseline_x(d))[:, -1]
+    before = equity.per_100k(d, d.baseline_by_year)[:, -1]
     after = equity.per_100k(d, x)[:, -1]
     fair = equity.per_100k(d, d.target)[:, -1]
     ratio = np.divide(before, fair, out=np.ones_like(before), where=fair > 0)
@@ -207,7 +207,7 @@ def lorenz_figure(d: ProblemData, x: np.ndarray) -> Figure:
     lz = equity.lorenz_by_year(d, x)
     final = d.years[-1]
     wp = d.weighted_population
-    g0 = weighted_gini(equity.per_100k(d, equity.baseline_x(d))[:, 0], wp[:, 0])
+    g0 = weighted_gini(equity.per_100k(d, d.baseline_by_year)[:, 0], wp[:, 0])
     g1 = weighted_gini(equity.per_100k(d, x)[:, -1], wp[:, -1])
     fig = _figure(5.6, 5.6)
     ax = fig.add_subplot()
@@ -248,7 +248,7 @@ def change_map(
     if not match.ok:
         raise ValueError(f"no map: {match.reason}")
     names = _names(d.regions, region_names)
-    change = equity.per_100k(d, x)[:, -1] - equity.per_100k(d, equity.baseline_x(d))[:, -1]
+    change = equity.per_100k(d, x)[:, -1] - equity.per_100k(d, d.baseline_by_year)[:, -1]
     values = dict(zip(d.regions, change, strict=True))
     lim = float(np.abs(change).max()) or 1.0
     norm = Normalize(-lim, lim)

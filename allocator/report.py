@@ -238,7 +238,7 @@ class _Context:
     @cached_property
     def equity_before(self) -> pd.DataFrame:
         """:func:`allocator.equity.equity_table` of the baseline held unchanged."""
-        return equity.equity_table(self.d, equity.baseline_x(self.d))
+        return equity.equity_table(self.d, self.d.baseline_by_year)
 
     @cached_property
     def binding(self) -> pd.DataFrame:

@@ -60,7 +60,7 @@ def region_table(res: Result, d: ProblemData) -> pd.DataFrame:
     """Per region: posts and posts per 100,000 weighted population, baseline → final year."""
     x = posts_array(res, d)
     p_final = posts_per_100k(d, x)[:, -1]
-    base = np.repeat(d.baseline[:, :, None], len(d.years), axis=2)
+    base = d.baseline_by_year
     p_base = posts_per_100k(d, base)[:, -1]
     fair = posts_per_100k(d, d.target)[:, -1]
     return pd.DataFrame(

@@ -20,10 +20,9 @@ import scipy.sparse as sp
 
 from ..data import ProblemData
 from ..spec import ModelSpec
-from .base import HIGHS_STATUS, NOT_REPORTED, RawSolution, SolveOptions
+from .base import DUAL_TOL, HIGHS_STATUS, NOT_REPORTED, RawSolution, SolveOptions
 
 INF = highspy.kHighsInf
-DUAL_TOL = 1e-9
 
 
 @dataclass
@@ -344,13 +343,11 @@ def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None, wi
     lp.a_matrix_.index_ = A.indices
     lp.a_matrix_.value_ = A.data
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = v.n, start
-    if integer:
-        integrality = np.zeros(v.n, dtype=np.uint8)
-        integrality[: v.K] = 1  # kInteger
-        lp.integrality_ = [highspy.HighsVarType(int(i)) for i in integrality]
     h = highspy.Highs()
     h.silent()
     status = h.passModel(lp)
+    if integer:  # every x integer, in one bulk call
+        status = h.changeColsIntegrality(v.K, np.arange(v.K, dtype=np.int32), np.ones(v.K, dtype=np.uint8))
     if status == highspy.HighsStatus.kError:
         raise RuntimeError(f"HiGHS refused the model of '{d.name}'")
     return HighsModel(d, spec, h, v, blocks, integer, time.perf_counter() - t0)
