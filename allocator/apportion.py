@@ -141,13 +141,18 @@ def _weights_list(weights: pd.Series, name=lambda label: f"weight of {label!r}")
     return values
 
 
+def _counts(series: pd.Series, index: pd.Index, what: str, against: str, item: str) -> list[int]:
+    """``series`` aligned to ``index`` (see :func:`_aligned`) as non-negative ints; ``item``
+    names one entry in an error message."""
+    return [_as_count(value, f"{item} of {label!r}") for label, value in _aligned(series, index, what, against).items()]
+
+
 def _bound_list(bound, index: pd.Index, default: int, what: str) -> list[int]:
     """A scalar or Series of seat bounds as one int per unit, in ``index`` order."""
     if bound is None:
         return [default] * len(index)
     if isinstance(bound, pd.Series):
-        bound = _aligned(bound, index, what, "the weights")
-        return [_as_count(value, f"{what} of {label!r}") for label, value in bound.items()]
+        return _counts(bound, index, what, "the weights", what)
     return [_as_count(bound, what)] * len(index)
 
 
@@ -336,19 +341,25 @@ def _clamped_quotas(weights, seats, lower, upper) -> list[Fraction]:
     return quotas_at(previous + (seats - before) / slope)
 
 
+def _largest_remainders(remainders: dict[int, Fraction], extra: int) -> tuple[list[int], list[int]]:
+    """The ``extra`` positions with the largest remainders (equal ones: lowest position
+    first), and the positions tied at the cut when it splits equal remainders (else [])."""
+    order = sorted(remainders, key=lambda i: (-remainders[i], i))
+    tied = []
+    if 0 < extra < len(order) and remainders[order[extra]] == remainders[order[extra - 1]]:
+        cutoff = remainders[order[extra - 1]]
+        tied = sorted(i for i in order if remainders[i] == cutoff)
+    return order[:extra], tied
+
+
 def _hamilton_core(weights, seats, lower, upper) -> _Shares:
     """Largest remainders on the clamped quotas of :func:`_clamped_quotas`."""
     upper = [upper[i] if w > 0 else lower[i] for i, w in enumerate(weights)]
     quotas = _clamped_quotas(weights, seats, lower, upper)
     alloc = [math.floor(q) for q in quotas]
-    order = sorted((i for i in range(len(quotas)) if quotas[i] > alloc[i]), key=lambda i: (alloc[i] - quotas[i], i))
-    extra = seats - sum(alloc)
-    tied = []
-    if 0 < extra < len(order):
-        cutoff = quotas[order[extra - 1]] - alloc[order[extra - 1]]
-        if quotas[order[extra]] - alloc[order[extra]] == cutoff:
-            tied = sorted(i for i in order if quotas[i] - alloc[i] == cutoff)
-    for i in order[:extra]:
+    remainders = {i: q - alloc[i] for i, q in enumerate(quotas) if q > alloc[i]}
+    raised, tied = _largest_remainders(remainders, seats - sum(alloc))
+    for i in raised:
         alloc[i] += 1
     return _Shares(alloc, None, tied)
 
@@ -527,6 +538,29 @@ class _FlowNetwork:
         return parent
 
 
+def _bipartite_cut(row_caps, col_caps, links, link_capacity: int):
+    """Max flow source -> row i (capacity ``row_caps[i]``) -> column j (``link_capacity``,
+    where ``links[i][j]``) -> sink (``col_caps[j]``).
+
+    ``None`` if the flow fills every row arc, else the rows and the columns on the source
+    side of a minimum cut: together they ask for more than the flow can carry.
+    """
+    n_rows, n_cols = len(row_caps), len(col_caps)
+    source, sink = n_rows + n_cols, n_rows + n_cols + 1
+    network = _FlowNetwork(n_rows + n_cols + 2)
+    for i in range(n_rows):
+        network.add_arc(source, i, row_caps[i])
+        for j in range(n_cols):
+            if links[i][j]:
+                network.add_arc(i, n_rows + j, link_capacity)
+    for j in range(n_cols):
+        network.add_arc(n_rows + j, sink, col_caps[j])
+    if network.max_flow(source, sink) == sum(row_caps):
+        return None
+    side = network.reachable(source)
+    return [i for i in range(n_rows) if i in side], [j for j in range(n_cols) if n_rows + j in side]
+
+
 def _names(labels) -> str:
     return ", ".join(map(str, labels))
 
@@ -544,22 +578,10 @@ def _check_margins(support, row_totals, col_totals, rows, cols) -> None:
         if empty:
             raise ApportionmentInfeasible(f"{kind}s with a positive total but no positive weight: {', '.join(empty)}")
 
-    n_rows, n_cols = len(rows), len(cols)
-    source, sink = n_rows + n_cols, n_rows + n_cols + 1
-    network = _FlowNetwork(n_rows + n_cols + 2)
-    unlimited = sum(row_totals) + 1
-    for i in range(n_rows):
-        network.add_arc(source, i, row_totals[i])
-        for j in range(n_cols):
-            if support[i][j]:
-                network.add_arc(i, n_rows + j, unlimited)
-    for j in range(n_cols):
-        network.add_arc(n_rows + j, sink, col_totals[j])
-    if network.max_flow(source, sink) == sum(row_totals):
+    cut = _bipartite_cut(row_totals, col_totals, support, sum(row_totals) + 1)  # links unlimited
+    if cut is None:
         return
-    side = network.reachable(source)
-    short_rows = [i for i in range(n_rows) if i in side]
-    their_cols = [j for j in range(n_cols) if n_rows + j in side]
+    short_rows, their_cols = cut
     raise ApportionmentInfeasible(
         f"rows {_names(rows[i] for i in short_rows)} need {sum(row_totals[i] for i in short_rows)} "
         f"seats in total, but the columns where they have weight "
@@ -896,10 +918,8 @@ def _matrix_inputs(weights: pd.DataFrame, row_totals, col_totals):
             problems.append(str(error).removeprefix("bad weights: "))
     if problems:
         raise ValueError("bad weights: " + "; ".join(problems))
-    rows = _aligned(row_totals, weights.index, "row_totals", "the weights rows")
-    cols = _aligned(col_totals, weights.columns, "col_totals", "the weights columns")
-    rows = [_as_count(v, f"row total of {k!r}") for k, v in rows.items()]
-    cols = [_as_count(v, f"column total of {k!r}") for k, v in cols.items()]
+    rows = _counts(row_totals, weights.index, "row_totals", "the weights rows", "row total")
+    cols = _counts(col_totals, weights.columns, "col_totals", "the weights columns", "column total")
     return values, rows, cols
 
 
@@ -1056,15 +1076,11 @@ def _round_columns(values, low, high, col_totals, rows, cols):
     seats = [line[:] for line in low]
     tied = []
     for j, total in enumerate(col_totals):
-        open_cells = [i for i in range(n_rows) if high[i][j] > low[i][j]]
-        need = total - sum(low[i][j] for i in range(n_rows))
-        order = sorted(open_cells, key=lambda i: (low[i][j] - values[i][j], i))
-        for i in order[:need]:
+        remainders = {i: values[i][j] - low[i][j] for i in range(n_rows) if high[i][j] > low[i][j]}
+        raised, tied_rows = _largest_remainders(remainders, total - sum(low[i][j] for i in range(n_rows)))
+        for i in raised:
             seats[i][j] += 1
-        if 0 < need < len(order):
-            cut = values[order[need - 1]][j] - low[order[need - 1]][j]
-            if values[order[need]][j] - low[order[need]][j] == cut:
-                tied += [(rows[i], cols[j]) for i in order if values[i][j] - low[i][j] == cut]
+        tied += [(rows[i], cols[j]) for i in tied_rows]
     return seats, tied
 
 
@@ -1078,27 +1094,25 @@ def _check_line_totals(low, high, totals, labels, kind) -> None:
         raise ApportionmentInfeasible(f"{kind} totals out of reach: " + "; ".join(problems))
 
 
+def _needs(low, row_totals, col_totals) -> tuple[list[int], list[int]]:
+    """What each row and each column still needs above the low ends of its cells."""
+    row_need = [total - sum(line) for total, line in zip(row_totals, low, strict=True)]
+    col_need = [total - sum(line[j] for line in low) for j, total in enumerate(col_totals)]
+    return row_need, col_need
+
+
 def _check_two_margins(low, high, row_totals, col_totals, rows, cols) -> None:
     """Max-flow check that cells raised from ``low`` (by at most ``high - low`` = 1) can
     meet both margins; raise naming the rows and columns of a minimum cut otherwise."""
-    n_rows, n_cols = len(rows), len(cols)
-    row_need = [row_totals[i] - sum(low[i]) for i in range(n_rows)]
-    col_need = [col_totals[j] - sum(low[i][j] for i in range(n_rows)) for j in range(n_cols)]
-    source, sink = n_rows + n_cols, n_rows + n_cols + 1
-    network = _FlowNetwork(n_rows + n_cols + 2)
-    for i in range(n_rows):
-        network.add_arc(source, i, row_need[i])
-        for j in range(n_cols):
-            if high[i][j] > low[i][j]:
-                network.add_arc(i, n_rows + j, 1)
-    for j in range(n_cols):
-        network.add_arc(n_rows + j, sink, col_need[j])
-    if network.max_flow(source, sink) == sum(row_need):
+    row_need, col_need = _needs(low, row_totals, col_totals)
+    can_rise = [
+        [b > a for a, b in zip(low_line, high_line, strict=True)] for low_line, high_line in zip(low, high, strict=True)
+    ]
+    cut = _bipartite_cut(row_need, col_need, can_rise, 1)
+    if cut is None:
         return
-    side = network.reachable(source)
-    in_rows = [i for i in range(n_rows) if i in side]
-    in_cols = [j for j in range(n_cols) if n_rows + j in side]
-    leaving = sum(1 for i in in_rows for j in range(n_cols) if n_rows + j not in side and high[i][j] > low[i][j])
+    in_rows, in_cols = cut
+    leaving = sum(1 for i in in_rows for j, up in enumerate(can_rise[i]) if up and j not in in_cols)
     raise ApportionmentInfeasible(
         "cannot keep every cell at the floor or ceiling of its value (within bounds) and meet "
         f"both row and column totals: rows {_names(rows[i] for i in in_rows)} must still gain "
@@ -1126,8 +1140,8 @@ def _transport_rounding(values, low, high, row_totals, col_totals):
     cost = [float(1 - 2 * (values[i][j] - low[i][j])) for i, j in cells]
     members = [i for i, _ in cells] + [n_rows + j for _, j in cells]
     a_eq = coo_matrix(([1.0] * len(members), (members, [*range(len(cells))] * 2)), shape=(n_rows + n_cols, len(cells)))
-    b_eq = [row_totals[i] - sum(low[i]) for i in range(n_rows)]
-    b_eq += [col_totals[j] - sum(low[i][j] for i in range(n_rows)) for j in range(n_cols)]
+    row_need, col_need = _needs(low, row_totals, col_totals)
+    b_eq = row_need + col_need
     solution = linprog(cost, A_eq=a_eq.tocsr(), b_eq=b_eq, bounds=(0, 1), method="highs-ds")
     if solution.status != 0:
         raise ApportionmentInfeasible(f"transportation rounding failed: {solution.message}")
@@ -1216,10 +1230,7 @@ def round_matrix(
     ]
     if crossed:
         raise ValueError(f"lower bound above upper bound (no whole number between) at {crossed}")
-    col_list = [
-        _as_count(v, f"column total of {k!r}")
-        for k, v in _aligned(col_totals, values.columns, "col_totals", "the values columns").items()
-    ]
+    col_list = _counts(col_totals, values.columns, "col_totals", "the values columns", "column total")
     low, high = _cell_bounds(exact, low_bound, high_bound)
     _check_line_totals(_transpose(low), _transpose(high), col_list, cols, "column")
 
@@ -1227,10 +1238,7 @@ def round_matrix(
         seats, tied = _round_columns(exact, low, high, col_list, rows, cols)
         return _matrix_result(seats, values, "largest-remainder", tied)
 
-    row_list = [
-        _as_count(v, f"row total of {k!r}")
-        for k, v in _aligned(row_totals, values.index, "row_totals", "the values rows").items()
-    ]
+    row_list = _counts(row_totals, values.index, "row_totals", "the values rows", "row total")
     _check_line_totals(low, high, row_list, rows, "row")
     _check_two_margins(low, high, row_list, col_list, rows, cols)
     seats = _biproportional_rounding(exact, values, row_list, col_list)

@@ -194,18 +194,19 @@ def _show(value) -> str:
 
 def _print_vector(weights: pd.Series, seats: pd.Series, method: str) -> None:
     total = sum(weights, Fraction(0))
-    table = Table(title=f"{int(seats.sum())} seats by {method}")
+    n_seats = int(seats.sum())
+    table = Table(title=f"{n_seats} seats by {method}")
     table.add_column("unit")
     table.add_column("weight", justify="right")
     table.add_column("quota", justify="right")
     table.add_column("seats", justify="right")
     for unit in weights.index:
-        quota = weights[unit] * int(seats.sum()) / total if total else Fraction(0)
+        quota = weights[unit] * n_seats / total if total else Fraction(0)
         table.add_row(str(unit), _show(weights[unit]), f"{float(quota):.4f}", str(int(seats[unit])))
     console.print(table)
     d = seats.attrs.get("divisor")
     if method == "hamilton":
-        quota = total / int(seats.sum()) if int(seats.sum()) else None
+        quota = total / n_seats if n_seats else None
         console.print(f"Hamilton has no divisor; Hare quota (weight per seat) = {_show(quota)}", highlight=False)
     elif d is None:
         console.print("divisor: none (no finite divisor gives this result)", highlight=False)
@@ -221,7 +222,8 @@ def _print_vector(weights: pd.Series, seats: pd.Series, method: str) -> None:
 
 def _print_matrix(seats: pd.DataFrame) -> None:
     rows, cols = seats.attrs["row_divisors"], seats.attrs["col_divisors"]
-    table = Table(title=f"{int(seats.to_numpy().sum())} seats, biproportional (standard rounding)")
+    n_seats = int(seats.to_numpy().sum())
+    table = Table(title=f"{n_seats} seats, biproportional (standard rounding)")
     table.add_column(str(seats.index.name or ""))
     for col in seats.columns:
         table.add_column(str(col), justify="right")
@@ -230,7 +232,7 @@ def _print_matrix(seats: pd.DataFrame) -> None:
     for label in seats.index:
         line = [str(int(v)) for v in seats.loc[label]]
         table.add_row(str(label), *line, str(int(seats.loc[label].sum())), _show(rows[label]))
-    table.add_row("total", *[str(int(seats[c].sum())) for c in seats.columns], str(int(seats.to_numpy().sum())), "")
+    table.add_row("total", *[str(int(seats[c].sum())) for c in seats.columns], str(n_seats), "")
     table.add_row("col divisor", *[_show(cols[c]) for c in seats.columns], "", "")
     console.print(table)
     console.print("seats = round(weight / (row divisor × col divisor)), standard rounding", highlight=False)

@@ -522,28 +522,32 @@ class _Checker:
             return True
         return False
 
+    def _violated(self, family: str, excess: np.ndarray, rhs, cells: int = 1) -> np.ndarray:
+        """Indices (in C order) of the rows, one per element of ``excess``, that are off by
+        more than their allowance; ``excess`` is ``lhs - rhs``, or ``|lhs - rhs|`` for an
+        equality. Rows involving a missing cell (``excess`` NaN) are counted as not checked.
+        """
+        unknown = np.isnan(excess)
+        if unknown.any():
+            self.skipped[family] += int(unknown.sum())
+        return np.argwhere(excess > self.tol * np.maximum(np.abs(rhs), max(1.0, cells)))  # allowance(), elementwise
+
     def national_total(self, x: np.ndarray) -> None:
         """Σ_r x[r,s,t] = N[s,t] for each s, t."""
         tb = self.tb
-        nr, ns, ny = tb.shape
-        for j in range(ns):
-            for h in range(ny):
-                total = sum(float(x[i, j, h]) for i in range(nr))
-                if self._unknown("national_total", total):
-                    continue
-                n_st = float(tb.national[j, h])
-                off = total - n_st
-                if abs(off) > self.allowance(n_st, cells=nr):
-                    word = "above" if off > 0 else "below"
-                    self.add(
-                        "national_total",
-                        abs(off),
-                        f"national_total: {tb.specialties[j]}/{tb.years[h]}: regions hold "
-                        f"{_fmt(total)} posts in total, {word} national_posts {_fmt(n_st)} "
-                        f"by {_fmt(abs(off))}",
-                        specialty=tb.specialties[j],
-                        year=tb.years[h],
-                    )
+        total = x.sum(axis=0)  # [j, h]
+        off = total - tb.national
+        for j, h in self._violated("national_total", np.abs(off), tb.national, cells=tb.shape[0]):
+            word = "above" if off[j, h] > 0 else "below"
+            self.add(
+                "national_total",
+                abs(off[j, h]),
+                f"national_total: {tb.specialties[j]}/{tb.years[h]}: regions hold "
+                f"{_fmt(total[j, h])} posts in total, {word} national_posts {_fmt(tb.national[j, h])} "
+                f"by {_fmt(abs(off[j, h]))}",
+                specialty=tb.specialties[j],
+                year=tb.years[h],
+            )
 
     def capacity(self, x: np.ndarray) -> None:
         """min_posts <= x[r,s,t] <= max_posts for each entry and each year it covers."""
@@ -595,21 +599,18 @@ class _Checker:
                     year=entry.year,
                 )
 
-    def _each_cell(self):
-        nr, ns, ny = self.tb.shape
-        for h in range(ny):
-            for i in range(nr):
-                for j in range(ns):
-                    yield i, j, h
-
-    def _cell_row(self, family: str, i: int, j: int, h: int, lhs: float, rhs: float, text: str) -> None:
-        """A one-cell row ``lhs <= rhs``; ``text`` describes lhs and rhs in words."""
-        if lhs - rhs > self.allowance(rhs):
-            tb = self.tb
+    def _cell_rows(self, family: str, lhs: np.ndarray, rhs: np.ndarray, describe) -> None:
+        """One row ``lhs <= rhs`` per cell (arrays indexed ``[i, j, h]``), reported in year,
+        region, specialty order; ``describe(i, j, h)`` puts a violated row's lhs and rhs in
+        words (only violated rows are described)."""
+        tb = self.tb
+        excess = lhs - rhs
+        by_year = (2, 0, 1)
+        for h, i, j in self._violated(family, excess.transpose(by_year), rhs.transpose(by_year)):
             self.add(
                 family,
-                lhs - rhs,
-                f"{family}: {tb.cell(i, j, h)}: {text}, over by {_fmt(lhs - rhs)}",
+                excess[i, j, h],
+                f"{family}: {tb.cell(i, j, h)}: {describe(i, j, h)}, over by {_fmt(excess[i, j, h])}",
                 region=tb.regions[i],
                 specialty=tb.specialties[j],
                 year=tb.years[h],
@@ -622,68 +623,51 @@ class _Checker:
             return
         rate = tr.max_growth_rate
         allowance = tr.growth_allowance or 0.0
-        for i, j, h in self._each_cell():
-            prev, grow = float(x_prev[i, j, h]), float(inc[i, j, h])
-            if self._unknown("growth_limit", prev, grow):
-                continue
-            limit = rate * prev + allowance
-            self._cell_row(
-                "growth_limit",
-                i,
-                j,
-                h,
-                grow,
-                limit,
-                f"grows by {_fmt(grow)} posts from {_fmt(prev)}, limit {_fmt(limit)} "
-                f"(max_growth_rate {_fmt(rate)} × {_fmt(prev)} + growth_allowance "
-                f"{_fmt(allowance)})",
-            )
+        limit = rate * x_prev + allowance
+        self._cell_rows(
+            "growth_limit",
+            inc,
+            limit,
+            lambda i, j, h: (
+                f"grows by {_fmt(inc[i, j, h])} posts from {_fmt(x_prev[i, j, h])}, limit "
+                f"{_fmt(limit[i, j, h])} (max_growth_rate {_fmt(rate)} × {_fmt(x_prev[i, j, h])} + "
+                f"growth_allowance {_fmt(allowance)})"
+            ),
+        )
 
     def shrink_limit(self, x_prev: np.ndarray, dec: np.ndarray) -> None:
         """dec <= max_shrink_rate · x_prev for each cell."""
-        tr = self.tb.inst.transition
-        if tr.max_shrink_rate is None:
+        rate = self.tb.inst.transition.max_shrink_rate
+        if rate is None:
             return
-        rate = tr.max_shrink_rate
-        for i, j, h in self._each_cell():
-            prev, shrink = float(x_prev[i, j, h]), float(dec[i, j, h])
-            if self._unknown("shrink_limit", prev, shrink):
-                continue
-            limit = rate * prev
-            self._cell_row(
-                "shrink_limit",
-                i,
-                j,
-                h,
-                shrink,
-                limit,
-                f"shrinks by {_fmt(shrink)} posts from {_fmt(prev)}, limit {_fmt(limit)} "
-                f"(max_shrink_rate {_fmt(rate)} × {_fmt(prev)})",
-            )
+        limit = rate * x_prev
+        self._cell_rows(
+            "shrink_limit",
+            dec,
+            limit,
+            lambda i, j, h: (
+                f"shrinks by {_fmt(dec[i, j, h])} posts from {_fmt(x_prev[i, j, h])}, limit "
+                f"{_fmt(limit[i, j, h])} (max_shrink_rate {_fmt(rate)} × {_fmt(x_prev[i, j, h])})"
+            ),
+        )
 
     def programme_shrink(self, x_prev: np.ndarray, dec: np.ndarray) -> None:
         """dec <= x_prev / programme_years[s] for each cell (if shrink_by_programme_length)."""
         inst = self.tb.inst
         if not inst.transition.shrink_by_programme_length:
             return
-        for i, j, h in self._each_cell():
-            prev, shrink = float(x_prev[i, j, h]), float(dec[i, j, h])
-            if self._unknown("programme_shrink", prev, shrink):
-                continue
-            years = inst.specialties[j].programme_years
-            if years is None:  # validation requires it; be safe rather than crash
-                continue
-            limit = prev / years
-            self._cell_row(
-                "programme_shrink",
-                i,
-                j,
-                h,
-                shrink,
-                limit,
-                f"shrinks by {_fmt(shrink)} posts from {_fmt(prev)}, limit {_fmt(limit)} "
-                f"({_fmt(prev)} / programme_years {years})",
-            )
+        # validation requires programme_years of every specialty here
+        years = [s.programme_years for s in inst.specialties]
+        limit = x_prev / np.array(years, dtype=float)[np.newaxis, :, np.newaxis]
+        self._cell_rows(
+            "programme_shrink",
+            dec,
+            limit,
+            lambda i, j, h: (
+                f"shrinks by {_fmt(dec[i, j, h])} posts from {_fmt(x_prev[i, j, h])}, limit "
+                f"{_fmt(limit[i, j, h])} ({_fmt(x_prev[i, j, h])} / programme_years {years[j]})"
+            ),
+        )
 
     def region_net_loss(self, x_prev: np.ndarray, inc: np.ndarray, dec: np.ndarray) -> None:
         """Σ_s (dec - inc) <= max_region_net_loss_rate · Σ_s x_prev for each r, t."""
@@ -691,27 +675,20 @@ class _Checker:
         rate = tb.inst.transition.max_region_net_loss_rate
         if rate is None:
             return
-        nr, ns, ny = tb.shape
-        for h in range(ny):
-            for i in range(nr):
-                lost = sum(float(dec[i, j, h]) for j in range(ns))
-                gained = sum(float(inc[i, j, h]) for j in range(ns))
-                before = sum(float(x_prev[i, j, h]) for j in range(ns))
-                if self._unknown("region_net_loss", lost, gained, before):
-                    continue
-                net = lost - gained
-                limit = rate * before
-                if net - limit > self.allowance(limit, cells=ns):
-                    self.add(
-                        "region_net_loss",
-                        net - limit,
-                        f"region_net_loss: {tb.regions[i]}/{tb.years[h]}: net loss of "
-                        f"{_fmt(net)} posts (lost {_fmt(lost)}, gained {_fmt(gained)}) from "
-                        f"{_fmt(before)}, limit {_fmt(limit)} (max_region_net_loss_rate "
-                        f"{_fmt(rate)} × {_fmt(before)}), over by {_fmt(net - limit)}",
-                        region=tb.regions[i],
-                        year=tb.years[h],
-                    )
+        lost, gained, before = (a.sum(axis=1).T for a in (dec, inc, x_prev))  # [h, i]
+        net = lost - gained
+        limit = rate * before
+        for h, i in self._violated("region_net_loss", net - limit, limit, cells=tb.shape[1]):
+            self.add(
+                "region_net_loss",
+                net[h, i] - limit[h, i],
+                f"region_net_loss: {tb.regions[i]}/{tb.years[h]}: net loss of "
+                f"{_fmt(net[h, i])} posts (lost {_fmt(lost[h, i])}, gained {_fmt(gained[h, i])}) from "
+                f"{_fmt(before[h, i])}, limit {_fmt(limit[h, i])} (max_region_net_loss_rate "
+                f"{_fmt(rate)} × {_fmt(before[h, i])}), over by {_fmt(net[h, i] - limit[h, i])}",
+                region=tb.regions[i],
+                year=tb.years[h],
+            )
 
     def national_moves(self, dec: np.ndarray) -> None:
         """Σ_{r,s} dec <= max_national_moves for each t."""
@@ -719,36 +696,37 @@ class _Checker:
         limit = tb.inst.transition.max_national_moves
         if limit is None:
             return
-        nr, ns, ny = tb.shape
-        for h in range(ny):
-            moved = sum(float(dec[i, j, h]) for i in range(nr) for j in range(ns))
-            if self._unknown("national_moves", moved):
-                continue
-            if moved - limit > self.allowance(limit, cells=nr * ns):
-                self.add(
-                    "national_moves",
-                    moved - limit,
-                    f"national_moves: {tb.years[h]}: {_fmt(moved)} posts moved (posts lost, "
-                    f"summed over regions and specialties), above max_national_moves "
-                    f"{_fmt(limit)} by {_fmt(moved - limit)}",
-                    year=tb.years[h],
-                )
+        nr, ns, _ = tb.shape
+        moved = dec.sum(axis=(0, 1))  # [h]
+        for (h,) in self._violated("national_moves", moved - limit, limit, cells=nr * ns):
+            self.add(
+                "national_moves",
+                moved[h] - limit,
+                f"national_moves: {tb.years[h]}: {_fmt(moved[h])} posts moved (posts lost, "
+                f"summed over regions and specialties), above max_national_moves "
+                f"{_fmt(limit)} by {_fmt(moved[h] - limit)}",
+                year=tb.years[h],
+            )
+
+    def spent(self, x: np.ndarray) -> np.ndarray:
+        """Σ_{r,s} c[r,s] · x[r,s,t], indexed by h (NaN for a year with a missing cell)."""
+        return (self.tb.cost[:, :, np.newaxis] * x).sum(axis=(0, 1))
 
     def budget(self, x: np.ndarray) -> None:
         """Σ_{r,s} c[r,s] · x[r,s,t] <= amount for each budgeted t."""
         tb = self.tb
         nr, ns, _ = tb.shape
+        spent = self.spent(x)
         for entry in tb.inst.budget:
-            h = tb.yi[entry.year]
-            spent = sum(float(tb.cost[i, j]) * float(x[i, j, h]) for i in range(nr) for j in range(ns))
-            if self._unknown("budget", spent):
+            cost = float(spent[tb.yi[entry.year]])
+            if self._unknown("budget", cost):
                 continue
-            if spent - entry.amount > self.allowance(entry.amount, cells=nr * ns):
+            if cost - entry.amount > self.allowance(entry.amount, cells=nr * ns):
                 self.add(
                     "budget",
-                    spent - entry.amount,
-                    f"budget: {entry.year}: cost {_fmt(spent)} above budget "
-                    f"{_fmt(entry.amount)} by {_fmt(spent - entry.amount)}",
+                    cost - entry.amount,
+                    f"budget: {entry.year}: cost {_fmt(cost)} above budget "
+                    f"{_fmt(entry.amount)} by {_fmt(cost - entry.amount)}",
                     year=entry.year,
                 )
 
@@ -757,14 +735,11 @@ class _Checker:
     def objective(self, model: ModelSpec, x, inc, dec, short, surplus) -> tuple[float, str]:
         """Σ_k [a·short + b·surplus + m·(inc + dec) + c_w·c·x] + q·z, and its breakdown."""
         w = model.objective
-        tb = self.tb
         total_short = float(np.sum(short))
         total_surplus = float(np.sum(surplus))
         total_moves = float(np.sum(inc) + np.sum(dec))
-        total_cost = 0.0
-        for i, j, h in self._each_cell():
-            total_cost += float(tb.cost[i, j]) * float(x[i, j, h])
-        z = _worst_shortfall(tb.target, short) if w.worst_shortfall > 0 else 0.0
+        total_cost = float(np.sum(self.spent(x)))
+        z = _worst_shortfall(self.tb.target, short) if w.worst_shortfall > 0 else 0.0
         value = (
             w.shortfall * total_short
             + w.surplus * total_surplus
@@ -780,38 +755,25 @@ class _Checker:
         )
         return value, parts
 
-    def measures(self, x, dec) -> dict[int, dict[str, float | None]]:
+    def measures(self, x, dec, short) -> dict[int, dict[str, float | None]]:
         """The §8 measures per year (all None for a year with a missing cell)."""
         tb = self.tb
-        nr, ns, ny = tb.shape
+        gap = np.abs(x - tb.target).sum(axis=(0, 1))
+        gap0 = np.abs(tb.baseline[:, :, np.newaxis] - tb.target).sum(axis=(0, 1))
+        moved = dec.sum(axis=(0, 1))
+        cost = self.spent(x)
         out: dict[int, dict[str, float | None]] = {}
         for h, year in enumerate(tb.years):
             if np.isnan(x[:, :, h]).any():
                 out[year] = dict.fromkeys(KPI_MEASURES)
                 continue
-            gap = 0.0
-            gap0 = 0.0
-            worst = 0.0
-            moved = 0.0
-            cost = 0.0
-            for i in range(nr):
-                for j in range(ns):
-                    t_ = float(tb.target[i, j, h])
-                    x_ = float(x[i, j, h])
-                    gap += abs(x_ - t_)
-                    gap0 += abs(float(tb.baseline[i, j]) - t_)
-                    if t_ > 0:
-                        worst = max(worst, 100.0 * max(0.0, t_ - x_) / t_)
-                    moved += float(dec[i, j, h])
-                    cost += float(tb.cost[i, j]) * x_
-            closed = 100.0 if gap0 <= self.tol else 100.0 * (1.0 - gap / gap0)
             out[year] = {
-                "gap_posts": gap,
-                "gap_closed_pct": closed,
+                "gap_posts": float(gap[h]),
+                "gap_closed_pct": 100.0 if gap0[h] <= self.tol else float(100.0 * (1.0 - gap[h] / gap0[h])),
                 "gini": self.gini(x, h),
-                "max_shortfall_pct": worst,
-                "posts_moved": moved,
-                "cost": cost,
+                "max_shortfall_pct": _worst_shortfall(tb.target[:, :, h], short[:, :, h]),
+                "posts_moved": float(moved[h]),
+                "cost": float(cost[h]),
             }
         return out
 
@@ -823,27 +785,18 @@ class _Checker:
         Regions with ``v_r = 0`` are left out; 0 when ``Σ v = 0`` or ``p̄ = 0``.
         """
         tb = self.tb
-        nr, ns, _ = tb.shape
-        v: list[float] = []
-        p: list[float] = []
-        for i in range(nr):
-            weight = float(tb.population[i, h]) * float(tb.need_index[i])
-            if weight <= 0:
-                continue
-            posts = sum(float(x[i, j, h]) for j in range(ns))
-            v.append(weight)
-            p.append(1e5 * posts / weight)
-        total_v = sum(v)
+        v = tb.population[:, h] * tb.need_index
+        keep = v > 0
+        v = v[keep]
+        p = 1e5 * x[keep, :, h].sum(axis=1) / v
+        total_v = v.sum()
         if total_v <= 0:
             return 0.0
-        p_bar = sum(vi * pi for vi, pi in zip(v, p, strict=True)) / total_v
+        p_bar = (v * p).sum() / total_v
         if p_bar == 0:
             return 0.0
-        spread = 0.0
-        for a in range(len(v)):
-            for b in range(len(v)):
-                spread += v[a] * v[b] * abs(p[a] - p[b])
-        return spread / (2.0 * total_v**2 * p_bar)
+        spread = (v[:, np.newaxis] * v[np.newaxis, :] * np.abs(p[:, np.newaxis] - p[np.newaxis, :])).sum()
+        return float(spread / (2.0 * total_v**2 * p_bar))
 
     def compare_kpis(self, rows: Any, computed: dict[int, dict[str, float | None]]) -> None:
         """Each planning year has one ``kpis`` row whose six measures match ``computed``."""
@@ -890,11 +843,8 @@ class _Checker:
 
 def _worst_shortfall(target: np.ndarray, short: np.ndarray) -> float:
     """z = max over cells with T > 0 of 100 · short / T (0 if no cell has T > 0)."""
-    worst = 0.0
-    for t_, s_ in zip(target.ravel(), short.ravel(), strict=True):
-        if t_ > 0:
-            worst = max(worst, 100.0 * float(s_) / float(t_))
-    return worst
+    positive = target > 0
+    return float(np.max(100.0 * short[positive] / target[positive], initial=0.0))
 
 
 # --------------------------------------------------------------------------- entry points
@@ -1020,7 +970,7 @@ def check(
                     f"objective: reported {_fmt(reported)}, recomputed {_fmt(value)} under "
                     f"model {model.name!r} ({parts}), off by {_fmt(abs(reported - value))}",
                 )
-    report.kpis = checker.measures(x, dec)
+    report.kpis = checker.measures(x, dec, short)
     if "kpis" in data and data["kpis"] is not None:
         checker.compare_kpis(data["kpis"], report.kpis)
     return _finish(report, checker)
