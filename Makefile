@@ -4,15 +4,38 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-instances gallery instances clean venv
+.PHONY: demo test test-latest lock lint bench bench-instances gallery instances clean venv
+
+# Installs come from the lock file (exact versions and hashes of every package), so a release
+# upstream cannot break a fresh machine. `make lock` regenerates it from pyproject.toml's ranges;
+# `make test-latest` runs the suite on the newest releases those ranges allow.
+LOCK       := requirements.lock
+PIP_PIN    := pip==26.3
+UV_PIN     := uv==0.13.9
+VENV_LATEST := .venv-latest
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(PIP_PIN)"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV_PIN)"
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes \
+		--quiet -o $(LOCK)
+
+# A separate environment from pyproject.toml's ranges alone: the newest versions available
+test-latest:
+	rm -rf $(VENV_LATEST)
+	$(PYTHON) -m venv $(VENV_LATEST)
+	$(VENV_LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VENV_LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade -e ".[dev]"
+	$(VENV_LATEST)/bin/python -m pip freeze --exclude-editable > $(VENV_LATEST)/versions.txt
+	$(VENV_LATEST)/bin/python -m pytest -p no:cacheprovider
 
 demo: $(STAMP)
 	$(BIN)/allocator solve instances/england-regions-2025.json --out out/demo --report
@@ -43,4 +66,4 @@ gallery: $(STAMP)
 	$(BIN)/python instances/gallery.py
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .hypothesis
+	rm -rf $(VENV) $(VENV_LATEST) out .pytest_cache .hypothesis
