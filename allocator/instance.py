@@ -8,7 +8,13 @@ Validation happens in two passes:
 1. pydantic checks shapes and types (unknown fields, wrong types, negative or non-finite
    numbers, ``min_posts > max_posts``);
 2. :func:`_cross_check` checks references between lists (unknown ids, duplicates, years,
-   ``growth_allowance`` without ``max_growth_rate``, a specialty with posts but zero need).
+   ``growth_allowance`` without ``max_growth_rate``, a specialty with posts but zero need,
+   a v2 field in a ``schema_version: 1`` file).
+
+``schema_version`` 1 and 2 are read (FORMULATION v2 §2): a v1 file is a v2 file without the
+v2 fields (``transition.shrink_allowance``, ranged ``national_posts``). The v2 blocks of §10
+and §11 (``pipeline``, ``teams``, ``specialties[].profession``) are not supported yet and are
+rejected with a message saying so.
 
 Every problem is collected, then raised at once as :class:`InstanceError`, whose message
 names the file, the entry and the field, e.g.
@@ -18,7 +24,6 @@ names the file, the entry and the field, e.g.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,7 +31,15 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # the newest version written and read
+SCHEMA_VERSIONS = (1, 2)  # every version read
+
+# v2 blocks and fields this version rejects clearly (not as "unknown field"): where, section
+NOT_YET_SUPPORTED = {
+    "pipeline": "FORMULATION §10",
+    "teams": "FORMULATION §11",
+    "specialties[].profession": "FORMULATION §11",
+}
 
 # Lists of the instance, in the order of FORMULATION §2 (also the sheet / CSV file names).
 LISTS = (
@@ -73,9 +86,30 @@ class BaselinePost(_Strict):
 
 
 class NationalPost(_Strict):
+    """``N[s,t]``: a fixed total ``posts``, or (v2) a range ``min_posts <= Σ_r x <= max_posts``."""
+
     specialty: str
     year: Year
-    posts: NonNeg
+    posts: NonNeg | None = None
+    min_posts: NonNeg | None = None
+    max_posts: NonNeg | None = None
+
+    @property
+    def ranged(self) -> bool:
+        return self.posts is None
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> NationalPost:
+        ranged = self.min_posts is not None or self.max_posts is not None
+        if self.posts is not None and ranged:
+            raise ValueError(
+                "give either posts (a fixed national total) or min_posts/max_posts (a range), not both"
+            )
+        if self.posts is None and not ranged:
+            raise ValueError("give posts (a fixed national total) or a range: min_posts, max_posts or both")
+        if self.min_posts is not None and self.max_posts is not None and self.min_posts > self.max_posts:
+            raise ValueError(f"min_posts {self.min_posts:g} is greater than max_posts {self.max_posts:g}")
+        return self
 
 
 class PopulationByYear(_Strict):
@@ -130,6 +164,7 @@ class Transition(_Strict):
     max_growth_rate: NonNeg | None = None
     growth_allowance: NonNeg | None = None
     max_shrink_rate: NonNeg | None = None
+    shrink_allowance: NonNeg | None = None  # v2
     shrink_by_programme_length: bool = False
     max_region_net_loss_rate: NonNeg | None = None
     max_national_moves: NonNeg | None = None
@@ -155,7 +190,7 @@ class Source(_Strict):
 
 
 class Instance(_Strict):
-    """A validated instance (FORMULATION §2, ``schema_version: 1``)."""
+    """A validated instance (FORMULATION §2, ``schema_version`` 1 or 2)."""
 
     schema_version: int
     name: str = Field(min_length=1)
@@ -218,13 +253,19 @@ def _where(loc: Iterable[Any]) -> str:
     return out
 
 
-def _pydantic_problems(err: ValidationError) -> list[tuple[str, str]]:
+def _pydantic_problems(err: ValidationError, root: type[BaseModel] | None = None) -> list[tuple[str, str]]:
+    """pydantic's errors as ``(where, message)``; ``root`` (the model validated) lets an
+    unknown field name its nearest known field."""
+    from .limits import closest, fields_at
+
     problems = []
     for e in err.errors():
         loc = [p for p in e["loc"] if p not in ("function-after[_min_below_max()]",)]
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
-            msg = "unknown field (check the spelling; the format is in docs/model.md)"
+            near = closest(str(loc[-1]), fields_at(root, loc[:-1])) if root is not None and loc else None
+            hint = f": did you mean `{near}`?" if near else " (check the spelling;"
+            msg = f"unknown field{hint} {'(' if near else ''}the format is in docs/model.md)"
         elif e["type"] == "missing":
             msg = "required field is missing"
         elif msg.startswith("Value error, "):
@@ -245,8 +286,16 @@ def _known(ids: list[str]) -> str:
 def _cross_check(inst: Instance) -> list[tuple[str, str]]:
     """Checks that span lists: ids, duplicates, years, transition, zero need."""
     problems: list[tuple[str, str]] = []
-    if inst.schema_version != SCHEMA_VERSION:
-        problems.append(("schema_version", f"unsupported version {inst.schema_version} (this tool reads 1)"))
+    if inst.schema_version not in SCHEMA_VERSIONS:
+        problems.append(
+            (
+                "schema_version",
+                f"unsupported version {inst.schema_version} (this tool reads "
+                f"{' and '.join(str(v) for v in SCHEMA_VERSIONS)})",
+            )
+        )
+    elif inst.schema_version < 2:
+        problems += _v2_fields(inst)
     regions, specs = inst.region_ids, inst.specialty_ids
     for label, ids in (("regions", regions), ("specialties", specs), ("sources", [s.id for s in inst.sources])):
         seen: set[str] = set()
@@ -301,6 +350,8 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
     tr = inst.transition
     if tr.growth_allowance is not None and tr.max_growth_rate is None:
         problems.append(("transition.growth_allowance", "growth_allowance needs max_growth_rate (it is added to it)"))
+    if tr.shrink_allowance is not None and tr.max_shrink_rate is None:
+        problems.append(("transition.shrink_allowance", "shrink_allowance needs max_shrink_rate (it is added to it)"))
     if tr.shrink_by_programme_length:
         for i, s in enumerate(inst.specialties):
             if s.programme_years is None:
@@ -312,6 +363,47 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
     return problems
 
 
+def _v2_fields(inst: Instance) -> list[tuple[str, str]]:
+    """A ``schema_version: 1`` file that uses a field of v2: name it and say what to do."""
+    fix = "is a schema_version 2 field: set schema_version: 2 to use it"
+    problems = []
+    if inst.transition.shrink_allowance is not None:
+        problems.append(("transition.shrink_allowance", f"shrink_allowance {fix}"))
+    for i, n in enumerate(inst.national_posts):
+        if n.ranged:
+            field = "min_posts" if n.min_posts is not None else "max_posts"
+            problems.append((f"national_posts[{i}].{field}", f"a range of national posts ({field}) {fix}"))
+    return problems
+
+
+def _not_yet_supported(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """The v2 blocks this version cannot solve yet (FORMULATION §10, §11), taken out of ``data``
+    and named, so that they are rejected as "not yet supported", never as an unknown field and
+    never silently."""
+    problems: list[tuple[str, str]] = []
+    data = dict(data)
+    for key in ("pipeline", "teams"):
+        if key in data:
+            del data[key]
+            problems.append((key, f"not yet supported in this version: {key} ({NOT_YET_SUPPORTED[key]})"))
+    specs = data.get("specialties")
+    if isinstance(specs, list):
+        cleaned = []
+        for i, spec in enumerate(specs):
+            if isinstance(spec, dict) and "profession" in spec:
+                spec = {k: v for k, v in spec.items() if k != "profession"}
+                problems.append(
+                    (
+                        f"specialties[{i}].profession",
+                        "not yet supported in this version: profession "
+                        f"({NOT_YET_SUPPORTED['specialties[].profession']})",
+                    )
+                )
+            cleaned.append(spec)
+        data["specialties"] = cleaned
+    return data, problems
+
+
 def _zero_need(inst: Instance) -> list[tuple[str, str]]:
     """A specialty with posts in some year but zero total need that year has no fair share.
 
@@ -321,7 +413,8 @@ def _zero_need(inst: Instance) -> list[tuple[str, str]]:
     from .data import problem_data  # data.py imports this module
 
     d = problem_data(inst)
-    no_need = (d.need.sum(axis=0) <= 0) & (d.national > 0)  # (S, Y)
+    # a ranged total (v2) has posts when its minimum is above 0
+    no_need = (d.need.sum(axis=0) <= 0) & (d.national_min > 0)  # (S, Y)
     problems = []
     for j, t in zip(*np.nonzero(no_need), strict=True):
         if problems and problems[-1][0] == f"specialties[{j}]":
@@ -329,7 +422,7 @@ def _zero_need(inst: Instance) -> list[tuple[str, str]]:
         problems.append(
             (
                 f"specialties[{j}]",
-                f"specialty '{d.specialties[j]}' has {d.national[j, t]:g} posts in {d.years[t]} but its total need "
+                f"specialty '{d.specialties[j]}' has {d.national_min[j, t]:g} posts in {d.years[t]} but its total need "
                 "(population × need_index × weight, summed over regions) is zero",
             )
         )
@@ -351,11 +444,16 @@ def validate(data: dict[str, Any], source: str = "<instance>", strict: bool = Tr
     """
     if not isinstance(data, dict):
         raise InstanceError(source, [("", "an instance must be a JSON object")])
+    data, unsupported = _not_yet_supported(data)
     try:
         inst = Instance.model_validate(data, strict=strict)
     except ValidationError as err:
-        raise InstanceError(source, _pydantic_problems(err)) from None
-    problems = _cross_check(inst)
+        raise InstanceError(source, unsupported + _pydantic_problems(err, Instance)) from None
+    if unsupported:
+        raise InstanceError(source, unsupported)
+    from .limits import check_limits
+
+    problems = check_limits(inst) or _cross_check(inst)
     if problems:
         raise InstanceError(source, problems)
     return inst
@@ -369,105 +467,49 @@ def load_instance(path: str | Path) -> Instance:
     path = Path(path)
     if not path.exists():
         raise InstanceError(str(path), [("", "no such file or folder")])
-    if path.is_dir():
-        return validate(_read_tables(path, kind="csv"), str(path), strict=False)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return validate(_read_tables(path, kind="xlsx"), str(path), strict=False)
+    if path.is_dir() or path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods", ".csv"):
+        from .tables import load_tables  # tables.py imports this module
+
+        return load_tables(path)
+    return validate(_read_json(path), str(path), strict=True)
+
+
+def _read_json(path: Path) -> Any:
+    """The parsed JSON of an instance file; :class:`InstanceError` if it is not UTF-8 JSON."""
+    source = str(path)
     try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise InstanceError(str(path), [("", f"not valid JSON: {err}")]) from None
-    return validate(data, str(path), strict=True)
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InstanceError(source, [("", f"cannot be read: {err.strerror or err}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        where = f"byte 0x{raw[err.start]:02x} at position {err.start}"
+        raise InstanceError(source, [("", f"not valid JSON: not UTF-8 text ({where}): save it as UTF-8")]) from None
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as err:
+        raise InstanceError(source, [("", f"not valid JSON: {err}")]) from None
+    except RecursionError:
+        raise InstanceError(source, [("", "not valid JSON for an instance: nested too deeply")]) from None
+    except ValueError as err:  # a duplicate key, an integer of more than 4,300 digits
+        msg = "a number has more than 4,300 digits" if "digits" in str(err) else str(err)
+        raise InstanceError(source, [("", f"not valid JSON: {msg}")]) from None
 
 
-# Sheet "instance" (or instance.csv) holds the scalars as two columns: field, value.
-SCALARS = ("schema_version", "name", "description", "baseline_year", "years")
-TRANSITION_PREFIX = "transition."
-
-
-def _clean(value: Any) -> Any:
-    """A table cell -> plain Python (NaN / empty -> absent)."""
-    if value is None:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if hasattr(value, "item"):  # numpy scalar
-        value = value.item()
-    if isinstance(value, str) and value.strip() == "":
-        return None
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return value  # keep float: pydantic accepts 2.0 for int fields in lax mode
-    return value
-
-
-def _read_tables(path: Path, kind: str) -> dict[str, Any]:
-    import pandas as pd
-
-    if kind == "csv":
-        frames = {p.stem: pd.read_csv(p, dtype=object, keep_default_na=False) for p in path.glob("*.csv")}
-    else:
-        try:
-            frames = pd.read_excel(path, sheet_name=None, dtype=object)
-        except Exception as err:  # openpyxl raises many kinds
-            raise InstanceError(str(path), [("", f"cannot read workbook: {err}")]) from None
-    if "instance" not in frames:
-        raise InstanceError(str(path), [("instance", "missing the 'instance' table (columns: field, value)")])
-    data: dict[str, Any] = {}
-    transition: dict[str, Any] = {}
-    scal = frames.pop("instance")
-    if list(scal.columns[:2]) != ["field", "value"]:
-        raise InstanceError(str(path), [("instance", "columns must be 'field' and 'value'")])
-    for _, row in scal.iterrows():
-        field, value = str(row["field"]).strip(), _clean(row["value"])
-        if value is None:
-            continue
-        if field == "years":
-            data["years"] = [int(float(y)) for y in str(value).replace(";", ",").split(",") if y.strip()]
-        elif field.startswith(TRANSITION_PREFIX):
-            key = field[len(TRANSITION_PREFIX) :]
-            if key == "shrink_by_programme_length":
-                value = str(value).strip().lower() in ("true", "1", "yes")
-            transition[key] = value
-        else:
-            data[field] = value
-    if transition:
-        data["transition"] = transition
-    for name, frame in frames.items():
-        if name not in LISTS:
-            raise InstanceError(str(path), [(name, f"unknown table '{name}' (known: instance, {', '.join(LISTS)})")])
-        rows = []
-        for rec in frame.to_dict(orient="records"):
-            rows.append({str(k).strip(): v for k, v in ((k, _clean(v)) for k, v in rec.items()) if v is not None})
-        data[name] = rows
-    return data
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice is an error (JSON would silently keep the last)."""
+    obj: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in obj:
+            raise ValueError(f"the key '{k[:100]}' appears twice in one object")
+        obj[k] = v
+    return obj
 
 
 def write_tables(inst: Instance, path: str | Path) -> Path:
-    """Write an instance as an Excel workbook (``.xlsx``) or a folder of CSV files.
+    """Write an instance as an Excel workbook (``.xlsx``) or a folder of CSV files
+    (:func:`allocator.tables.write_tables`)."""
+    from .tables import write_tables as write
 
-    The inverse of the table loaders: ``load_instance(write_tables(i, p)) == i``.
-    """
-    import pandas as pd
-
-    path = Path(path)
-    d = inst.to_dict()
-    scal = [("schema_version", d["schema_version"]), ("name", d["name"])]
-    if "description" in d:
-        scal.append(("description", d["description"]))
-    scal += [("baseline_year", d["baseline_year"]), ("years", ",".join(str(y) for y in d["years"]))]
-    for k, v in inst.transition.model_dump(exclude_none=True).items():
-        scal.append((TRANSITION_PREFIX + k, v))
-    frames = {"instance": pd.DataFrame(scal, columns=["field", "value"])}
-    for name in LISTS:
-        rows = d.get(name)
-        if rows:
-            frames[name] = pd.DataFrame(rows)
-    if path.suffix.lower() == ".xlsx":
-        with pd.ExcelWriter(path, engine="openpyxl") as xw:
-            for name, frame in frames.items():
-                frame.to_excel(xw, sheet_name=name, index=False)
-    else:
-        path.mkdir(parents=True, exist_ok=True)
-        for name, frame in frames.items():
-            frame.to_csv(path / f"{name}.csv", index=False)
-    return path
+    return write(inst, path)

@@ -13,13 +13,14 @@ from __future__ import annotations
 import math
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .instance import InstanceError, _pydantic_problems
+from .limits import MAX_FACTOR, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, check_limits
 
-Weight = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Weight = Annotated[float, Field(ge=0, le=MAX_FACTOR, allow_inf_nan=False)]
 
 
 class Objective(BaseModel):
@@ -34,16 +35,19 @@ class Objective(BaseModel):
 
 
 class SolveOptions(BaseModel):
+    """``[solve]``: whole posts (§7) and the tie-break among equal optima (§6b)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     integer: bool = False
+    tie_break: Literal["least-squares", "none"] = "least-squares"
 
 
 class ModelSpec(BaseModel):
     """A model file: a name, a description, the objective weights and solve options."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(min_length=1)
-    description: str | None = None
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH)
+    description: str | None = Field(default=None, max_length=MAX_TEXT_LENGTH)
     objective: Objective = Objective()
     solve: SolveOptions = SolveOptions()
 
@@ -62,24 +66,48 @@ DEFAULT_MODEL = ModelSpec(
 
 
 def load_model(path: str | Path | None) -> ModelSpec:
-    """Read a model file; ``None`` gives the default model (FORMULATION §6)."""
+    """Read a model file; ``None`` gives the default model (FORMULATION §6).
+
+    Anything wrong with the file (missing, a folder, not UTF-8, not TOML, unknown keys, wrong
+    types, values out of range) is an :class:`~allocator.instance.InstanceError` naming the
+    file and the key.
+    """
     if path is None:
         return DEFAULT_MODEL
     path = Path(path)
+    source = str(path)
+    if path.is_dir():
+        raise InstanceError(source, [("", "is a folder, not a model file (TOML)")])
     try:
-        data = tomllib.loads(path.read_text())
+        raw = path.read_bytes()
     except FileNotFoundError:
-        raise InstanceError(str(path), [("", "no such model file")]) from None
+        raise InstanceError(source, [("", "no such model file")]) from None
+    except OSError as err:
+        raise InstanceError(source, [("", f"cannot be read: {err.strerror or err}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        where = f"byte 0x{raw[err.start]:02x} at position {err.start}"
+        raise InstanceError(source, [("", f"not valid TOML: not UTF-8 text ({where}): save it as UTF-8")]) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise InstanceError(str(path), [("", f"not valid TOML: {err}")]) from None
-    return parse_model(data, str(path))
+        raise InstanceError(source, [("", f"not valid TOML: {err}")]) from None
+    except RecursionError:
+        raise InstanceError(source, [("", "not valid TOML for a model file: nested too deeply")]) from None
+    return parse_model(data, source)
 
 
 def parse_model(data: dict, source: str = "<model>") -> ModelSpec:
     """Validate model-file data, naming the file and field of every problem."""
+    if not isinstance(data, dict):
+        raise InstanceError(source, [("", "a model file must be a table of keys (name, [objective], [solve])")])
     try:
         spec = ModelSpec.model_validate(data, strict=True)
     except ValidationError as err:
-        raise InstanceError(source, _pydantic_problems(err)) from None
+        raise InstanceError(source, _pydantic_problems(err, ModelSpec)) from None
+    problems = check_limits({"name": spec.name, "description": spec.description})
+    if problems:
+        raise InstanceError(source, problems)
     assert all(math.isfinite(v) for v in spec.objective.model_dump().values())
     return spec

@@ -1,0 +1,510 @@
+"""A corpus of malformed inputs (issue 10): instance JSON, Excel workbooks, CSV folders, model
+files and option values, generated from the template instance (every list filled in).
+
+Every case runs ``allocator solve ... --out OUT`` in-process and must give exit code 2, a
+message naming the file and the place (entry and field; sheet, row as Excel shows it, and
+column), no traceback, nothing written to ``--out``, and take well under a second.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from allocator.cli import app
+from allocator.instance import load_instance
+from allocator.tables import LISTS, list_columns, scalar_fields, table_files
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE = ROOT / "instances" / "template.xlsx"
+INST = load_instance(TEMPLATE)
+BASE = INST.to_dict()  # every list has at least one entry
+XLSX = table_files(INST, "xlsx")[""]
+CSV = table_files(INST, "csv")
+runner = CliRunner()
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    route: str  # json | xlsx | csv | model | option
+    make: Callable[[Path], list[str]]  # writes its files into a folder, returns the command's arguments
+    expect: tuple[str, ...]  # each must appear in the message
+
+
+CASES: list[Case] = []
+
+
+def case(route: str, id: str, *expect: str):
+    def register(make):
+        CASES.append(Case(f"{route}:{id}", route, make, expect))
+        return make
+
+    return register
+
+
+# --------------------------------------------------------------------------- instance JSON
+
+
+def json_case(id: str, edit: Callable[[dict], object] | None, *expect: str, text: bytes | None = None):
+    def make(tmp: Path) -> list[str]:
+        p = tmp / "bad.json"
+        if text is not None:
+            p.write_bytes(text)
+        else:
+            data = copy.deepcopy(BASE)
+            edit(data)
+            p.write_text(json.dumps(data))
+        return ["solve", str(p)]
+
+    CASES.append(Case(f"json:{id}", "json", make, ("bad.json", *expect)))
+
+
+def _set(path: tuple, value):
+    def edit(d):
+        *head, last = path
+        for k in head:
+            d = d[k]
+        d[last] = value
+
+    return edit
+
+
+def _drop(path: tuple):
+    def edit(d):
+        *head, last = path
+        for k in head:
+            d = d[k]
+        del d[last]
+
+    return edit
+
+
+WRONG = {  # kind -> values that are wrong for it in JSON (strict: "12" is not a number)
+    "float": ["12", True, -1, 1e308],
+    "int": ["2025", 2025.5, -1],
+    "str": [12, ["a"], "a\x00b"],
+}
+LONG = {"id": "i" * 101, "region": "r" * 101, "specialty": "s" * 101, "name": "n" * 1001}
+
+for L in LISTS:
+    for f, kind in list_columns(L).items():
+        for v in WRONG.get(kind, []):
+            json_case(f"{L}.{f}={v!r}", _set((L, 0, f), v), f"{L}[0]")
+        if f in LONG:
+            json_case(f"{L}.{f}=long", _set((L, 0, f), LONG[f]), f"{L}[0].{f}", "limit")
+        json_case(f"{L}.{f}-typo", lambda d, L=L, f=f: d[L][0].update({f + "x": 1}), f"{L}[0].{f}x", "unknown field")
+        if f in BASE[L][0] and f in {"id", "region", "specialty", "posts", "population", "weight", "cost", "amount"}:
+            json_case(f"{L}.{f}-missing", _drop((L, 0, f)), f"{L}[0]")
+    if "region" in list_columns(L):
+        json_case(f"{L}.region-unknown", _set((L, 0, "region") if L != "regions" else (L, 0, "id"), "nrth"), f"{L}[0]")
+    if "specialty" in list_columns(L):
+        json_case(f"{L}.specialty-unknown", _set((L, 0, "specialty"), "gpp"), f"{L}[0].specialty", "unknown specialty")
+    if "year" in list_columns(L) and L != "sources":
+        json_case(f"{L}.year-not-planned", _set((L, 0, "year"), 2031), f"{L}[0].year", "not a planning year")
+    json_case(f"{L}-not-a-list", _set((L,), {"a": 1}), L, "valid list")
+    json_case(f"{L}-entry-not-object", _set((L, 0), 5), f"{L}[0]")
+
+for f, v, where in [
+    ("name", 12, "name"),
+    ("name", "", "name"),
+    ("name", "x" * 30_000, "name"),
+    ("name", "a\x1bb", "name"),
+    ("description", 12, "description"),
+    ("description", "d" * 10_001, "description"),
+    ("schema_version", "1", "schema_version"),
+    ("schema_version", 9, "schema_version"),
+    ("schema_version", 1.5, "schema_version"),
+    ("baseline_year", "2024", "baseline_year"),
+    ("baseline_year", 2024.5, "baseline_year"),
+    ("baseline_year", 2025, "years[0]"),
+    ("years", "2025", "years"),
+    ("years", [2026, 2025], "years[1]"),
+    ("years", [], "years"),
+    ("years", [2025.5], "years[0]"),
+    ("years", [2025, 20262], "years[1]"),
+    ("years", [True], "years[0]"),
+    ("transition", [], "transition"),
+]:
+    json_case(f"{f}={v!r:.20}", _set((f,), v), where)
+for f in scalar_fields():
+    if f.startswith("transition."):
+        k = f.split(".", 1)[1]
+        bad = "yes" if k == "shrink_by_programme_length" else -1
+        json_case(f"{f}={bad}", _set(("transition", k), bad), f)
+        json_case(f"{f}=str", _set(("transition", k), "x"), f)
+        json_case(f"{f}-typo", lambda d, k=k: d["transition"].update({k[:-1]: 1}), f"transition.{k[:-1]}")
+json_case("top-level-typo", lambda d: d.update(regoins=[]), "regoins", "did you mean `regions`")
+json_case("duplicate-region", lambda d: d["regions"].append(dict(d["regions"][0])), "regions[3].id", "duplicate")
+json_case("duplicate-entry", lambda d: d["locks"].append(dict(d["locks"][0])), "locks[1]", "duplicate")
+json_case("min>max", _set(("capacity", 0, "min_posts"), 500), "capacity[0]", "greater than max_posts")
+json_case("years-101", lambda d: d.update(years=list(range(2025, 2126))), "years", "limit of 100")
+json_case(
+    "cells",
+    lambda d: d.update(
+        regions=[{"id": f"r{i}", "population": 1} for i in range(2000)],
+        specialties=[{"id": f"s{i}"} for i in range(51)],
+        years=list(range(2025, 2125)),
+    ),
+    "cells, more than the limit",
+)
+
+
+def _dumps(path: tuple, value) -> bytes:
+    data = copy.deepcopy(BASE)
+    _set(path, value)(data)
+    return json.dumps(data).encode()
+
+
+for id, text, expect in [
+    ("truncated", b'{"name": "a"', "not valid JSON"),
+    ("empty", b"", "not valid JSON"),
+    ("array", b"[]", "must be a JSON object"),
+    ("null", b"null", "must be a JSON object"),
+    ("string", b'"x"', "must be a JSON object"),
+    ("nested-1000", b"[" * 1000 + b"]" * 1000, "nested too deeply"),
+    ("nested-in-field", b'{"name": ' + b"[" * 5000 + b"]" * 5000 + b"}", "bad.json"),
+    ("latin-1", json.dumps(BASE, ensure_ascii=False).replace("North", "Nörth").encode("latin-1"), "not UTF-8"),
+    ("utf-16", json.dumps(BASE).encode("utf-16"), "not UTF-8"),
+    ("duplicate-key", b'{"name": "a", "name": "b"}', "appears twice"),
+    ("huge-int", b'{"schema_version": ' + b"9" * 5000 + b"}", "more than 4,300 digits"),
+    ("nan", _dumps(("regions", 0, "population"), float("nan")), "regions[0].population"),
+    ("infinity", _dumps(("baseline_posts", 0, "posts"), float("inf")), "baseline_posts[0].posts"),
+    ("1e400", json.dumps(BASE).replace('"posts": 90.0', '"posts": 1e400').encode(), "baseline_posts[0].posts"),
+    ("binary", bytes(range(256)), "not"),
+]:
+    json_case(id, None, expect, text=text)
+
+
+# --------------------------------------------------------------------------- Excel workbooks
+
+
+def xlsx_case(id: str, edit: Callable[[openpyxl.Workbook], object] | None, *expect: str, data: bytes | None = None):
+    def make(tmp: Path) -> list[str]:
+        p = tmp / "book.xlsx"
+        if data is not None:
+            p.write_bytes(data)
+        else:
+            wb = openpyxl.load_workbook(io.BytesIO(XLSX))
+            edit(wb)
+            wb.save(p)
+        return ["solve", str(p)]
+
+    CASES.append(Case(f"xlsx:{id}", "xlsx", make, ("book.xlsx", *expect)))
+
+
+def _cell(sheet: str, row: int, col: int, value):
+    def edit(wb):
+        wb[sheet].cell(row, col).value = value
+
+    return edit
+
+
+def _scalar(field: str, value):
+    def edit(wb):
+        ws = wb["instance"]
+        r = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == field)
+        ws.cell(r, 2).value = value
+
+    return edit
+
+
+for L in LISTS:
+    for c, (f, kind) in enumerate(list_columns(L).items(), start=1):
+        at = f"sheet {L}, row 2, column {f}"
+        xlsx_case(f"{L}.{f}=formula", _cell(L, 2, c, "=1+1"), at, "has no value: open and save the workbook")
+        if kind in ("float", "int"):
+            xlsx_case(f"{L}.{f}=TRUE", _cell(L, 2, c, True), at, "TRUE/FALSE")
+            xlsx_case(f"{L}.{f}=text", _cell(L, 2, c, "lots"), at, "not a number")
+        if kind == "int":
+            xlsx_case(f"{L}.{f}=2025.5", _cell(L, 2, c, 2025.5), at, "not a whole number")
+        if c == 1:
+            xlsx_case(f"{L}.{f}-header-typo", _cell(L, 1, c, f + "x"), f"sheet {L}", "unknown column", f"`{f}`")
+    xlsx_case(f"{L}-renamed", lambda wb, L=L: setattr(wb[L], "title", L[:-1] + "_"), "unknown sheet")
+    xlsx_case(f"{L}-no-header-value", _cell(L, 3, 12, 7), f"sheet {L}", "column L has values but no name")
+    xlsx_case(f"{L}-blank", lambda wb, L=L: wb[L].delete_rows(1, 100), f"sheet {L}", "is empty")
+for value in ("y", "on", "ja", "2", 2, "maybe"):
+    xlsx_case(f"shrink={value!r}", _scalar("transition.shrink_by_programme_length", value), "sheet instance, row")
+for field, value, expect in [
+    ("years", "2025.5", "not a whole number"),
+    ("years", "2025;x", "not a number"),
+    ("years", 20252026, "two years read as one number"),
+    ("years", True, "years"),
+    ("baseline_year", 2024.5, "not a whole number"),
+    ("baseline_year", "=2000+24", "has no value"),
+    ("schema_version", "one", "not a number"),
+    ("name", "=A1", "has no value"),
+    ("transition.max_growth_rate", -1, "greater than or equal to 0"),
+    ("transition.max_national_moves", 1e308, "above the limit"),
+]:
+    xlsx_case(f"instance.{field}={value!r}", _scalar(field, value), "sheet instance, row", expect)
+for id, edit, expect in [
+    ("instance-unknown-field", _cell("instance", 3, 1, "nmae"), "did you mean `name`"),
+    ("instance-value-no-field", _cell("instance", 30, 2, 5), "has a value but no field name"),
+    ("instance-header", _cell("instance", 1, 2, "values"), "'field' and 'value'"),
+    ("instance-missing", lambda wb: wb.remove(wb["instance"]), "missing the 'instance' sheet"),
+    ("instance-duplicate-field", _cell("instance", 30, 1, "name"), "appears twice"),
+    ("extra-sheet", lambda wb: wb.create_sheet("Sheet1"), "unknown sheet 'Sheet1'"),
+    ("population-1e308", _cell("regions", 2, 3, 1e308), "regions[0].population"),
+    ("id-long", _cell("regions", 2, 1, "r" * 101), "regions[0].id"),
+    ("id-unknown", _cell("baseline_posts", 3, 1, "nrth"), "sheet baseline_posts, row 3"),
+    ("missing-column", lambda wb: wb["regions"].delete_cols(3), "missing column population"),
+    ("duplicate-column", _cell("regions", 1, 4, "population"), "appears twice"),
+    ("date", _cell("regions", 2, 3, __import__("datetime").datetime(2020, 1, 1)), "is a date"),
+    ("ref-error", _cell("regions", 2, 3, "#REF!"), "Excel error value"),
+]:
+    xlsx_case(id, edit, expect)
+for id, data, expect in [
+    ("not-a-zip", b"id,name\n1,2\n", "not an Excel workbook"),
+    ("zero-bytes", b"", "not an Excel workbook"),
+    ("zip-not-xlsx", b"PK\x05\x06" + b"\x00" * 18, "cannot read the workbook"),
+    ("truncated", XLSX[: len(XLSX) // 2], "book.xlsx"),
+]:
+    xlsx_case(id, None, expect, data=data)
+
+
+@case("xlsx", "xls-suffix", "book.xls", ".xls files are not read")
+def _xls(tmp: Path) -> list[str]:
+    (tmp / "book.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    return ["solve", str(tmp / "book.xls")]
+
+
+# --------------------------------------------------------------------------- CSV folders
+
+
+def csv_case(id: str, edit: Callable[[Path], object], *expect: str):
+    def make(tmp: Path) -> list[str]:
+        d = tmp / "tables"
+        d.mkdir()
+        for name, content in CSV.items():
+            (d / name).write_bytes(content)
+        edit(d)
+        return ["solve", str(d)]
+
+    CASES.append(Case(f"csv:{id}", "csv", make, ("tables", *expect)))
+
+
+def _replace_cell(name: str, row: int, col: int, value: str):
+    def edit(d: Path):
+        lines = (d / f"{name}.csv").read_text().splitlines()
+        cells = lines[row - 1].split(",")
+        cells[col - 1] = value
+        lines[row - 1] = ",".join(cells)
+        (d / f"{name}.csv").write_text("\n".join(lines) + "\n")
+
+    return edit
+
+
+for L in LISTS:
+    if L == "sources":
+        continue  # its text holds commas; covered by the workbook cases
+    for c, (f, kind) in enumerate(list_columns(L).items(), start=1):
+        at = f"file {L}.csv, row 2, column {f}"
+        if kind in ("float", "int"):
+            csv_case(f"{L}.{f}=text", _replace_cell(L, 2, c, "lots"), at, "not a number")
+            csv_case(f"{L}.{f}=TRUE", _replace_cell(L, 2, c, "TRUE"), at, "not a number")
+        if kind == "int":
+            csv_case(f"{L}.{f}=2025.5", _replace_cell(L, 2, c, "2025.5"), at, "not a whole number")
+    first = next(iter(list_columns(L)))
+    csv_case(f"{L}-header-typo", _replace_cell(L, 1, 1, first.upper() + "s"), f"file {L}.csv", "unknown column")
+    csv_case(
+        f"{L}-semicolons",
+        lambda d, L=L: (d / f"{L}.csv").write_text((d / f"{L}.csv").read_text().replace(",", ";")),
+        f"file {L}.csv",
+        "looks semicolon-separated: save as comma-separated CSV",
+    )
+    csv_case(f"{L}-zero-bytes", lambda d, L=L: (d / f"{L}.csv").write_bytes(b""), f"file {L}.csv", "is empty")
+for id, edit, expect in [
+    (
+        "latin-1",
+        lambda d: (d / "regions.csv").write_bytes(
+            (d / "regions.csv").read_text().replace("North", "Nörth").encode("cp1252")
+        ),
+        "file regions.csv: is not UTF-8",
+    ),
+    (
+        "utf-16-no-bom",
+        lambda d: (d / "regions.csv").write_bytes((d / "regions.csv").read_text().encode("utf-16-le")),
+        "file regions.csv: contains NUL bytes",
+    ),
+    (
+        "tabs",
+        lambda d: (d / "regions.csv").write_text((d / "regions.csv").read_text().replace(",", "\t")),
+        "looks tab-separated",
+    ),
+    (
+        "ragged",
+        lambda d: (d / "budget.csv").write_text("year,amount\n2025,400,1\n"),
+        "file budget.csv, row 2: has more cells",
+    ),
+    (
+        "folder-named-csv",
+        lambda d: ((d / "locks.csv").unlink(), (d / "locks.csv").mkdir()),
+        "file locks.csv: is a folder",
+    ),
+    ("unknown-file", lambda d: (d / "lock.csv").write_text("region\n"), "unknown file 'lock' (did you mean `locks`?)"),
+    ("two-cases", lambda d: (d / "Locks.csv").write_bytes((d / "locks.csv").read_bytes()), "a second file for 'locks'"),
+    ("no-instance", lambda d: (d / "instance.csv").unlink(), "missing the 'instance' file"),
+    ("no-regions", lambda d: (d / "regions.csv").unlink(), "add a file named regions.csv"),
+    ("bool-ja", _replace_cell("instance", 11, 2, "ja"), "must be true or false"),
+    ("bool-on", _replace_cell("instance", 11, 2, "on"), "file instance.csv, row 11"),
+    ("thousands", _replace_cell("regions", 2, 3, '"1,200,000"'), "no thousands separators"),
+    ("population-1e308", _replace_cell("regions", 2, 3, "1e308"), "regions[0].population"),
+    ("population-inf", _replace_cell("regions", 2, 3, "inf"), "not a number"),
+    ("quote", lambda d: (d / "regions.csv").write_text('id,name\n"north,North\n'), "file regions.csv"),
+    ("header-only-regions", lambda d: (d / "regions.csv").write_text("id,name,population\n"), "regions"),
+    ("blank-header", lambda d: (d / "regions.csv").write_text("\n\nnorth,North,5\n"), "file regions.csv"),
+]:
+    csv_case(id, edit, expect)
+
+
+# --------------------------------------------------------------------------- model files
+
+
+def model_case(id: str, text: str | bytes | None, *expect: str):
+    def make(tmp: Path) -> list[str]:
+        p = tmp / "m.toml"
+        if isinstance(text, bytes):
+            p.write_bytes(text)
+        elif text is not None:
+            p.write_text(text)
+        else:
+            p.mkdir()
+        return ["solve", str(TEMPLATE), "--model", str(p)]
+
+    CASES.append(Case(f"model:{id}", "model", make, ("m.toml", *expect)))
+
+
+WEIGHTS = ("shortfall", "surplus", "moves", "cost", "worst_shortfall")
+for w in WEIGHTS:
+    model_case(f"{w}-typo", f'name = "m"\n[objective]\n{w}x = 1\n', f"objective.{w}x", f"did you mean `{w}`")
+    model_case(f"{w}-text", f'name = "m"\n[objective]\n{w} = "1"\n', f"objective.{w}", "valid number")
+    model_case(f"{w}-negative", f'name = "m"\n[objective]\n{w} = -1\n', f"objective.{w}", "greater than or equal")
+    model_case(f"{w}-huge", f'name = "m"\n[objective]\n{w} = 1e300\n', f"objective.{w}", "less than or equal")
+    model_case(f"{w}-nan", f'name = "m"\n[objective]\n{w} = nan\n', f"objective.{w}")
+    model_case(f"{w}-bool", f'name = "m"\n[objective]\n{w} = true\n', f"objective.{w}")
+for id, text, expect in [
+    ("objective-typo", 'name = "m"\n[objectiv]\nmoves = 1\n', "did you mean `objective`"),
+    ("solve-typo", 'name = "m"\n[solv]\ninteger = true\n', "did you mean `solve`"),
+    ("integer-yes", 'name = "m"\n[solve]\ninteger = "yes"\n', "solve.integer"),
+    ("integer-typo", 'name = "m"\n[solve]\nintegr = true\n', "did you mean `integer`"),
+    ("no-name", "[objective]\nmoves = 1\n", "name: required field is missing"),
+    ("name-number", "name = 1\n", "name: Input should be a valid string"),
+    ("name-long", f'name = "{"n" * 1001}"\n', "name"),
+    ("name-control", 'name = "a\\u0000b"\n', "name: contains the control character"),
+    ("description-long", f'name = "m"\ndescription = "{"d" * 10001}"\n', "description"),
+    ("objective-not-table", 'name = "m"\nobjective = 1\n', "objective"),
+    ("syntax", 'name = "m\n', "not valid TOML"),
+    ("empty", "", "name: required field is missing"),
+    ("nested", "name = " + "[" * 3000 + "]" * 3000 + "\n", "m.toml"),
+    ("latin-1", 'name = "Zürich"\n'.encode("latin-1"), "not UTF-8"),
+    ("utf-16", 'name = "m"\n'.encode("utf-16"), "not UTF-8"),
+    ("binary", bytes(range(256)), "m.toml"),
+    ("folder", None, "is a folder, not a model file"),
+]:
+    model_case(id, text, expect)
+
+
+@case("model", "missing-file", "nope.toml", "no such model file")
+def _missing_model(tmp: Path) -> list[str]:
+    return ["solve", str(TEMPLATE), "--model", str(tmp / "nope.toml")]
+
+
+# --------------------------------------------------------------------------- option values
+
+for opts, expect in [
+    (["--time-limit", "-1"], "--time-limit"),
+    (["--time-limit", "0"], "--time-limit"),
+    (["--time-limit", "nan"], "--time-limit"),
+    (["--time-limit", "abc"], "--time-limit"),
+    (["--threads", "0"], "--threads"),
+    (["--threads", "-2"], "--threads"),
+    (["--threads", "100000"], "--threads"),
+    (["--threads", "two"], "--threads"),
+    (["--mip-gap", "-0.1"], "--mip-gap"),
+    (["--mip-gap", "2"], "--mip-gap"),
+    (["--mip-gap", "nan"], "--mip-gap"),
+    (["--backend", "cplex"], "--backend"),
+    (["--method", "barrier"], "--method"),
+    (["--format", "xml"], "--format"),
+    (["--no-such-option"], "--no-such-option"),
+]:
+    CASES.append(
+        Case(
+            f"option:{' '.join(opts)}",
+            "option",
+            lambda tmp, opts=opts: ["solve", str(TEMPLATE), *opts],
+            (expect,),
+        )
+    )
+
+
+@case("option", "validate-missing-file", "nope.json", "no such file or folder")
+def _validate_missing(tmp: Path) -> list[str]:
+    return ["validate", str(tmp / "nope.json")]
+
+
+@case("option", "solve-missing-file", "nope.xlsx", "no such file or folder")
+def _solve_missing(tmp: Path) -> list[str]:
+    return ["solve", str(tmp / "nope.xlsx")]
+
+
+# --------------------------------------------------------------------------- the test
+
+
+def _run(args: list[str], tmp: Path):
+    out = tmp / "out"
+    if args[0] == "solve":
+        args = [*args, "--out", str(out)]
+    start = time.perf_counter()
+    res = runner.invoke(app, args)
+    return res, time.perf_counter() - start, out
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _warm():
+    """Imports happen once, before the cases are timed."""
+    runner.invoke(app, ["validate", str(TEMPLATE)])
+    runner.invoke(app, ["solve", "nope.json"])
+
+
+def test_corpus_size():
+    counts = Counter(c.route for c in CASES)
+    assert sum(counts.values()) >= 200, counts
+    assert all(counts[r] >= 15 for r in ("json", "xlsx", "csv", "model", "option")), counts
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_malformed_input_fails_safely(case: Case, tmp_path: Path):
+    args = case.make(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    res, seconds, out = _run(args, tmp_path)
+    text = res.output
+    assert res.exit_code == 2, text
+    assert isinstance(res.exception, SystemExit), repr(res.exception)
+    assert "Traceback" not in text
+    for e in case.expect:
+        assert e in text, f"{e!r} not in {text!r}"
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written anywhere
+    assert seconds < 1, f"{seconds:.2f} s"
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.route in ("json", "xlsx", "csv")][::9], ids=lambda c: c.id)
+def test_validate_agrees(case: Case, tmp_path: Path):
+    """`validate` reads through the same loader: a sample of the corpus, exit 2 there too."""
+    args = case.make(tmp_path)
+    res = runner.invoke(app, ["validate", args[1]])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert all(e in res.output for e in case.expect)
