@@ -12,6 +12,13 @@ Library quickstart::
 The contract is FORMULATION.md (the project's copy: docs/model.md).
 """
 
+from .interrupt import is_command_line as _is_command_line
+
+if _is_command_line():  # the `allocator` command: Ctrl-C while it loads gives one line, exit 130
+    from .interrupt import quiet_interrupts
+
+    quiet_interrupts()
+
 from .backends.base import SolveOptions
 
 # imported eagerly so `allocator.check` stays the function after `import allocator.check`

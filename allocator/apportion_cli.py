@@ -20,7 +20,6 @@ The lead registers it as ``app.command("apportion")(apportion_command)``.
 
 from __future__ import annotations
 
-import os
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -29,9 +28,11 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .apportion import METHODS, biproportional, divisor
+from .interrupt import csv_text
 
 __all__ = ["ApportionInputError", "apportion_command", "read_matrix", "read_totals", "read_vector"]
 
@@ -202,7 +203,7 @@ def _print_vector(weights: pd.Series, seats: pd.Series, method: str) -> None:
     table.add_column("seats", justify="right")
     for unit in weights.index:
         quota = weights[unit] * n_seats / total if total else Fraction(0)
-        table.add_row(str(unit), _show(weights[unit]), f"{float(quota):.4f}", str(int(seats[unit])))
+        table.add_row(escape(str(unit)), _show(weights[unit]), f"{float(quota):.4f}", str(int(seats[unit])))
     console.print(table)
     d = seats.attrs.get("divisor")
     if method == "hamilton":
@@ -214,8 +215,8 @@ def _print_vector(weights: pd.Series, seats: pd.Series, method: str) -> None:
         console.print(f"divisor: {_show(d)}  (seats = round(weight / divisor) under {method})", highlight=False)
     if seats.attrs.get("ties"):
         err.print(
-            f"[yellow]tie:[/] {', '.join(map(str, seats.attrs['ties']))} have equal claims to the last seat(s); "
-            "broken by the order of the file",
+            f"[yellow]tie:[/] {escape(', '.join(map(str, seats.attrs['ties'])))} have equal claims to the last "
+            "seat(s); broken by the order of the file",
             highlight=False,
         )
 
@@ -224,35 +225,35 @@ def _print_matrix(seats: pd.DataFrame) -> None:
     rows, cols = seats.attrs["row_divisors"], seats.attrs["col_divisors"]
     n_seats = int(seats.to_numpy().sum())
     table = Table(title=f"{n_seats} seats, biproportional (standard rounding)")
-    table.add_column(str(seats.index.name or ""))
+    table.add_column(escape(str(seats.index.name or "")))
     for col in seats.columns:
-        table.add_column(str(col), justify="right")
+        table.add_column(escape(str(col)), justify="right")
     table.add_column("total", justify="right")
     table.add_column("row divisor", justify="right")
     for label in seats.index:
         line = [str(int(v)) for v in seats.loc[label]]
-        table.add_row(str(label), *line, str(int(seats.loc[label].sum())), _show(rows[label]))
+        table.add_row(escape(str(label)), *line, str(int(seats.loc[label].sum())), _show(rows[label]))
     table.add_row("total", *[str(int(seats[c].sum())) for c in seats.columns], str(n_seats), "")
     table.add_row("col divisor", *[_show(cols[c]) for c in seats.columns], "", "")
     console.print(table)
     console.print("seats = round(weight / (row divisor × col divisor)), standard rounding", highlight=False)
     if seats.attrs.get("ties"):
         err.print(
-            f"[yellow]tie:[/] cells {seats.attrs['ties']} sit exactly on a rounding threshold; "
+            f"[yellow]tie:[/] cells {escape(str(seats.attrs['ties']))} sit exactly on a rounding threshold; "
             "seats could move between them",
             highlight=False,
         )
 
 
 def _write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` under a temporary name first, then rename."""
+    """Write ``text`` to ``path`` under a fresh temporary name first (created exclusively),
+    then rename (:func:`allocator.interrupt.atomic_write`)."""
+    from .interrupt import atomic_write
+
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.tmp"
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write({path.name: text}, path.parent)
 
 
 # ---------------------------------------------------------------------------------------
@@ -261,7 +262,7 @@ def _write(path: Path, text: str) -> None:
 
 
 def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
     return typer.Exit(2)
 
 
@@ -294,7 +295,7 @@ def apportion_command(
             _write(out, text)
         except OSError as error:
             raise _fail(f"{out}: cannot write: {error}") from None
-        console.print(f"wrote {out}", highlight=False)
+        console.print(f"wrote {out}", highlight=False, markup=False)
 
 
 def _vector(path: Path, seats, method, min_seats, max_seats) -> str:
@@ -311,7 +312,7 @@ def _vector(path: Path, seats, method, min_seats, max_seats) -> str:
         raise ApportionInputError(f"{path}: cannot share {seats} seats: {error}") from None
     _print_vector(weights, result, method)
     frame = pd.DataFrame({"unit": weights.index, "seats": result.to_numpy()})
-    return frame.to_csv(index=False)
+    return csv_text(frame, index=False)  # a label such as =1+2 stays text in a spreadsheet
 
 
 def _matrix(path: Path, seats, method, min_seats, max_seats, row_totals, col_totals) -> str:
@@ -340,4 +341,4 @@ def _matrix(path: Path, seats, method, min_seats, max_seats, row_totals, col_tot
     except ValueError as error:
         raise ApportionInputError(f"{path}: no biproportional apportionment: {error}") from None
     _print_matrix(result)
-    return result.to_csv(index_label=weights.index.name)
+    return csv_text(result, index_label=weights.index.name)

@@ -27,20 +27,29 @@ The targets are recomputed (§3, with every default of §2)::
 
 with ``population[r,t]`` from ``population_by_year`` else the region's ``population``,
 ``need_index`` 1, ``w`` 1, and ``N[s,t]`` from ``national_posts`` else the baseline national
-total ``Σ_r baseline_posts[r,s]``.
+total ``Σ_r baseline_posts[r,s]``. Where a ``national_posts`` entry is a range (v2:
+``min_posts``/``max_posts`` instead of ``posts``), ``N[s,t]`` is the total the allocation itself
+holds, ``Σ_r x[r,s,t]``, so the targets of that specialty-year are recomputed from the
+result's own allocation. The ``worst_shortfall`` row of such a cell uses the data-only
+``T̄[r,s,t]`` (§6b: the fair share at the baseline national total clipped into the range), so
+``z = max over cells with T̄ > 0 of 100 · short / T̄``, with ``short`` still measured against
+``T``; for a fixed total ``T̄ = T``.
 
 Checks, each violation named by its FORMULATION §5 family (or by a result-format name) and
 its entity:
 
 ``status``
-    the result's ``status`` is one of ``optimal, infeasible, unbounded, time_limit, error``.
+    the result's ``status`` is one of ``optimal, feasible, infeasible, unbounded, time_limit,
+    error``; a ``feasible`` result carries numbers ``bound`` and ``gap`` (§9 v2), with
+    ``bound`` not above its ``objective`` (a minimisation).
 ``allocation``
     every region × specialty × year appears exactly once, no unknown region, specialty or
     year, every ``posts`` a finite number ``>= -tol``.
 ``target``
     every row's ``target`` equals the recomputed ``T[r,s,t]``.
 ``national_total``
-    ``Σ_r x[r,s,t] = N[s,t]`` for each s, t.
+    ``Σ_r x[r,s,t] = N[s,t]`` for each s, t; for a ranged entry
+    ``min_posts <= Σ_r x[r,s,t] <= max_posts`` (a missing side is no bound).
 ``capacity``
     ``min_posts <= x[r,s,t] <= max_posts`` for each entry and each year it covers (every
     year, or only its ``year``); where several entries cover a cell, each is checked.
@@ -50,7 +59,7 @@ its entity:
     ``inc <= max_growth_rate · x_prev + growth_allowance`` for each cell, allowance
     default 0.
 ``shrink_limit`` (if ``max_shrink_rate`` is given)
-    ``dec <= max_shrink_rate · x_prev`` for each cell.
+    ``dec <= max_shrink_rate · x_prev + shrink_allowance`` for each cell, allowance default 0.
 ``programme_shrink`` (if ``shrink_by_programme_length`` is true)
     ``dec <= x_prev / programme_years[s]`` for each cell.
 ``region_net_loss`` (if ``max_region_net_loss_rate`` is given)
@@ -59,7 +68,8 @@ its entity:
     ``Σ_{r,s} dec <= max_national_moves`` for each t.
 ``budget``
     ``Σ_{r,s} c[r,s] · x[r,s,t] <= amount`` for each budgeted t.
-``objective`` (only with a ``model``, a status ``optimal`` and an ``objective`` in the result)
+``objective`` (only with a ``model``, a status ``optimal`` or ``feasible`` and an ``objective``
+in the result)
     the reported objective equals
     ``Σ_k [a·short + b·surplus + m·(inc + dec) + c_w·c[r,s]·x] + q·z`` (z counted only if
     q > 0) at the least derived values.
@@ -93,12 +103,15 @@ on its targets; below that, the ratio is rounding noise); a region with weighted
 
 What is checked for which status
 --------------------------------
-``optimal``: an allocation is expected; a result without one (key absent, null or empty) is
-a violation (``ok=False``). ``time_limit``: the allocation is checked if there is one (the
+``optimal`` and ``feasible`` (v2: keeps every constraint, not proven optimal): an allocation
+is expected; a result without one (key absent, null or empty) is a violation (``ok=False``),
+and so is any violated row: a result that breaks a limit is not a solution, whichever of the
+two it claims. ``time_limit``: the allocation is checked if there is one (the
 incumbent); without one there is nothing to check (``ok=True``, ``checked=False``): running
-out of time before finding a solution is not a wrong solution. The objective is only
-compared for ``optimal`` (an incumbent's objective is not claimed optimal, but it is still
-the value of its allocation, so it is not checked either way). ``infeasible``,
+out of time before finding a solution is not a wrong solution. The objective is compared for
+``optimal`` and ``feasible`` (the reported objective is that of the reported allocation, §6b,
+§7); not for ``time_limit`` (an incumbent's objective is not claimed, so it is not checked
+either way). ``infeasible``,
 ``unbounded``, ``error``: nothing to check (``ok=True``, ``checked=False``), even if rows
 are present; the report says so. A missing or unknown status is a ``status`` violation.
 """
@@ -123,10 +136,14 @@ __all__ = [
     "ResultFormatError",
     "Violation",
     "check",
+    "load_result",
     "main",
+    "result_problems",
 ]
 
-STATUSES = ("optimal", "infeasible", "unbounded", "time_limit", "error")
+STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "time_limit", "error")
+# Statuses that claim a solution keeping every constraint (FORMULATION §9).
+SOLVED = ("optimal", "feasible")
 KPI_MEASURES = (
     "gap_posts",
     "gap_closed_pct",
@@ -154,7 +171,8 @@ SHOWN = 50
 
 
 class ResultFormatError(ValueError):
-    """The result cannot be read at all (no such file, not JSON, not a JSON object)."""
+    """The result cannot be read at all (no such file, not JSON, not a JSON object), or (from
+    :func:`load_result`) it is not in the result format; the message names the file and place."""
 
 
 # --------------------------------------------------------------------------- report
@@ -286,22 +304,236 @@ def _close(reported: float, recomputed: float, rtol: float) -> bool:
     return abs(reported - recomputed) <= rtol * max(1.0, abs(recomputed))
 
 
+def _json_kind(value: Any) -> str:
+    """What a JSON value is, in words: 'a list', 'null', 'the string "x"'…"""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "…"
+        return f"the string {json.dumps(shown)}"
+    return f"the number {value!r}"
+
+
+def _read_json(path: Path) -> Any:
+    """A result file's JSON; :class:`ResultFormatError` (naming the file) if it cannot be read."""
+    if path.is_dir():
+        raise ResultFormatError(f"{path}: is a folder, not a result file")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ResultFormatError(f"{path}: no such file") from None
+    except OSError as err:
+        raise ResultFormatError(f"{path}: cannot read the result: {err.strerror or err}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ResultFormatError(
+            f"{path}: not a result file: not UTF-8 text (byte {err.start}); a result is the JSON allocator solve writes"
+        ) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ResultFormatError(
+            f"{path}: not a result file: not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
+        ) from None
+    except RecursionError:
+        raise ResultFormatError(f"{path}: not a result file: the JSON is nested too deeply") from None
+
+
+RESULT_STATUSES = STATUSES  # feasible included (FORMULATION §9 v2)
+_ROW_FIELDS = ("region", "specialty", "year", "posts", "target")
+
+
+def result_problems(data: Any, instance: Instance | None = None, report: bool = False) -> list[tuple[str, str]]:
+    """What keeps ``data`` from being a FORMULATION §9 result (of ``instance``), as ``(where,
+    message)`` pairs, ``where`` a JSON place such as ``allocation[3].posts``; [] if none.
+
+    Checked: a JSON object; ``status`` one of the §9 statuses; ``instance``, ``model``,
+    ``backend`` strings; ``objective``, ``mip_gap``, ``best_bound``, ``bound``, ``gap`` finite
+    numbers or null; ``allocation`` a list of rows each with a ``region`` and ``specialty``
+    (strings), a whole ``year``, ``posts`` a finite number >= 0 (-1e-6 allowed: solver noise)
+    and ``target`` a finite number; ``kpis`` rows with a whole ``year`` and finite measures;
+    ``binding`` rows with a ``constraint`` and a finite ``dual``; ``diagnosis`` an object
+    whose ``findings`` are objects. With ``instance``: the result names it, and every row's
+    region, specialty and year is one of its own, no row repeated. With ``report``: the six
+    measures of every ``kpis`` row are present, and an allocation has its ``kpis``.
+    Other keys are left alone (later versions add fields).
+    """
+    if not isinstance(data, dict):
+        return [("", f"a result must be a JSON object {{...}}, not {_json_kind(data)}")]
+    problems: list[tuple[str, str]] = []
+
+    def number(where: str, value: Any, required: bool = False, least: float | None = None) -> None:
+        if value is None and not required:
+            return
+        if value is None:
+            problems.append((where, "missing: a number is required"))
+        elif not _is_number(value):
+            problems.append((where, f"must be a number, not {_json_kind(value)}"))
+        elif not math.isfinite(value):
+            problems.append((where, f"must be a finite number, not {value!r}"))
+        elif least is not None and value < least:
+            problems.append((where, f"{_fmt(value)} is negative"))
+
+    def text(where: str, value: Any, required: bool = False) -> None:
+        if value is None and not required:
+            return
+        if not isinstance(value, str) or (required and not value):
+            problems.append((where, f"must be a non-empty string, not {_json_kind(value)}"))
+
+    def year(where: str, value: Any, required: bool = False) -> int | None:
+        if value is None and not required:
+            return None
+        y = _as_year(value)
+        if y is None:
+            problems.append((where, f"must be a whole year such as 2025, not {_json_kind(value)}"))
+        return y
+
+    def rows(key: str) -> list[Any]:
+        value = data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            problems.append((key, f"must be a list of rows, not {_json_kind(value)}"))
+            return []
+        for n, row in enumerate(value):
+            if not isinstance(row, dict):
+                problems.append((f"{key}[{n}]", f"must be an object {{...}}, not {_json_kind(row)}"))
+        return value
+
+    status = data.get("status")
+    if status is None:
+        problems.append(("status", f"missing: one of {', '.join(RESULT_STATUSES)}"))
+    elif status not in RESULT_STATUSES:
+        problems.append(("status", f"{_json_kind(status)} is not one of {', '.join(RESULT_STATUSES)}"))
+    name = data.get("instance")
+    text("instance", name, required=True)
+    if instance is not None and isinstance(name, str) and name and name != instance.name:
+        return [("", f"this result is for instance {name!r}, not {instance.name!r}")]
+    for key in ("model", "backend"):
+        text(key, data.get(key))
+    for key in ("objective", "mip_gap", "best_bound", "bound", "gap"):
+        number(key, data.get(key))
+    if _is_number(data.get("mip_gap")) and data.get("best_bound") is None:
+        problems.append(("best_bound", "missing: a result with a mip_gap gives its best bound"))
+
+    known = None
+    if instance is not None:
+        known = (set(instance.region_ids), set(instance.specialty_ids), set(instance.years))
+    seen: dict[tuple, int] = {}
+    allocation = rows("allocation")
+    for n, row in enumerate(allocation):
+        if not isinstance(row, dict):
+            continue
+        where = f"allocation[{n}]"
+        missing = [f for f in _ROW_FIELDS if f not in row]
+        if missing:
+            problems.append((where, f"missing {', '.join(missing)} (a row has {', '.join(_ROW_FIELDS)})"))
+            continue
+        text(f"{where}.region", row["region"], required=True)
+        text(f"{where}.specialty", row["specialty"], required=True)
+        y = year(f"{where}.year", row["year"], required=True)
+        number(f"{where}.posts", row["posts"], required=True, least=-1e-6)
+        number(f"{where}.target", row["target"], required=True)
+        if known is not None:
+            for field_, value, ids, kind in (
+                ("region", row["region"], known[0], "region"),
+                ("specialty", row["specialty"], known[1], "specialty"),
+            ):
+                if isinstance(value, str) and value and value not in ids:
+                    shown = ", ".join(sorted(ids)[:8]) + (", …" if len(ids) > 8 else "")
+                    problems.append((f"{where}.{field_}", f"unknown {kind} {value!r} (known: {shown})"))
+            if y is not None and y not in known[2]:
+                problems.append((f"{where}.year", f"{y} is not a planning year of the instance"))
+        key = (row["region"], row["specialty"], y)
+        if all(isinstance(k, str) for k in key[:2]) and y is not None:
+            if key in seen:
+                problems.append((where, f"repeats allocation[{seen[key]}] ({key[0]}/{key[1]}/{y})"))
+            else:
+                seen[key] = n
+
+    kpis = rows("kpis")
+    kpi_years: dict[int, int] = {}
+    for n, row in enumerate(kpis):
+        if not isinstance(row, dict):
+            continue
+        y = year(f"kpis[{n}].year", row.get("year"), required=True)
+        if y is not None and report:
+            if y in kpi_years:
+                problems.append((f"kpis[{n}]", f"repeats kpis[{kpi_years[y]}] (year {y})"))
+            kpi_years.setdefault(y, n)
+        for measure in KPI_MEASURES:
+            number(f"kpis[{n}].{measure}", row.get(measure), required=report)
+    if report and allocation and not kpis and data.get("status") in ("optimal", "feasible", "time_limit"):
+        problems.append(("kpis", "missing: a result with an allocation gives its measures (kpis) per year"))
+
+    for n, row in enumerate(rows("binding")):
+        if not isinstance(row, dict):
+            continue
+        text(f"binding[{n}].constraint", row.get("constraint"), required=True)
+        text(f"binding[{n}].region", row.get("region"))
+        text(f"binding[{n}].specialty", row.get("specialty"))
+        year(f"binding[{n}].year", row.get("year"))
+        number(f"binding[{n}].dual", row.get("dual"), required=True)
+
+    diagnosis = data.get("diagnosis")
+    if diagnosis is not None:
+        if not isinstance(diagnosis, dict):
+            problems.append(("diagnosis", f"must be an object {{...}}, not {_json_kind(diagnosis)}"))
+        else:
+            text("diagnosis.summary", diagnosis.get("summary"))
+            findings = diagnosis.get("findings")
+            if findings is not None and not isinstance(findings, list):
+                problems.append(("diagnosis.findings", f"must be a list, not {_json_kind(findings)}"))
+            for n, f in enumerate(findings if isinstance(findings, list) else []):
+                where = f"diagnosis.findings[{n}]"
+                if not isinstance(f, dict):
+                    problems.append((where, f"must be an object {{...}}, not {_json_kind(f)}"))
+                    continue
+                for key in ("constraint", "message", "region", "specialty"):
+                    text(f"{where}.{key}", f.get(key))
+                year(f"{where}.year", f.get("year"))
+                number(f"{where}.relax_by", f.get("relax_by"))
+    rounding = data.get("rounding")
+    if rounding is not None and not isinstance(rounding, dict):
+        problems.append(("rounding", f"must be an object {{...}}, not {_json_kind(rounding)}"))
+    return problems
+
+
+def load_result(path: str | Path, instance: Instance | None = None, report: bool = False) -> dict[str, Any]:
+    """Read a result file and check its form (:func:`result_problems`).
+
+    Raises
+    ------
+    ResultFormatError
+        One line naming the file and the place of the first problem, and how many more there
+        are, e.g. ``r.json: allocation[3].posts: must be a finite number, not nan``.
+    """
+    path = Path(path)
+    data = _read_json(path)
+    problems = result_problems(data, instance, report=report)
+    if problems:
+        where, msg = problems[0]
+        more = f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})" if len(problems) > 1 else ""
+        raise ResultFormatError(f"{path}: {where}: {msg}{more}" if where else f"{path}: {msg}{more}")
+    return data
+
+
 def _read_result(result: Any) -> dict[str, Any]:
     """A result given as a dict, a path to a JSON file, or an object with ``to_dict()``."""
     if isinstance(result, dict):
         return result
     if isinstance(result, str | Path):
         path = Path(result)
-        try:
-            text = path.read_text()
-        except OSError as err:
-            raise ResultFormatError(f"{path}: cannot read the result: {err}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise ResultFormatError(f"{path}: not valid JSON: {err}") from None
+        data = _read_json(path)
         if not isinstance(data, dict):
-            raise ResultFormatError(f"{path}: a result must be a JSON object")
+            raise ResultFormatError(f"{path}: a result must be a JSON object {{...}}, not {_json_kind(data)}")
         return data
     to_dict = getattr(result, "to_dict", None)
     if callable(to_dict):
@@ -362,17 +594,34 @@ class _Tables:
             total = sum(self.baseline[i, j] for i in range(nr))
             for h in range(ny):
                 self.national[j, h] = total
+        # v2 ranges: min (None: no minimum), max (None: no maximum); N[s,t] is then the
+        # allocation's own total, and national_bar the baseline total clipped into the range
+        self.ranges: dict[tuple[int, int], tuple[float | None, float | None]] = {}
+        self.national_bar = self.national.copy()
         for entry in inst.national_posts:
-            self.national[self.si[entry.specialty], self.yi[entry.year]] = entry.posts
+            j, h = self.si[entry.specialty], self.yi[entry.year]
+            if entry.posts is None:
+                self.ranges[j, h] = (entry.min_posts, entry.max_posts)
+                clipped = self.national[j, h]
+                if entry.min_posts is not None:
+                    clipped = max(clipped, entry.min_posts)
+                if entry.max_posts is not None:
+                    clipped = min(clipped, entry.max_posts)
+                self.national_bar[j, h] = clipped
+            else:
+                self.national[j, h] = entry.posts
+                self.national_bar[j, h] = entry.posts
 
         # cost per post c[r,s]: default 0
         self.cost = np.zeros((nr, ns))
         for entry in inst.cost_per_post:
             self.cost[self.ri[entry.region], self.si[entry.specialty]] = entry.cost
 
-        self.target = self._targets()
+        # T̄: the targets at data-only totals (T itself wherever the total is fixed)
+        self.target_bar = self._targets(self.national_bar)
+        self.target = self.target_bar
 
-    def _targets(self) -> np.ndarray:
+    def _targets(self, national: np.ndarray) -> np.ndarray:
         """T[r,s,t] = N[s,t] · D[r,s,t] / Σ_r' D[r',s,t], D = population · need_index · w."""
         nr, ns, ny = self.shape
         target = np.zeros(self.shape)
@@ -383,8 +632,18 @@ class _Tables:
                 if total <= 0:
                     continue  # no need anywhere: no fair share (validation forbids posts here)
                 for i in range(nr):
-                    target[i, j, h] = self.national[j, h] * need[i] / total
+                    target[i, j, h] = national[j, h] * need[i] / total
         return target
+
+    def targets_of(self, x: np.ndarray) -> np.ndarray:
+        """The targets T of an allocation: where a national total is a range, N[s,t] is the
+        allocation's own Σ_r x[r,s,t] (NaN where a cell of that column is missing)."""
+        if not self.ranges:
+            return self.target_bar
+        national = self.national_bar.copy()
+        for j, h in self.ranges:
+            national[j, h] = x[:, j, h].sum()
+        return self._targets(national)
 
     def cell(self, i: int, j: int, h: int) -> str:
         return f"{self.regions[i]}/{self.specialties[j]}/{self.years[h]}"
@@ -403,6 +662,7 @@ class _Checker:
         self.violations: list[Violation] = []
         self.notes: list[str] = []
         self.skipped: Counter[str] = Counter()
+        self.deferred_targets: list[tuple[int, int, int, dict, dict]] = []
 
     def add(
         self,
@@ -479,7 +739,10 @@ class _Checker:
                         **ent,
                     )
                 x[i, j, h] = posts
-            self.check_target(i, j, h, row, ent)
+            if (j, h) in tb.ranges:  # its target needs the allocation's own total: checked after
+                self.deferred_targets.append((i, j, h, row, ent))
+            else:
+                self.check_target(i, j, h, row, ent, tb.target_bar)
         missing = np.argwhere(~seen)
         for i, j, h in missing:
             self.add(
@@ -492,9 +755,16 @@ class _Checker:
             )
         return x
 
-    def check_target(self, i: int, j: int, h: int, row: dict, ent: dict) -> None:
+    def check_deferred_targets(self, target: np.ndarray) -> None:
+        """The targets of ranged specialty-years, once the allocation's totals are known."""
+        for i, j, h, row, ent in self.deferred_targets:
+            if self._unknown("target", float(target[i, j, h])):
+                continue
+            self.check_target(i, j, h, row, ent, target)
+
+    def check_target(self, i: int, j: int, h: int, row: dict, ent: dict, target: np.ndarray) -> None:
         """The row's ``target`` equals the recomputed T[r,s,t] (relative ``rtol``)."""
-        expected = float(self.tb.target[i, j, h])
+        expected = float(target[i, j, h])
         name = self.tb.cell(i, j, h)
         given = row.get("target")
         if not _is_number(given) or not math.isfinite(given):
@@ -533,10 +803,31 @@ class _Checker:
         return np.argwhere(excess > self.tol * np.maximum(np.abs(rhs), max(1.0, cells)))  # allowance(), elementwise
 
     def national_total(self, x: np.ndarray) -> None:
-        """Σ_r x[r,s,t] = N[s,t] for each s, t."""
+        """Σ_r x[r,s,t] = N[s,t] for each s, t; min <= Σ_r x[r,s,t] <= max for a range."""
         tb = self.tb
         total = x.sum(axis=0)  # [j, h]
         off = total - tb.national
+        for (j, h), (low, high) in tb.ranges.items():
+            off[j, h] = 0.0  # checked here, not as an equality
+            value = float(total[j, h])
+            if self._unknown("national_total", value):
+                continue
+            where = f"national_total: {tb.specialties[j]}/{tb.years[h]}: regions hold {_fmt(value)} posts in total"
+            ent = {"specialty": tb.specialties[j], "year": tb.years[h]}
+            if low is not None and low - value > self.allowance(low, cells=tb.shape[0]):
+                self.add(
+                    "national_total",
+                    low - value,
+                    f"{where}, below the range's min_posts {_fmt(low)} by {_fmt(low - value)}",
+                    **ent,
+                )
+            if high is not None and value - high > self.allowance(high, cells=tb.shape[0]):
+                self.add(
+                    "national_total",
+                    value - high,
+                    f"{where}, above the range's max_posts {_fmt(high)} by {_fmt(value - high)}",
+                    **ent,
+                )
         for j, h in self._violated("national_total", np.abs(off), tb.national, cells=tb.shape[0]):
             word = "above" if off[j, h] > 0 else "below"
             self.add(
@@ -636,18 +927,21 @@ class _Checker:
         )
 
     def shrink_limit(self, x_prev: np.ndarray, dec: np.ndarray) -> None:
-        """dec <= max_shrink_rate · x_prev for each cell."""
-        rate = self.tb.inst.transition.max_shrink_rate
+        """dec <= max_shrink_rate · x_prev + shrink_allowance for each cell."""
+        tr = self.tb.inst.transition
+        rate = tr.max_shrink_rate
         if rate is None:
             return
-        limit = rate * x_prev
+        allowance = tr.shrink_allowance or 0.0
+        limit = rate * x_prev + allowance
         self._cell_rows(
             "shrink_limit",
             dec,
             limit,
             lambda i, j, h: (
                 f"shrinks by {_fmt(dec[i, j, h])} posts from {_fmt(x_prev[i, j, h])}, limit "
-                f"{_fmt(limit[i, j, h])} (max_shrink_rate {_fmt(rate)} × {_fmt(x_prev[i, j, h])})"
+                f"{_fmt(limit[i, j, h])} (max_shrink_rate {_fmt(rate)} × {_fmt(x_prev[i, j, h])}"
+                + (f" + shrink_allowance {_fmt(allowance)})" if allowance else ")")
             ),
         )
 
@@ -733,13 +1027,14 @@ class _Checker:
     # ----------------------------------------------------------------- objective, measures
 
     def objective(self, model: ModelSpec, x, inc, dec, short, surplus) -> tuple[float, str]:
-        """Σ_k [a·short + b·surplus + m·(inc + dec) + c_w·c·x] + q·z, and its breakdown."""
+        """Σ_k [a·short + b·surplus + m·(inc + dec) + c_w·c·x] + q·z, and its breakdown
+        (z against the data-only T̄, as the ``worst_shortfall`` row states it)."""
         w = model.objective
         total_short = float(np.sum(short))
         total_surplus = float(np.sum(surplus))
         total_moves = float(np.sum(inc) + np.sum(dec))
         total_cost = float(np.sum(self.spent(x)))
-        z = _worst_shortfall(self.tb.target, short) if w.worst_shortfall > 0 else 0.0
+        z = _worst_shortfall(self.tb.target_bar, short) if w.worst_shortfall > 0 else 0.0
         value = (
             w.shortfall * total_short
             + w.surplus * total_surplus
@@ -755,11 +1050,12 @@ class _Checker:
         )
         return value, parts
 
-    def measures(self, x, dec, short) -> dict[int, dict[str, float | None]]:
-        """The §8 measures per year (all None for a year with a missing cell)."""
+    def measures(self, x, dec, short, target) -> dict[int, dict[str, float | None]]:
+        """The §8 measures per year against the allocation's targets ``target`` (all None for
+        a year with a missing cell)."""
         tb = self.tb
-        gap = np.abs(x - tb.target).sum(axis=(0, 1))
-        gap0 = np.abs(tb.baseline[:, :, np.newaxis] - tb.target).sum(axis=(0, 1))
+        gap = np.abs(x - target).sum(axis=(0, 1))
+        gap0 = np.abs(tb.baseline[:, :, np.newaxis] - target).sum(axis=(0, 1))
         moved = dec.sum(axis=(0, 1))
         cost = self.spent(x)
         out: dict[int, dict[str, float | None]] = {}
@@ -771,7 +1067,7 @@ class _Checker:
                 "gap_posts": float(gap[h]),
                 "gap_closed_pct": 100.0 if gap0[h] <= self.tol else float(100.0 * (1.0 - gap[h] / gap0[h])),
                 "gini": self.gini(x, h),
-                "max_shortfall_pct": _worst_shortfall(tb.target[:, :, h], short[:, :, h]),
+                "max_shortfall_pct": _worst_shortfall(target[:, :, h], short[:, :, h]),
                 "posts_moved": float(moved[h]),
                 "cost": float(cost[h]),
             }
@@ -870,7 +1166,7 @@ def check(
     model
         The model whose objective the result claims to minimise. None (the default): the
         objective value is not checked. Given: it is recomputed and compared when the
-        status is ``optimal`` and the result carries an ``objective``.
+        status is ``optimal`` or ``feasible`` and the result carries an ``objective``.
     tol
         Absolute tolerance on post counts, scaled per row: a row is violated by more than
         ``tol · max(1, |rhs|, n)`` for a row summing n cells (see the module docstring).
@@ -921,11 +1217,13 @@ def check(
     if rows is not None and not isinstance(rows, list):
         checker.add("allocation", 1, f"allocation: must be a list, got {type(rows).__name__}")
         return _finish(report, checker)
-    if status == "optimal" and not has_rows:
+    if status == "feasible":
+        _feasible_fields(checker, data)
+    if status in SOLVED and not has_rows:
         checker.add(
             "allocation",
             1,
-            "allocation: status optimal but the result has no allocation to check",
+            f"allocation: status {status} but the result has no allocation to check",
         )
         return _finish(report, checker)
     if not has_rows:  # unknown status and no rows: the status violation says it all
@@ -938,8 +1236,10 @@ def check(
     x_prev = np.concatenate([baseline, x[:, :, :-1]], axis=2)
     inc = np.maximum(0.0, x - x_prev)
     dec = np.maximum(0.0, x_prev - x)
-    short = np.maximum(0.0, tables.target - x)
-    surplus = np.maximum(0.0, x - tables.target)
+    target = tables.targets_of(x)  # v2: a ranged total's targets follow the allocation's total
+    checker.check_deferred_targets(target)
+    short = np.maximum(0.0, target - x)
+    surplus = np.maximum(0.0, x - target)
 
     checker.national_total(x)
     checker.capacity(x)
@@ -954,8 +1254,8 @@ def check(
     complete = not np.isnan(x).any()
     if model is not None:
         reported = data.get("objective")
-        if status != "optimal":
-            checker.notes.append(f"objective not compared: status is {status}, not optimal")
+        if status not in SOLVED:
+            checker.notes.append(f"objective not compared: status is {status}, not optimal or feasible")
         elif not _is_number(reported) or not math.isfinite(reported):
             checker.notes.append(f"objective not compared: the result gives {reported!r}")
         elif not complete:
@@ -970,10 +1270,27 @@ def check(
                     f"objective: reported {_fmt(reported)}, recomputed {_fmt(value)} under "
                     f"model {model.name!r} ({parts}), off by {_fmt(abs(reported - value))}",
                 )
-    report.kpis = checker.measures(x, dec, short)
+    report.kpis = checker.measures(x, dec, short, target)
     if "kpis" in data and data["kpis"] is not None:
         checker.compare_kpis(data["kpis"], report.kpis)
     return _finish(report, checker)
+
+
+def _feasible_fields(checker: _Checker, data: dict[str, Any]) -> None:
+    """A ``feasible`` result carries ``bound`` and ``gap`` (§9 v2); the bound of a minimisation
+    is not above the objective."""
+    for key in ("bound", "gap"):
+        value = data.get(key)
+        if not _is_number(value) or not math.isfinite(value):
+            checker.add("status", 1, f"status: a feasible result carries a number {key!r}, got {value!r}")
+    bound, objective = data.get("bound"), data.get("objective")
+    if _is_number(bound) and _is_number(objective) and math.isfinite(bound) and math.isfinite(objective):
+        if bound - objective > checker.rtol * max(1.0, abs(objective)):
+            checker.add(
+                "status",
+                bound - objective,
+                f"status: bound {_fmt(bound)} is above the objective {_fmt(objective)} of a minimisation",
+            )
 
 
 def _finish(report: CheckReport, checker: _Checker) -> CheckReport:
@@ -1001,7 +1318,7 @@ def main(
     try:
         instance = load_instance(instance_path)
         model = load_model(model_path) if model_path is not None else None
-        report = check(instance, result_path, model=model)
+        report = check(instance, load_result(result_path, instance), model=model)
     except (InstanceError, ResultFormatError) as err:
         print(str(err), file=sys.stderr)
         return 2

@@ -7,6 +7,8 @@ input is bad.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -14,12 +16,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .instance import InstanceError, load_instance
+from .interrupt import InterruptibleTyper
 from .spec import load_model
 
-app = typer.Typer(
+app = InterruptibleTyper(  # Ctrl-C: one line, exit 130, within 0.1 s even during a solve
     add_completion=False,
     no_args_is_help=True,
     help="Redistribute specialty training posts toward population need (LP/MIP on HiGHS). "
@@ -49,8 +53,23 @@ class Method(str, Enum):
 
 
 def _fail(e: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(str(e))}", markup=True, highlight=False)
     return typer.Exit(2)
+
+
+def _check_options(time_limit: float | None, threads: int | None, mip_gap: float | None) -> None:
+    """Exit 2 at once on an option value HiGHS cannot use (NaN, a negative count, …)."""
+    import math
+
+    problems = []
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        problems.append(f"--time-limit: must be a number of seconds > 0 (got {time_limit})")
+    if threads is not None and not 1 <= threads <= 1024:
+        problems.append(f"--threads: must be a whole number from 1 to 1024 (got {threads})")
+    if mip_gap is not None and not (math.isfinite(mip_gap) and 0 <= mip_gap <= 1):
+        problems.append(f"--mip-gap: must be a relative gap from 0 to 1, e.g. 0.001 (got {mip_gap})")
+    if problems:
+        raise _fail(ValueError("; ".join(problems)))
 
 
 def _load(path: Path):
@@ -69,10 +88,11 @@ def validate(instance: Annotated[Path, typer.Argument(help="Instance: JSON, .xls
     inst = _load(instance)
     d = problem_data(inst)
     R, S, Y = d.shape
-    console.print(f"[green]valid[/]: {inst.name}: {R} regions × {S} specialties × {Y} years")
+    console.print(f"[green]valid[/]: {escape(inst.name)}: {R} regions × {S} specialties × {Y} years", highlight=False)
     findings = presolve_findings(d)
     for f in findings:
-        console.print(f"[yellow]infeasible[/] ({f['constraint']}): {f['message']}", highlight=False)
+        what, msg = escape(str(f["constraint"])), escape(str(f["message"]))
+        console.print(f"[yellow]infeasible[/] ({what}): {msg}", highlight=False)
     raise typer.Exit(1 if findings else 0)
 
 
@@ -103,11 +123,13 @@ def solve(
         ),
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Let --report overwrite files it did not create.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="HiGHS's log, on standard error.")] = False,
 ):
     """Solve an instance and print a summary (or the result as JSON)."""
     from .data import problem_data
     from .solve import solve as run_solve
 
+    _check_options(time_limit=time_limit, threads=threads, mip_gap=mip_gap)
     inst = _load(instance)
     try:
         spec = load_model(model)
@@ -115,8 +137,10 @@ def solve(
         raise _fail(e) from None
     if report and out is None:
         raise _fail(ValueError("--report needs --out DIR"))
+    if out is not None and (out.is_symlink() or out.exists()) and not out.is_dir():
+        raise _fail(ValueError(f"--out {out}: exists and is not a folder (give a folder for the result files)"))
     quiet = format == Format.json
-    with console.status("solving", spinner="dots") as status:
+    with err.status("solving", spinner="dots") as status:  # the spinner never reaches stdout
         progress = None if quiet else (lambda msg: status.update(msg))
         res = run_solve(
             inst,
@@ -129,6 +153,7 @@ def solve(
             mip_gap=mip_gap,
             progress=progress,
             round_posts=round_posts,
+            verbose=verbose,
         )
     d = problem_data(inst)  # for the summary and report.md
     if quiet:
@@ -145,12 +170,12 @@ def solve(
                 written += write_report(res, inst, Path(out), force=force)
             except ValueError as e:
                 raise _fail(e) from None
-            p = Path(out) / "report.md"
-            p.write_text(markdown(res, d))
-            written.append(p)
+            from .interrupt import atomic_write
+
+            written += atomic_write({"report.md": markdown(res, d)}, Path(out))
         written = res.write(out) + written
         if not quiet:
-            console.print("wrote " + ", ".join(str(p) for p in written), highlight=False)
+            console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, markup=False)
     raise typer.Exit(0 if res.status == "optimal" else 1)
 
 
@@ -160,7 +185,7 @@ def _print_summary(res, d) -> None:
     colour = "green" if res.status == "optimal" else "red"
     obj = f", objective {res.objective:,.4f}" if res.objective is not None else ""
     console.print(
-        f"[bold]{res.instance}[/] with model [bold]{res.model}[/] on {res.backend}: "
+        f"[bold]{escape(res.instance)}[/] with model [bold]{escape(res.model)}[/] on {escape(res.backend)}: "
         f"[{colour}]{res.status}[/]{obj} (build {res.build_seconds:.2f}s, solve {res.solve_seconds:.2f}s)",
         highlight=False,
     )
@@ -175,9 +200,9 @@ def _print_summary(res, d) -> None:
             highlight=False,
         )
     if res.diagnosis:
-        console.print(f"[red]{res.diagnosis['summary']}[/]", highlight=False)
+        console.print(f"[red]{escape(str(res.diagnosis['summary']))}[/]", highlight=False)
         for f in res.diagnosis["findings"][:10]:
-            console.print(f"  • [bold]{f['constraint']}[/]: {f['message']}", highlight=False)
+            console.print(f"  • [bold]{escape(str(f['constraint']))}[/]: {escape(str(f['message']))}", highlight=False)
         return
     if not len(res.kpis):
         return
@@ -200,7 +225,7 @@ def _print_summary(res, d) -> None:
         t.add_column(c, justify="right" if c != "region" else "left")
     for r in region_table(res, d).itertuples(index=False):
         t.add_row(
-            r.region,
+            escape(str(r.region)),
             f"{r.posts_baseline:,.0f}",
             f"{r.posts_final:,.1f}",
             f"{r.change:+,.1f}",
@@ -215,7 +240,7 @@ def _print_summary(res, d) -> None:
             t.add_column(c)
         for r in res.binding.head(8).itertuples(index=False):
             cells = ["" if v is None or v != v else str(v) for v in (r.constraint, r.region, r.specialty, r.year)]
-            t.add_row(*cells, f"{r.dual:.4f}")
+            t.add_row(*map(escape, cells), f"{r.dual:.4f}")
         console.print(t)
 
 
@@ -227,16 +252,15 @@ def check(
 ):
     """Check a result against its instance with the independent checker (exit 1 on violations)."""
     from .check import check as run_check
+    from .check import load_result
 
     inst = _load(instance)
-    if not result.exists():
-        raise _fail(FileNotFoundError(f"{result}: no such result file"))
     try:
         spec = load_model(model) if model is not None else None
-        report = run_check(inst, result, model=spec)
+        report = run_check(inst, load_result(result, inst), model=spec)
     except (InstanceError, ValueError) as e:
         raise _fail(e) from None
-    console.print(str(report), highlight=False)
+    console.print(str(report), highlight=False, markup=False)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -256,18 +280,38 @@ def generate(
     tmp = out.with_name(f".{out.name}.tmp")
     inst.to_json(tmp)
     tmp.replace(out)
-    console.print(f"wrote {out}: {inst.name}", highlight=False)
+    console.print(f"wrote {out}: {inst.name}", highlight=False, markup=False)
 
 
 # Commands whose code lives beside the library part they drive.
 from .apportion_cli import apportion_command  # noqa: E402
+from .convert_cli import convert_command  # noqa: E402
 from .report import report_command  # noqa: E402
 from .sweep_cli import sweep_command  # noqa: E402
 
 app.command("report")(report_command)
 app.command("apportion")(apportion_command)
 app.command("sweep")(sweep_command)
+app.command("convert")(convert_command)
 
 
-def main() -> None:  # pragma: no cover
-    app()
+def main() -> None:
+    """The ``allocator`` command. Standard output carries only what a command prints itself
+    (a table, or with ``--format json`` one JSON document): anything native code writes to
+    file descriptor 1 (HiGHS's banner and ``--verbose`` log, Dask worker processes) is sent
+    to standard error instead."""
+    try:
+        sys.stdout.flush()
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout replaced (a test runner): leave it
+        app()
+        return
+    real = os.dup(fd)
+    os.dup2(sys.stderr.fileno(), fd)
+    encoding, errors = sys.stdout.encoding, sys.stdout.errors
+    sys.stdout = os.fdopen(real, "w", encoding=encoding, errors=errors, closefd=True)
+    try:
+        app()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()

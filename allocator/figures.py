@@ -69,10 +69,17 @@ def to_bytes(fig: Figure, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def _literal(text: str) -> str:
+    """A name drawn as written: ``$`` escaped (matplotlib would read ``$…$`` as mathtext and
+    fail on a bad formula), control characters (NUL, ESC, …) shown as U+FFFD."""
+    text = "".join("\ufffd" if (ord(c) < 32 and c not in "\t\n") or ord(c) == 127 else c for c in str(text))
+    return text.replace("$", r"\$")
+
+
 def _names(ids: list[str], names: list[str | None] | None) -> list[str]:
     """Display names (the id where there is none), without words every name shares at the
     start or end ("NHS … ICB"), which only take room on an axis."""
-    out = [n or i for i, n in zip(ids, names or [None] * len(ids), strict=True)]
+    out = [_literal(n or i) for i, n in zip(ids, names or [None] * len(ids), strict=True)]
     words = [n.split() for n in out]
     if len(out) < 2:
         return out

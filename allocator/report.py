@@ -9,13 +9,19 @@
   :mod:`allocator.geo`) ``change_map``, each as ``.png`` and ``.svg`` (:mod:`allocator.figures`);
 - ``report.html``: one self-contained page (inline CSS, figures embedded) a person can read
   without Python: headline, measures, regions, shadow prices in words, diagnosis, figures;
-- ``.allocator-report.json``: the manifest of the files the report wrote.
+- ``.allocator-report.json``: the manifest of the files the report wrote, each with the
+  sha256 of its content.
 
 It refuses, with a :class:`ValueError` naming the difference and writing nothing, a result
 that does not belong to the instance (another name, other regions, specialties or years,
-other fair shares), and it never overwrites a file it did not write itself (one not in the
-manifest) unless ``force`` is set. Every file is written under a temporary name and then
-renamed, so a failure never leaves a half-written report.
+other fair shares), and it never overwrites a file it cannot prove it wrote (one whose name
+and current sha256 are not in the manifest) unless ``force`` is set; ``force`` replaces only
+the report's own file names (:data:`OWN_NAMES`) and never deletes anything. A stale file of an
+earlier report (a map no longer drawn) is deleted only when its content still matches the
+manifest. Every file is written to a fresh temporary file (``tempfile.mkstemp``: exclusive,
+unpredictable name) and then renamed, so a failure never leaves a half-written report. In the
+workbook no cell is a formula: text starting with ``= + - @`` is a string cell with Excel's
+quote prefix, and control characters are replaced by U+FFFD.
 
 :func:`report_command` is the ``allocator report RESULT.json --instance INSTANCE --out DIR``
 command (exit code 2, nothing written, on bad input, a mismatch or a refused overwrite).
@@ -24,11 +30,11 @@ command (exit code 2, nothing written, on bad input, a mismatch or a refused ove
 from __future__ import annotations
 
 import base64
+import hashlib
 import html
 import io
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +47,7 @@ import typer
 from . import equity, geo, measures, shadow
 from .data import ProblemData, problem_data
 from .instance import Instance
+from .interrupt import atomic_write
 from .result import Result
 from .summary import cell_array, posts_array, region_table
 
@@ -141,13 +148,14 @@ def check_match(result: Result, instance: Instance, d: ProblemData | None = None
                 )
             else:
                 target = cell_array(a, d, "target")
-                bad = np.abs(target - d.target) > 1e-6 * np.maximum(1.0, np.abs(d.target))
+                expected = d.target_of(cell_array(a, d, "posts"))  # v2: a ranged total's shares follow x
+                bad = np.abs(target - expected) > 1e-6 * np.maximum(1.0, np.abs(expected))
                 if bad.any():
                     r, s, t = (int(i[0]) for i in np.nonzero(bad))
                     problems.append(
                         f"fair shares differ from the instance's in {int(bad.sum())} cells (e.g. "
                         f"{d.regions[r]}/{d.specialties[s]}/{d.years[t]}: {target[r, s, t]:.4g} in the result, "
-                        f"{d.target[r, s, t]:.4g} from the instance): the result was solved on other data"
+                        f"{expected[r, s, t]:.4g} from the instance): the result was solved on other data"
                     )
     if result.kpis is not None and len(result.kpis):
         msg = _diff("measure years", set(pd.to_numeric(result.kpis["year"]).astype(int)), set(d.years))
@@ -172,33 +180,72 @@ def check_match(result: Result, instance: Instance, d: ProblemData | None = None
 # --------------------------------------------------------------------- manifest
 
 
-def _read_manifest(out: Path) -> set[str]:
+# Every name the report may write: nothing else in --out is ever replaced or deleted.
+OWN_NAMES = frozenset([WORKBOOK, PAGE, *(f"{s}.{ext}" for s in FIGURES for ext in ("png", "svg"))])
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_manifest(out: Path) -> dict[str, set[str]]:
+    """``{file name: sha256 digests}`` of the files a previous report says it wrote.
+
+    Only the report's own file names (:data:`OWN_NAMES`) are taken; anything else a manifest
+    lists (another name, a path, a folder) is ignored, as is a manifest that cannot be read
+    or has no digests (an older or planted one proves nothing).
+    """
     try:
-        data = json.loads((out / MANIFEST).read_text())
-        return {str(f) for f in data.get("files", []) if "/" not in str(f) and "\\" not in str(f)}
-    except (OSError, ValueError, AttributeError):
-        return set()
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        files = data.get("files", {})
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return {}
+    if not isinstance(files, dict):
+        return {}
+    ours: dict[str, set[str]] = {}
+    for name, digests in files.items():
+        digests = [digests] if isinstance(digests, str) else digests
+        if name in OWN_NAMES and isinstance(digests, list):
+            ours[name] = {d for d in digests if isinstance(d, str) and len(d) == 64}
+    return ours
+
+
+def _proven(out: Path, name: str, manifest: dict[str, set[str]]) -> bool:
+    """True when ``out/name`` is a regular file whose content hashes to a digest the
+    manifest recorded for it: a file the report can prove it wrote."""
+    path = out / name
+    if name not in manifest or path.is_symlink() or not path.is_file():
+        return False
+    try:
+        return _sha256(path.read_bytes()) in manifest[name]
+    except OSError:
+        return False
 
 
 def check_overwrite(out: Path, names: list[str], force: bool = False) -> None:
-    """Refuse to replace a file the report did not write (not in the manifest) unless ``force``.
+    """Refuse to replace a file the report cannot prove it wrote, unless ``force``.
+
+    A file is the report's when the manifest ``.allocator-report.json`` lists its name with
+    the sha256 of its current content (so a planted manifest, or a file edited since, proves
+    nothing). ``force`` allows replacing the files of ``names`` (the report's own file names,
+    inside ``out``) whoever wrote them; it never allows deleting anything.
 
     Raises
     ------
     ValueError
         ``out`` is not a folder, or files would be overwritten (named in the message).
     """
-    if out.exists() and not out.is_dir():
+    if (out.exists() or out.is_symlink()) and not out.is_dir():
         raise ValueError(f"{out} exists and is not a folder")
     if force or not out.exists():
         return
     ours = _read_manifest(out)
-    clash = [n for n in names if (out / n).exists() and n not in ours]
+    clash = [n for n in names if ((out / n).exists() or (out / n).is_symlink()) and not _proven(out, n, ours)]
     if clash:
         raise ValueError(
             f"{out}: {', '.join(clash)} already exist{'s' if len(clash) == 1 else ''} and "
-            f"{'was' if len(clash) == 1 else 'were'} not written by allocator report; "
-            f"use --force (force=True) to overwrite"
+            f"{'was' if len(clash) == 1 else 'were'} not written by allocator report "
+            f"(or changed since); use --force (force=True) to overwrite"
         )
 
 
@@ -519,6 +566,40 @@ def _style_header(ws, row: int, ncols: int, height: float | None) -> None:
         ws.row_dimensions[row].height = height
 
 
+def _cell_text(value):
+    """Text for a workbook cell: characters a workbook cannot hold (NUL, ESC and the other
+    control characters but tab, newline and carriage return) become U+FFFD."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def _clean(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell and column name through :func:`_cell_text`."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col].dtype) or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].astype(object).map(_cell_text)
+    out.columns = [_cell_text(c) for c in out.columns]
+    return out
+
+
+def _defuse(book) -> None:
+    """No cell of the workbook is a formula: text that would be one (``=…``; also ``+ - @``,
+    tab, carriage return at the start, which Excel turns into a formula when the cell is
+    edited) is stored as a string cell with Excel's quote prefix, shown exactly as written.
+    The report writes no formulas of its own."""
+    from .interrupt import FORMULA_START
+
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                    cell.quotePrefix = True
+
+
 def workbook_bytes(ctx: _Context) -> bytes:
     """The Excel workbook, formatted."""
     from openpyxl.styles import Alignment, Font
@@ -527,7 +608,7 @@ def workbook_bytes(ctx: _Context) -> bytes:
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xw:
         summary = pd.DataFrame(_summary_rows(ctx), columns=["Item", "Value"])
-        summary.to_excel(xw, sheet_name="Summary", index=False)
+        _clean(summary).to_excel(xw, sheet_name="Summary", index=False)
         ws = xw.sheets["Summary"]
         _format_sheet(ws, summary)
         ws.column_dimensions["A"].width = 44
@@ -541,7 +622,7 @@ def workbook_bytes(ctx: _Context) -> bytes:
             start = len(summary) + 3
             ws.cell(row=start, column=1, value="Headline measures").font = Font(bold=True, size=12)
             hm = _headline_measures(ctx)
-            hm.to_excel(xw, sheet_name="Summary", index=False, startrow=start)
+            _clean(hm).to_excel(xw, sheet_name="Summary", index=False, startrow=start)
             _style_header(ws, start + 1, len(hm.columns), height=None)
             for i, name in enumerate(hm["Measure"], start=start + 2):
                 for j in range(2, len(hm.columns) + 1):
@@ -555,18 +636,18 @@ def workbook_bytes(ctx: _Context) -> bytes:
                 ("Regions", region_frame(ctx), ()),
             ]
             for name, frame, wrap in sheets:
-                frame.to_excel(xw, sheet_name=name, index=False)
+                _clean(frame).to_excel(xw, sheet_name=name, index=False)
                 _format_sheet(xw.sheets[name], frame, wrap=wrap)
 
             kf = kpi_frame(ctx)
-            kf.to_excel(xw, sheet_name="Measures", index=False)
+            _clean(kf).to_excel(xw, sheet_name="Measures", index=False)
             ws = xw.sheets["Measures"]
             _format_sheet(ws, kf)
             ef = equity_frame(ctx)
             start = len(kf) + 3
             ws.cell(row=start, column=1, value="Equity measures (regions; Theil across region × specialty cells)")
             ws.cell(row=start, column=1).font = Font(bold=True, size=12)
-            ef.to_excel(xw, sheet_name="Measures", index=False, startrow=start)
+            _clean(ef).to_excel(xw, sheet_name="Measures", index=False, startrow=start)
             _style_header(ws, start + 1, len(ef.columns), height=48)
             for j, col in enumerate(ef.columns, start=1):
                 fmt = _number_format(str(col)) if pd.api.types.is_numeric_dtype(ef[col]) else None
@@ -585,13 +666,14 @@ def workbook_bytes(ctx: _Context) -> bytes:
                 else "no constraint binds with a non-zero shadow price"
             )
             bf = pd.DataFrame({c: [why if i == 0 else None] for i, c in enumerate(bf.columns)})
-        bf.to_excel(xw, sheet_name="Binding", index=False)
+        _clean(bf).to_excel(xw, sheet_name="Binding", index=False)
         _format_sheet(xw.sheets["Binding"], bf, wrap=("What it means",))
 
         if ctx.result.diagnosis:
             df = diagnosis_frame(ctx)
-            df.to_excel(xw, sheet_name="Diagnosis", index=False)
+            _clean(df).to_excel(xw, sheet_name="Diagnosis", index=False)
             _format_sheet(xw.sheets["Diagnosis"], df, wrap=("What to change",))
+        _defuse(xw.book)
     return buf.getvalue()
 
 
@@ -735,25 +817,9 @@ def _context(result: Result, instance: Instance) -> _Context:
     )
 
 
-def _atomic_write(files: dict[str, bytes], out: Path) -> list[Path]:
-    """Write every file under a temporary name, then rename them all; clean up on failure."""
-    tmp: list[tuple[Path, Path]] = []
-    try:
-        for name, data in files.items():
-            p = out / f".{name}.{os.getpid()}.tmp"
-            p.write_bytes(data)
-            tmp.append((p, out / name))
-    except BaseException:
-        for p, _ in tmp:
-            p.unlink(missing_ok=True)
-        raise
-    for p, final in tmp:
-        p.replace(final)
-    return [final for _, final in tmp]
-
-
-def _manifest_bytes(names: list[str]) -> bytes:
-    return (json.dumps({"written_by": "allocator report", "files": sorted(names)}, indent=2) + "\n").encode()
+def _manifest_bytes(files: dict[str, set[str]]) -> bytes:
+    listed = {name: sorted(files[name]) for name in sorted(files)}
+    return (json.dumps({"written_by": "allocator report", "files": listed}, indent=2) + "\n").encode()
 
 
 def write_report(result: Result, instance: Instance, out_dir: Path, force: bool = False) -> list[Path]:
@@ -819,12 +885,16 @@ def write_report(result: Result, instance: Instance, out_dir: Path, force: bool 
 
     out.mkdir(parents=True, exist_ok=True)
     previous = _read_manifest(out)
-    # list the new files before they appear, so an interrupted run can still be redone
-    _atomic_write({MANIFEST: _manifest_bytes(sorted(previous | set(files)))}, out)
-    written = _atomic_write(files, out)
-    for stale in sorted(previous - set(files)):  # ours, from an earlier report (e.g. a map)
+    proven = {name: digests for name, digests in previous.items() if _proven(out, name, previous)}
+    digests = {name: {_sha256(data)} for name, data in files.items()}
+    # list the new files (and the proven old ones) before they appear, so that an
+    # interrupted run can still be redone without --force
+    before = {name: proven.get(name, set()) | digests.get(name, set()) for name in proven.keys() | digests.keys()}
+    atomic_write({MANIFEST: _manifest_bytes(before)}, out)
+    written = atomic_write(files, out)
+    for stale in sorted(proven.keys() - files.keys()):  # ours, unchanged, from an earlier report (a map)
         (out / stale).unlink(missing_ok=True)
-    _atomic_write({MANIFEST: _manifest_bytes(list(files))}, out)
+    atomic_write({MANIFEST: _manifest_bytes(digests)}, out)
     return written
 
 
@@ -841,21 +911,23 @@ def report_command(
 ):
     """Write a result's report: Excel workbook, figures (PNG, SVG) and a one-page HTML summary."""
     from rich.console import Console
+    from rich.markup import escape
 
+    from .check import ResultFormatError, load_result
     from .instance import InstanceError, load_instance
 
     err = Console(stderr=True, soft_wrap=True)
 
     def fail(msg: str) -> typer.Exit:
-        err.print(f"[bold red]error:[/] {msg}", markup=True, highlight=False)
+        err.print(f"[bold red]error:[/] {escape(msg)}", markup=True, highlight=False)
         return typer.Exit(2)
 
+    if (out.exists() or out.is_symlink()) and not out.is_dir():
+        raise fail(f"--out {out}: exists and is not a folder (give a folder for the report)")
     try:
-        res = Result.from_json(result)
-    except FileNotFoundError:
-        raise fail(f"{result}: no such file") from None
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise fail(f"{result}: not a result file ({type(e).__name__}: {e})") from None
+        res = Result.from_dict(load_result(result, report=True))
+    except ResultFormatError as e:
+        raise fail(str(e)) from None
     try:
         inst = load_instance(instance)
     except InstanceError as e:
@@ -863,7 +935,11 @@ def report_command(
     except OSError as e:
         raise fail(f"{instance}: {e}") from None
     try:
+        check_match(res, inst)
+    except ValueError as e:
+        raise fail(f"{result}: {e} ({instance})") from None
+    try:
         written = write_report(res, inst, out, force=force)
     except ValueError as e:
         raise fail(str(e)) from None
-    Console(width=120).print("wrote " + ", ".join(str(p) for p in written), highlight=False)
+    Console(width=120).print("wrote " + ", ".join(str(p) for p in written), highlight=False, markup=False)

@@ -14,7 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-STATUSES = ("optimal", "infeasible", "unbounded", "time_limit", "error")
+STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "time_limit", "error")
+#: Statuses whose allocation keeps every constraint (FORMULATION §9): a solution.
+SOLVED = ("optimal", "feasible")
+#: The tie-breaks of FORMULATION §6b, as results name them.
+TIE_BREAKS = ("least-squares", "none")
 ALLOCATION_COLUMNS = ["region", "specialty", "year", "posts", "target"]
 KPI_COLUMNS = ["year", "gap_posts", "gap_closed_pct", "gini", "max_shortfall_pct", "posts_moved", "cost"]
 
@@ -38,7 +42,10 @@ class Result:
 
     Attributes
     ----------
-    status : one of ``optimal``, ``infeasible``, ``unbounded``, ``time_limit``, ``error``.
+    status : one of ``optimal``, ``feasible``, ``infeasible``, ``unbounded``, ``time_limit``,
+        ``error`` (FORMULATION §9). ``feasible`` (v2): keeps every constraint but is not proven
+        optimal (a whole-post answer found by a heuristic, or a MIP stopped by its time limit);
+        it carries ``bound`` and ``gap``.
     objective : the optimum (or best found), ``None`` without a solution.
     allocation : DataFrame ``region, specialty, year, posts, target`` (empty without a solution).
     kpis : DataFrame of the §8 measures per year.
@@ -50,6 +57,11 @@ class Result:
         (see :mod:`allocator.diagnose`).
     rounding : for an LP result rounded to whole posts, what the rounding did and which
         constraints it broke (see :func:`allocator.rounding.round_result`); ``None`` otherwise.
+    mip_gap, best_bound : the relative ``gap`` and the ``bound`` of §9 for whole posts (also
+        readable and writable as :attr:`gap` and :attr:`bound`, their names in the JSON);
+        ``None`` for an LP result.
+    tie_break : which tie-break of §6b chose the allocation, ``"least-squares"`` or ``"none"``;
+        ``None`` where not stated (results written before v2).
     """
 
     status: str
@@ -70,17 +82,42 @@ class Result:
     solve_seconds: float = 0.0
     baseline_kpis: pd.DataFrame | None = field(default=None, repr=False)
     rounding: dict | None = None
+    tie_break: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.status == "optimal"
+
+    @property
+    def solved(self) -> bool:
+        """The allocation keeps every constraint: status ``optimal`` or ``feasible``."""
+        return self.status in SOLVED
+
+    @property
+    def gap(self) -> float | None:
+        """§9 ``gap``: the relative gap between the objective and :attr:`bound` (whole posts)."""
+        return self.mip_gap
+
+    @gap.setter
+    def gap(self, value: float | None) -> None:
+        self.mip_gap = value
+
+    @property
+    def bound(self) -> float | None:
+        """§9 ``bound``: the best bound known on the objective (whole posts)."""
+        return self.best_bound
+
+    @bound.setter
+    def bound(self, value: float | None) -> None:
+        self.best_bound = value
 
     def posts(self) -> pd.DataFrame:
         """Allocation pivoted: rows (region, specialty), one column per year."""
         return self.allocation.pivot_table(index=["region", "specialty"], columns="year", values="posts", sort=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The §9 format (plus ``mip_gap``/``best_bound`` for integer solves)."""
+        """The §9 format: ``bound`` and ``gap`` where known (always for ``feasible``), and
+        ``tie_break`` where stated."""
         out: dict[str, Any] = {
             "status": self.status,
             "objective": _num(self.objective),
@@ -93,9 +130,11 @@ class Result:
         }
         if self.diagnosis is not None:
             out["diagnosis"] = self.diagnosis
-        if self.mip_gap is not None:
-            out["mip_gap"] = _num(self.mip_gap)
-            out["best_bound"] = _num(self.best_bound)
+        if self.tie_break is not None:
+            out["tie_break"] = self.tie_break
+        if self.mip_gap is not None or self.best_bound is not None or self.status == "feasible":
+            out["bound"] = _num(self.best_bound)
+            out["gap"] = _num(self.mip_gap)
         if self.rounding is not None:
             out["rounding"] = self.rounding
         return out
@@ -119,9 +158,11 @@ class Result:
             kpis=pd.DataFrame(data.get("kpis", []), columns=KPI_COLUMNS),
             binding=binding,
             diagnosis=data.get("diagnosis"),
-            mip_gap=data.get("mip_gap"),
-            best_bound=data.get("best_bound"),
+            # v2 names; results written before v2 said mip_gap / best_bound
+            mip_gap=data.get("gap", data.get("mip_gap")),
+            best_bound=data.get("bound", data.get("best_bound")),
             rounding=data.get("rounding"),
+            tie_break=data.get("tie_break"),
         )
 
     @classmethod
@@ -132,21 +173,17 @@ class Result:
         """Write ``result.json``, ``allocation.csv``, ``kpis.csv``, ``binding.csv`` into a folder.
 
         Every file is written to a temporary name first and renamed, so a failure never
-        leaves a half-written set.
+        leaves a half-written set (:func:`allocator.interrupt.atomic_write`). A text cell of
+        a CSV file starting with ``= + - @`` gets a leading ``'`` (not run as a formula).
         """
+        from .interrupt import atomic_write, csv_text  # exclusive temporaries; ids escaped as text
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         texts = {
             "result.json": self.to_json(),
-            "allocation.csv": self.allocation.to_csv(index=False),
-            "kpis.csv": self.kpis.to_csv(index=False),
-            "binding.csv": self.binding.to_csv(index=False),
+            "allocation.csv": csv_text(self.allocation, index=False),
+            "kpis.csv": csv_text(self.kpis, index=False),
+            "binding.csv": csv_text(self.binding, index=False),
         }
-        tmp = []
-        for name, text in texts.items():
-            p = out / f".{name}.tmp"
-            p.write_text(text)
-            tmp.append((p, out / name))
-        for p, final in tmp:
-            p.replace(final)
-        return [final for _, final in tmp]
+        return atomic_write(texts, out)

@@ -41,8 +41,11 @@ when ``worst_shortfall = 0``, is then one possible value, not a property of the 
 Dask
 ----
 By default a ``distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``
-runs the sweep (its HTTP endpoint on a free port, so several sweeps can share a machine),
-one HiGHS thread per run. ``scheduler="tcp://HOST:PORT"`` sends the same sweep to an
+runs the sweep, one HiGHS thread per run. It listens on 127.0.0.1 only: scheduler, workers,
+nannies and dashboards (each on a free port, so several sweeps can share a machine);
+``dashboard=False`` (``--no-dashboard``) serves no dashboard at all. Dask has no
+authentication, so another machine must not reach it: to use other machines, start a
+cluster yourself and give its address. ``scheduler="tcp://HOST:PORT"`` sends the same sweep to an
 existing cluster (an unreachable one is reported within seconds); ``client=``
 uses a client you already have. All weightings of one scenario go to one task (or to a few
 contiguous chunks of the warm-start order, so that every worker has work); results stream
@@ -87,6 +90,7 @@ command exits 2.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import itertools
 import json
@@ -102,6 +106,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from .backends.base import SolveOptions
 from .data import ProblemData, problem_data
@@ -115,6 +120,8 @@ __all__ = [
     "GridError",
     "Scenario",
     "SchedulerError",
+    "check_scheduler",
+    "count_runs",
     "expand_grid",
     "load_grid",
     "parse_grid",
@@ -128,6 +135,10 @@ WEIGHTS = tuple(Objective.model_fields)  # shortfall, surplus, moves, cost, wors
 SCENARIO_CHANGES = ("population_scale", "population_growth", "capacity_scale", "national_scale")
 SCENARIO_KEYS = ("name", "description", *SCENARIO_CHANGES)
 BASELINE = "baseline"
+# at most this many runs (weightings × scenarios) per sweep unless asked for more: a grid's
+# size is counted before it is expanded (5 weights × 40 values would be 10^8 runs)
+MAX_RUNS = 10_000
+MAX_GRID_BYTES = 5_000_000
 SUMMARY = tuple(KPI_COLUMNS[1:])  # the measures of allocator.measures.kpis, after the year
 
 
@@ -292,35 +303,89 @@ def _scenarios(scenarios: Sequence[Scenario | Mapping] | None) -> list[Scenario]
 # ------------------------------------------------------------------------------ weight grids
 
 
+def _unknown(key: str, known: Sequence[str], what: str = "key") -> str:
+    """'unknown weight (known: …); did you mean `moves`?'."""
+    close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+    hint = f"; did you mean `{close[0]}`?" if close else ""
+    return f"unknown {what} (known: {', '.join(known)}){hint}"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
 def _grid_problems(grid: Mapping[str, Any], prefix: str = "grid") -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    if not isinstance(grid, Mapping) or not grid:
+    if not isinstance(grid, Mapping):
+        return [(prefix, f"must be a table of weights, e.g. [grid] moves = [0.01, 0.1] (got {_shown(grid)})")]
+    if not grid:
         return [(prefix, "the grid is empty: name at least one weight with a list of values, e.g. moves = [0.01, 0.1]")]
     for name, values in grid.items():
         where = f"{prefix}.{name}"
         if name not in WEIGHTS:
-            problems.append((where, f"unknown weight (known: {', '.join(WEIGHTS)})"))
+            problems.append((where, _unknown(name, WEIGHTS, "weight")))
             continue
         vals = values if isinstance(values, list | tuple) else [values]
         if not vals:
             problems.append((where, "empty list of values"))
         for i, v in enumerate(vals):
             if isinstance(v, bool) or not isinstance(v, int | float):
-                problems.append((f"{where}[{i}]", f"must be a number (got {v!r})"))
+                problems.append((f"{where}[{i}]", f"must be a number (got {_shown(v)})"))
             elif not math.isfinite(v) or v < 0:
                 problems.append((f"{where}[{i}]", f"weights are numbers ≥ 0 (got {v!r})"))
+            else:  # any further limit a model file has applies to a grid too
+                try:
+                    Objective.model_validate({name: v})
+                except ValidationError as err:
+                    msg = err.errors()[0]["msg"] if err.errors() else str(err)
+                    problems.append((f"{where}[{i}]", f"{msg} (got {v!r})"))
+        if len(problems) > 50:
+            break
     return problems
 
 
+def count_runs(grid: Mapping[str, Any], scenarios: int = 1) -> int:
+    """How many runs a weight grid gives over ``scenarios`` scenarios (the product of its list
+    lengths), computed without expanding it."""
+    n = max(1, scenarios)
+    for values in grid.values():
+        n *= len(values) if isinstance(values, list | tuple) else 1
+    return n
+
+
+def _runs_problem(grid: Mapping[str, Any], scenarios: int, max_runs: int | None, where: str = "grid"):
+    """``(where, message)`` when the grid gives more than ``max_runs`` runs, else None."""
+    if max_runs is None or not isinstance(grid, Mapping):
+        return None
+    n = count_runs(grid, scenarios)
+    if n <= max_runs:
+        return None
+    sizes = " × ".join(str(len(v) if isinstance(v, list | tuple) else 1) for v in grid.values())
+    sc = f" × {scenarios} scenarios" if scenarios > 1 else ""
+    return (
+        where,
+        f"expands to {n:,} runs ({sizes} values{sc}), more than the limit of {max_runs:,} runs: "
+        "use fewer values, or raise the limit (--max-runs)",
+    )
+
+
 def expand_grid(
-    base: ModelSpec, grid: Mapping[str, Sequence[float] | float], source: str = "<grid>"
+    base: ModelSpec,
+    grid: Mapping[str, Sequence[float] | float],
+    source: str = "<grid>",
+    max_runs: int | None = MAX_RUNS,
 ) -> list[ModelSpec]:
     """Every combination of the grid's weight values over ``base`` (a product, in grid order).
 
     Each model is named ``base(name=value, …)``; raises :class:`GridError` on an unknown,
-    negative or non-numeric weight or an empty grid.
+    negative or non-numeric weight, an empty grid, or one of more than ``max_runs``
+    combinations (counted before expanding; None: no limit).
     """
     problems = _grid_problems(grid)
+    if not problems:
+        too_many = _runs_problem(grid, 1, max_runs)
+        problems = [too_many] if too_many else []
     if problems:
         raise GridError(source, problems)
     names = list(grid)
@@ -341,10 +406,16 @@ class Grid:
     weights: dict[str, list[float]]
     scenarios: list[Scenario] = field(default_factory=list)
     source: str = "<grid>"
+    max_runs: int | None = MAX_RUNS
 
     def models(self) -> list[ModelSpec]:
         """The weightings: the product of the grid's values over the base model."""
-        return expand_grid(self.base, self.weights, self.source)
+        return expand_grid(self.base, self.weights, self.source, self.max_runs)
+
+    @property
+    def runs(self) -> int:
+        """Weightings × scenarios, counted without expanding the grid."""
+        return count_runs(self.weights, len(self.scenarios))
 
     def check(self, inst: Instance) -> None:
         """Raise :class:`GridError` if a scenario names a region or specialty ``inst`` lacks."""
@@ -355,12 +426,20 @@ class Grid:
             raise GridError(self.source, problems)
 
 
-def parse_grid(data: Mapping[str, Any], source: str = "<grid>", base_dir: Path | None = None) -> Grid:
-    """Validate grid-file data (the module docstring has the format); :class:`GridError` if bad."""
+def parse_grid(
+    data: Mapping[str, Any],
+    source: str = "<grid>",
+    base_dir: Path | None = None,
+    max_runs: int | None = MAX_RUNS,
+) -> Grid:
+    """Validate grid-file data (the module docstring has the format); :class:`GridError` if bad,
+    including a grid of more than ``max_runs`` weightings × scenarios (None: no limit)."""
     problems: list[tuple[str, str]] = []
+    if not isinstance(data, Mapping):
+        raise GridError(source, [("", "a grid file is a TOML document of tables [base], [grid], [[scenario]]")])
     for key in data:
         if key not in ("base", "grid", "scenario"):
-            problems.append((key, "unknown key (known: base, grid, scenario)"))
+            problems.append((key, _unknown(key, ("base", "grid", "scenario"))))
     base = DEFAULT_MODEL
     base_tab = data.get("base", {})
     if not isinstance(base_tab, Mapping):
@@ -368,7 +447,7 @@ def parse_grid(data: Mapping[str, Any], source: str = "<grid>", base_dir: Path |
         base_tab = {}
     for key in base_tab:
         if key != "model":
-            problems.append((f"base.{key}", "unknown key (known: model)"))
+            problems.append((f"base.{key}", _unknown(key, ("model",))))
     if "model" in base_tab:
         ref = base_tab["model"]
         if not isinstance(ref, str):
@@ -381,12 +460,17 @@ def parse_grid(data: Mapping[str, Any], source: str = "<grid>", base_dir: Path |
                 base = load_model(path)
             except InstanceError as err:
                 problems.append(("base.model", str(err)))
+            except (OSError, UnicodeDecodeError, ValueError) as err:  # a folder, not UTF-8, …
+                problems.append(("base.model", f"{path}: cannot read the model file: {_err_text(err)}"))
     if "grid" not in data:
         problems.append(("grid", "missing: name at least one weight, e.g. [grid] moves = [0.01, 0.1]"))
         weights: dict = {}
     else:
         weights = data["grid"]
-        problems += _grid_problems(weights)
+        raw = data.get("scenario")
+        # counted before anything is expanded or checked value by value
+        too_many = _runs_problem(weights, len(raw) if isinstance(raw, list) else 1, max_runs)
+        problems += [too_many] if too_many else _grid_problems(weights)
     scenarios = []
     raw_sc = data.get("scenario", [])
     if not isinstance(raw_sc, list):
@@ -398,9 +482,10 @@ def parse_grid(data: Mapping[str, Any], source: str = "<grid>", base_dir: Path |
         if not isinstance(sc, Mapping):
             problems.append((where, "must be a table"))
             continue
-        bad = [
-            (f"{where}.{k}", f"unknown key (known: {', '.join(SCENARIO_KEYS)})") for k in sc if k not in SCENARIO_KEYS
-        ]
+        bad = [(f"{where}.{k}", _unknown(k, SCENARIO_KEYS)) for k in sc if k not in SCENARIO_KEYS]
+        desc = sc.get("description")
+        if desc is not None and not isinstance(desc, str):
+            bad.append((f"{where}.description", f"must be a string (got {_shown(desc)})"))
         problems += bad
         name = sc.get("name")
         if not isinstance(name, str) or not name:
@@ -417,19 +502,33 @@ def parse_grid(data: Mapping[str, Any], source: str = "<grid>", base_dir: Path |
     if problems:
         raise GridError(source, problems)
     weights = {k: (list(v) if isinstance(v, list) else [v]) for k, v in weights.items()}
-    return Grid(base, {k: [float(x) for x in v] for k, v in weights.items()}, scenarios, source)
+    return Grid(base, {k: [float(x) for x in v] for k, v in weights.items()}, scenarios, source, max_runs)
 
 
-def load_grid(path: str | Path) -> Grid:
-    """Read a ``GRID.toml`` file (format in the module docstring)."""
+def load_grid(path: str | Path, max_runs: int | None = MAX_RUNS) -> Grid:
+    """Read a ``GRID.toml`` file (format in the module docstring); :class:`GridError` naming
+    the file (and the key) if it cannot be read or is not a valid grid."""
     path = Path(path)
+    fail = lambda msg: GridError(str(path), [("", msg)])  # noqa: E731
+    if path.is_dir():
+        raise fail("is a folder, not a grid file")
     try:
-        data = tomllib.loads(path.read_text())
+        if path.stat().st_size > MAX_GRID_BYTES:
+            raise fail(f"larger than {MAX_GRID_BYTES // 1_000_000} MB: not a grid file")
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise GridError(str(path), [("", "no such grid file")]) from None
+        raise fail("no such grid file") from None
+    except UnicodeDecodeError as err:
+        raise fail(f"not UTF-8 text (byte {err.start}): save the grid file as UTF-8") from None
+    except OSError as err:
+        raise fail(f"cannot read the grid file: {err.strerror or err}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise GridError(str(path), [("", f"not valid TOML: {err}")]) from None
-    return parse_grid(data, str(path), base_dir=path.parent)
+        raise fail(f"not valid TOML: {err}") from None
+    except RecursionError:
+        raise fail("not valid TOML: nested too deeply") from None
+    return parse_grid(data, str(path), base_dir=path.parent, max_runs=max_runs)
 
 
 def _models(models: Sequence[ModelSpec] | Mapping[str, Any] | Grid, base: ModelSpec | None) -> list[ModelSpec]:
@@ -752,19 +851,68 @@ def _error_records(runs: list[_Run], message: str) -> list[dict]:
     return [{"hash": r.hash, "status": "error", "message": message, "error": message} for r in runs]
 
 
-def _connect(client, scheduler: str | None):
+def check_scheduler(address: Any) -> str:
+    """A Dask scheduler address as ``tcp://HOST:PORT``; :class:`SchedulerError` otherwise.
+
+    Only TCP is accepted (``HOST:PORT`` means TCP too), and ``inproc://`` (a scheduler in
+    this same process, as in tests): other Dask protocols need packages or certificates this
+    tool does not set up (``ucx://`` the ucx-py package, ``tls://`` certificates).
+    """
+    from urllib.parse import urlsplit
+
+    text = address.strip() if isinstance(address, str) else ""
+    if not text:
+        raise SchedulerError(f"--scheduler {address!r}: give the address of a Dask scheduler, tcp://HOST:PORT")
+    if "://" in text:
+        scheme = text.split("://", 1)[0].lower()
+        if scheme == "inproc" and text.split("://", 1)[1] and not any(c.isspace() for c in text):
+            return text
+        if scheme != "tcp":
+            raise SchedulerError(
+                f"--scheduler {address!r}: only tcp://HOST:PORT is supported, not {scheme}:// "
+                "(give the scheduler's TCP address, e.g. tcp://127.0.0.1:8786)"
+            )
+        text = text.split("://", 1)[1]
+    bad = SchedulerError(
+        f"--scheduler {address!r}: not an address of the form tcp://HOST:PORT (e.g. tcp://127.0.0.1:8786)"
+    )
+    try:
+        parts = urlsplit("tcp://" + text)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise bad from None
+    if not host or port is None or not 0 < port < 65536 or parts.path or parts.query or parts.fragment:
+        raise bad
+    if parts.username is not None or any(c.isspace() for c in text):
+        raise bad
+    return f"tcp://{text}"
+
+
+# The local cluster of a sweep listens on this interface only (scheduler, workers, nannies
+# and dashboards): Dask has no authentication, so nothing is reachable from other machines.
+LOCAL_HOST = "127.0.0.1"
+
+
+def _connect(client, scheduler: str | None, dashboard: bool = True):
     """The client to use, and what to close afterwards."""
     if client is not None:
         return client, []
     from distributed import Client, LocalCluster
 
     if scheduler:
+        address = check_scheduler(scheduler)
         try:
-            c = Client(scheduler, timeout="5s")
+            c = Client(address, timeout="5s")
         except (OSError, TimeoutError, ValueError) as err:
-            raise SchedulerError(f"cannot reach the Dask scheduler at {scheduler} (waited 5 s): {err}") from None
+            raise SchedulerError(f"cannot reach the Dask scheduler at {address} (waited 5 s): {err}") from None
         return c, [c]
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    cluster = LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host=LOCAL_HOST,
+        dashboard_address=f"{LOCAL_HOST}:0" if dashboard else None,
+    )
     c = Client(cluster)
     return c, [c, cluster]
 
@@ -806,6 +954,7 @@ def sweep(
     base: ModelSpec | None = None,
     options: SolveOptions | None = None,
     chunk_size: int | None = None,
+    dashboard: bool = True,
 ) -> pd.DataFrame:
     """Solve ``instance`` under every model × scenario on Dask; return one row per run.
 
@@ -839,6 +988,9 @@ def sweep(
     chunk_size : int, optional
         Runs per task. Default: a scenario's runs are split into as few contiguous chunks
         (of the warm-start order) as keep every worker busy.
+    dashboard : bool
+        Serve the local cluster's Dask dashboard (on 127.0.0.1, a free port). The local
+        cluster listens on 127.0.0.1 only (:data:`LOCAL_HOST`).
 
     Returns
     -------
@@ -908,7 +1060,7 @@ def sweep(
             order = warm_order([r.spec for r in runs])
             work.append((plan, [runs[i] for i in order]))
         if work:
-            cl, to_close = _connect(client, scheduler)
+            cl, to_close = _connect(client, scheduler, dashboard)
             try:
                 if chunk_size is None:
                     workers = max(1, len(cl.scheduler_info().get("workers", {})) or 1)

@@ -19,16 +19,18 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .instance import InstanceError, load_instance
+from .sweep import MAX_RUNS
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, soft_wrap=True)
 
 
 def _fail(e: Exception | str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(str(e))}", markup=True, highlight=False)
     return typer.Exit(2)
 
 
@@ -40,31 +42,45 @@ def sweep_command(
         str | None, typer.Option(help="Dask scheduler address tcp://HOST:PORT; default: a local cluster.")
     ] = None,
     backend: Annotated[str, typer.Option(help="Model builder: highs (warm starts), pyomo or pulp.")] = "highs",
+    max_runs: Annotated[
+        int, typer.Option(min=1, help="Refuse a grid of more runs (weightings × scenarios) than this.")
+    ] = MAX_RUNS,
+    dashboard: Annotated[
+        bool, typer.Option("--dashboard/--no-dashboard", help="Serve the local cluster's dashboard (on 127.0.0.1).")
+    ] = True,
 ):
     """Solve an instance under every weighting × scenario of a grid file, on Dask; results to Parquet."""
     from .backends import BACKENDS
     from .store import comparison_table
-    from .sweep import GridError, SchedulerError, load_grid, sweep
+    from .sweep import GridError, SchedulerError, check_scheduler, load_grid, sweep
 
     if backend not in BACKENDS:
         raise _fail(f"--backend: unknown backend '{backend}' (choose one of: {', '.join(BACKENDS)})")
+    if scheduler is not None:
+        try:
+            scheduler = check_scheduler(scheduler)
+        except SchedulerError as e:
+            raise _fail(e) from None
+    if (out.exists() or out.is_symlink()) and not out.is_dir():
+        raise _fail(f"--out {out}: exists and is not a folder (give a folder for the results store)")
     try:
         inst = load_instance(instance)
     except InstanceError as e:
         raise _fail(e) from None
     try:
-        g = load_grid(grid)
+        g = load_grid(grid, max_runs=max_runs)
         g.check(inst)
         models = g.models()
     except GridError as e:
         raise _fail(e) from None
     n = len(models) * max(1, len(g.scenarios))
     console.print(
-        f"sweep of [bold]{inst.name}[/]: {len(models)} weightings × {max(1, len(g.scenarios))} scenarios = {n} runs",
+        f"sweep of [bold]{escape(inst.name)}[/]: {len(models)} weightings × {max(1, len(g.scenarios))} scenarios "
+        f"= {n} runs",
         highlight=False,
     )
     try:
-        runs = sweep(inst, g, backend=backend, scheduler=scheduler, out=out)
+        runs = sweep(inst, g, backend=backend, scheduler=scheduler, out=out, dashboard=dashboard)
     except SchedulerError as e:
         raise _fail(e) from None
 
@@ -72,9 +88,9 @@ def sweep_command(
     t = Table(title="Runs by scenario and status")
     t.add_column("scenario")
     for c in counts.columns:
-        t.add_column(str(c), justify="right")
+        t.add_column(escape(str(c)), justify="right")
     for sc, row in counts.iterrows():
-        t.add_row(str(sc), *[str(int(v)) for v in row])
+        t.add_row(escape(str(sc)), *[str(int(v)) for v in row])
     console.print(t)
     varied = [w for w, vals in g.weights.items() if len(set(vals)) > 1]
     if varied and (runs["status"] == "optimal").any():
@@ -91,9 +107,10 @@ def sweep_command(
         console.print(t)
     failed = runs[runs["status"] != "optimal"]
     for _, r in failed.head(5).iterrows():
-        console.print(f"[yellow]{r['status']}[/] {r['scenario']} / {r['model']}: {r['message']}", highlight=False)
+        what = " / ".join(escape(str(r[k])) for k in ("scenario", "model"))
+        console.print(f"[yellow]{escape(str(r['status']))}[/] {what}: {escape(str(r['message']))}", highlight=False)
     skipped = int(runs["from_store"].sum())
     if skipped:
         console.print(f"{skipped} runs already in the store, not solved again", highlight=False)
-    console.print(f"wrote {out}: runs.parquet, measures.parquet, allocations.parquet", highlight=False)
+    console.print(f"wrote {out}: runs.parquet, measures.parquet, allocations.parquet", highlight=False, markup=False)
     raise typer.Exit(0 if len(failed) == 0 else 1)
