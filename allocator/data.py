@@ -7,7 +7,15 @@ defaults, targets and bounds have exactly one home. Arrays are indexed ``[r, s, 
 Targets (FORMULATION §3)::
 
     D[r,s,t] = population[r,t] · need_index[r] · w[r,s]
-    T[r,s,t] = N[s,t] · D[r,s,t] / Σ_r' D[r',s,t]
+    share[r,s,t] = D[r,s,t] / Σ_r' D[r',s,t]
+    T[r,s,t] = N[s,t] · share[r,s,t]
+
+v2: a specialty-year whose national total is a range ``min_posts <= Σ_r x <= max_posts``
+(:attr:`ProblemData.ranged`) has no data target: its fair share is
+``T = share · Σ_r' x[r',s,t]``, a function of the solution (:meth:`ProblemData.target_of`).
+Where a row cannot carry a variable target (``worst_shortfall``, the tie-break of §6b) it uses
+the data-only ``T̄`` (:attr:`ProblemData.target_bar`): the fair share at the baseline national
+total clipped into the range. For a fixed total ``T̄ = T``.
 """
 
 from __future__ import annotations
@@ -27,12 +35,19 @@ class ProblemData:
     Attributes
     ----------
     baseline : (R, S) posts in the baseline year, ``x[r,s,y_0]``.
-    national : (S, Y) national totals ``N[s,t]``.
+    national : (S, Y) national totals ``N[s,t]``; for a ranged entry (v2) the baseline national
+        total clipped into the range, ``N̄[s,t]`` (the total of ``T̄``).
+    national_min, national_max : (S, Y) the bounds of the ``national_total`` row: both
+        ``N[s,t]`` for a fixed total; the range for a ranged one (``national_max`` is ``inf``
+        where the range has no maximum, ``national_min`` 0 where it has no minimum).
     population : (R, Y) population by year.
     need_index : (R,) need index.
     weight : (R, S) specialty need weights ``w[r,s]``.
     need : (R, S, Y) ``D[r,s,t]``.
-    target : (R, S, Y) fair shares ``T[r,s,t]``.
+    share : (R, S, Y) need shares ``D / Σ_r' D`` (0 where the specialty has no need that year).
+    target : (R, S, Y) fair shares ``T[r,s,t]`` where the national total is fixed, ``T̄`` where
+        it is a range (same array as :attr:`target_bar`; the solution's own targets are
+        :meth:`target_of`).
     min_posts, max_posts : (R, S, Y) capacity bounds (``max_posts`` is ``inf`` if none);
         several entries on one cell intersect.
     has_capacity : (R, S, Y) bool, a capacity entry covers the cell.
@@ -40,6 +55,8 @@ class ProblemData:
     cost : (R, S) cost per post ``c[r,s]``.
     budget : (Y,) budget per year, ``nan`` where none.
     programme_years : (S,) programme length, ``nan`` where not given.
+    shrink_allowance : posts a cell may always lose in a year on top of
+        ``max_shrink_rate · x_prev`` (v2; 0 by default).
     """
 
     name: str
@@ -53,7 +70,10 @@ class ProblemData:
     need_index: np.ndarray
     weight: np.ndarray
     need: np.ndarray
+    share: np.ndarray
     target: np.ndarray
+    national_min: np.ndarray
+    national_max: np.ndarray
     min_posts: np.ndarray
     max_posts: np.ndarray
     has_capacity: np.ndarray
@@ -64,6 +84,7 @@ class ProblemData:
     max_growth_rate: float | None = None
     growth_allowance: float = 0.0
     max_shrink_rate: float | None = None
+    shrink_allowance: float = 0.0
     shrink_by_programme_length: bool = False
     max_region_net_loss_rate: float | None = None
     max_national_moves: float | None = None
@@ -77,6 +98,29 @@ class ProblemData:
         ids = itertools.product(self.regions, self.specialties, self.years)
         pos = itertools.product(range(len(self.regions)), range(len(self.specialties)), range(len(self.years)))
         return zip(ids, pos, strict=True)
+
+    @property
+    def ranged(self) -> np.ndarray:
+        """(S, Y) bool: the national total is a range (v2), not a fixed number."""
+        return self.national_min < self.national_max
+
+    @property
+    def target_bar(self) -> np.ndarray:
+        """(R, S, Y) ``T̄`` of §6b: ``T`` where the national total is fixed; where it is a range,
+        the fair share at the baseline national total clipped into the range. Data only."""
+        return self.target
+
+    def totals_of(self, x: np.ndarray) -> np.ndarray:
+        """(S, Y) the national totals a solution holds: ``N`` where fixed, ``Σ_r x`` where ranged."""
+        return np.where(self.ranged, x.sum(axis=0), self.national)
+
+    def target_of(self, x: np.ndarray) -> np.ndarray:
+        """(R, S, Y) the fair shares ``T`` a solution ``x`` implies (§3): ``T`` where the
+        national total is fixed, ``share · Σ_r' x[r',s,t]`` where it is a range. What the
+        ``target`` column and the §8 measures report."""
+        if not self.ranged.any():
+            return self.target
+        return np.where(self.ranged[None, :, :], self.share * x.sum(axis=0)[None, :, :], self.target)
 
     @property
     def locked(self) -> np.ndarray:
@@ -94,11 +138,15 @@ class ProblemData:
         return self.population * self.need_index[:, None]
 
 
+def shares(need: np.ndarray) -> np.ndarray:
+    """Need shares ``D[r,s,t] / Σ_r' D[r',s,t]`` (0 where Σ D = 0)."""
+    total = need.sum(axis=0)  # (S, Y)
+    return np.divide(need, total, out=np.zeros_like(need), where=total > 0)
+
+
 def targets(need: np.ndarray, national: np.ndarray) -> np.ndarray:
     """Fair shares ``T[r,s,t] = N[s,t] · D[r,s,t] / Σ_r' D[r',s,t]`` (0 where Σ D = 0)."""
-    total = need.sum(axis=0)  # (S, Y)
-    share = np.divide(need, total, out=np.zeros_like(need), where=total > 0)
-    return share * national[None, :, :]
+    return shares(need) * national[None, :, :]
 
 
 def problem_data(inst: Instance) -> ProblemData:
@@ -114,8 +162,16 @@ def problem_data(inst: Instance) -> ProblemData:
         baseline[ri[b.region], si[b.specialty]] = b.posts
 
     national = np.repeat(baseline.sum(axis=0)[:, None], Y, axis=1)
+    national_min, national_max = national.copy(), national.copy()
     for n in inst.national_posts:
-        national[si[n.specialty], ti[n.year]] = n.posts
+        s, t = si[n.specialty], ti[n.year]
+        if n.ranged:  # v2: N̄ = the baseline national total clipped into the range
+            lo = 0.0 if n.min_posts is None else n.min_posts
+            hi = np.inf if n.max_posts is None else n.max_posts
+            national[s, t] = min(max(national[s, t], lo), hi)
+            national_min[s, t], national_max[s, t] = lo, hi
+        else:
+            national[s, t] = national_min[s, t] = national_max[s, t] = n.posts
 
     population = np.repeat(np.array([r.population for r in inst.regions], float)[:, None], Y, axis=1)
     for p in inst.population_by_year:
@@ -127,7 +183,8 @@ def problem_data(inst: Instance) -> ProblemData:
         weight[ri[w.region], si[w.specialty]] = w.weight
 
     need = population[:, None, :] * need_index[:, None, None] * weight[:, :, None]
-    target = targets(need, national)
+    share = shares(need)
+    target = share * national[None, :, :]
 
     min_posts = np.zeros((R, S, Y))
     max_posts = np.full((R, S, Y), np.inf)
@@ -166,7 +223,10 @@ def problem_data(inst: Instance) -> ProblemData:
         need_index=need_index,
         weight=weight,
         need=need,
+        share=share,
         target=target,
+        national_min=national_min,
+        national_max=national_max,
         min_posts=min_posts,
         max_posts=max_posts,
         has_capacity=has_capacity,
@@ -177,6 +237,7 @@ def problem_data(inst: Instance) -> ProblemData:
         max_growth_rate=tr.max_growth_rate,
         growth_allowance=tr.growth_allowance or 0.0,
         max_shrink_rate=tr.max_shrink_rate,
+        shrink_allowance=tr.shrink_allowance or 0.0,
         shrink_by_programme_length=tr.shrink_by_programme_length,
         max_region_net_loss_rate=tr.max_region_net_loss_rate,
         max_national_moves=tr.max_national_moves,

@@ -101,31 +101,34 @@ def effective_bounds(d: ProblemData) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def _sigma(d: ProblemData) -> np.ndarray:
-    """(S,) the shrink rate in force: the tighter of ``max_shrink_rate`` and ``1/programme_years``."""
-    S = len(d.specialties)
-    sigma = np.full(S, d.max_shrink_rate if d.max_shrink_rate is not None else 1.0)
+def max_loss(d: ProblemData, prev: np.ndarray) -> np.ndarray:
+    """(R, S) the most posts a cell holding ``prev`` (R, S) may lose in a year: the tighter of
+    ``max_shrink_rate · prev + shrink_allowance`` and ``prev / programme_years`` (when they
+    apply), and never more than ``prev``."""
+    loss = prev.astype(float, copy=True)
+    if d.max_shrink_rate is not None:
+        loss = np.minimum(loss, d.max_shrink_rate * prev + d.shrink_allowance)
     if d.shrink_by_programme_length:
-        sigma = np.minimum(sigma, 1.0 / d.programme_years)
-    return np.minimum(sigma, 1.0)
+        loss = np.minimum(loss, prev / d.programme_years[None, :])
+    return loss
 
 
 def reachable_bounds(d: ProblemData) -> tuple[np.ndarray, np.ndarray]:
     """(R, S, Y) bounds on x implied by capacity, locks and the growth and shrink limits.
 
-    ``U_t = min(max_t, (1 + g) · U_{t−1} + allowance)`` and
-    ``L_t = max(min_t, (1 − σ) · L_{t−1})``, from ``U_0 = L_0 = baseline``, where ``σ`` is
-    the tighter of ``max_shrink_rate`` and ``1 / programme_years`` (when applicable).
+    ``U_t = min(max_t, (1 + g) · U_{t−1} + growth_allowance)`` and
+    ``L_t = max(min_t, L_{t−1} − loss(L_{t−1}))``, from ``U_0 = L_0 = baseline``, where
+    ``loss`` is :func:`max_loss`: the tighter of ``max_shrink_rate · x + shrink_allowance``
+    and ``x / programme_years`` (when applicable).
     """
     lo, hi = effective_bounds(d)
     R, S, Y = d.shape
-    sigma = _sigma(d)
     L, U = np.empty((R, S, Y)), np.empty((R, S, Y))
     prev_l = prev_u = d.baseline
     for t in range(Y):
         grow = prev_u * (1 + d.max_growth_rate) + d.growth_allowance if d.max_growth_rate is not None else np.inf
         U[:, :, t] = np.minimum(hi[:, :, t], grow)
-        L[:, :, t] = np.maximum(lo[:, :, t], prev_l * (1 - sigma[None, :]))
+        L[:, :, t] = np.maximum(lo[:, :, t], prev_l - max_loss(d, prev_l))
         prev_l, prev_u = L[:, :, t], U[:, :, t]
     return L, U
 
@@ -212,7 +215,24 @@ def whole_post_findings(d: ProblemData) -> list[dict]:
     """Integer mode only: national totals and locks must be whole numbers, and each capacity
     interval must contain one."""
     out: list[dict] = []
-    for s, t in zip(*np.nonzero(np.abs(d.national - np.round(d.national)) > TOL), strict=True):
+    ranged = d.ranged
+    no_whole = ranged & (np.ceil(d.national_min - TOL) > np.floor(d.national_max + TOL))
+    for s, t in zip(*np.nonzero(no_whole), strict=True):
+        lo, hi = d.national_min[s, t], d.national_max[s, t]
+        out.append(
+            _finding(
+                "national_total",
+                f"{d.specialties[s]} must have between {lo:g} and {hi:g} posts nationally in {d.years[t]}: "
+                "no whole number lies between them, so no allocation in whole posts can meet it.",
+                np.ceil(lo) - hi,
+                specialty=d.specialties[s],
+                year=d.years[t],
+                direction="up",
+                bound="max_posts",
+            )
+        )
+    fractional = ~ranged & (np.abs(d.national - np.round(d.national)) > TOL)
+    for s, t in zip(*np.nonzero(fractional), strict=True):
         n = d.national[s, t]
         out.append(
             _finding(
@@ -259,6 +279,40 @@ def whole_post_findings(d: ProblemData) -> list[dict]:
     return out
 
 
+def _range_findings(d: ProblemData, s: int, t: int, top: float, bottom: float, what: str) -> list[dict]:
+    """A ranged national total (v2) out of reach: ``top`` (the most the regions may hold) below
+    its minimum, or ``bottom`` (the least they must hold) above its maximum."""
+    lo, hi = d.national_min[s, t], d.national_max[s, t]
+    where = {"specialty": d.specialties[s], "year": d.years[t]}
+    if top < lo - TOL:
+        return [
+            _finding(
+                "national_total",
+                f"{d.specialties[s]} needs at least {lo:g} posts nationally in {d.years[t]} (min_posts of its "
+                f"range), but {what} allow at most {top:g} across all regions: raise max_posts by {lo - top:g} "
+                "in total, or lower the range's min_posts.",
+                lo - top,
+                **where,
+                direction="down",
+                bound="min_posts",
+            )
+        ]
+    if bottom > hi + TOL:
+        return [
+            _finding(
+                "national_total",
+                f"{d.specialties[s]} may have at most {hi:g} posts nationally in {d.years[t]} (max_posts of its "
+                f"range), but {what} need at least {bottom:g}: lower min_posts by {bottom - hi:g} in total, "
+                "or raise the range's max_posts.",
+                bottom - hi,
+                **where,
+                direction="up",
+                bound="max_posts",
+            )
+        ]
+    return []
+
+
 def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
     """Cheap checks that prove infeasibility before any model is built (empty if none).
 
@@ -293,7 +347,11 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
 
     for s in range(S):
         for t in range(Y):
-            n, top, bottom = d.national[s, t], hi[:, s, t].sum(), lo[:, s, t].sum()
+            top, bottom = hi[:, s, t].sum(), lo[:, s, t].sum()
+            if d.ranged[s, t]:
+                out += _range_findings(d, s, t, top, bottom, "capacity and locks")
+                continue
+            n = d.national[s, t]
             if top < n - TOL:
                 out.append(
                     _finding(
@@ -334,8 +392,9 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
                 )
             )
     if d.max_national_moves is not None:
-        before = np.concatenate([d.baseline.sum(axis=0)[:, None], d.national[:, :-1]], axis=1)
-        fall = np.maximum(0.0, before - d.national).sum(axis=0)
+        # the least fall of each national total (a range falls from its least to its most)
+        before = np.concatenate([d.baseline.sum(axis=0)[:, None], d.national_min[:, :-1]], axis=1)
+        fall = np.maximum(0.0, before - d.national_max).sum(axis=0)
         for t in np.flatnonzero(fall > d.max_national_moves + TOL):
             out.append(
                 _finding(
@@ -361,6 +420,8 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
             need = needed_rate(d, family, s, lambda L2, U2, r=r, s=s, t=t: L2[r, s, t] <= U2[r, s, t])
         if family == "growth_limit":
             fix = f"allow {amount:g} more posts of growth (growth_allowance)"
+        elif family == "shrink_limit":
+            fix = f"allow {amount:g} more posts of reduction (shrink_allowance)"
         else:
             fix = f"allow {amount:g} more posts of reduction"
         rate = _rate_words(family, now, need)
@@ -386,20 +447,29 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
     for s in range(S):
         for t in range(Y):
             n, top, bottom = d.national[s, t], U[:, s, t].sum(), L[:, s, t].sum()
-            if top < n - TOL:
+            if d.ranged[s, t]:  # v2: the range's minimum must be reachable, its maximum not undercut
+                n_low, n_high = d.national_min[s, t], d.national_max[s, t]
+            else:
+                n_low = n_high = n
+            if top < n_low - TOL:
+                n = n_low
                 family, amount = "growth_limit", n - top
                 need = needed_rate(d, family, s, lambda L2, U2, s=s, t=t, n=n: U2[:, s, t].sum() >= n)
                 words = (
-                    f"{d.specialties[s]} needs {n:g} posts nationally in {d.years[t]}, but the growth limits "
+                    f"{d.specialties[s]} needs {'at least ' if d.ranged[s, t] else ''}{n:g} posts nationally "
+                    f"in {d.years[t]}, but the growth limits "
                     f"(with capacity) let regions reach at most {top:g}: allow {amount:g} more posts of growth"
                 )
                 tail = "grow the national total more slowly"
-            elif bottom > n + TOL:
+            elif bottom > n_high + TOL:
+                n = n_high
                 family, amount = _shrink_family(d, s), bottom - n
                 need = needed_rate(d, family, s, lambda L2, U2, s=s, t=t, n=n: L2[:, s, t].sum() <= n)
                 words = (
-                    f"{d.specialties[s]} has {n:g} posts nationally in {d.years[t]}, but the shrink limits "
+                    f"{d.specialties[s]} has {'at most ' if d.ranged[s, t] else ''}{n:g} posts nationally "
+                    f"in {d.years[t]}, but the shrink limits "
                     f"keep at least {bottom:g} in regions: allow {amount:g} more posts of reduction"
+                    + (" (shrink_allowance)" if family == "shrink_limit" else "")
                 )
                 tail = "reduce the national total more slowly"
             else:
@@ -482,7 +552,7 @@ def relaxation_findings(model) -> list[dict]:
                 now = _current_rate(d, b.name, s)
                 need = now + amount / base if base > TOL and now is not None else None
                 extra.update(rate=now, needed_rate=need)
-            words = _relax_words(b.name, where, amount, over[i] > 0)
+            words = _relax_words(b.name, where, amount, over[i] > 0, _is_ranged(d, b.name, where))
             rate = _rate_words(b.name, now, need) if need is not None else ""
             out.append(_finding(b.name, words + (f" ({rate})" if rate else ""), amount, **where, **extra))
     clo, chi = np.asarray(lp.col_lower_)[: v.K], np.asarray(lp.col_upper_)[: v.K]
@@ -502,14 +572,23 @@ def relaxation_findings(model) -> list[dict]:
     return out
 
 
-def _relax_words(name: str, where: dict, amount: float, over: bool) -> str:
-    """One relaxation in plain words."""
+def _is_ranged(d: ProblemData, family: str, where: dict) -> bool:
+    """The row is a ``national_total`` whose total is a range (v2)."""
+    if family != "national_total":
+        return False
+    return bool(d.ranged[d.specialties.index(where["specialty"]), d.years.index(where["year"])])
+
+
+def _relax_words(name: str, where: dict, amount: float, over: bool, ranged: bool = False) -> str:
+    """One relaxation in plain words (``ranged``: a national total given as a range, v2)."""
     cell = " ".join(str(where[k]) for k in ("region", "specialty") if k in where)
     year = where.get("year")
+    total = f"{'maximum' if over else 'minimum'} of the {year} national range" if ranged else f"{year} national total"
     words = {
-        "national_total": f"{'raise' if over else 'lower'} the {year} national total of {cell} by {amount:g} posts",
+        "national_total": f"{'raise' if over else 'lower'} the {total} of {cell} by {amount:g} posts",
         "growth_limit": f"let {cell} grow by {amount:g} more posts in {year} than the growth limit allows",
-        "shrink_limit": f"let {cell} shrink by {amount:g} more posts in {year} than the shrink limit allows",
+        "shrink_limit": f"let {cell} shrink by {amount:g} more posts in {year} than the shrink limit allows "
+        "(raise shrink_allowance or max_shrink_rate)",
         "programme_shrink": f"let {cell} shrink by {amount:g} more posts in {year} than its programme length allows",
         "region_net_loss": f"allow {cell} to lose {amount:g} more posts in {year} than the regional net-loss limit",
         "national_moves": f"allow {amount:g} more posts to move nationally in {year}",
@@ -535,10 +614,15 @@ def _row_words(d: ProblemData, family: str, where: dict, side: str, value: float
     last = "the baseline" if first else f"its {t - 1} posts" if t is not None else "last year's posts"
     if family == "national_total":
         half = {"lower": "at least", "upper": "no more than", "both": "exactly"}[side]
+        if d.ranged[d.specialties.index(s), d.years.index(t)]:
+            field = "min_posts" if side == "lower" else "max_posts"
+            return f"{s} must have {half} {value:g} posts nationally in {t} ({field} of its range)"
         return f"{s} must have exactly {value:g} posts nationally in {t} (it is the '{half}' half that conflicts)"
     if family == "flow":
         return f"definition: {cell} posts in {t} = {last} + posts gained − posts lost"
     if family == "target_gap":
+        if d.ranged[d.specialties.index(s), d.years.index(t)]:
+            return f"definition: {cell} posts in {t} − fair share of the national total = surplus − shortfall"
         return f"definition: {cell} posts in {t} − fair share {value:g} = surplus − shortfall"
     if family == "worst_shortfall":
         return f"definition: the worst shortfall z is at least the shortfall % of {cell} in {t}"
@@ -548,7 +632,8 @@ def _row_words(d: ProblemData, family: str, where: dict, side: str, value: float
         return f"{cell} may gain at most {rate} of {last} in {t}{limit}"
     if family == "shrink_limit":
         limit = f" ({value:g} posts)" if first else ""
-        return f"{cell} may lose at most {_pct(d.max_shrink_rate)} of {last} in {t}{limit}"
+        extra = f" + {d.shrink_allowance:g} posts" if d.shrink_allowance else ""
+        return f"{cell} may lose at most {_pct(d.max_shrink_rate)} of {last}{extra} in {t}{limit}"
     if family == "programme_shrink":
         py = d.programme_years[d.specialties.index(s)]
         limit = f" ({value:g} posts)" if first else ""
@@ -565,6 +650,9 @@ def _row_words(d: ProblemData, family: str, where: dict, side: str, value: float
 
 def _row_limit(d: ProblemData, family: str, where: dict, side: str, value: float, first: bool) -> str:
     """The bound of one IIS row in short form: '= 120', '≤ 4.5', '≤ 3% of the 2025 posts'."""
+    if family == "national_total" and where.get("year") is not None:
+        if d.ranged[d.specialties.index(where["specialty"]), d.years.index(where["year"])]:
+            return f"{'≥' if side == 'lower' else '≤'} {value:g}"
     if family in ("national_total", "flow", "target_gap"):
         return f"= {value:g}"
     sym = "≥" if side == "lower" else "≤"
@@ -573,7 +661,7 @@ def _row_limit(d: ProblemData, family: str, where: dict, side: str, value: float
     t = where.get("year")
     rate = {
         "growth_limit": _pct(d.max_growth_rate or 0.0) + (f" + {d.growth_allowance:g}" if d.growth_allowance else ""),
-        "shrink_limit": _pct(d.max_shrink_rate or 0.0),
+        "shrink_limit": _pct(d.max_shrink_rate or 0.0) + (f" + {d.shrink_allowance:g}" if d.shrink_allowance else ""),
         "region_net_loss": _pct(d.max_region_net_loss_rate or 0.0),
     }.get(family)
     if family == "programme_shrink":

@@ -37,8 +37,9 @@ def weighted_gini(p: np.ndarray, v: np.ndarray) -> float:
 
 def kpis(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     """One row per planning year: gap_posts, gap_closed_pct, gini, max_shortfall_pct,
-    posts_moved, cost (FORMULATION §8)."""
-    T = d.target
+    posts_moved, cost (FORMULATION §8). Targets are those ``x`` implies (v2: a ranged national
+    total's fair shares follow ``Σ_r x``), also for the baseline gap ``G0``."""
+    T = d.target_of(x)
     gap = np.abs(x - T).sum(axis=(0, 1))
     gap0 = np.abs(d.baseline[:, :, None] - T).sum(axis=(0, 1))
     closed = np.where(gap0 > 0, 100 * (1 - gap / np.where(gap0 > 0, gap0, 1)), 100.0)

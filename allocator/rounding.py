@@ -1,33 +1,20 @@
-"""Whole posts from an LP optimum (docs/model.md §6): round, re-measure, re-check.
+"""Whole posts from an LP optimum (docs/model.md §7): repair, re-measure, re-check.
 
-The LP optimum may hold fractions of a post. :func:`round_result` turns it into whole posts
-year by year with :func:`allocator.apportion.round_matrix` on the region × specialty matrix:
+:func:`round_result` turns an LP optimum into whole posts that keep **every** constraint of §5
+(:func:`allocator.wholeposts.repair`: the model's own whole-post MIP with each post held near
+its LP value), re-measures them and re-checks them with the independent checker; the result
+states its objective, the LP bound and the gap (FORMULATION §7 v2, §9).
 
-* every column keeps its national total ``N[s,t]`` exactly;
-* every cell stays within its capacity and lock bounds
-  (:func:`allocator.diagnose.effective_bounds`; a lock is both bounds), and ends at the floor
-  or the ceiling of its LP value wherever those bounds allow;
-* every row keeps its region total, rounded: the year's posts shared among regions by
-  largest remainder (Hamilton) on the LP region totals, within what the region's cells
-  allow. If no matrix meets both margins, the region totals are dropped for that year and
-  the rounding record says so.
-
-The rounded posts are then measured as any solution is: the objective is recomputed from
-the posts alone (:func:`objective_of`, the least values of the auxiliary variables), the
-measures by :func:`allocator.measures.kpis`, and the independent checker
-(:func:`allocator.check.check`) lists every constraint the rounding broke, typically a
-transition limit (``growth_limit``, ``shrink_limit``, ``region_net_loss``,
-``national_moves``) or a ``budget``.
-
-The rounded allocation is *not* proven optimal among whole-post allocations, nor even
-feasible: for that, solve with ``integer=True`` (a MIP). Its status stays ``optimal`` (the
-LP it comes from is), and ``result.rounding`` says what the rounding did.
+:func:`round_posts` is the apportionment rounding of v1 (each year's region × specialty
+matrix rounded with national totals and capacity kept, by
+:func:`allocator.apportion.round_matrix`): it keeps totals and bounds but not transition
+limits, so it is no longer how whole posts are reported; it stays for comparison
+(``benchmarks/rounding.py``). :func:`instance_of` rebuilds an instance from problem data.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -41,51 +28,25 @@ from .instance import Instance, validate
 from .result import Result
 from .spec import ModelSpec
 
-__all__ = ["ROUNDING_NOTE", "instance_of", "objective_of", "round_posts", "round_result"]
+__all__ = ["ROUNDING_NOTE", "instance_of", "objective_of", "round_posts", "round_result", "whole_result"]
 
 # LP values this close to a whole number are taken as that number before rounding.
 SNAP = 1e-6
 
 ROUNDING_NOTE = (
-    "Whole posts by rounding the LP optimum year by year: every national total is kept exactly and "
-    "every cell stays within its capacity and locks, but the rounded allocation is not proven optimal "
-    "among whole-post allocations (solve with integer=True for that), and it may break transition "
-    "limits or budgets (listed in 'violations'). 'binding' still lists the LP's duals."
+    "Whole posts that keep every limit, found near the LP optimum by the model itself (rounding and "
+    "repair, FORMULATION §7): 'bound' is the LP optimum, which no whole-post plan can beat, and 'gap' "
+    "the relative distance to it; solve with integer=True for a MIP that may close the gap. "
+    "'binding' still lists the LP's duals."
 )
 
 
 def objective_of(d: ProblemData, spec: ModelSpec, x: np.ndarray) -> float:
-    """The objective of posts ``x`` under ``spec``, at the least auxiliary values.
+    """The objective of posts ``x`` under ``spec``, at the least auxiliary values
+    (:func:`allocator.wholeposts.objective_of`)."""
+    from .wholeposts import objective_of as of
 
-    ``Σ [a·short + b·surplus + m·(inc + dec) + c_w·c·x] + q·z`` with ``inc = max(0, x − x_prev)``,
-    ``dec = max(0, x_prev − x)``, ``short = max(0, T − x)``, ``surplus = max(0, x − T)`` and
-    ``z = max over cells with T > 0 of 100·short/T`` (0 if none; counted only when q > 0).
-
-    Parameters
-    ----------
-    d : ProblemData
-        The instance's arrays (targets, baseline, costs).
-    spec : ModelSpec
-        The objective weights.
-    x : numpy.ndarray
-        Posts, shape (R, S, Y).
-
-    Returns
-    -------
-    float
-        The objective value.
-    """
-    w = spec.objective
-    prev = measures.previous(d, x)
-    moves = np.abs(x - prev).sum()  # inc + dec at their least values
-    short = np.maximum(0.0, d.target - x)
-    surplus = np.maximum(0.0, x - d.target)
-    cost = (d.cost[:, :, None] * x).sum()
-    value = w.shortfall * short.sum() + w.surplus * surplus.sum() + w.moves * moves + w.cost * cost
-    if w.worst_shortfall > 0:
-        pct = np.divide(100.0 * short, d.target, out=np.zeros_like(short), where=d.target > 0)
-        value += w.worst_shortfall * (pct.max() if pct.size else 0.0)
-    return float(value)
+    return of(d, spec, x)
 
 
 def instance_of(d: ProblemData) -> Instance:
@@ -119,8 +80,10 @@ def instance_of(d: ProblemData) -> Instance:
     }
     if d.max_growth_rate is not None and d.growth_allowance:
         transition["growth_allowance"] = d.growth_allowance
+    if d.max_shrink_rate is not None and d.shrink_allowance:
+        transition["shrink_allowance"] = d.shrink_allowance
     data = {
-        "schema_version": 1,
+        "schema_version": 2,
         "name": d.name,
         "baseline_year": d.baseline_year,
         "years": list(d.years),
@@ -136,7 +99,13 @@ def instance_of(d: ProblemData) -> Instance:
             {"region": d.regions[r], "specialty": d.specialties[s], "posts": float(d.baseline[r, s])} for r, s in cells
         ],
         "national_posts": [
-            {"specialty": sid, "year": year, "posts": float(d.national[s, t])}
+            {"specialty": sid, "year": year}
+            | (
+                {"min_posts": float(d.national_min[s, t])}
+                | ({"max_posts": float(d.national_max[s, t])} if np.isfinite(d.national_max[s, t]) else {})
+                if d.ranged[s, t]
+                else {"posts": float(d.national[s, t])}
+            )
             for s, sid in enumerate(d.specialties)
             for t, year in enumerate(d.years)
         ],
@@ -285,87 +254,111 @@ def _region_totals(values: pd.DataFrame, lo: np.ndarray, hi: np.ndarray, total: 
     return rows, ""
 
 
-def round_result(data: ProblemData, spec: ModelSpec, result: Result, *, instance: Instance | None = None) -> Result:
-    """An LP result rounded to whole posts, re-measured and re-checked.
+def round_result(
+    data: ProblemData,
+    spec: ModelSpec,
+    result: Result,
+    *,
+    instance: Instance | None = None,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    threads: int | None = None,
+) -> Result:
+    """An LP result turned into whole posts that keep every limit (FORMULATION §7 v2).
 
-    Each year's region × specialty matrix is rounded by :func:`round_posts`: national totals
-    kept exactly, cells within capacity and locks and at the floor or ceiling of their LP
-    value where those allow, region totals kept (rounded) where possible. The objective is
-    recomputed from the rounded posts (:func:`objective_of`), the measures too, and the
-    independent checker lists the constraints the rounding broke.
-
-    The rounded allocation is **not** proven optimal among whole-post allocations (and may
-    break transition limits): its status stays that of ``result`` (``optimal`` for an LP
-    optimum), and ``rounding["note"]`` says so. Solve with ``integer=True`` (a MIP) for a
-    proven whole-post optimum. Constraints a researcher added to a built model are not
-    known here and are not checked.
+    :func:`allocator.wholeposts.repair` finds whole posts near the LP optimum with the model
+    itself, so every constraint of §5 holds (transition limits, region net loss, national
+    moves, budget), and the independent checker confirms it. The LP optimum bounds every
+    whole-post plan from below: the result carries ``bound`` (the LP objective) and ``gap``,
+    and is ``optimal`` when the gap is within ``mip_gap`` (default 1e-4), ``feasible``
+    otherwise. Where no whole-post plan is found in ``time_limit`` the status is
+    ``time_limit`` (``infeasible`` where none exists) and no allocation is presented.
+    Constraints a researcher added to a Pyomo or PuLP model are not known here: the repair
+    keeps the families of §5.
 
     Parameters
     ----------
-    data : ProblemData
-        The instance's arrays.
-    spec : ModelSpec
-        The model whose objective is recomputed.
-    result : Result
-        A result with an allocation (normally an optimal LP).
-    instance : Instance, optional
-        The original instance, for the checker; without it an equivalent one is rebuilt
-        from ``data`` (:func:`instance_of`).
+    data, spec : the instance's arrays and the model whose objective is minimised.
+    result : an optimal LP result (normally tie-broken, §6b).
+    instance : the original instance, for the checker (rebuilt from ``data`` if omitted).
+    time_limit, mip_gap, threads : for the repair's MIPs.
 
     Returns
     -------
     Result
-        A copy of ``result`` with whole posts, the recomputed objective and measures, and
+        Whole posts with their objective, ``bound``, ``gap`` and measures, and
         ``rounding = {"method", "lp_objective", "objective", "objective_change",
-        "objective_change_pct", "region_totals_kept", "years", "cells_changed",
-        "max_cell_change", "violations", "counts", "note"}``; ``violations`` are the checker's
-        ``{constraint, region, specialty, year, amount, message}``.
-
-    Raises
-    ------
-    ValueError
-        The result has no allocation, or it does not cover every cell.
-    ApportionmentInfeasible
-        National totals or locks are not whole numbers, or the bounds leave no whole-post
-        allocation (see :func:`round_posts`).
+        "objective_change_pct", "steps", "seconds", "cells_changed", "max_cell_change",
+        "violations", "note"}``.
     """
+    from .wholeposts import repair
+
     if result.allocation is None or not len(result.allocation):
         raise ValueError(f"cannot round a result without an allocation (status {result.status})")
     x_lp = _posts_array(data, result.allocation)
-    x, years = round_posts(data, x_lp)
-    objective = objective_of(data, spec, x)
     lp_objective = result.objective if result.objective is not None else objective_of(data, spec, x_lp)
-    change = objective - lp_objective
-    allocation = result.allocation.copy()
-    index = pd.MultiIndex.from_frame(allocation[["region", "specialty", "year"]])
-    rounded = pd.Series(
-        x.reshape(-1),
-        index=pd.MultiIndex.from_product([data.regions, data.specialties, data.years]),
-    )
-    allocation["posts"] = rounded.reindex(index).to_numpy()
-    methods = sorted({str(y["method"]) for y in years})
-    out = dataclasses.replace(
-        result,
-        objective=objective,
-        allocation=allocation,
-        kpis=measures.kpis(data, x),
-        binding=result.binding.copy(),
-        message=(result.message + "; " if result.message else "") + "rounded to whole posts",
-    )
-    report = check(instance if instance is not None else instance_of(data), out, model=spec)
-    violations = [v.to_dict() for v in report.violations]
-    out.rounding = {
-        "method": methods[0] if len(methods) == 1 else "mixed: " + ", ".join(methods),
+    wp = repair(data, spec, x_lp, lp_objective, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    return whole_result(data, spec, result, wp, lp_objective, x_lp, instance=instance)
+
+
+def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None, *, instance=None) -> Result:
+    """A :class:`Result` from a whole-post answer ``wp`` (:class:`allocator.wholeposts.WholePosts`),
+    re-checked by the independent checker: a plan that broke any limit would be reported as an
+    ``error`` with no allocation, never as a solution."""
+    record = {
+        "method": wp.method,
         "lp_objective": float(lp_objective),
-        "objective": objective,
-        "objective_change": float(change),
-        "objective_change_pct": float(100.0 * change / abs(lp_objective)) if lp_objective else None,
-        "region_totals_kept": all(bool(y["region_totals"]) for y in years),
-        "years": years,
-        "cells_changed": int((np.abs(x - x_lp) > SNAP).sum()),
-        "max_cell_change": float(np.abs(x - x_lp).max()) if x.size else 0.0,
-        "violations": violations,
-        "counts": dict(Counter(v["constraint"] for v in violations)),
+        "objective": wp.objective,
+        "objective_change": None if wp.objective is None else float(wp.objective - lp_objective),
+        "objective_change_pct": (
+            None
+            if wp.objective is None or not lp_objective
+            else float(100.0 * (wp.objective - lp_objective) / abs(lp_objective))
+        ),
+        "steps": wp.steps,
+        "seconds": wp.seconds,
         "note": ROUNDING_NOTE,
     }
-    return out
+    base = dataclasses.replace(
+        result,
+        status=wp.status,
+        objective=wp.objective,
+        mip_gap=wp.gap,
+        best_bound=wp.bound,
+        binding=result.binding.copy(),
+        tie_break="none",
+        solve_seconds=result.solve_seconds + wp.seconds,
+        rounding=record,
+    )
+    if wp.x is None:
+        base.allocation = base.allocation.iloc[0:0]
+        base.kpis = base.kpis.iloc[0:0]
+        base.message = f"no whole-post plan that keeps every limit ({wp.status})"
+        return base
+    x = wp.x
+    allocation = _allocation_of(data, x, result.allocation)
+    base.allocation = allocation
+    base.kpis = measures.kpis(data, x)
+    base.message = (result.message + "; " if result.message else "") + f"whole posts ({wp.method})"
+    if x_lp is not None:
+        record["cells_changed"] = int((np.abs(x - x_lp) > SNAP).sum())
+        record["max_cell_change"] = float(np.abs(x - x_lp).max()) if x.size else 0.0
+    report = check(instance if instance is not None else instance_of(data), base, model=spec)
+    record["violations"] = [v.to_dict() for v in report.violations]
+    if report.violations:  # never present a plan that breaks a limit as a solution
+        base.status = "error"
+        base.message = f"the whole-post plan broke {len(report.violations)} constraint(s): not reported"
+        base.allocation = base.allocation.iloc[0:0]
+        base.kpis = base.kpis.iloc[0:0]
+    return base
+
+
+def _allocation_of(data: ProblemData, x: np.ndarray, like: pd.DataFrame) -> pd.DataFrame:
+    """The long allocation table of posts ``x``, in the row order of ``like``, with the targets
+    the posts imply (§3 v2)."""
+    allocation = like.copy()
+    index = pd.MultiIndex.from_frame(allocation[["region", "specialty", "year"]])
+    full = pd.MultiIndex.from_product([data.regions, data.specialties, data.years])
+    allocation["posts"] = pd.Series(x.reshape(-1), index=full).reindex(index).to_numpy()
+    allocation["target"] = pd.Series(data.target_of(x).reshape(-1), index=full).reindex(index).to_numpy()
+    return allocation

@@ -107,6 +107,8 @@ def _bound_value(row: dict, d: ProblemData, x: np.ndarray | None, z: float | Non
         return np.nan if x is None else x[r, s, t - 1]
 
     if name == "national_total":
+        if d.ranged[s, t]:  # v2: the binding side of the range
+            return float(d.national_max[s, t] if dual < 0 else d.national_min[s, t])
         return float(d.national[s, t])
     if name == "lock":
         return float(d.lock[r, s, t])
@@ -115,7 +117,7 @@ def _bound_value(row: dict, d: ProblemData, x: np.ndarray | None, z: float | Non
     if name == "growth_limit":
         return float(d.max_growth_rate * prev_cell() + d.growth_allowance)
     if name == "shrink_limit":
-        return float(d.max_shrink_rate * prev_cell())
+        return float(d.max_shrink_rate * prev_cell() + d.shrink_allowance)
     if name == "programme_shrink":
         return float(prev_cell() / d.programme_years[s])
     if name == "region_net_loss":
@@ -152,6 +154,12 @@ def _sentence(row: dict, value: float, d: ProblemData, names: Mapping[str, str],
         if dual < 0:
             return f"locking one more post for {spec} in {region} in {year} (locked at {_fmt(value)}) {lower}"
         return f"locking one post fewer for {spec} in {region} in {year} (locked at {_fmt(value)}) {lower}"
+    if name == "national_total" and d.ranged[s, d.years.index(year)]:  # v2: a range, fair shares follow it
+        side = "maximum" if dual < 0 else "minimum"
+        return (
+            f"{'raising' if dual < 0 else 'lowering'} the {side} of the {spec} national range in {year} "
+            f"(now {_fmt(value)}) by one post {lower} (fair shares follow the total chosen)"
+        )
     if name == "national_total":
         more = dual < 0
         return (
@@ -169,9 +177,10 @@ def _sentence(row: dict, value: float, d: ProblemData, names: Mapping[str, str],
             f"({rate}: {_fmt(value)} posts) {lower}"
         )
     if name == "shrink_limit":
+        rate = _pct(d.max_shrink_rate) + (f" + {_fmt(d.shrink_allowance)} posts" if d.shrink_allowance else "")
         return (
             f"letting {spec} in {region} shrink by one more post in {year} than the "
-            f"{_pct(d.max_shrink_rate)} shrink limit allows ({_fmt(value)} posts) {lower}"
+            f"{rate} shrink limit allows ({_fmt(value)} posts) {lower}"
         )
     if name == "programme_shrink":
         years = d.programme_years[s]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from .backends import BACKENDS
 from .backends.base import SolveOptions
 from .data import ProblemData, problem_data
 from .diagnose import diagnose, presolve_findings
+from .highs_env import quiet_banner
 from .instance import Instance, load_instance
 from .result import ALLOCATION_COLUMNS, Result
 from .spec import ModelSpec, load_model
@@ -68,16 +69,29 @@ class Built:
         (:func:`allocator.rounding.round_result`; constraints added to the model are not checked).
         """
         options = options or SolveOptions(**kw)
+        if options.tie_break is None:
+            options = replace(options, tie_break=self.spec.solve.tie_break)
+        t0 = time.perf_counter()
         raw = _backend(self.backend).solve_model(self.model, options)
         res = assemble(self.data, self.spec, self.backend, raw, self.build_seconds)
         if round_posts and res.status == "optimal" and not self.integer and res.mip_gap is None:
             from .rounding import round_result
 
-            res = round_result(self.data, self.spec, res, instance=self.instance)
+            left = None if options.time_limit is None else max(0.0, options.time_limit - (time.perf_counter() - t0))
+            res = round_result(
+                self.data,
+                self.spec,
+                res,
+                instance=self.instance,
+                time_limit=left,
+                mip_gap=options.mip_gap,
+                threads=options.threads,
+            )
         return res
 
 
 def _build(inst: Instance, d: ProblemData, spec: ModelSpec, backend: str, integer: bool) -> Built:
+    quiet_banner()
     t0 = time.perf_counter()
     native = _backend(backend).build_model(d, spec, integer)
     return Built(backend, native, d, spec, integer, time.perf_counter() - t0, inst)
@@ -108,6 +122,7 @@ def solve(
     verbose: bool = False,
     progress=None,
     round_posts: bool = False,
+    tie_break: str | None = None,
 ) -> Result:
     """Solve an instance (FORMULATION §3–§9) and return a :class:`Result`.
 
@@ -117,6 +132,8 @@ def solve(
     model : a :class:`ModelSpec`, a model file path, or ``None`` for the default model.
     backend : ``highs`` (default), ``pyomo`` or ``pulp``; all solve with HiGHS.
     time_limit, threads, method, mip_gap, integer, verbose : see :class:`SolveOptions`.
+    tie_break : ``"least-squares"`` (§6b, the default: one allocation whatever the backend,
+        LP method or start) or ``"none"``; ``None`` takes the model file's ``[solve] tie_break``.
     progress : optional callable receiving a short text at each stage (the CLI's spinner).
     round_posts : round an optimal LP result to whole posts (national totals kept exactly,
         cells within capacity and locks) and list the constraints the rounding broke in
@@ -140,11 +157,53 @@ def solve(
             diagnosis=diagnose(d, spec, findings),
             message="infeasible (pre-solve checks)",
         )
-    options = SolveOptions(time_limit, threads, method, mip_gap, integer, verbose)
+    options = SolveOptions(time_limit, threads, method, mip_gap, integer, verbose, tie_break)
+    if integer and backend == "highs":
+        say("solving the LP, then whole posts by repair and MIP")
+        return _whole_posts_mip(inst, d, spec, options)
     say(f"building the {backend} model")
     built = _build(inst, d, spec, backend, integer)
     say(f"solving with HiGHS ({'MIP' if integer else options.method})" + (", then rounding" if round_posts else ""))
     return built.solve(options, round_posts=round_posts)
+
+
+def _whole_posts_mip(inst: Instance, d: ProblemData, spec: ModelSpec, options: SolveOptions) -> Result:
+    """``--integer`` on the direct backend (FORMULATION §7 v2): the LP, a whole-post plan that
+    keeps every limit repaired from it, then HiGHS's MIP started from that plan, all within
+    ``time_limit``. Bound: the MIP's proven bound, never below the LP optimum."""
+    from .rounding import whole_result
+    from .wholeposts import integer_solve, repair
+
+    t0 = time.perf_counter()
+
+    def left() -> float | None:
+        return None if options.time_limit is None else max(0.0, options.time_limit - (time.perf_counter() - t0))
+
+    lp_options = replace(options, integer=False, mip_gap=None)
+    built = _build(inst, d, spec, "highs", integer=False)
+    lp = built.solve(lp_options)
+    if lp.status != "optimal":
+        return lp
+    x_lp = lp.allocation["posts"].to_numpy().reshape(d.shape)
+    repaired = repair(d, spec, x_lp, lp.objective, time_limit=left(), mip_gap=options.mip_gap, threads=options.threads)
+    if repaired.status == "infeasible":
+        # the repair's last resort is the whole range: no whole-post plan exists
+        res = whole_result(d, spec, lp, repaired, lp.objective, x_lp, instance=inst)
+        res.diagnosis = {
+            "summary": "The instance has a fractional solution but no whole-post plan keeps every limit: "
+            "limits read in whole posts are tighter (with max_shrink_rate 0.05 and no shrink_allowance a "
+            "cell under 20 posts cannot lose a post). A shrink_allowance or growth_allowance of one post, "
+            "or wider capacity, usually restores a plan.",
+            "constraints": [],
+            "findings": [],
+        }
+        return res
+    wp = integer_solve(d, spec, repaired, lp.objective, options, left())
+    res = whole_result(d, spec, lp, wp, lp.objective, x_lp, instance=inst)
+    res.binding = res.binding.iloc[0:0]  # duals belong to the LP, not to a whole-post plan
+    res.build_seconds = built.build_seconds
+    res.solve_seconds = time.perf_counter() - t0 - built.build_seconds
+    return res
 
 
 def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw, build_seconds: float = 0.0) -> Result:
@@ -161,15 +220,25 @@ def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw, build_seconds: 
         best_bound=raw.best_bound,
         message=raw.message,
         build_seconds=build_seconds,
-        solve_seconds=raw.solve_seconds,
+        solve_seconds=raw.solve_seconds + raw.tie_break_seconds,
     )
     if raw.status == "infeasible":
         res.diagnosis = diagnose(d, spec)
     if raw.x is None:
         return res
+    res.tie_break = raw.tie_break
     x = np.where(np.abs(raw.x) < 1e-9, 0.0, raw.x)
     if raw.mip_gap is not None:  # a MIP's posts carry float noise (~1e-11): make them exactly whole
         x = np.where(np.abs(x - np.round(x)) < 1e-6, np.round(x), x)
+        from .wholeposts import objective_of
+
+        # a MIP incumbent's auxiliary variables need not be at their least values: report the
+        # objective of its posts (what the checker recomputes), never more than HiGHS's
+        least = objective_of(d, spec, x)
+        if res.objective is None or least < res.objective:
+            res.objective = least
+        if res.status == "time_limit":  # stopped with a plan that keeps every constraint (§9 v2)
+            res.status = "feasible"
     res.allocation = allocation_frame(d, x)
     res.kpis = measures.kpis(d, x)
     res.baseline_kpis = measures.baseline_kpis(d)
@@ -195,5 +264,5 @@ def allocation_frame(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     idx = pd.MultiIndex.from_product([d.regions, d.specialties, d.years], names=ALLOCATION_COLUMNS[:3])
     frame = idx.to_frame(index=False)
     frame["posts"] = x.reshape(-1)
-    frame["target"] = d.target.reshape(-1)
+    frame["target"] = d.target_of(x).reshape(-1)  # v2: a ranged total's targets follow x
     return frame

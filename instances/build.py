@@ -2,7 +2,7 @@
 
     python instances/build.py [--out instances] [--sources instances/sources]
 
-writes three instances (FORMULATION §2, ``schema_version: 1``, plus the project's ``sources``
+writes three instances (FORMULATION §2, ``schema_version: 2``, plus the project's ``sources``
 list):
 
 * ``england-regions-2025.json``           the 7 NHS England regions
@@ -182,6 +182,9 @@ TRANSITION = {
     "max_growth_rate": 0.10,
     "growth_allowance": 2,
     "max_shrink_rate": 0.05,
+    # one post a year may always go (schema v2): in whole posts 5 % alone freezes every cell
+    # under 20 posts (see instances/README.md)
+    "shrink_allowance": 1,
     "max_region_net_loss_rate": 0.03,
 }
 NATIONAL_MOVES_RATE = Fraction(3, 100)  # max_national_moves = round(3 % of all posts)
@@ -1023,7 +1026,7 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
             kind="estimated",
             used_for="transition",
             note="Illustrative policy parameters, not published: growth up to 10 % + 2 posts "
-            "a year, shrink up to 5 % a year per cell, a region's net loss up to 3 % a year, "
+            "a year, shrink up to 5 % + 1 post a year per cell, a region's net loss up to 3 % a year, "
             "posts moved nationally up to 3 % of all posts a year (rounded half up).",
         ),
     ]
@@ -1069,7 +1072,7 @@ def make_instance(
         for a in areas:
             weight_rows.append({"region": a.id, "specialty": sid, "weight": r4(need_weight(rule, a, areas))})
     return {
-        "schema_version": 1,
+        "schema_version": 2,  # transition.shrink_allowance is a v2 field
         "name": name,
         "description": description,
         "baseline_year": BASELINE_YEAR,

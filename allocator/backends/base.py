@@ -76,6 +76,9 @@ class SolveOptions:
     mip_gap : relative MIP gap at which an integer solve stops.
     integer : override the model file's ``[solve] integer``.
     verbose : print HiGHS's log.
+    tie_break : ``"least-squares"`` (FORMULATION §6b: the unique allocation nearest the fair
+        shares on the LP's optimal face; the default), ``"none"`` (HiGHS's vertex), or
+        ``None`` for the model file's ``[solve] tie_break``. Whole posts do not apply it.
     """
 
     time_limit: float | None = None
@@ -84,6 +87,7 @@ class SolveOptions:
     mip_gap: float | None = None
     integer: bool | None = None
     verbose: bool = False
+    tie_break: str | None = None
 
     def highs_options(self, integer: bool) -> dict:
         """The same options as HiGHS option names (used by all three backends)."""
@@ -119,3 +123,5 @@ class RawSolution:
     best_bound: float | None = None
     message: str = ""
     solve_seconds: float = 0.0
+    tie_break: str = "none"  # which §6b rule gave ``x``: "least-squares" or "none"
+    tie_break_seconds: float = 0.0

@@ -18,7 +18,9 @@ import highspy
 import numpy as np
 import scipy.sparse as sp
 
+from .. import tiebreak
 from ..data import ProblemData
+from ..highs_env import use_threads
 from ..spec import ModelSpec
 from .base import DUAL_TOL, HIGHS_STATUS, NOT_REPORTED, RawSolution, SolveOptions
 
@@ -94,11 +96,12 @@ def _limit_on_prev(name, d, v, own_col: int, rate: np.ndarray, rhs_extra: np.nda
 
 
 def national_total(d: ProblemData, v: Columns) -> Block:
-    """``Σ_r x[r,s,t] = N[s,t]`` for each s, t."""
+    """``Σ_r x[r,s,t] = N[s,t]`` for each s, t; ``min <= Σ_r x[r,s,t] <= max`` where ranged (v2)."""
     rows = v.s * v.Y + v.t
-    N = d.national.ravel()
+    lower = d.national_min.ravel()
+    upper = np.where(np.isinf(d.national_max), INF, d.national_max).ravel()
     s, t = np.divmod(np.arange(v.S * v.Y), v.Y)
-    return Block("national_total", rows, v.x + np.arange(v.K), np.ones(v.K), N, N, {"specialty": s, "year": t})
+    return Block("national_total", rows, v.x + np.arange(v.K), np.ones(v.K), lower, upper, {"specialty": s, "year": t})
 
 
 def capacity(d: ProblemData) -> tuple[np.ndarray, np.ndarray]:
@@ -127,14 +130,26 @@ def flow(d: ProblemData, v: Columns) -> Block:
 
 
 def target_gap(d: ProblemData, v: Columns) -> Block:
-    """``x − T = surplus − short`` for each cell, written ``x − surplus + short = T``."""
+    """``x − T = surplus − short`` for each cell, written ``x − surplus + short = T``.
+
+    Where the national total of (s, t) is a range (v2), ``T = share · Σ_r' x[r',s,t]`` is moved
+    to the left: ``x − share · Σ_r' x[r',s,t] − surplus + short = 0``.
+    """
     K = v.K
     cells = np.arange(K)
-    rows = np.concatenate([cells, cells, cells])
-    cols = np.concatenate([v.x + cells, v.surplus + cells, v.short + cells])
-    vals = np.concatenate([np.ones(K), -np.ones(K), np.ones(K)])
-    T = d.target.ravel()
-    return Block("target_gap", rows, cols, vals, T, T, v.cell_labels())
+    rows = [cells, cells, cells]
+    cols = [v.x + cells, v.surplus + cells, v.short + cells]
+    vals = [np.ones(K), -np.ones(K), np.ones(K)]
+    ranged = d.ranged[v.s, v.t]
+    T = np.where(ranged, 0.0, d.target.ravel())
+    if ranged.any():
+        # row k gets −share[k] · x[r', s, t] for every region r' (same s, t)
+        row = np.flatnonzero(ranged)
+        r_other = np.arange(v.R)
+        rows.append(np.repeat(row, v.R))
+        cols.append(v.x + v.cell[r_other[None, :], v.s[row][:, None], v.t[row][:, None]].ravel())
+        vals.append(np.repeat(-d.share.ravel()[row], v.R))
+    return Block("target_gap", *(np.concatenate(a) for a in (rows, cols, vals)), T, T.copy(), v.cell_labels())
 
 
 def growth_limit(d: ProblemData, v: Columns) -> Block | None:
@@ -146,10 +161,11 @@ def growth_limit(d: ProblemData, v: Columns) -> Block | None:
 
 
 def shrink_limit(d: ProblemData, v: Columns) -> Block | None:
-    """``dec <= max_shrink_rate · x_prev`` for each cell."""
+    """``dec <= max_shrink_rate · x_prev + shrink_allowance`` for each cell."""
     if d.max_shrink_rate is None:
         return None
-    return _limit_on_prev("shrink_limit", d, v, v.dec, np.full(v.K, d.max_shrink_rate), np.zeros(v.K))
+    rate = np.full(v.K, d.max_shrink_rate)
+    return _limit_on_prev("shrink_limit", d, v, v.dec, rate, np.full(v.K, d.shrink_allowance))
 
 
 def programme_shrink(d: ProblemData, v: Columns) -> Block | None:
@@ -215,10 +231,11 @@ def budget(d: ProblemData, v: Columns) -> Block | None:
 
 
 def worst_shortfall(d: ProblemData, v: Columns) -> Block | None:
-    """``100 · short <= T · z`` for each cell with T > 0, only if its weight q > 0."""
+    """``100 · short <= T̄ · z`` for each cell with T̄ > 0, only if its weight q > 0 (``T̄ = T``
+    where the national total is fixed, the data-only fair share where it is a range)."""
     if v.z is None:
         return None
-    T = d.target.ravel()
+    T = d.target_bar.ravel()
     cells = np.flatnonzero(T > 0)
     m = len(cells)
     rows = np.concatenate([np.arange(m), np.arange(m)])
@@ -359,6 +376,7 @@ STATUS = HIGHS_STATUS
 def solve_model(m: HighsModel, options: SolveOptions) -> RawSolution:
     """Run HiGHS on a built model and read back status, posts and duals."""
     h = m.highs
+    use_threads(options.threads)
     for k, val in options.highs_options(m.integer).items():
         h.setOptionValue(k, val)
     # HiGHS counts time_limit over every run() of one object: a model solved again (a
@@ -385,6 +403,7 @@ def solve_model(m: HighsModel, options: SolveOptions) -> RawSolution:
         raw.best_bound = float(info.mip_dual_bound)
     elif status == "optimal" and sol.dual_valid:
         raw.binding = _binding(m, np.asarray(sol.row_dual), np.asarray(sol.col_dual), raw.x)
+        tiebreak.apply(raw, h, np.arange(v.K), m.data.target_bar.reshape(-1), options.tie_break)
     return raw
 
 

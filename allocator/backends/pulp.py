@@ -11,6 +11,8 @@ attribute of the problem       meaning
 ``prob.inc``, ``prob.dec``     posts gained and lost since the year before, same keys
 ``prob.short``, ``surplus``    posts below and above target, same keys
 ``prob.z``                     worst relative shortfall in % (``None`` unless its weight > 0)
+``prob.total[(s, t)]``         the national total a ranged (s, t) chooses (v2), bounded by the
+                               range; only ranged (s, t) have one
 ``prob.rows[name][key]``       the row ``name[key]``; ``name`` is a family of §5 (``capacity``
                                is ``capacity_min`` and ``capacity_max``), ``key`` is
                                ``(s, t)`` for ``national_total``, ``(r, t)`` for
@@ -62,7 +64,9 @@ import highspy
 import numpy as np
 import pulp
 
+from .. import tiebreak
 from ..data import ProblemData
+from ..highs_env import use_threads
 from ..spec import ModelSpec
 from .base import (
     CELL_KEYS,
@@ -131,6 +135,15 @@ def variables(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec, integer: bo
     prob.short = nonnegative("short")
     prob.surplus = nonnegative("surplus")
     prob.z = prob.add_variable("z", lowBound=0) if spec.objective.worst_shortfall > 0 else None
+    prob.total = {}
+    for (j, s), (k, t) in itertools.product(enumerate(d.specialties), enumerate(d.years)):
+        if d.ranged[j, k]:  # v2: min <= total <= max, the bounds of a ranged national total
+            hi = float(d.national_max[j, k])
+            prob.total[s, t] = prob.add_variable(
+                f"total[{_label((s, t))}]",
+                lowBound=float(d.national_min[j, k]),
+                upBound=hi if np.isfinite(hi) else None,
+            )
 
 
 # ----------------------------------------------------------------- constraint families (§5)
@@ -141,7 +154,12 @@ def national_total(prob: pulp.LpProblem, d: ProblemData) -> None:
 
     ::
 
-        Σ_r x[r,s,t] = N[s,t]                      for each s, t
+        Σ_r x[r,s,t] = N[s,t]                      for each s, t with a fixed total
+        Σ_r x[r,s,t] − total[s,t] = 0              for each s, t with a range (v2), where
+                                                   min <= total[s,t] <= max are its bounds
+
+    PuLP has no two-sided rows, so a range is the bounds of the variable ``total``; the
+    row's dual is then that of the range's binding side.
 
     Parameters
     ----------
@@ -150,7 +168,10 @@ def national_total(prob: pulp.LpProblem, d: ProblemData) -> None:
     """
     for (j, s), (k, t) in itertools.product(enumerate(d.specialties), enumerate(d.years)):
         total = pulp.lpSum(prob.x[r, s, t] for r in d.regions)
-        _add(prob, "national_total", (s, t), total == float(d.national[j, k]))
+        if (s, t) in prob.total:
+            _add(prob, "national_total", (s, t), total - prob.total[s, t] == 0)
+        else:
+            _add(prob, "national_total", (s, t), total == float(d.national[j, k]))
 
 
 def capacity(prob: pulp.LpProblem, d: ProblemData) -> None:
@@ -223,13 +244,21 @@ def target_gap(prob: pulp.LpProblem, d: ProblemData) -> None:
 
         x[r,s,t] − T[r,s,t] = surplus[r,s,t] − short[r,s,t]    for each cell
 
+    where the national total of (s, t) is a range (v2), the fair share follows the total the
+    solution chooses, ``T[r,s,t] = share[r,s,t] · total[s,t]``.
+
     Parameters
     ----------
     prob : the problem; gets its rows, filed as ``prob.rows["target_gap"][(r, s, t)]``.
     d : the instance as arrays.
     """
     for c, at in d.cells():
-        row = prob.x[c] - float(d.target[at]) == prob.surplus[c] - prob.short[c]
+        r, s, t = c
+        if (s, t) in prob.total:
+            target = float(d.share[at]) * prob.total[s, t]
+        else:
+            target = float(d.target[at])
+        row = prob.x[c] - target == prob.surplus[c] - prob.short[c]
         _add(prob, "target_gap", c, row)
 
 
@@ -255,13 +284,13 @@ def growth_limit(prob: pulp.LpProblem, d: ProblemData) -> None:
 
 
 def shrink_limit(prob: pulp.LpProblem, d: ProblemData) -> None:
-    """A cell shrinks at most a rate of last year's posts.
+    """A cell shrinks at most a rate of last year's posts plus an allowance.
 
     ::
 
-        dec[r,s,t] <= max_shrink_rate · x_prev                        for each cell
+        dec[r,s,t] <= max_shrink_rate · x_prev + shrink_allowance     for each cell
 
-    Only if ``max_shrink_rate`` is given.
+    Only if ``max_shrink_rate`` is given (``shrink_allowance``, v2, defaults to 0).
 
     Parameters
     ----------
@@ -270,9 +299,9 @@ def shrink_limit(prob: pulp.LpProblem, d: ProblemData) -> None:
     """
     if d.max_shrink_rate is None:
         return
-    rate = float(d.max_shrink_rate)
+    rate, allowance = float(d.max_shrink_rate), float(d.shrink_allowance)
     for c, at in d.cells():
-        _add(prob, "shrink_limit", c, prob.dec[c] <= rate * x_prev(prob, d, c, at))
+        _add(prob, "shrink_limit", c, prob.dec[c] <= rate * x_prev(prob, d, c, at) + allowance)
 
 
 def programme_shrink(prob: pulp.LpProblem, d: ProblemData) -> None:
@@ -376,9 +405,10 @@ def worst_shortfall(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> No
 
     ::
 
-        100 · short[r,s,t] <= T[r,s,t] · z                            for each cell with T > 0
+        100 · short[r,s,t] <= T̄[r,s,t] · z                           for each cell with T̄ > 0
 
-    Only if the weight ``q`` of ``z`` (``worst_shortfall``) is positive.
+    Only if the weight ``q`` of ``z`` (``worst_shortfall``) is positive. ``T̄ = T`` where the
+    national total is fixed; where it is a range (v2), the data-only fair share (linear row).
 
     Parameters
     ----------
@@ -389,8 +419,8 @@ def worst_shortfall(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> No
     if spec.objective.worst_shortfall <= 0:
         return
     for c, at in d.cells():
-        if d.target[at] > 0:
-            _add(prob, "worst_shortfall", c, 100 * prob.short[c] <= float(d.target[at]) * prob.z)
+        if d.target_bar[at] > 0:
+            _add(prob, "worst_shortfall", c, 100 * prob.short[c] <= float(d.target_bar[at]) * prob.z)
 
 
 # ----------------------------------------------------------------------------- objective (§6)
@@ -463,6 +493,7 @@ def solve_model(prob: pulp.LpProblem, options: SolveOptions) -> RawSolution:
     """
     d: ProblemData = prob._alloc_data
     integer = prob.isMIP()
+    use_threads(options.threads)
     solver = pulp.HiGHS(mip=True, msg=options.verbose, **options.highs_options(integer))
     t0 = time.perf_counter()
     prob.solverModel = None
@@ -493,6 +524,8 @@ def solve_model(prob: pulp.LpProblem, options: SolveOptions) -> RawSolution:
         raw.best_bound = float(info.mip_dual_bound)
     elif raw.status == "optimal" and h.getSolution().dual_valid:
         raw.binding = _binding(prob)
+        x_cols = np.fromiter((prob.x[c].index for c, _ in d.cells()), dtype=np.int64)
+        tiebreak.apply(raw, h, x_cols, d.target_bar.reshape(-1), options.tie_break)
     return raw
 
 

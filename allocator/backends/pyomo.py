@@ -9,8 +9,12 @@ component                   meaning
 ==========================  =================================================================
 ``m.R, m.S, m.T``           regions, specialties, planning years (ordered Sets)
 ``m.baseline[r,s]``         baseline posts ``x[r,s,y_0]``
-``m.national[s,t]``         national totals ``N[s,t]``
-``m.target[r,s,t]``         fair shares ``T[r,s,t]``
+``m.national[s,t]``         national totals ``N[s,t]`` (for a ranged total: ``N̄``, the baseline
+                            total clipped into the range)
+``m.national_min[s,t]``     a range's minimum (v2; only ranged (s, t) with a minimum > 0)
+``m.national_max[s,t]``     a range's maximum (v2; only ranged (s, t) with a maximum)
+``m.share[r,s,t]``          need shares ``D / Σ D`` (only cells of a ranged (s, t))
+``m.target[r,s,t]``         fair shares ``T[r,s,t]`` (for a ranged total: the data-only ``T̄``)
 ``m.cost[r,s]``             cost per post ``c[r,s]``
 ``m.min_posts[r,s,t]``      capacity minimum (only cells with a ``capacity_min`` row)
 ``m.max_posts[r,s,t]``      capacity maximum (only cells with a ``capacity_max`` row)
@@ -59,6 +63,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sys
 import time
 
 import numpy as np
@@ -66,7 +71,9 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
+from .. import tiebreak
 from ..data import ProblemData
+from ..highs_env import use_threads
 from ..spec import ModelSpec
 from .base import CELL_KEYS, DUAL_TOL, FAMILY_KEYS, NOT_REPORTED, ROW_GROUP_FAMILY, RawSolution, SolveOptions
 
@@ -89,6 +96,24 @@ def parameters(m: pyo.ConcreteModel, d: ProblemData) -> None:
             for (j, s), (k, t) in itertools.product(enumerate(d.specialties), enumerate(d.years))
         },
     )
+    ranged = d.ranged
+    st = list(itertools.product(enumerate(d.specialties), enumerate(d.years)))
+    m.national_min = pyo.Param(
+        m.S,
+        m.T,
+        initialize={
+            (s, t): float(d.national_min[j, k]) for (j, s), (k, t) in st if ranged[j, k] and d.national_min[j, k] > 0
+        },
+    )
+    m.national_max = pyo.Param(
+        m.S,
+        m.T,
+        initialize={
+            (s, t): float(d.national_max[j, k])
+            for (j, s), (k, t) in st
+            if ranged[j, k] and np.isfinite(d.national_max[j, k])
+        },
+    )
     cells = list(d.cells())
 
     def per_cell(values: np.ndarray, where: np.ndarray | None = None) -> dict:
@@ -96,6 +121,7 @@ def parameters(m: pyo.ConcreteModel, d: ProblemData) -> None:
         return {c: float(values[at]) for c, at in cells if where is None or where[at]}
 
     m.target = pyo.Param(m.R, m.S, m.T, initialize=per_cell(d.target))
+    m.share = pyo.Param(m.R, m.S, m.T, initialize=per_cell(d.share, np.broadcast_to(ranged[None, :, :], d.shape)))
     m.min_posts = pyo.Param(m.R, m.S, m.T, initialize=per_cell(d.min_posts, d.has_capacity & (d.min_posts > 0)))
     m.max_posts = pyo.Param(m.R, m.S, m.T, initialize=per_cell(d.max_posts, d.has_capacity & np.isfinite(d.max_posts)))
     m.locked_posts = pyo.Param(m.R, m.S, m.T, initialize=per_cell(d.lock, d.locked))
@@ -143,7 +169,8 @@ def national_total(m: pyo.ConcreteModel, d: ProblemData) -> None:
 
     ::
 
-        Σ_r x[r,s,t] = N[s,t]                      for each s, t
+        Σ_r x[r,s,t] = N[s,t]                      for each s, t with a fixed total
+        min <= Σ_r x[r,s,t] <= max                 for each s, t with a range (v2; one ranged row)
 
     Parameters
     ----------
@@ -152,7 +179,12 @@ def national_total(m: pyo.ConcreteModel, d: ProblemData) -> None:
     """
 
     def rule(m, s, t):
-        return sum(m.x[r, s, t] for r in m.R) == m.national[s, t]
+        total = sum(m.x[r, s, t] for r in m.R)
+        if d.ranged[d.specialties.index(s), d.years.index(t)]:
+            lo = m.national_min[s, t] if (s, t) in m.national_min else 0.0
+            hi = m.national_max[s, t] if (s, t) in m.national_max else None
+            return (lo, total, hi)
+        return total == m.national[s, t]
 
     m.national_total = pyo.Constraint(m.S, m.T, rule=rule)
 
@@ -227,6 +259,9 @@ def target_gap(m: pyo.ConcreteModel, d: ProblemData) -> None:
 
         x[r,s,t] − T[r,s,t] = surplus[r,s,t] − short[r,s,t]    for each cell
 
+    where the national total of (s, t) is a range (v2), the fair share follows the total the
+    solution chooses, ``T[r,s,t] = share[r,s,t] · Σ_r' x[r',s,t]``.
+
     Parameters
     ----------
     m : the model; gets ``m.target_gap[r, s, t]``.
@@ -234,7 +269,11 @@ def target_gap(m: pyo.ConcreteModel, d: ProblemData) -> None:
     """
 
     def rule(m, r, s, t):
-        return m.x[r, s, t] - m.target[r, s, t] == m.surplus[r, s, t] - m.short[r, s, t]
+        if (r, s, t) in m.share:
+            target = m.share[r, s, t] * sum(m.x[q, s, t] for q in m.R)
+        else:
+            target = m.target[r, s, t]
+        return m.x[r, s, t] - target == m.surplus[r, s, t] - m.short[r, s, t]
 
     m.target_gap = pyo.Constraint(m.R, m.S, m.T, rule=rule)
 
@@ -264,13 +303,13 @@ def growth_limit(m: pyo.ConcreteModel, d: ProblemData) -> None:
 
 
 def shrink_limit(m: pyo.ConcreteModel, d: ProblemData) -> None:
-    """A cell shrinks at most a rate of last year's posts.
+    """A cell shrinks at most a rate of last year's posts plus an allowance.
 
     ::
 
-        dec[r,s,t] <= max_shrink_rate · x_prev                        for each cell
+        dec[r,s,t] <= max_shrink_rate · x_prev + shrink_allowance     for each cell
 
-    Only if ``max_shrink_rate`` is given.
+    Only if ``max_shrink_rate`` is given (``shrink_allowance``, v2, defaults to 0).
 
     Parameters
     ----------
@@ -279,10 +318,10 @@ def shrink_limit(m: pyo.ConcreteModel, d: ProblemData) -> None:
     """
     if d.max_shrink_rate is None:
         return
-    rate = float(d.max_shrink_rate)
+    rate, allowance = float(d.max_shrink_rate), float(d.shrink_allowance)
 
     def rule(m, r, s, t):
-        return m.dec[r, s, t] <= rate * x_prev(m, r, s, t)
+        return m.dec[r, s, t] <= rate * x_prev(m, r, s, t) + allowance
 
     m.shrink_limit = pyo.Constraint(m.R, m.S, m.T, rule=rule)
 
@@ -393,7 +432,8 @@ def worst_shortfall(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec) -> No
 
         100 · short[r,s,t] <= T[r,s,t] · z                            for each cell with T > 0
 
-    Only if the weight ``q`` of ``z`` (``worst_shortfall``) is positive.
+    Only if the weight ``q`` of ``z`` (``worst_shortfall``) is positive. Where the national
+    total is a range (v2), ``m.target`` holds the data-only ``T̄`` (the row stays linear).
 
     Parameters
     ----------
@@ -511,12 +551,13 @@ def solve_model(m: pyo.ConcreteModel, options: SolveOptions) -> RawSolution:
     """
     d: ProblemData = m._alloc_data
     integer = _is_integer(m)
+    use_threads(options.threads)
     solver = SolverFactory("highs")
     t0 = time.perf_counter()
     try:
         results = solver.solve(
             m,
-            tee=options.verbose,
+            tee=[sys.stderr] if options.verbose else False,  # the log never reaches stdout
             load_solutions=False,
             raise_exception_on_nonoptimal_result=False,
             solver_options=options.highs_options(integer),
@@ -542,6 +583,9 @@ def solve_model(m: pyo.ConcreteModel, options: SolveOptions) -> RawSolution:
         for con, dual in duals.items():
             m.dual[con] = dual
         raw.binding = _binding(m, duals)
+        h, col_of = solver._solver_model, solver._pyomo_var_to_solver_var_map  # Pyomo's own highspy.Highs
+        x_cols = np.fromiter((col_of[id(m.x[c])] for c, _ in d.cells()), dtype=np.int64)
+        tiebreak.apply(raw, h, x_cols, d.target_bar.reshape(-1), options.tie_break)
     return raw
 
 

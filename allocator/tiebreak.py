@@ -1,0 +1,245 @@
+"""One answer: the least-squares tie-break of FORMULATION §6b.
+
+The LP of §4–6 often has many optimal allocations. The reported one is the unique minimiser of
+
+    Σ_k (x_k − T̄_k)² / max(T̄_k, 1)
+
+over the LP's optimal face ``{feasible v : objective(v) = z*}``, where ``v`` is every column
+of the model as solved (a researcher's added rows and columns included) and ``x`` its posts.
+
+**The face, exactly.** For any optimal dual solution ``(y, d)``, a feasible point is optimal
+if and only if it satisfies complementary slackness with ``(y, d)``: every column with a
+non-zero reduced cost stays at the bound it sits at, every row with a non-zero dual stays at
+its active side. So the face is the feasible set with those columns fixed and those rows
+made equalities — a set of linear constraints with no tolerance in its definition, the same
+whichever optimal vertex, backend or LP method produced ``(y, d)``. (An objective row
+``c·v ≤ z*`` would define the same set, but §6b measures that the answer moves by ~0.01 posts
+when that row is loosened by 1e-9·z*; fixing by complementary slackness needs no such row.)
+
+**The QP.** The face's free columns, with the fixed ones moved to the right-hand side, go to
+Clarabel, an interior-point conic solver, with tight tolerances (1e-12). HiGHS's own QP
+solver (active set) solves the same QP to the same answer but is 30–60× slower here, since
+thousands of posts stay free on the face (``benchmarks/README.md``, tie-break table).
+Allocations reached from different LP vertices agree to about 1e-6 posts.
+
+The tie-break needs the LP's optimal duals, and reads everything from the ``highspy.Highs``
+object that solved the model: the direct backend's own, PuLP's ``prob.solverModel``, Pyomo's
+persistent HiGHS interface. A Pyomo or PuLP model a researcher has changed is tie-broken over
+its own optimal face.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+# a reduced cost or row dual smaller than this is zero (HiGHS's dual feasibility tolerance is 1e-7)
+DUAL_ZERO = 1e-9
+# Clarabel's tolerances: tight, so that answers from different vertices agree to ~1e-6 posts
+QP_TOL = 1e-12
+
+LEAST_SQUARES = "least-squares"
+NONE = "none"
+CHOICES = (LEAST_SQUARES, NONE)
+
+
+@dataclass
+class TieBreak:
+    """The tie-broken solution: every column's value, the posts, and how long it took."""
+
+    columns: np.ndarray
+    posts: np.ndarray
+    objective_change: float  # objective here minus at the LP vertex: zero up to solver tolerance
+    seconds: float
+    free_columns: int
+    status: str
+
+
+class TieBreakError(RuntimeError):
+    """The QP over the optimal face did not solve (the LP answer is kept, and says so)."""
+
+
+def weights(target_bar: np.ndarray) -> np.ndarray:
+    """The §6b weights ``1 / max(T̄, 1)`` of the squared distances."""
+    return 1.0 / np.maximum(np.asarray(target_bar, dtype=float), 1.0)
+
+
+def optimal_face(h) -> tuple[object, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The LP solved in ``h`` and its optimal face by complementary slackness.
+
+    Returns ``(lp, col_lower, col_upper, row_lower, row_upper)``: the face is
+    ``{v : col_lower ≤ v ≤ col_upper, row_lower ≤ A v ≤ row_upper}``. With HiGHS's sign
+    convention for a minimisation, reduced cost ``d_j > 0`` holds column j at its lower bound
+    and ``d_j < 0`` at its upper; row dual ``y_i > 0`` holds row i at its lower side,
+    ``y_i < 0`` at its upper. A maximisation flips both.
+    """
+    import highspy
+
+    lp = h.getLp()
+    sol = h.getSolution()
+    if not sol.dual_valid:
+        raise TieBreakError("the LP solve returned no dual solution")
+    sign = -1.0 if lp.sense_ == highspy.ObjSense.kMaximize else 1.0
+    col_dual = sign * np.asarray(sol.col_dual, dtype=float)
+    row_dual = sign * np.asarray(sol.row_dual, dtype=float)
+    cl, cu = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
+    rl, ru = np.array(lp.row_lower_, dtype=float), np.array(lp.row_upper_, dtype=float)
+    at_lower, at_upper = col_dual > DUAL_ZERO, col_dual < -DUAL_ZERO
+    cu[at_lower] = cl[at_lower]
+    cl[at_upper] = cu[at_upper]
+    row_lower, row_upper = row_dual > DUAL_ZERO, row_dual < -DUAL_ZERO
+    ru[row_lower] = rl[row_lower]
+    rl[row_upper] = ru[row_upper]
+    return lp, cl, cu, rl, ru
+
+
+def least_squares(h, x_cols: np.ndarray, target_bar: np.ndarray, *, tol: float = QP_TOL) -> TieBreak:
+    """Solve §6b's QP over the optimal face of the LP solved in ``h``.
+
+    Parameters
+    ----------
+    h : a ``highspy.Highs`` holding an LP solved to optimality, with its duals.
+    x_cols : the column of each post variable x_k, in the order of ``target_bar``.
+    target_bar : T̄_k, the data-only fair share of each cell (§6b).
+
+    The QP, over the face's free columns ``f`` (fixed columns ``v_F`` moved to the right)::
+
+        min  Σ_k w_k (x_k − T̄_k)²,   w_k = 1 / max(T̄_k, 1)
+        s.t. A_f v_f = b − A_F v_F              rows held at one side, or with lower = upper
+             rl − A_F v_F ≤ A_f v_f ≤ ru − A_F v_F   the other rows
+             col_lower_f ≤ v_f ≤ col_upper_f
+    """
+    import clarabel
+
+    t0 = time.perf_counter()
+    lp, cl, cu, rl, ru = optimal_face(h)
+    n, m = int(lp.num_col_), int(lp.num_row_)
+    x_cols = np.asarray(x_cols, dtype=np.int64)
+    tbar = np.asarray(target_bar, dtype=float).reshape(-1)
+    w = weights(tbar)
+    if np.any(cl > cu):
+        raise TieBreakError("the optimal face is empty (inconsistent duals)")
+    A = sp.csc_matrix(
+        (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
+        shape=(m, n),
+    )
+    fixed = cl == cu
+    free = np.flatnonzero(~fixed)
+    value = np.where(fixed, cl, 0.0)
+    shift = A @ value
+    Af = A[:, free].tocsr()
+    lo, hi = rl - shift, ru - shift
+
+    # the quadratic and linear terms on the free post columns
+    pos = np.full(n, -1)
+    pos[free] = np.arange(len(free))
+    xf = pos[x_cols]
+    on = xf >= 0
+    diag = np.zeros(len(free))
+    q = np.zeros(len(free))
+    diag[xf[on]] = 2.0 * w[on]
+    q[xf[on]] = -2.0 * w[on] * tbar[on]
+
+    eq = np.isfinite(lo) & (lo == hi)
+    has_hi = np.isfinite(hi) & ~eq
+    has_lo = np.isfinite(lo) & ~eq
+    ident = sp.identity(len(free), format="csr")
+    cfl, cfu = cl[free], cu[free]
+    bl, bu = np.isfinite(cfl), np.isfinite(cfu)
+    A_all = sp.vstack([Af[eq], Af[has_hi], -Af[has_lo], ident[bu], -ident[bl]]).tocsc()
+    b_all = np.concatenate([lo[eq], hi[has_hi], -lo[has_lo], cfu[bu], -cfl[bl]])
+    n_eq = int(eq.sum())
+    cones = [clarabel.ZeroConeT(n_eq), clarabel.NonnegativeConeT(A_all.shape[0] - n_eq)]
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
+    settings.tol_ktratio = 1e-10
+    settings.max_iter = 400
+    P = sp.diags(diag).tocsc()
+    solver = clarabel.DefaultSolver(P, q, A_all, b_all, cones, settings)
+    res = solver.solve()
+    status = str(res.status)
+    if not status.endswith("Solved"):  # Solved or AlmostSolved
+        raise TieBreakError(f"the least-squares QP over the optimal face ended with {status}")
+    vf = polish(P, q, A_all, b_all, n_eq, res, settings)
+    value[free] = np.asarray(res.x) if vf is None else vf
+    # the free columns are inside their bounds up to the solver's tolerance: clip them
+    value[free] = np.clip(value[free], cfl, cfu)
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    vertex = np.asarray(h.getSolution().col_value, dtype=float)
+    return TieBreak(
+        columns=value,
+        posts=value[x_cols],
+        objective_change=float(cost @ value - cost @ vertex),
+        seconds=time.perf_counter() - t0,
+        free_columns=len(free),
+        status=status,
+    )
+
+
+def polish(P, q, A, b, n_eq: int, res, settings) -> np.ndarray | None:
+    """Sharpen an interior-point answer by solving again with its active set as equalities.
+
+    An interior-point QP answer is accurate in the objective, but a post whose weight
+    ``1/max(T̄, 1)`` is small (a large cell) is fixed only to about ``sqrt(gap / w)``: 1e-4
+    posts on an ICB instance. With the inequalities the first solve found active (dual above
+    slack) held as equalities and the others dropped, the QP is a linear system, solved to
+    machine accuracy; the answer is kept if it satisfies every dropped inequality to 1e-9
+    and its objective is no worse, otherwise the first answer stands.
+    """
+    import clarabel
+
+    x0 = np.asarray(res.x)
+    slack = b - A @ x0
+    dual = np.asarray(res.z)
+    active = np.ones(len(b), dtype=bool)
+    active[n_eq:] = dual[n_eq:] > slack[n_eq:]
+    A_act = A[np.flatnonzero(active)]
+    solver = clarabel.DefaultSolver(P, q, A_act.tocsc(), b[active], [clarabel.ZeroConeT(int(active.sum()))], settings)
+    res2 = solver.solve()
+    if not str(res2.status).endswith("Solved"):
+        return None
+    x1 = np.asarray(res2.x)
+    if np.any((b - A @ x1)[n_eq:] < -1e-9) or np.max(np.abs((b - A @ x1)[:n_eq]), initial=0.0) > 1e-9:
+        return None
+
+    def f(x):
+        return 0.5 * x @ (P @ x) + q @ x
+
+    return x1 if f(x1) <= f(x0) + 1e-9 * max(1.0, abs(f(x0))) else None
+
+
+def apply(raw, h, x_cols: np.ndarray, target_bar: np.ndarray, choice: str | None) -> None:
+    """Replace an optimal LP ``RawSolution``'s posts and objective by the tie-broken ones.
+
+    ``choice`` ``None`` or ``"least-squares"`` applies §6b; ``"none"`` keeps HiGHS's vertex.
+    ``raw.tie_break`` says which applied. If the QP fails, the vertex is kept and the message
+    says so (``tie_break`` is then ``"none"``).
+    """
+    choice = LEAST_SQUARES if choice is None else choice
+    if choice not in CHOICES:
+        raise ValueError(f"tie_break must be one of {', '.join(CHOICES)}, not {choice!r}")
+    if choice == NONE or raw.status != "optimal" or raw.x is None:
+        raw.tie_break = NONE
+        return
+    try:
+        if not h.getInfo().basis_validity:  # PDLP, or interior point without crossover: find a vertex
+            h.setOptionValue("solver", "simplex")
+            h.run()
+            if h.getModelStatus() != type(h.getModelStatus()).kOptimal:
+                raise TieBreakError("no optimal vertex to start from")
+        tb = least_squares(h, x_cols, target_bar)
+    except TieBreakError as err:
+        raw.tie_break = NONE
+        raw.message = f"{raw.message}; tie-break not applied: {err}"
+        return
+    shape = raw.x.shape
+    raw.x = tb.posts.reshape(shape)
+    # on the face the objective is z* exactly; a change beyond rounding noise is reported as it is
+    if abs(tb.objective_change) > 1e-9 * max(1.0, abs(raw.objective)):
+        raw.objective = raw.objective + tb.objective_change
+    raw.tie_break = LEAST_SQUARES
+    raw.tie_break_seconds = tb.seconds
