@@ -102,9 +102,7 @@ class NationalPost(_Strict):
     def _min_below_max(self) -> NationalPost:
         ranged = self.min_posts is not None or self.max_posts is not None
         if self.posts is not None and ranged:
-            raise ValueError(
-                "give either posts (a fixed national total) or min_posts/max_posts (a range), not both"
-            )
+            raise ValueError("give either posts (a fixed national total) or min_posts/max_posts (a range), not both")
         if self.posts is None and not ranged:
             raise ValueError("give posts (a fixed national total) or a range: min_posts, max_posts or both")
         if self.min_posts is not None and self.max_posts is not None and self.min_posts > self.max_posts:

@@ -40,6 +40,7 @@ import highspy
 import numpy as np
 import pandas as pd
 
+from . import tiebreak
 from .backends import highs
 from .backends.base import RawSolution, SolveOptions
 from .check import check as run_check
@@ -193,6 +194,12 @@ def frontier(
         status, col = _lexicographic(h, [f1, f2, *extra])
         rec = {"frontier": kind, "point": i, "epsilon": float(eps), "status": status, "f1": np.nan, "f2": np.nan}
         raw = RawSolution(status=status)
+        if col is not None and status == "optimal":  # one answer at each point (FORMULATION §6b)
+            try:
+                col = tiebreak.on_objective_rows(h, [f1, f2, *extra], col, np.arange(v.K), d.target_bar).columns
+                raw.tie_break = tiebreak.LEAST_SQUARES
+            except tiebreak.TieBreakError:
+                raw.tie_break = tiebreak.NONE
         if col is not None:
             rec["f1"], rec["f2"] = float(f1 @ col), float(f2 @ col)
             raw.x = col[: v.K].reshape(d.shape)

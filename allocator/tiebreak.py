@@ -112,20 +112,52 @@ def least_squares(h, x_cols: np.ndarray, target_bar: np.ndarray, *, tol: float =
              rl − A_F v_F ≤ A_f v_f ≤ ru − A_F v_F   the other rows
              col_lower_f ≤ v_f ≤ col_upper_f
     """
-    import clarabel
-
     t0 = time.perf_counter()
     lp, cl, cu, rl, ru = optimal_face(h)
-    n, m = int(lp.num_col_), int(lp.num_row_)
+    A = sp.csc_matrix(
+        (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
+        shape=(int(lp.num_row_), int(lp.num_col_)),
+    )
+    vertex = np.asarray(h.getSolution().col_value, dtype=float)
+    tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol)
+    cost = np.asarray(lp.col_cost_, dtype=float)
+    tb.objective_change = float(cost @ tb.columns - cost @ vertex)
+    tb.seconds = time.perf_counter() - t0
+    return tb
+
+
+def on_objective_rows(h, objectives: list[np.ndarray], vertex: np.ndarray, x_cols, target_bar) -> TieBreak:
+    """§6b for an optimum defined by objectives in order (a lexicographic solve, a frontier
+    point): the face is the feasible set with each objective held at its value at the optimum
+    ``c_k · v = c_k · v*`` (an objective row; ``v*`` from a basic solution, so exact to ~1e-12)."""
+    t0 = time.perf_counter()
+    lp = h.getLp()
+    vertex = np.asarray(vertex, dtype=float)
+    A = sp.csc_matrix(
+        (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
+        shape=(int(lp.num_row_), int(lp.num_col_)),
+    )
+    C = sp.csr_matrix(np.vstack(objectives))
+    values = C @ vertex
+    A = sp.vstack([A, C]).tocsc()
+    rl = np.concatenate([np.asarray(lp.row_lower_, dtype=float), values])
+    ru = np.concatenate([np.asarray(lp.row_upper_, dtype=float), values])
+    cl, cu = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
+    tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar)
+    tb.seconds = time.perf_counter() - t0
+    return tb
+
+
+def on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL) -> TieBreak:
+    """The QP of :func:`least_squares` over the face ``{cl ≤ v ≤ cu, rl ≤ A v ≤ ru}``."""
+    import clarabel
+
+    m, n = A.shape
     x_cols = np.asarray(x_cols, dtype=np.int64)
     tbar = np.asarray(target_bar, dtype=float).reshape(-1)
     w = weights(tbar)
     if np.any(cl > cu):
         raise TieBreakError("the optimal face is empty (inconsistent duals)")
-    A = sp.csc_matrix(
-        (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
-        shape=(m, n),
-    )
     fixed = cl == cu
     free = np.flatnonzero(~fixed)
     value = np.where(fixed, cl, 0.0)
@@ -168,13 +200,11 @@ def least_squares(h, x_cols: np.ndarray, target_bar: np.ndarray, *, tol: float =
     value[free] = np.asarray(res.x) if vf is None else vf
     # the free columns are inside their bounds up to the solver's tolerance: clip them
     value[free] = np.clip(value[free], cfl, cfu)
-    cost = np.asarray(lp.col_cost_, dtype=float)
-    vertex = np.asarray(h.getSolution().col_value, dtype=float)
     return TieBreak(
         columns=value,
         posts=value[x_cols],
-        objective_change=float(cost @ value - cost @ vertex),
-        seconds=time.perf_counter() - t0,
+        objective_change=0.0,
+        seconds=0.0,
         free_columns=len(free),
         status=status,
     )
@@ -227,10 +257,12 @@ def apply(raw, h, x_cols: np.ndarray, target_bar: np.ndarray, choice: str | None
         return
     try:
         if not h.getInfo().basis_validity:  # PDLP, or interior point without crossover: find a vertex
+            before = h.getInfo().objective_function_value
             h.setOptionValue("solver", "simplex")
             h.run()
             if h.getModelStatus() != type(h.getModelStatus()).kOptimal:
                 raise TieBreakError("no optimal vertex to start from")
+            raw.objective += h.getInfo().objective_function_value - before  # z* of the vertex, exact
         tb = least_squares(h, x_cols, target_bar)
     except TieBreakError as err:
         raw.tie_break = NONE
