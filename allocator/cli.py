@@ -108,12 +108,14 @@ def solve(
     time_limit: Annotated[float | None, typer.Option(help="Seconds.")] = None,
     threads: Annotated[int | None, typer.Option(help="HiGHS threads.")] = None,
     method: Annotated[Method, typer.Option(help="HiGHS LP method.")] = Method.ipm,
-    integer: Annotated[bool | None, typer.Option("--integer/--no-integer", help="Whole posts by MIP.")] = None,
+    integer: Annotated[
+        bool | None, typer.Option("--integer/--no-integer", help="Whole posts by MIP, started from the --round plan.")
+    ] = None,
     mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap.")] = None,
     round_posts: Annotated[
         bool,
         typer.Option(
-            "--round", help="Round the LP optimum to whole posts (national totals kept; broken limits reported)."
+            "--round", help="Whole posts that keep every limit, repaired from the LP optimum (bound and gap reported)."
         ),
     ] = False,
     report: Annotated[
@@ -182,21 +184,23 @@ def solve(
 def _print_summary(res, d) -> None:
     from .summary import kpi_table, region_table
 
-    colour = "green" if res.status == "optimal" else "red"
+    colour = "green" if res.status == "optimal" else "yellow" if res.status == "feasible" else "red"
     obj = f", objective {res.objective:,.4f}" if res.objective is not None else ""
     console.print(
         f"[bold]{escape(res.instance)}[/] with model [bold]{escape(res.model)}[/] on {escape(res.backend)}: "
         f"[{colour}]{res.status}[/]{obj} (build {res.build_seconds:.2f}s, solve {res.solve_seconds:.2f}s)",
         highlight=False,
     )
-    if res.mip_gap is not None:
-        console.print(f"MIP gap {100 * res.mip_gap:.4f}%, best bound {res.best_bound:,.4f}")
-    if res.rounding is not None:
-        broken = res.rounding.get("violations", [])
+    if res.mip_gap is not None and res.best_bound is not None:
         console.print(
-            f"Rounded to whole posts: objective {res.rounding['lp_objective']:,.4f} (LP) → {res.objective:,.4f}; "
-            f"{len(broken)} constraint rows broken by rounding"
-            + (f" ({', '.join(sorted({v['constraint'] for v in broken}))})" if broken else ""),
+            f"Whole posts: objective within {100 * res.mip_gap:.4f}% of the best bound {res.best_bound:,.4f}"
+            " (no whole-post plan can do better than the bound); every limit kept",
+            highlight=False,
+        )
+    if res.rounding is not None and res.objective is not None:
+        console.print(
+            f"LP optimum {res.rounding['lp_objective']:,.4f} → whole posts {res.objective:,.4f} "
+            f"({res.rounding['method']}, {res.rounding['seconds']:.2f}s)",
             highlight=False,
         )
     if res.diagnosis:

@@ -55,8 +55,8 @@ class Result:
     diagnosis : for an infeasible result, the conflicting constraints and the smallest
         relaxation, as ``{"summary": str, "constraints": [family, ...], "findings": [...]}``
         (see :mod:`allocator.diagnose`).
-    rounding : for an LP result rounded to whole posts, what the rounding did and which
-        constraints it broke (see :func:`allocator.rounding.round_result`); ``None`` otherwise.
+    rounding : for a whole-post result, how it was found from the LP optimum (repair steps,
+        LP objective, change; see :func:`allocator.rounding.round_result`); ``None`` otherwise.
     mip_gap, best_bound : the relative ``gap`` and the ``bound`` of §9 for whole posts (also
         readable and writable as :attr:`gap` and :attr:`bound`, their names in the JSON);
         ``None`` for an LP result.

@@ -1,4 +1,4 @@
-"""Whole posts from an LP optimum (docs/model.md §7): repair, re-measure, re-check.
+"""Whole posts from an LP optimum (docs/model.md §6, FORMULATION §7): repair, re-measure, re-check.
 
 :func:`round_result` turns an LP optimum into whole posts that keep **every** constraint of §5
 (:func:`allocator.wholeposts.repair`: the model's own whole-post MIP with each post held near

@@ -65,8 +65,10 @@ class Built:
     def solve(self, options: SolveOptions | None = None, *, round_posts: bool = False, **kw) -> Result:
         """Solve with HiGHS; keyword arguments are :class:`SolveOptions` fields.
 
-        ``round_posts``: round an optimal LP result to whole posts
-        (:func:`allocator.rounding.round_result`; constraints added to the model are not checked).
+        The LP answer is the §6b tie-break over the optimal face of the model as built, so rows
+        or columns a researcher added count. ``round_posts``: whole posts that keep every §5
+        constraint (:func:`allocator.rounding.round_result`; constraints added to a Pyomo or
+        PuLP model are not known to the repair).
         """
         options = options or SolveOptions(**kw)
         if options.tie_break is None:
@@ -135,9 +137,10 @@ def solve(
     tie_break : ``"least-squares"`` (§6b, the default: one allocation whatever the backend,
         LP method or start) or ``"none"``; ``None`` takes the model file's ``[solve] tie_break``.
     progress : optional callable receiving a short text at each stage (the CLI's spinner).
-    round_posts : round an optimal LP result to whole posts (national totals kept exactly,
-        cells within capacity and locks) and list the constraints the rounding broke in
-        ``result.rounding`` (:func:`allocator.rounding.round_result`); ignored in integer mode.
+    round_posts : turn an optimal LP result into whole posts that keep every constraint of §5
+        (:func:`allocator.rounding.round_result`: repair near the LP optimum), with ``bound``
+        (the LP optimum) and ``gap``; what it did is in ``result.rounding``. Ignored in
+        integer mode, which runs the MIP started from that plan.
 
     An instance that the pre-solve checks prove infeasible is not built: the result has
     status ``infeasible`` and a ``diagnosis``. So has one the solver finds infeasible.

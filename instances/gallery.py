@@ -35,9 +35,10 @@ def rows() -> list[str]:
             out.append(f"| `{name}` | {size} | {res.status} | | | | | |")
             continue
         k, b = res.kpis.iloc[-1], res.baseline_kpis.iloc[-1]
+        closed = round(k.gap_closed_pct, 1) + 0.0  # no "-0.0%" from a -1e-13
         ok = "passes" if check(inst, res, model=allocator.DEFAULT_MODEL).ok else "FAILS"
         out.append(
-            f"| `{name}` | {size} | optimal | {k.gap_closed_pct:.1f}% | {res.kpis.posts_moved.sum():,.1f} | "
+            f"| `{name}` | {size} | optimal | {closed:.1f}% | {res.kpis.posts_moved.sum():,.1f} | "
             f"{b.gini:.4f} → {k.gini:.4f} | {b.max_shortfall_pct:.1f}% → {k.max_shortfall_pct:.1f}% | {ok} |"
         )
     return out
