@@ -658,6 +658,8 @@ def solve_weightings(
     model = None
     for i in order:
         spec = specs[i]
+        # the model file's [solve] tie_break unless the options say (FORMULATION §6b)
+        run_options = options if options.tie_break is not None else replace(options, tie_break=spec.solve.tie_break)
         integer = spec.solve.integer if options.integer is None else options.integer
         try:
             if integer not in infeasible:
@@ -682,7 +684,7 @@ def solve_weightings(
                 t0 = time.perf_counter()
                 native = mod.build_model(d, spec, integer)
                 built = time.perf_counter() - t0
-                raw = mod.solve_model(native, options)
+                raw = mod.solve_model(native, run_options)
                 yield i, assemble(d, spec, backend, raw, built), False
                 continue
             warm_started = model is not None
@@ -690,7 +692,7 @@ def solve_weightings(
             if model is None:
                 model = highs.build_model(d, spec, integer=False, with_z=need_z)
                 built = model.build_seconds
-                raw = highs.solve_model(model, options)
+                raw = highs.solve_model(model, run_options)
                 first = raw.solve_seconds
             else:
                 model.set_objective(spec)
@@ -698,18 +700,18 @@ def solve_weightings(
                 cap = None if fallback is None else max(fallback * first, 0.05) if fallback > 0 else 0.0
                 stop_early = cap is not None and (options.time_limit is None or cap < options.time_limit)
                 budget = cap if stop_early else options.time_limit
-                raw = highs.solve_model(model, replace(options, method="simplex", time_limit=budget))
+                raw = highs.solve_model(model, replace(run_options, method="simplex", time_limit=budget))
                 spent = raw.solve_seconds
                 if raw.status == "time_limit" and stop_early:
                     # a long warm start: interior point from scratch on the same model
                     rest = None if options.time_limit is None else max(options.time_limit - spent, 0.0)
-                    raw = highs.solve_model(model, replace(options, time_limit=rest))
+                    raw = highs.solve_model(model, replace(run_options, time_limit=rest))
                     raw.solve_seconds += spent
                     warm_started = False
                 elif raw.status != "optimal":  # never trust a failed warm start: solve it cold
                     model = highs.build_model(d, spec, integer=False, with_z=need_z)
                     built = model.build_seconds
-                    raw = highs.solve_model(model, options)
+                    raw = highs.solve_model(model, run_options)
                     raw.solve_seconds += spent
                     warm_started = False
             res = assemble(d, spec, backend, raw, built)

@@ -190,6 +190,7 @@ def on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL) -> Ti
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
     settings.tol_ktratio = 1e-10
     settings.max_iter = 400
+    settings.direct_solve_method = "qdldl"  # measured: 4× faster than the default here (benchmarks/README.md)
     P = sp.diags(diag).tocsc()
     solver = clarabel.DefaultSolver(P, q, A_all, b_all, cones, settings)
     res = solver.solve()

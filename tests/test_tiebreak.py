@@ -174,3 +174,23 @@ def test_same_allocation_everywhere(R, S, Y, seed):
 
 def test_qp_weights_and_face():
     assert tiebreak.weights(np.array([0.0, 0.5, 1.0, 4.0])).tolist() == [1.0, 1.0, 1.0, 0.25]
+
+
+def test_warm_started_sweep_gives_the_cold_allocations():
+    """Sweeps re-use one model and restart from the last basis: after the tie-break each
+    weighting's allocation is the cold solve's, not merely its objective."""
+    from allocator.data import problem_data
+    from allocator.sweep import solve_weightings
+
+    inst = allocator.load_instance(ROOT / "instances" / "england-regions-2025.json")
+    d = problem_data(inst)
+    specs = [allocator.DEFAULT_MODEL.with_weights(moves=m) for m in (0.01, 1.0, 5.0)]
+    specs.append(allocator.DEFAULT_MODEL.with_weights(worst_shortfall=10.0))
+    warm = {i: (res, w) for i, res, w in solve_weightings(d, specs)}
+    assert any(w for _, w in warm.values())  # some runs really were warm-started
+    for i, spec in enumerate(specs):
+        cold = allocator.solve(inst, spec, method="simplex")
+        res, _ = warm[i]
+        assert res.tie_break == "least-squares"
+        diff = np.abs(res.allocation["posts"].to_numpy() - cold.allocation["posts"].to_numpy()).max()
+        assert diff < AGREE, (i, diff)
