@@ -437,13 +437,16 @@ def headline(ctx: _Context) -> list[str]:
             f"{ctx.rname(eq0['most_below_region']) if eq0['most_below_region'] else 'none'}, "
             f"{eq0['max_below_target_pct']:.1f}% below)."
         )
-    if res.mip_gap is not None:
-        lines.append(f"Whole posts (MIP): gap {100 * res.mip_gap:.3f}%, best bound {res.best_bound:,.4g}.")
-    if res.rounding:
-        n = len(res.rounding.get("violations", []))
+    if res.mip_gap is not None and res.best_bound is not None:
+        how = f" ({res.rounding.get('method')})" if res.rounding else ""
         lines.append(
-            f"Whole posts by rounding the LP optimum ({res.rounding.get('method', '')}): "
-            f"{n} constraint{'s' if n != 1 else ''} broken by the rounding."
+            f"Whole posts{how} that keep every limit: objective within {100 * res.mip_gap:.3f}% of "
+            f"{res.best_bound:,.4g}, a bound no whole-post plan can beat."
+        )
+    if res.tie_break == "least-squares":
+        lines.append(
+            "Of the equally good allocations, this is the one nearest the fair shares "
+            "(least-squares tie-break, FORMULATION §6b): the same whatever the solver or its settings."
         )
     return lines
 

@@ -94,8 +94,14 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10) -> str:
         if res.objective is not None
         else f"Status **{res.status}**."
     )
-    if res.mip_gap is not None:
-        out.append(f"Whole posts (MIP): gap {100 * res.mip_gap:.3f}%, best bound {res.best_bound:,.4f}.")
+    if res.mip_gap is not None and res.best_bound is not None:
+        how = f" ({res.rounding.get('method')})" if res.rounding else ""
+        out.append(
+            f"Whole posts{how} that keep every limit: objective within {100 * res.mip_gap:.3f}% of the "
+            f"bound {res.best_bound:,.4f} (no whole-post plan can do better)."
+        )
+    if res.tie_break:
+        out.append(f"Tie-break among equal optima (FORMULATION §6b): {res.tie_break}.")
     if res.diagnosis:
         out += ["", "## Why it cannot be solved", "", res.diagnosis["summary"], ""]
         out += [f"- **{f['constraint']}**: {f['message']}" for f in res.diagnosis["findings"]]

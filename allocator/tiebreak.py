@@ -18,7 +18,7 @@ when that row is loosened by 1e-9·z*; fixing by complementary slackness needs n
 
 **The QP.** The face's free columns, with the fixed ones moved to the right-hand side, go to
 Clarabel, an interior-point conic solver, with tight tolerances (1e-12). HiGHS's own QP
-solver (active set) solves the same QP to the same answer but is 30–60× slower here, since
+solver (active set) solves the same QP to the same answer but is 75–110× slower here, since
 thousands of posts stay free on the face (``benchmarks/README.md``, tie-break table).
 Allocations reached from different LP vertices agree to about 1e-6 posts.
 
