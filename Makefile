@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-latest lock lint bench bench-instances gallery instances clean venv
+.PHONY: demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv
 
 # Installs come from the lock file (exact versions and hashes of every package), so a release
 # upstream cannot break a fresh machine. `make lock` regenerates it from pyproject.toml's ranges;
@@ -42,6 +42,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# everything but the tests marked slow (notebooks, Dask sweeps, time-limited MIPs, subprocesses)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check allocator tests benchmarks instances

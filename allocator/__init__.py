@@ -12,22 +12,25 @@ Library quickstart::
 The contract is FORMULATION.md (the project's copy: docs/model.md).
 """
 
-from .interrupt import is_command_line as _is_command_line
+from allocator.cli.interrupt import is_command_line as _is_command_line
 
 if _is_command_line():  # the `allocator` command: Ctrl-C while it loads gives one line, exit 130
-    from .interrupt import quiet_interrupts
+    from allocator.cli.interrupt import quiet_interrupts
 
     quiet_interrupts()
 
-from .backends.base import SolveOptions
+from allocator.analysis.check import check
 
 # imported eagerly so `allocator.check` stays the function after `import allocator.check`
-from .check import CheckReport, check
-from .data import ProblemData, problem_data
-from .instance import Instance, InstanceError, load_instance, validate
-from .result import Result
-from .solve import Built, build, solve
-from .spec import DEFAULT_MODEL, ModelSpec, load_model
+from allocator.analysis.check_report import CheckReport
+from allocator.core.data import ProblemData, problem_data
+from allocator.core.instance import Instance, InstanceError
+from allocator.core.spec import DEFAULT_MODEL, ModelSpec, load_model
+from allocator.core.validate import validate
+from allocator.io.instance import load_instance
+from allocator.model.backends.base import SolveOptions
+from allocator.pipeline.solve import Built, build, solve
+from allocator.solution.result import Result
 
 __version__ = "0.1.0"
 

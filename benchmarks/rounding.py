@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 
 import allocator
-from allocator.data import problem_data
-from allocator.generate import generate
-from allocator.rounding import round_result
+from allocator.core.data import problem_data
+from allocator.pipeline.rounding import round_result
+from allocator.study.generate import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = [

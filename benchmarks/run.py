@@ -26,10 +26,10 @@ from pathlib import Path
 import highspy
 
 import allocator
-from allocator.backends import highs as highs_backend
-from allocator.backends.base import SolveOptions
-from allocator.data import problem_data
-from allocator.generate import generate
+from allocator.core.data import problem_data
+from allocator.model.backends import highs as highs_backend
+from allocator.model.backends.base import SolveOptions
+from allocator.study.generate import generate
 
 SIZES = ["7x10x5", "42x20x5", "42x65x10"]
 

@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 
 import allocator
-from allocator import tiebreak
-from allocator.backends import highs as hb
-from allocator.backends.base import SolveOptions
-from allocator.data import problem_data
-from allocator.generate import generate
-from allocator.spec import DEFAULT_MODEL
+from allocator.core.data import problem_data
+from allocator.core.spec import DEFAULT_MODEL
+from allocator.model import tiebreak
+from allocator.model.backends import highs as hb
+from allocator.model.backends.base import SolveOptions
+from allocator.study.generate import generate
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ["7x10x5", "42x20x5", "england-icb-2025", "42x65x10"]

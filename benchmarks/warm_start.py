@@ -25,11 +25,12 @@ import sys
 import time
 from pathlib import Path
 
-from allocator.backends.base import SolveOptions
-from allocator.data import problem_data
-from allocator.generate import generate
-from allocator.spec import DEFAULT_MODEL
-from allocator.sweep import expand_grid, solve_weightings, warm_order
+from allocator.core.data import problem_data
+from allocator.core.spec import DEFAULT_MODEL
+from allocator.model.backends.base import SolveOptions
+from allocator.study.generate import generate
+from allocator.study.grids import expand_grid
+from allocator.study.warm import solve_weightings, warm_order
 
 MOVES = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
 WORST = [0.0, 1.0, 5.0, 20.0, 50.0]

@@ -48,7 +48,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from allocator.apportion import divisor
+from allocator.apportion.divisors import divisor
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCES = HERE / "sources"
@@ -255,7 +255,7 @@ def r4(x: Fraction) -> float:
 
 def largest_remainder(quotas: dict[K, Fraction], total: int) -> dict[K, int]:
     """Whole numbers that sum to ``total``: each quota's floor, plus one for the largest
-    remainders (Hamilton's method, ``allocator.apportion.divisor``, exact). The quotas must sum
+    remainders (Hamilton's method, ``allocator.apportion.divisors``, exact). The quotas must sum
     to ``total`` exactly. Equal remainders go to the key that comes first in ``quotas``."""
     if sum(quotas.values(), Fraction(0)) != total:
         raise ValueError("largest_remainder: quotas do not sum to the total")

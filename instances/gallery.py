@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import allocator
-from allocator.check import check
+from allocator.analysis.check import check
 
 HERE = Path(__file__).resolve().parent
 START, END = "<!-- gallery:start -->", "<!-- gallery:end -->"

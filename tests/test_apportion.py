@@ -14,15 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allocator.apportion import (
-    DIVISOR_METHODS,
-    METHODS,
-    ApportionmentInfeasible,
-    ApportionmentTie,
-    biproportional,
-    divisor,
-    round_matrix,
-)
+from allocator.apportion.biproportional import biproportional
+from allocator.apportion.divisors import DIVISOR_METHODS, METHODS, ApportionmentInfeasible, ApportionmentTie, divisor
+from allocator.apportion.matrix import round_matrix
 
 REFERENCE = Path(__file__).parent / "data" / "reference"
 

@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from allocator.apportion import biproportional
-from allocator.apportion_cli import apportion_command, read_matrix, read_totals
+from allocator.apportion.biproportional import biproportional
+from allocator.cli.apportion import apportion_command, read_matrix, read_totals
 
 app = typer.Typer(add_completion=False)
 app.command("apportion")(apportion_command)

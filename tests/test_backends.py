@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import allocator
-from allocator.check import check
-from allocator.generate import generate
-from allocator.spec import load_model
+from allocator.analysis.check import check
+from allocator.core.spec import load_model
+from allocator.study.generate import generate
 
 from .conftest import MODELS, ROOT, TOYS
 

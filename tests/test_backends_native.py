@@ -18,13 +18,14 @@ import pyomo.environ as pyo
 import pytest
 from pyomo.repn import generate_standard_repn
 
-from allocator.backends import highs as highs_backend
-from allocator.backends import pulp as pulp_backend
-from allocator.backends import pyomo as pyomo_backend
-from allocator.backends.base import FAMILIES, ROW_GROUP_FAMILY, SolveOptions
-from allocator.data import problem_data
-from allocator.instance import load_instance, validate
-from allocator.spec import DEFAULT_MODEL, load_model
+from allocator.core.data import problem_data
+from allocator.core.spec import DEFAULT_MODEL, load_model
+from allocator.core.validate import validate
+from allocator.io.instance import load_instance
+from allocator.model.backends import highs as highs_backend
+from allocator.model.backends import pulp as pulp_backend
+from allocator.model.backends import pyomo as pyomo_backend
+from allocator.model.backends.base import FAMILIES, ROW_GROUP_FAMILY, SolveOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 TOYS = sorted((ROOT / "instances" / "toy").glob("*.json"))
@@ -376,7 +377,7 @@ def test_options_are_passed(backend, random_7x10x5):
 def test_highs_model_solved_twice_gets_its_own_time_limit():
     """HiGHS counts time_limit over every run of one object: each solve of a built model must
     get its limit counted from its own start, and a later solve without a limit must have none."""
-    from allocator.generate import generate
+    from allocator.study.generate import generate
 
     m = highs_backend.build_model(problem_data(generate(7, 10, 5, seed=1)), DEFAULT_MODEL)
     assert m.solve(SolveOptions(time_limit=10)).status == "optimal"

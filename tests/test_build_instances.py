@@ -298,7 +298,7 @@ def test_a_consistent_edit_of_ons_totals_is_caught(tmp_path):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_loads_through_the_project_loader(name):
-    instance = pytest.importorskip("allocator.instance")
+    instance = pytest.importorskip("allocator.io.instance")
     inst = instance.load_instance(INSTANCES / f"{name}.json")
     assert len(inst.regions) == SIZES[name]
     assert {s.id for s in inst.sources} >= {"ons-mid2022", "est-baseline"}

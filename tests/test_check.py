@@ -16,9 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allocator.check import CheckReport, ResultFormatError, Violation, check, main
-from allocator.instance import validate
-from allocator.spec import DEFAULT_MODEL, ModelSpec, Objective
+from allocator.analysis.check import check, main
+from allocator.analysis.check_report import CheckReport, Violation
+from allocator.core.spec import DEFAULT_MODEL, ModelSpec, Objective
+from allocator.core.validate import validate
+from allocator.io.results import ResultFormatError
 
 # Two regions (300k and 100k people), one specialty, baseline 20/80: the 100 posts follow
 # need as 75/25 every year.

@@ -10,9 +10,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from allocator.cli import app
-from allocator.instance import load_instance
-from allocator.tables import LISTS, list_columns, same_instance
+from allocator.cli.app import app
+from allocator.core.instance import LISTS
+from allocator.io.instance import load_instance
+from allocator.io.table_cells import list_columns
+from allocator.io.table_write import same_instance
 
 from .conftest import ROOT, TOYS
 

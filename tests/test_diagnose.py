@@ -87,8 +87,8 @@ def test_capacity_without_whole_number(base):
 def test_iis_names_the_conflicting_rows_with_numbers(base):
     """National total 100 → 90, no region may lose posts: the IIS is the national total's
     upper half, the two regions' net-loss limits (0 posts each) and the two flow definitions."""
-    from allocator.backends.highs import build_model
-    from allocator.diagnose import iis_findings
+    from allocator.analysis.diagnose import iis_findings
+    from allocator.model.backends.highs import build_model
 
     base["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 90}]
     base["transition"] = {"max_region_net_loss_rate": 0.0}
@@ -110,8 +110,8 @@ def test_iis_names_the_conflicting_rows_with_numbers(base):
 
 
 def test_iis_maps_column_bounds_to_capacity(base):
-    from allocator.backends.highs import build_model
-    from allocator.diagnose import iis_findings
+    from allocator.analysis.diagnose import iis_findings
+    from allocator.model.backends.highs import build_model
 
     base["capacity"] = [
         {"region": "north", "specialty": "gp", "max_posts": 40},
@@ -125,8 +125,8 @@ def test_iis_maps_column_bounds_to_capacity(base):
 
 
 def test_iis_of_a_feasible_model_is_empty(base):
-    from allocator.backends.highs import build_model
-    from allocator.diagnose import iis_findings
+    from allocator.analysis.diagnose import iis_findings
+    from allocator.model.backends.highs import build_model
 
     d = allocator.problem_data(allocator.validate(base))
     assert iis_findings(build_model(d, allocator.DEFAULT_MODEL, integer=False)) == []
@@ -145,7 +145,7 @@ def test_diagnosis_has_conflict_and_relaxation_in_its_summary(base):
 
 
 def test_diagnose_without_iis(base):
-    from allocator.diagnose import diagnose
+    from allocator.analysis.diagnose import diagnose
 
     base["transition"] = {"max_region_net_loss_rate": 0.0}
     base["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 90}]
@@ -188,8 +188,8 @@ def test_national_growth_out_of_reach_gives_the_needed_rate(base):
 
 
 def test_penalty_table_covers_every_row_family():
-    from allocator.backends.base import FAMILIES
-    from allocator.diagnose import PENALTY, RELAXATION_PENALTIES
+    from allocator.model.backends.base import FAMILIES
+    from allocator.model.presolve import PENALTY, RELAXATION_PENALTIES
 
     assert set(PENALTY) == set(FAMILIES)
     assert all(why for _, _, why in RELAXATION_PENALTIES)

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import allocator
-from allocator import equity, measures
+from allocator.solution import equity, measures
 
 from .conftest import ROOT, TOYS
 

@@ -21,9 +21,11 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from allocator.cli import app
-from allocator.instance import load_instance
-from allocator.tables import LISTS, list_columns, scalar_fields, table_files
+from allocator.cli.app import app
+from allocator.core.instance import LISTS
+from allocator.io.instance import load_instance
+from allocator.io.table_cells import list_columns, scalar_fields
+from allocator.io.table_write import table_files
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "instances" / "template.xlsx"
@@ -508,3 +510,6 @@ def test_validate_agrees(case: Case, tmp_path: Path):
     res = runner.invoke(app, ["validate", args[1]])
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert all(e in res.output for e in case.expect)
+
+# the fast tier (make test-fast) leaves these out: see docs/architecture.md
+pytestmark = pytest.mark.slow

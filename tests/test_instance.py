@@ -8,8 +8,10 @@ import json
 import numpy as np
 import pytest
 
-from allocator.data import problem_data
-from allocator.instance import InstanceError, load_instance, validate, write_tables
+from allocator.core.data import problem_data
+from allocator.core.instance import InstanceError
+from allocator.core.validate import validate
+from allocator.io.instance import load_instance, write_tables
 
 from .conftest import TOYS
 

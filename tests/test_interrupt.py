@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from allocator import interrupt
-from allocator.generate import generate
+from allocator.cli import interrupt
+from allocator.io import atomic
+from allocator.study.generate import generate
 
 ALLOCATOR = Path(sys.executable).parent / "allocator"
 
@@ -84,8 +85,11 @@ def test_run_interruptible_off_the_main_thread_runs_in_place():
 
 def test_interrupted_write_leaves_no_temporary(tmp_path, monkeypatch):
     exits = []
-    monkeypatch.setattr(interrupt.os, "_exit", lambda code: exits.append(code))
-    monkeypatch.setattr(interrupt, "_temps", {str(tmp_path / ".a.tmp")})
+    monkeypatch.setattr(atomic.os, "_exit", lambda code: exits.append(code))
+    monkeypatch.setattr(atomic, "_temps", {str(tmp_path / ".a.tmp")})
     (tmp_path / ".a.tmp").write_text("half")
-    interrupt.abort()
+    atomic.abort()
     assert exits == [130] and not (tmp_path / ".a.tmp").exists()
+
+# the fast tier (make test-fast) leaves these out: see docs/architecture.md
+pytestmark = pytest.mark.slow

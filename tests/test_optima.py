@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import allocator
-from allocator.spec import parse_model
+from allocator.core.spec import parse_model
 
 from .conftest import ROOT
 

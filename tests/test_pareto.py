@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import allocator
-from allocator.generate import generate
-from allocator.pareto import frontier, frontier_plot
-from allocator.spec import ModelSpec, Objective
+from allocator.core.spec import ModelSpec, Objective
+from allocator.study.generate import generate
+from allocator.study.pareto import frontier, frontier_plot
 
 from .conftest import ROOT
 

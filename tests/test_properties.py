@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import allocator
-from allocator.check import check
-from allocator.generate import generate
-from allocator.instance import validate
+from allocator.analysis.check import check
+from allocator.core.validate import validate
+from allocator.study.generate import generate
 
 SETTINGS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -56,7 +56,7 @@ def near(a, b):
 @SETTINGS
 @given(instances(), st.sampled_from(["fair-share", "equity-first", "minimal-disruption", "cost-aware"]))
 def test_every_solution_passes_checker(inst, model_name):
-    from allocator.spec import load_model
+    from allocator.core.spec import load_model
 
     from .conftest import ROOT
 
@@ -157,8 +157,8 @@ def test_generator_is_deterministic_and_feasible(seed):
 def test_generator_makes_the_benchmark_sizes(size):
     """The four benchmark sizes (small, medium, national, trust-scale) are valid and pass the
     cheap feasibility checks; baselines sum to the national totals' starting point."""
-    from allocator.data import problem_data
-    from allocator.diagnose import presolve_findings
+    from allocator.core.data import problem_data
+    from allocator.model.presolve import presolve_findings
 
     R, S, Y = size
     inst = generate(R, S, Y, seed=1)

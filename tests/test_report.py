@@ -17,10 +17,12 @@ import typer
 from typer.testing import CliRunner
 
 import allocator
-from allocator import figures, geo
-from allocator.data import problem_data
-from allocator.instance import validate
-from allocator.report import MANIFEST, report_command, write_report
+from allocator.cli.report import report_command
+from allocator.core.data import problem_data
+from allocator.core.validate import validate
+from allocator.report import figures, geo
+from allocator.report.tables import MANIFEST
+from allocator.report.write import write_report
 
 from .conftest import ROOT
 

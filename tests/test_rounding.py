@@ -18,12 +18,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import allocator
-from allocator.data import problem_data
-from allocator.diagnose import effective_bounds
-from allocator.generate import generate
-from allocator.rounding import instance_of, objective_of, round_posts, round_result
-from allocator.spec import DEFAULT_MODEL
-from allocator.wholeposts import relative_gap
+from allocator.core.data import problem_data
+from allocator.core.spec import DEFAULT_MODEL
+from allocator.model.presolve import effective_bounds
+from allocator.model.wholeposts import relative_gap
+from allocator.pipeline.rounding import instance_of, objective_of, round_posts, round_result
+from allocator.study.generate import generate
 
 from .conftest import MODELS, ROOT, TOYS
 
@@ -288,3 +288,6 @@ def test_time_limited_mip_gives_whole_posts_or_none(backend, size, limit):
         assert np.abs(x - np.round(x)).max() <= 1e-6, "an integer result holds a fraction of a post"
         assert allocator.check(inst, res).ok
         assert res.bound is not None and res.gap is not None
+
+# the fast tier (make test-fast) leaves these out: see docs/architecture.md
+pytestmark = pytest.mark.slow

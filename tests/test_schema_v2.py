@@ -18,13 +18,15 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import allocator
-from allocator.check import check
-from allocator.cli import app
-from allocator.data import problem_data
-from allocator.diagnose import presolve_findings
-from allocator.generate import generate
-from allocator.instance import InstanceError, load_instance, validate
-from allocator.spec import DEFAULT_MODEL, ModelSpec, Objective
+from allocator.analysis.check import check
+from allocator.cli.app import app
+from allocator.core.data import problem_data
+from allocator.core.instance import InstanceError
+from allocator.core.spec import DEFAULT_MODEL, ModelSpec, Objective
+from allocator.core.validate import validate
+from allocator.io.instance import load_instance
+from allocator.model.presolve import presolve_findings
+from allocator.study.generate import generate
 
 from .conftest import ROOT, TOYS
 
@@ -504,7 +506,7 @@ def v2_instances(draw):
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(v2_instances(), st.sampled_from(["fair-share", "equity-first"]))
 def test_property_v2_instances_solve_and_pass_the_checker(inst, model_name):
-    from allocator.spec import load_model
+    from allocator.core.spec import load_model
 
     model = load_model(ROOT / "models" / f"{model_name}.toml")
     objectives = {}

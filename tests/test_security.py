@@ -15,11 +15,13 @@ import pytest
 from typer.testing import CliRunner
 
 import allocator
-from allocator import interrupt
-from allocator import sweep as sweep_mod
-from allocator.cli import app
-from allocator.report import MANIFEST, write_report
-from allocator.sweep import SchedulerError, check_scheduler
+from allocator.cli.app import app
+from allocator.io import atomic as interrupt
+from allocator.report.tables import MANIFEST
+from allocator.report.write import write_report
+from allocator.study import sweep as sweep_mod
+from allocator.study.scenarios import SchedulerError
+from allocator.study.sweep import check_scheduler
 
 from .conftest import ROOT
 
@@ -250,7 +252,7 @@ def test_only_unchanged_own_files_are_replaced_without_force(tmp_path, toy_resul
 def test_out_that_is_a_file_fails_before_solving(tmp_path, monkeypatch):
     import sys
 
-    solve_mod = sys.modules["allocator.solve"]
+    solve_mod = sys.modules["allocator.pipeline.solve"]
 
     def boom(*a, **k):
         raise AssertionError("solved")

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import allocator
-from allocator.backends.base import SolveOptions
-from allocator.shadow import EXPLAIN_COLUMNS, RANGING_COLUMNS, explain, names_from_instance, ranging
+from allocator.analysis.shadow import EXPLAIN_COLUMNS, RANGING_COLUMNS, explain, names_from_instance, ranging
+from allocator.model.backends.base import SolveOptions
 
 from .conftest import BASE, ROOT
 
@@ -157,7 +157,7 @@ def test_every_family_has_a_sentence():
 
 def _perturb_and_resolve(d, spec, rec, delta):
     """Move one binding bound by delta in the direction its sentence names; the new optimum."""
-    from allocator.backends.highs import build_model
+    from allocator.model.backends.highs import build_model
 
     m = build_model(d, spec, integer=False)
     h = m.highs

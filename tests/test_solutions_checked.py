@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import allocator
-from allocator.check import check
-from allocator.spec import load_model
+from allocator.analysis.check import check
+from allocator.core.spec import load_model
 
 from .conftest import MODELS, ROOT, TOYS
 
@@ -37,7 +37,7 @@ def test_checker_catches_a_tampered_solution():
 def test_cli_check_round_trip(tmp_path):
     from typer.testing import CliRunner
 
-    from allocator.cli import app
+    from allocator.cli.app import app
 
     path = ROOT / "instances" / "toy" / "toy-shrink.json"
     out = tmp_path / "o"

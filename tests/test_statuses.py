@@ -11,11 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 import allocator
-from allocator.check import SOLVED, STATUSES, check
-from allocator.cli import app
-from allocator.instance import validate
-from allocator.result import Result
-from allocator.spec import DEFAULT_MODEL
+from allocator.analysis.check import check
+from allocator.cli.app import app
+from allocator.core.spec import DEFAULT_MODEL
+from allocator.core.validate import validate
+from allocator.io.results import SOLVED, STATUSES
+from allocator.solution.result import Result
 
 from .conftest import ROOT
 
@@ -194,7 +195,7 @@ def test_exit_1_for_infeasible():
 def test_exit_1_for_feasible(tmp_path, monkeypatch):
     """A ``feasible`` answer keeps every limit but is not proven optimal: scripts must notice."""
     feasible = Result.from_dict(result(27, 13, bound=12.08, gap=0.14))
-    module = importlib.import_module("allocator.solve")  # the module: allocator.solve is the function
+    module = importlib.import_module("allocator.pipeline.solve")  # the module: allocator.solve is the function
     monkeypatch.setattr(module, "solve", lambda *a, **k: feasible)
     out = CliRunner().invoke(app, ["solve", str(write(tmp_path, INSTANCE)), "--format", "json"])
     assert out.exit_code == 1

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 import allocator
-from allocator.generate import generate
+from allocator.study.generate import generate
 
 from .conftest import ROOT
 
@@ -129,10 +129,13 @@ def test_help_is_fast_and_light():
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from allocator.cli import app\n"
+        "from allocator.cli.app import app\n"
         "CliRunner().invoke(app, ['validate', 'instances/toy/toy-2x1.json'])\n"
         "heavy = [m for m in ('pyomo', 'pulp', 'dask', 'distributed', 'matplotlib') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+# the fast tier (make test-fast) leaves these out: see docs/architecture.md
+pytestmark = pytest.mark.slow

@@ -17,24 +17,17 @@ import typer
 from typer.testing import CliRunner
 
 import allocator
-from allocator import sweep as sweep_mod
-from allocator.backends import highs
-from allocator.data import problem_data
-from allocator.generate import generate
-from allocator.spec import DEFAULT_MODEL, load_model
-from allocator.store import comparison_table, load_sweep, plot_measure_vs_weight, plot_region_gains, region_gains
-from allocator.sweep import (
-    Grid,
-    GridError,
-    Scenario,
-    SchedulerError,
-    expand_grid,
-    load_grid,
-    run_hash,
-    solve_weightings,
-    sweep,
-)
-from allocator.sweep_cli import sweep_command
+from allocator.cli.sweep import sweep_command
+from allocator.core.data import problem_data
+from allocator.core.spec import DEFAULT_MODEL, load_model
+from allocator.model.backends import highs
+from allocator.study import sweep as sweep_mod
+from allocator.study.generate import generate
+from allocator.study.grids import Grid, expand_grid, load_grid, run_hash
+from allocator.study.scenarios import GridError, Scenario, SchedulerError
+from allocator.study.store import comparison_table, load_sweep, plot_measure_vs_weight, plot_region_gains, region_gains
+from allocator.study.sweep import sweep
+from allocator.study.warm import solve_weightings
 
 from .conftest import ROOT, TOYS
 
@@ -394,3 +387,6 @@ def test_shipped_grid_files_load():
         grid = load_grid(path)
         assert grid.models() and grid.scenarios, path.name
         grid.check(england)
+
+# the fast tier (make test-fast) leaves these out: see docs/architecture.md
+pytestmark = pytest.mark.slow

@@ -15,10 +15,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allocator.instance import Instance, InstanceError, load_instance, validate
-from allocator.limits import MAX_ID_LENGTH, MAX_NAME_LENGTH
-from allocator.spec import load_model
-from allocator.tables import LISTS, list_columns, same_instance, write_tables
+from allocator.core.instance import LISTS, Instance, InstanceError
+from allocator.core.limits import MAX_ID_LENGTH, MAX_NAME_LENGTH
+from allocator.core.spec import load_model
+from allocator.core.validate import validate
+from allocator.io.instance import load_instance
+from allocator.io.table_cells import list_columns
+from allocator.io.table_write import same_instance, write_tables
 
 from .conftest import ROOT
 
@@ -366,7 +369,7 @@ def test_validate_is_linear_in_name_length(tmp_path):
     """The 16 s of issue 10 were rich's highlighter on the `valid: NAME` line."""
     from typer.testing import CliRunner
 
-    from allocator.cli import app
+    from allocator.cli.app import app
 
     data = json.loads((ROOT / "instances" / "toy" / "toy-2x1.json").read_text())
     data["name"] = "x" * MAX_NAME_LENGTH

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import allocator
-from allocator import tiebreak
-from allocator.generate import generate
-from allocator.instance import validate
+from allocator.core.validate import validate
+from allocator.model import tiebreak
+from allocator.study.generate import generate
 
 from .conftest import ROOT
 
@@ -119,8 +119,8 @@ def test_vertices_differ_but_answers_agree():
 def test_warm_start_gives_the_same_answer():
     """A built model solved, its objective changed and solved again from the previous basis
     (as sweeps do) gives the allocation a cold solve gives."""
-    from allocator.backends import highs as hb
-    from allocator.data import problem_data
+    from allocator.core.data import problem_data
+    from allocator.model.backends import highs as hb
 
     inst = generate(7, 6, 3, seed=5)
     d = problem_data(inst)
@@ -179,8 +179,8 @@ def test_qp_weights_and_face():
 def test_warm_started_sweep_gives_the_cold_allocations():
     """Sweeps re-use one model and restart from the last basis: after the tie-break each
     weighting's allocation is the cold solve's, not merely its objective."""
-    from allocator.data import problem_data
-    from allocator.sweep import solve_weightings
+    from allocator.core.data import problem_data
+    from allocator.study.warm import solve_weightings
 
     inst = allocator.load_instance(ROOT / "instances" / "england-regions-2025.json")
     d = problem_data(inst)
@@ -194,3 +194,6 @@ def test_warm_started_sweep_gives_the_cold_allocations():
         assert res.tie_break == "least-squares"
         diff = np.abs(res.allocation["posts"].to_numpy() - cold.allocation["posts"].to_numpy()).max()
         assert diff < AGREE, (i, diff)
+
+# the fast tier (make test-fast) leaves these out: see docs/architecture.md
+pytestmark = pytest.mark.slow

@@ -1,0 +1,3 @@
+"""Reading a solution: the independent checker (no code shared with the model builders),
+infeasibility diagnosis, shadow prices.
+"""

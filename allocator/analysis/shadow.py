@@ -1,0 +1,419 @@
+"""Shadow prices in plain words, and HiGHS's sensitivity ranging.
+
+A shadow price (dual) says how much the optimum would change if one constraint's bound
+moved by one unit. :func:`explain` turns each row of a :class:`~allocator.result.Result`'s
+``binding`` table into one sentence a policy analyst can read ("one more training post of
+capacity for Paediatrics in the North East in 2027 would lower the objective by 0.8"), and
+:func:`ranging` reports, from a solved direct-HiGHS model, over what range of the objective
+coefficients and of the binding bounds those prices stay valid.
+
+Sign convention (docs/model.md §8): ``dual`` is the change in the optimum per unit increase
+of the constraint's bound (its constant side). The objective is minimised, so relaxing a
+binding limit never raises it: a binding ``≤`` limit has ``dual ≤ 0``, a binding minimum
+``dual ≥ 0``, and an equality (national total, lock) either sign. Each sentence describes
+the direction that lowers the objective, by ``|dual|``.
+
+A dual is a marginal value: it holds for small changes only, up to the limits that
+:func:`ranging` reports, and at a degenerate optimum it may hold in one direction only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from allocator.core.data import ProblemData
+from allocator.model.backends.base import CELL_KEYS
+from allocator.solution.arrays import posts_array
+
+EXPLAIN_COLUMNS = ["constraint", "region", "specialty", "year", "dual", "value", "sentence"]
+RANGING_COLUMNS = [
+    "kind",
+    "constraint",
+    "region",
+    "specialty",
+    "year",
+    "value",
+    "dual",
+    "lower",
+    "upper",
+    "objective_at_lower",
+    "objective_at_upper",
+]
+
+
+def names_from_instance(inst) -> dict[str, str]:
+    """``{id: display name}`` for the regions and specialties of an instance.
+
+    An entity without a ``name`` keeps its id. Region and specialty ids share one mapping,
+    as in the instance they are distinct name spaces only in principle; if an id is used for
+    both, the region's name wins.
+    """
+    names = {s.id: s.name or s.id for s in inst.specialties}
+    names.update({r.id: r.name or r.id for r in inst.regions})
+    return names
+
+
+def _fmt(v: float) -> str:
+    """A number for a sentence: 3 significant figures, thousands separated."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "?"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}"
+    if a >= 1e-3 or a == 0:
+        return f"{v:.3g}"
+    return f"{v:.2e}"
+
+
+def _pct(rate: float) -> str:
+    return f"{_fmt(100 * rate)}%"
+
+
+def _weights(result, spec):
+    """The objective weights of the result's model, when known."""
+    if spec is not None:
+        return spec.objective
+    from allocator.core.spec import DEFAULT_MODEL
+
+    return DEFAULT_MODEL.objective if result.model == DEFAULT_MODEL.name else None
+
+
+def _gap_words(dual: float, weights) -> str:
+    """' (about 0.8 posts of gap closed)' when one objective unit is one post of gap (a = b)."""
+    if weights is None or weights.shortfall <= 0 or weights.shortfall != weights.surplus:
+        return ""
+    n = _fmt(abs(dual) / weights.shortfall)
+    return f" (about {n} post{'' if n == '1' else 's'} of gap closed)"
+
+
+def _bound_value(row: dict, d: ProblemData, x: np.ndarray | None, z: float | None) -> float:
+    """The constant side of a binding constraint, in posts (money for a budget).
+
+    For transition limits whose bound depends on last year's posts, ``x_prev`` is taken
+    from the result's allocation (the baseline in the first year).
+    """
+    name, dual = row["constraint"], row["dual"]
+    r = d.regions.index(row["region"]) if row.get("region") is not None else None
+    s = d.specialties.index(row["specialty"]) if row.get("specialty") is not None else None
+    t = d.years.index(int(row["year"])) if row.get("year") is not None else None
+
+    def prev_cell():
+        if t == 0:
+            return d.baseline[r, s]
+        return np.nan if x is None else x[r, s, t - 1]
+
+    if name == "national_total":
+        if d.ranged[s, t]:  # v2: the binding side of the range
+            return float(d.national_max[s, t] if dual < 0 else d.national_min[s, t])
+        return float(d.national[s, t])
+    if name == "lock":
+        return float(d.lock[r, s, t])
+    if name == "capacity":
+        return float(d.max_posts[r, s, t] if dual < 0 else d.min_posts[r, s, t])
+    if name == "growth_limit":
+        return float(d.max_growth_rate * prev_cell() + d.growth_allowance)
+    if name == "shrink_limit":
+        return float(d.max_shrink_rate * prev_cell() + d.shrink_allowance)
+    if name == "programme_shrink":
+        return float(prev_cell() / d.programme_years[s])
+    if name == "region_net_loss":
+        prev = d.baseline[r].sum() if t == 0 else (np.nan if x is None else x[r, :, t - 1].sum())
+        return float(d.max_region_net_loss_rate * prev)
+    if name == "national_moves":
+        return float(d.max_national_moves)
+    if name == "budget":
+        return float(d.budget[t])
+    if name == "worst_shortfall":
+        return float(d.target[r, s, t] * z / 100) if z is not None else np.nan
+    return np.nan
+
+
+def _sentence(row: dict, value: float, d: ProblemData, names: Mapping[str, str], weights) -> str:
+    """One plain-words sentence for one binding constraint."""
+    name, dual = row["constraint"], float(row["dual"])
+    by = _fmt(abs(dual))
+    gap = _gap_words(dual, weights)
+    region = names.get(row.get("region"), row.get("region"))
+    spec = names.get(row.get("specialty"), row.get("specialty"))
+    year = int(row["year"]) if row.get("year") is not None else None
+    lower = f"would lower the objective by {by}{gap}"
+    s = d.specialties.index(row["specialty"]) if row.get("specialty") is not None else None
+
+    if name == "capacity":
+        if dual < 0:
+            return (
+                f"one more training post of capacity for {spec} in {region} in {year} "
+                f"(the cap is {_fmt(value)}) {lower}"
+            )
+        return f"lowering the minimum for {spec} in {region} in {year} (now {_fmt(value)} posts) by one post {lower}"
+    if name == "lock":
+        if dual < 0:
+            return f"locking one more post for {spec} in {region} in {year} (locked at {_fmt(value)}) {lower}"
+        return f"locking one post fewer for {spec} in {region} in {year} (locked at {_fmt(value)}) {lower}"
+    if name == "national_total" and d.ranged[s, d.years.index(year)]:  # v2: a range, fair shares follow it
+        side = "maximum" if dual < 0 else "minimum"
+        return (
+            f"{'raising' if dual < 0 else 'lowering'} the {side} of the {spec} national range in {year} "
+            f"(now {_fmt(value)}) by one post {lower} (fair shares follow the total chosen)"
+        )
+    if name == "national_total":
+        more = dual < 0
+        return (
+            f"{'one more' if more else 'one fewer'} {spec} post nationally in {year} (the total is {_fmt(value)}) "
+            f"would lower the objective by {by} with every region's fair share held fixed; fair shares in fact "
+            f"scale with the national total, so this is not the value of {'growing' if more else 'shrinking'} "
+            f"the programme"
+        )
+    if name == "growth_limit":
+        rate = f"{_pct(d.max_growth_rate)} a year" + (
+            f" plus {_fmt(d.growth_allowance)} posts" if d.growth_allowance else ""
+        )
+        return (
+            f"letting {spec} in {region} grow by one more post in {year} than the growth limit allows "
+            f"({rate}: {_fmt(value)} posts) {lower}"
+        )
+    if name == "shrink_limit":
+        rate = _pct(d.max_shrink_rate) + (f" + {_fmt(d.shrink_allowance)} posts" if d.shrink_allowance else "")
+        return (
+            f"letting {spec} in {region} shrink by one more post in {year} than the "
+            f"{rate} shrink limit allows ({_fmt(value)} posts) {lower}"
+        )
+    if name == "programme_shrink":
+        years = d.programme_years[s]
+        return (
+            f"letting {spec} in {region} shrink by one more post in {year} than its {_fmt(years)}-year programme "
+            f"allows (1/{_fmt(years)} of last year's posts: {_fmt(value)}) {lower}"
+        )
+    if name == "region_net_loss":
+        return (
+            f"letting {region} lose one more post in {year} than the {_pct(d.max_region_net_loss_rate)} limit "
+            f"({_fmt(value)} posts, all specialties together) {lower}"
+        )
+    if name == "national_moves":
+        return f"letting one more post move between regions in {year} (the limit is {_fmt(value)}) {lower}"
+    if name == "budget":
+        return f"one more unit of budget in {year} (the budget is {_fmt(value)}) {lower}"
+    if name == "worst_shortfall":
+        return (
+            f"{spec} in {region} in {year} is (one of) the furthest below its fair share, so it sets the worst "
+            f"shortfall: letting it fall one more post short would lower the objective by {_fmt(100 * abs(dual))}"
+        )
+    return f"one more unit of the bound of {name} {lower}"
+
+
+def explain(
+    result,
+    d: ProblemData,
+    top: int | None = None,
+    names: Mapping[str, str] | None = None,
+    spec=None,
+) -> pd.DataFrame:
+    """Each binding constraint of a result as a sentence, largest shadow price first.
+
+    Parameters
+    ----------
+    result : a :class:`~allocator.result.Result` (optimal LP: integer results have no duals).
+    d : its :class:`~allocator.data.ProblemData`.
+    top : keep only the ``top`` largest ``|dual|``.
+    names : ``{id: display name}`` for regions and specialties
+        (:func:`names_from_instance`); ids are used where a name is missing.
+    spec : the :class:`~allocator.spec.ModelSpec` solved, to translate objective units into
+        posts of gap when the shortfall and surplus weights are equal (``a = b``: one unit of
+        objective is then ``1/a`` posts of gap). Without it, the default model's weights are
+        assumed if the result's model is the default one, else no translation is given.
+
+    Returns
+    -------
+    DataFrame ``constraint, region, specialty, year, dual, value, sentence``:
+
+    - ``dual``: change in the optimum per unit increase of the bound (as in ``binding``);
+      for ``worst_shortfall`` the unit is 1/100 post of shortfall (the row is
+      ``100 · short ≤ T · z``), so the sentence quotes ``100 · |dual|`` per post;
+    - ``value``: the bound itself: the cap or minimum (capacity), the locked posts, the
+      national total, the limit in posts this year (growth, shrink, programme, regional
+      net loss; ``x_prev`` taken from the result), the national moves limit, the budget,
+      the shortfall allowed by the worst shortfall ``T · z / 100``;
+    - ``sentence``: the improving direction in words, with ``|dual|``.
+    """
+    names = dict(names or {})
+    rows = result.binding
+    if rows is None or len(rows) == 0:
+        return pd.DataFrame(columns=EXPLAIN_COLUMNS)
+    x = posts_array(result, d)
+    z = None
+    if result.kpis is not None and len(result.kpis):
+        z = float(pd.to_numeric(result.kpis["max_shortfall_pct"]).max())
+    weights = _weights(result, spec)
+    out = []
+    for rec in rows.to_dict(orient="records"):
+        rec = {k: (None if (isinstance(v, float) and math.isnan(v)) else v) for k, v in rec.items()}
+        rec["dual"] = float(rec["dual"])
+        if rec.get("year") is not None:
+            rec["year"] = int(rec["year"])
+        value = _bound_value(rec, d, x, z)
+        out.append({**{k: rec.get(k) for k in EXPLAIN_COLUMNS[:5]}, "value": value})
+        out[-1]["sentence"] = _sentence(rec, value, d, names, weights)
+    frame = pd.DataFrame(out, columns=EXPLAIN_COLUMNS)
+    order = frame["dual"].abs().sort_values(ascending=False, kind="stable").index
+    frame = frame.loc[order].reset_index(drop=True)
+    return frame.head(top) if top is not None else frame
+
+
+# ---------------------------------------------------------------------------- ranging
+
+# Families whose bounds are policy choices worth ranging (flow and target_gap only define
+# the auxiliary variables).
+RANGED_FAMILIES = (
+    "national_total",
+    "growth_limit",
+    "shrink_limit",
+    "programme_shrink",
+    "region_net_loss",
+    "national_moves",
+    "budget",
+)
+
+
+def ranging(model) -> pd.DataFrame:
+    """HiGHS's sensitivity ranging of a solved direct-HiGHS model.
+
+    HiGHS computes ranging from the optimal simplex basis (an interior-point solve with
+    crossover has one). It answers two questions:
+
+    - **Cost ranging** (``kind = "cost"``, one row per cell's posts column ``x``): the
+      objective coefficient of ``x[r,s,t]`` (``c_w · c[r,s]``, often 0) may move anywhere in
+      ``[lower, upper]`` and the same basis stays optimal, so the posts of every cell stay
+      where they are (the objective changes linearly: ``objective_at_lower`` and
+      ``objective_at_upper`` are its values at the two ends). It shows how robust the
+      allocation is to the cost weights: a narrow range means a small change of the cost
+      of that cell's posts would change the plan.
+    - **Bound ranging** (``kind = "bound"``): for every binding row of the families in
+      :data:`RANGED_FAMILIES` (nonbasic in the optimal basis) and every cell held at its
+      capacity or lock, the bound may move over ``[lower, upper]`` with the same basis,
+      and along that range the optimum changes at the constant rate ``dual`` (the shadow
+      price of :func:`explain`); ``objective_at_lower`` and ``objective_at_upper`` are the
+      optimum at the two ends. Beyond them the basis changes and the shadow price with it.
+      ``value`` is the current bound *as HiGHS holds it*: for a transition limit in the
+      first planning year the last year's posts are the baseline, a constant, so the bound
+      is the limit in posts (e.g. ``max_shrink_rate · baseline``); in later years last year's
+      posts are variables on the left-hand side and the bound is only the constant part
+      (the growth allowance; 0 for shrink, programme and regional net loss), so its range
+      reads as "posts of extra allowance".
+
+    Rows that are not binding have no shadow price and are left out, as are the definitional
+    families (``flow``, ``target_gap``, ``worst_shortfall``).
+
+    Parameters
+    ----------
+    model : a :class:`~allocator.backends.highs.HighsModel` whose LP has been solved to
+        optimality (``model.solve()``). Integer models have no ranging.
+
+    Returns
+    -------
+    DataFrame ``kind, constraint, region, specialty, year, value, dual, lower, upper,
+    objective_at_lower, objective_at_upper`` (``constraint`` is ``None`` for cost rows).
+    """
+    import highspy
+
+    from allocator.model.backends.highs import row_ids
+
+    h = model.highs
+    if model.integer:
+        raise ValueError("ranging needs an LP: an integer model has no duals")
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise ValueError(f"ranging needs an optimal LP, the model is '{h.modelStatusToString(h.getModelStatus())}'")
+    status, rg = h.getRanging()
+    if status == highspy.HighsStatus.kError or not rg.valid:
+        # no simplex basis (e.g. interior point without crossover): re-solve from it with simplex
+        h.setOptionValue("solver", "simplex")
+        h.run()
+        status, rg = h.getRanging()
+        if status == highspy.HighsStatus.kError or not rg.valid:
+            raise RuntimeError("HiGHS could not compute ranging for this model")
+    d, v = model.data, model.columns
+    lp = h.getLp()
+    sol = h.getSolution()
+    basis = h.getBasis()
+    K = v.K
+
+    cost = np.asarray(lp.col_cost_)[:K]
+    cdn, cup = rg.col_cost_dn, rg.col_cost_up
+    cells = pd.DataFrame(
+        {
+            "kind": "cost",
+            "constraint": None,
+            "region": [d.regions[i] for i in v.r],
+            "specialty": [d.specialties[i] for i in v.s],
+            "year": [d.years[i] for i in v.t],
+            "value": cost,
+            "dual": np.asarray(sol.col_dual)[:K],
+            "lower": np.asarray(cdn.value_)[:K],
+            "upper": np.asarray(cup.value_)[:K],
+            "objective_at_lower": np.asarray(cdn.objective_)[:K],
+            "objective_at_upper": np.asarray(cup.objective_)[:K],
+        }
+    )
+
+    basic = highspy.HighsBasisStatus.kBasic
+    rows = []
+    row_status = list(basis.row_status)
+    lo_r, hi_r = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
+    act, rdual = np.asarray(sol.row_value), np.asarray(sol.row_dual)
+    bdn, bup = rg.row_bound_dn, rg.row_bound_up
+    bdn_v, bup_v = np.asarray(bdn.value_), np.asarray(bup.value_)
+    bdn_o, bup_o = np.asarray(bdn.objective_), np.asarray(bup.objective_)
+    for b in model.blocks:
+        if b.name not in RANGED_FAMILIES:
+            continue
+        for i in range(b.size):
+            k = b.start + i
+            if row_status[k] == basic:
+                continue
+            value = hi_r[k] if abs(act[k] - hi_r[k]) <= abs(act[k] - lo_r[k]) else lo_r[k]
+            rows.append(
+                {
+                    "kind": "bound",
+                    "constraint": b.name,
+                    **dict.fromkeys(CELL_KEYS),  # None for the keys the family is not indexed by
+                    **row_ids(d, b.labels, i),
+                    "value": float(value),
+                    "dual": float(rdual[k]),
+                    "lower": float(bdn_v[k]),
+                    "upper": float(bup_v[k]),
+                    "objective_at_lower": float(bdn_o[k]),
+                    "objective_at_upper": float(bup_o[k]),
+                }
+            )
+    col_status = list(basis.col_status)
+    x_val = np.asarray(sol.col_value)[:K]
+    clo, chi = np.asarray(lp.col_lower_)[:K], np.asarray(lp.col_upper_)[:K]
+    cdual = np.asarray(sol.col_dual)[:K]
+    cbdn_v, cbup_v = np.asarray(rg.col_bound_dn.value_), np.asarray(rg.col_bound_up.value_)
+    cbdn_o, cbup_o = np.asarray(rg.col_bound_dn.objective_), np.asarray(rg.col_bound_up.objective_)
+    locked, capped = d.locked.ravel(), d.has_capacity.ravel()
+    cell_labels = v.cell_labels()
+    for k in range(K):
+        if col_status[k] == basic or not (locked[k] or capped[k]):
+            continue
+        value = chi[k] if abs(x_val[k] - chi[k]) <= abs(x_val[k] - clo[k]) else clo[k]
+        rows.append(
+            {
+                "kind": "bound",
+                "constraint": "lock" if locked[k] else "capacity",
+                **row_ids(d, cell_labels, k),
+                "value": float(value),
+                "dual": float(cdual[k]),
+                "lower": float(cbdn_v[k]),
+                "upper": float(cbup_v[k]),
+                "objective_at_lower": float(cbdn_o[k]),
+                "objective_at_upper": float(cbup_o[k]),
+            }
+        )
+    bounds = pd.DataFrame(rows, columns=RANGING_COLUMNS)
+    frames = [f for f in (cells, bounds) if len(f)]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=RANGING_COLUMNS)
+    return out[RANGING_COLUMNS]

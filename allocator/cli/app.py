@@ -1,0 +1,322 @@
+"""The command line: ``allocator validate | solve | check``. Thin: every verb calls the library.
+
+Exit codes: 0 optimal (or valid, or checked clean); 1 solved but not optimal (infeasible,
+time limit) or a check found violations; 2 bad input or usage. Nothing is written when the
+input is bad.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from allocator.cli.interrupt import InterruptibleTyper
+from allocator.core.instance import InstanceError
+from allocator.core.spec import load_model
+from allocator.io.instance import load_instance
+
+app = InterruptibleTyper(  # Ctrl-C: one line, exit 130, within 0.1 s even during a solve
+    add_completion=False,
+    no_args_is_help=True,
+    help="Redistribute specialty training posts toward population need (LP/MIP on HiGHS). "
+    "Exit codes: 0 optimal, 1 solved but not optimal or check failed, 2 bad input.",
+)
+# 80 columns truncates region names when output is piped or logged: use 120 there
+console = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, soft_wrap=True)
+
+
+class Backend(str, Enum):
+    highs = "highs"
+    pyomo = "pyomo"
+    pulp = "pulp"
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Method(str, Enum):
+    ipm = "ipm"
+    simplex = "simplex"
+    pdlp = "pdlp"
+    choose = "choose"
+
+
+def _fail(e: Exception) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(str(e))}", markup=True, highlight=False)
+    return typer.Exit(2)
+
+
+def _check_options(time_limit: float | None, threads: int | None, mip_gap: float | None) -> None:
+    """Exit 2 at once on an option value HiGHS cannot use (NaN, a negative count, …)."""
+    import math
+
+    problems = []
+    if time_limit is not None and not (math.isfinite(time_limit) and time_limit > 0):
+        problems.append(f"--time-limit: must be a number of seconds > 0 (got {time_limit})")
+    if threads is not None and not 1 <= threads <= 1024:
+        problems.append(f"--threads: must be a whole number from 1 to 1024 (got {threads})")
+    if mip_gap is not None and not (math.isfinite(mip_gap) and 0 <= mip_gap <= 1):
+        problems.append(f"--mip-gap: must be a relative gap from 0 to 1, e.g. 0.001 (got {mip_gap})")
+    if problems:
+        raise _fail(ValueError("; ".join(problems)))
+
+
+def _load(path: Path):
+    try:
+        return load_instance(path)
+    except InstanceError as e:
+        raise _fail(e) from None
+
+
+@app.command()
+def validate(instance: Annotated[Path, typer.Argument(help="Instance: JSON, .xlsx, or a folder of CSV files.")]):
+    """Check an instance against the instance format (docs/model.md) and the pre-solve feasibility checks."""
+    from allocator.core.data import problem_data
+    from allocator.model.presolve import presolve_findings
+
+    inst = _load(instance)
+    d = problem_data(inst)
+    R, S, Y = d.shape
+    console.print(f"[green]valid[/]: {escape(inst.name)}: {R} regions × {S} specialties × {Y} years", highlight=False)
+    findings = presolve_findings(d)
+    for f in findings:
+        what, msg = escape(str(f["constraint"])), escape(str(f["message"]))
+        console.print(f"[yellow]infeasible[/] ({what}): {msg}", highlight=False)
+    raise typer.Exit(1 if findings else 0)
+
+
+@app.command()
+def solve(
+    instance: Annotated[Path, typer.Argument(help="Instance: JSON, .xlsx, or a folder of CSV files.")],
+    model: Annotated[Path | None, typer.Option(help="Model file (TOML); default: fair-share.")] = None,
+    backend: Annotated[Backend, typer.Option(help="Model builder; all solve with HiGHS.")] = Backend.highs,
+    format: Annotated[Format, typer.Option("--format", help="Summary table or §9 JSON on stdout.")] = Format.table,
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for result.json, allocation.csv, kpis.csv, binding.csv.")
+    ] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds.")] = None,
+    threads: Annotated[int | None, typer.Option(help="HiGHS threads.")] = None,
+    method: Annotated[Method, typer.Option(help="HiGHS LP method.")] = Method.ipm,
+    integer: Annotated[
+        bool | None, typer.Option("--integer/--no-integer", help="Whole posts by MIP, started from the --round plan.")
+    ] = None,
+    mip_gap: Annotated[float | None, typer.Option(help="Relative MIP gap.")] = None,
+    round_posts: Annotated[
+        bool,
+        typer.Option(
+            "--round", help="Whole posts that keep every limit, repaired from the LP optimum (bound and gap reported)."
+        ),
+    ] = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report", help="Also write the report (report.md, report.xlsx, report.html, figures) into --out."
+        ),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Let --report overwrite files it did not create.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="HiGHS's log, on standard error.")] = False,
+):
+    """Solve an instance and print a summary (or the result as JSON)."""
+    from allocator.core.data import problem_data
+    from allocator.pipeline.solve import solve as run_solve
+
+    _check_options(time_limit=time_limit, threads=threads, mip_gap=mip_gap)
+    inst = _load(instance)
+    try:
+        spec = load_model(model)
+    except InstanceError as e:
+        raise _fail(e) from None
+    if report and out is None:
+        raise _fail(ValueError("--report needs --out DIR"))
+    if out is not None and (out.is_symlink() or out.exists()) and not out.is_dir():
+        raise _fail(ValueError(f"--out {out}: exists and is not a folder (give a folder for the result files)"))
+    quiet = format == Format.json
+    with err.status("solving", spinner="dots") as status:  # the spinner never reaches stdout
+        progress = None if quiet else (lambda msg: status.update(msg))
+        res = run_solve(
+            inst,
+            spec,
+            backend.value,
+            time_limit=time_limit,
+            threads=threads,
+            method=method.value,
+            integer=integer,
+            mip_gap=mip_gap,
+            progress=progress,
+            round_posts=round_posts,
+            verbose=verbose,
+        )
+    d = problem_data(inst)  # for the summary and report.md
+    if quiet:
+        print(res.to_json(), end="")
+    else:
+        _print_summary(res, d)
+    if out is not None:
+        written = []
+        if report:  # first: it refuses (and writes nothing) if it would overwrite a file it did not make
+            from allocator.report.summary import markdown
+            from allocator.report.write import write_report
+
+            try:
+                written += write_report(res, inst, Path(out), force=force)
+            except ValueError as e:
+                raise _fail(e) from None
+            from allocator.io.atomic import atomic_write
+
+            written += atomic_write({"report.md": markdown(res, d)}, Path(out))
+        written = res.write(out) + written
+        if not quiet:
+            console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, markup=False)
+    raise typer.Exit(0 if res.status == "optimal" else 1)
+
+
+def _print_summary(res, d) -> None:
+    from allocator.report.summary import kpi_table, region_table
+
+    colour = "green" if res.status == "optimal" else "yellow" if res.status == "feasible" else "red"
+    obj = f", objective {res.objective:,.4f}" if res.objective is not None else ""
+    console.print(
+        f"[bold]{escape(res.instance)}[/] with model [bold]{escape(res.model)}[/] on {escape(res.backend)}: "
+        f"[{colour}]{res.status}[/]{obj} (build {res.build_seconds:.2f}s, solve {res.solve_seconds:.2f}s)",
+        highlight=False,
+    )
+    if res.mip_gap is not None and res.best_bound is not None:
+        console.print(
+            f"Whole posts: objective within {100 * res.mip_gap:.4f}% of the best bound {res.best_bound:,.4f}"
+            " (no whole-post plan can do better than the bound); every limit kept",
+            highlight=False,
+        )
+    if res.rounding is not None and res.objective is not None:
+        console.print(
+            f"LP optimum {res.rounding['lp_objective']:,.4f} → whole posts {res.objective:,.4f} "
+            f"({res.rounding['method']}, {res.rounding['seconds']:.2f}s)",
+            highlight=False,
+        )
+    if res.diagnosis:
+        console.print(f"[red]{escape(str(res.diagnosis['summary']))}[/]", highlight=False)
+        for f in res.diagnosis["findings"][:10]:
+            console.print(f"  • [bold]{escape(str(f['constraint']))}[/]: {escape(str(f['message']))}", highlight=False)
+        return
+    if not len(res.kpis):
+        return
+    t = Table(title="Measures by year")
+    for c in ("year", "gap (posts)", "gap closed %", "Gini", "worst shortfall %", "posts moved", "cost"):
+        t.add_column(c, justify="right")
+    for r in kpi_table(res).itertuples(index=False):
+        t.add_row(
+            r.year,
+            f"{r.gap_posts:,.1f}",
+            f"{r.gap_closed_pct:.1f}",
+            f"{r.gini:.4f}",
+            f"{r.max_shortfall_pct:.1f}",
+            f"{r.posts_moved:,.1f}",
+            f"{r.cost:,.1f}",
+        )
+    console.print(t)
+    t = Table(title=f"Regions: posts per 100,000 need-weighted population, baseline → {d.years[-1]}")
+    for c in ("region", "posts before", "posts after", "change", "per 100k before", "per 100k after", "fair share"):
+        t.add_column(c, justify="right" if c != "region" else "left")
+    for r in region_table(res, d).itertuples(index=False):
+        t.add_row(
+            escape(str(r.region)),
+            f"{r.posts_baseline:,.0f}",
+            f"{r.posts_final:,.1f}",
+            f"{r.change:+,.1f}",
+            f"{r.per_100k_baseline:.2f}",
+            f"{r.per_100k_final:.2f}",
+            f"{r.per_100k_fair_share:.2f}",
+        )
+    console.print(t)
+    if len(res.binding):
+        t = Table(title="Binding constraints (top 8 by |dual|)")
+        for c in ("constraint", "region", "specialty", "year", "dual"):
+            t.add_column(c)
+        for r in res.binding.head(8).itertuples(index=False):
+            cells = ["" if v is None or v != v else str(v) for v in (r.constraint, r.region, r.specialty, r.year)]
+            t.add_row(*map(escape, cells), f"{r.dual:.4f}")
+        console.print(t)
+
+
+@app.command()
+def check(
+    instance: Annotated[Path, typer.Argument(help="The instance the result was solved from.")],
+    result: Annotated[Path, typer.Argument(help="A result JSON (the result format of docs/model.md).")],
+    model: Annotated[Path | None, typer.Option(help="Model file, to check the objective too.")] = None,
+):
+    """Check a result against its instance with the independent checker (exit 1 on violations)."""
+    from allocator.analysis.check import check as run_check
+    from allocator.io.results import load_result
+
+    inst = _load(instance)
+    try:
+        spec = load_model(model) if model is not None else None
+        report = run_check(inst, load_result(result, inst), model=spec)
+    except (InstanceError, ValueError) as e:
+        raise _fail(e) from None
+    console.print(str(report), highlight=False, markup=False)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Argument(help="Instance JSON file to write.")],
+    regions: Annotated[int, typer.Option(min=1)] = 7,
+    specialties: Annotated[int, typer.Option(min=1)] = 10,
+    years: Annotated[int, typer.Option(min=1)] = 5,
+    seed: Annotated[int, typer.Option()] = 0,
+    infeasible: Annotated[bool, typer.Option(help="Make one national total exceed capacity.")] = False,
+):
+    """Write a realistic synthetic instance (same seed, same file)."""
+    from allocator.study.generate import generate as make
+
+    inst = make(regions, specialties, years, seed, infeasible=infeasible)
+    tmp = out.with_name(f".{out.name}.tmp")
+    inst.to_json(tmp)
+    tmp.replace(out)
+    console.print(f"wrote {out}: {inst.name}", highlight=False, markup=False)
+
+
+# Commands whose code lives beside the library part they drive.
+from allocator.cli.apportion import apportion_command  # noqa: E402
+from allocator.cli.convert import convert_command  # noqa: E402
+from allocator.cli.report import report_command  # noqa: E402
+from allocator.cli.sweep import sweep_command  # noqa: E402
+
+app.command("report")(report_command)
+app.command("apportion")(apportion_command)
+app.command("sweep")(sweep_command)
+app.command("convert")(convert_command)
+
+
+def main() -> None:
+    """The ``allocator`` command. Standard output carries only what a command prints itself
+    (a table, or with ``--format json`` one JSON document): anything native code writes to
+    file descriptor 1 (HiGHS's banner and ``--verbose`` log, Dask worker processes) is sent
+    to standard error instead."""
+    try:
+        sys.stdout.flush()
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout replaced (a test runner): leave it
+        app()
+        return
+    real = os.dup(fd)
+    os.dup2(sys.stderr.fileno(), fd)
+    encoding, errors = sys.stdout.encoding, sys.stdout.errors
+    sys.stdout = os.fdopen(real, "w", encoding=encoding, errors=errors, closefd=True)
+    try:
+        app()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()

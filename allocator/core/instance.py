@@ -1,0 +1,235 @@
+"""Instances: the pydantic schema of FORMULATION §2, its loaders and its validation.
+
+An instance arrives as JSON (canonical), an Excel workbook (one sheet per list) or a folder of
+CSV files (one file per list). All three load to the same validated :class:`Instance`.
+
+Validation happens in two passes:
+
+1. pydantic checks shapes and types (unknown fields, wrong types, negative or non-finite
+   numbers, ``min_posts > max_posts``);
+2. :func:`_cross_check` checks references between lists (unknown ids, duplicates, years,
+   ``growth_allowance`` without ``max_growth_rate``, a specialty with posts but zero need,
+   a v2 field in a ``schema_version: 1`` file).
+
+``schema_version`` 1 and 2 are read (FORMULATION v2 §2): a v1 file is a v2 file without the
+v2 fields (``transition.shrink_allowance``, ranged ``national_posts``). The v2 blocks of §10
+and §11 (``pipeline``, ``teams``, ``specialties[].profession``) are not supported yet and are
+rejected with a message saying so.
+
+Every problem is collected, then raised at once as :class:`InstanceError`, whose message
+names the file, the entry and the field, e.g.
+``toy.json: baseline_posts[12].region: unknown region 'nrth' (known: north, south)``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+SCHEMA_VERSION = 2  # the newest version written and read
+SCHEMA_VERSIONS = (1, 2)  # every version read
+
+# v2 blocks and fields this version rejects clearly (not as "unknown field"): where, section
+NOT_YET_SUPPORTED = {
+    "pipeline": "FORMULATION §10",
+    "teams": "FORMULATION §11",
+    "specialties[].profession": "FORMULATION §11",
+}
+
+# Lists of the instance, in the order of FORMULATION §2 (also the sheet / CSV file names).
+LISTS = (
+    "regions",
+    "specialties",
+    "baseline_posts",
+    "national_posts",
+    "population_by_year",
+    "need_weights",
+    "capacity",
+    "locks",
+    "cost_per_post",
+    "budget",
+    "sources",
+)
+
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Year = Annotated[int, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    """Base: unknown fields are errors (a typo must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Region(_Strict):
+    id: str = Field(min_length=1)
+    name: str | None = None
+    population: NonNeg
+    need_index: NonNeg = 1.0
+
+
+class Specialty(_Strict):
+    id: str = Field(min_length=1)
+    name: str | None = None
+    programme_years: Annotated[int, Field(ge=1)] | None = None
+
+
+class BaselinePost(_Strict):
+    region: str
+    specialty: str
+    posts: NonNeg
+
+
+class NationalPost(_Strict):
+    """``N[s,t]``: a fixed total ``posts``, or (v2) a range ``min_posts <= Σ_r x <= max_posts``."""
+
+    specialty: str
+    year: Year
+    posts: NonNeg | None = None
+    min_posts: NonNeg | None = None
+    max_posts: NonNeg | None = None
+
+    @property
+    def ranged(self) -> bool:
+        return self.posts is None
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> NationalPost:
+        ranged = self.min_posts is not None or self.max_posts is not None
+        if self.posts is not None and ranged:
+            raise ValueError("give either posts (a fixed national total) or min_posts/max_posts (a range), not both")
+        if self.posts is None and not ranged:
+            raise ValueError("give posts (a fixed national total) or a range: min_posts, max_posts or both")
+        if self.min_posts is not None and self.max_posts is not None and self.min_posts > self.max_posts:
+            raise ValueError(f"min_posts {self.min_posts:g} is greater than max_posts {self.max_posts:g}")
+        return self
+
+
+class PopulationByYear(_Strict):
+    region: str
+    year: Year
+    population: NonNeg
+
+
+class NeedWeight(_Strict):
+    region: str
+    specialty: str
+    weight: NonNeg
+
+
+class Capacity(_Strict):
+    """Bounds ``min_posts <= x[r,s,t] <= max_posts``; for one year if ``year`` is given."""
+
+    region: str
+    specialty: str
+    year: Year | None = None
+    min_posts: NonNeg = 0.0
+    max_posts: NonNeg | None = None
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> Capacity:
+        if self.max_posts is not None and self.min_posts > self.max_posts:
+            raise ValueError(f"min_posts {self.min_posts:g} is greater than max_posts {self.max_posts:g}")
+        return self
+
+
+class Lock(_Strict):
+    region: str
+    specialty: str
+    year: Year
+    posts: NonNeg
+
+
+class CostPerPost(_Strict):
+    region: str
+    specialty: str
+    cost: NonNeg
+
+
+class Budget(_Strict):
+    year: Year
+    amount: NonNeg
+
+
+class Transition(_Strict):
+    """Transition limits (FORMULATION §5); an absent field adds no constraint."""
+
+    max_growth_rate: NonNeg | None = None
+    growth_allowance: NonNeg | None = None
+    max_shrink_rate: NonNeg | None = None
+    shrink_allowance: NonNeg | None = None  # v2
+    shrink_by_programme_length: bool = False
+    max_region_net_loss_rate: NonNeg | None = None
+    max_national_moves: NonNeg | None = None
+
+
+class Source(_Strict):
+    """Where numbers come from (a project addition to §2, optional, documented in docs/model.md).
+
+    ``kind`` is ``published`` for a number taken from a published table and ``estimated``
+    for one made by a stated rule (``note`` says the rule).
+    """
+
+    id: str = Field(min_length=1)
+    table: str
+    publisher: str
+    year: str
+    licence: str
+    kind: Literal["published", "estimated"]
+    used_for: str
+    path: str | None = None
+    url: str | None = None
+    note: str | None = None
+
+
+class Instance(_Strict):
+    """A validated instance (FORMULATION §2, ``schema_version`` 1 or 2)."""
+
+    schema_version: int
+    name: str = Field(min_length=1)
+    description: str | None = None
+    baseline_year: Year
+    years: list[Year] = Field(min_length=1)
+    regions: list[Region] = Field(min_length=1)
+    specialties: list[Specialty] = Field(min_length=1)
+    baseline_posts: list[BaselinePost]
+    national_posts: list[NationalPost] = []
+    population_by_year: list[PopulationByYear] = []
+    need_weights: list[NeedWeight] = []
+    capacity: list[Capacity] = []
+    locks: list[Lock] = []
+    cost_per_post: list[CostPerPost] = []
+    budget: list[Budget] = []
+    transition: Transition = Transition()
+    sources: list[Source] = []
+
+    @property
+    def region_ids(self) -> list[str]:
+        return [r.id for r in self.regions]
+
+    @property
+    def specialty_ids(self) -> list[str]:
+        return [s.id for s in self.specialties]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The instance as JSON-ready data, without the defaults nobody wrote."""
+        return self.model_dump(mode="json", exclude_defaults=True) | {"schema_version": self.schema_version}
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps(self.to_dict(), indent=2) + "\n"
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+
+class InstanceError(ValueError):
+    """An instance that is malformed. ``problems`` lists ``(where, message)`` pairs."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]):
+        self.source = source
+        self.problems = problems
+        lines = [f"{source}: {where}: {msg}" if where else f"{source}: {msg}" for where, msg in problems]
+        super().__init__("\n".join(lines))

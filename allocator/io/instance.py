@@ -1,0 +1,67 @@
+"""Instance files: JSON (schema-checked, duplicate keys refused) and, through allocator.io.tables,
+Excel and CSV tables.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from allocator.core.instance import Instance, InstanceError
+from allocator.core.validate import validate
+
+# --------------------------------------------------------------------------- loaders
+
+
+def load_instance(path: str | Path) -> Instance:
+    """Load and validate an instance from JSON, an Excel workbook, or a folder of CSV files."""
+    path = Path(path)
+    if not path.exists():
+        raise InstanceError(str(path), [("", "no such file or folder")])
+    if path.is_dir() or path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods", ".csv"):
+        from allocator.io.tables import load_tables  # tables.py imports this module
+
+        return load_tables(path)
+    return validate(_read_json(path), str(path), strict=True)
+
+
+def _read_json(path: Path) -> Any:
+    """The parsed JSON of an instance file; :class:`InstanceError` if it is not UTF-8 JSON."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise InstanceError(source, [("", f"cannot be read: {err.strerror or err}")]) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        where = f"byte 0x{raw[err.start]:02x} at position {err.start}"
+        raise InstanceError(source, [("", f"not valid JSON: not UTF-8 text ({where}): save it as UTF-8")]) from None
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except json.JSONDecodeError as err:
+        raise InstanceError(source, [("", f"not valid JSON: {err}")]) from None
+    except RecursionError:
+        raise InstanceError(source, [("", "not valid JSON for an instance: nested too deeply")]) from None
+    except ValueError as err:  # a duplicate key, an integer of more than 4,300 digits
+        msg = "a number has more than 4,300 digits" if "digits" in str(err) else str(err)
+        raise InstanceError(source, [("", f"not valid JSON: {msg}")]) from None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; a key given twice is an error (JSON would silently keep the last)."""
+    obj: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in obj:
+            raise ValueError(f"the key '{k[:100]}' appears twice in one object")
+        obj[k] = v
+    return obj
+
+
+def write_tables(inst: Instance, path: str | Path) -> Path:
+    """Write an instance as an Excel workbook (``.xlsx``) or a folder of CSV files
+    (:func:`allocator.tables.write_tables`)."""
+    from allocator.io.table_write import write_tables as write
+
+    return write(inst, path)

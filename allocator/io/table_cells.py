@@ -1,0 +1,222 @@
+"""Table cells: column kinds, value conversion and the wording of table problems (shared by reading
+and writing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from allocator.core.instance import LISTS, Instance, Transition
+from allocator.core.limits import model_of
+
+# Sheet "instance" (or instance.csv) holds the scalars as two columns: field, value.
+SCALARS = ("schema_version", "name", "description", "baseline_year", "years")
+TRANSITION_PREFIX = "transition."
+README = "readme"  # a sheet (or file) of notes, never read
+TRUE = frozenset({"true", "yes", "1"})
+FALSE = frozenset({"false", "no", "0"})
+NO_VALUE = "has no value: open and save the workbook in Excel, or type the value"
+EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!"})
+TABLE_SUFFIXES = (".xlsx", ".xlsm")
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+# What each scalar and transition field means (the "meaning" column of the instance sheet).
+MEANING = {
+    "schema_version": "version of the instance format: 1 (or 2 for v2 fields)",
+    "name": "name of the instance, shown in results",
+    "description": "free text",
+    "baseline_year": "the year of baseline_posts (y0)",
+    "years": "planning years, comma-separated, increasing, all after baseline_year",
+    "transition.max_growth_rate": "growth per year as a fraction of the previous year's posts (empty: no limit)",
+    "transition.growth_allowance": "posts of growth allowed on top of the rate (needs max_growth_rate)",
+    "transition.max_shrink_rate": "loss per year as a fraction of the previous year's posts (empty: no limit)",
+    "transition.shrink_allowance": "posts of loss allowed on top of the rate (schema_version 2; needs max_shrink_rate)",
+    "transition.shrink_by_programme_length": "true: a programme loses at most 1/programme_years a year (empty: false)",
+    "transition.max_region_net_loss_rate": "a region's net loss per year as a fraction of its posts (empty: no limit)",
+    "transition.max_national_moves": "posts lost across all cells in one year (empty: no limit)",
+}
+SHEET_MEANING = {
+    "instance": "the scalars: one row per field (field, value); an empty value means absent",
+    "regions": "one row per region: id (unique), name, population, need_index (empty: 1.0)",
+    "specialties": "one row per specialty programme: id (unique), name, programme_years",
+    "baseline_posts": "posts in the baseline year; a missing region × specialty pair has 0 posts (required)",
+    "national_posts": "national total of a specialty in a year (empty sheet: the baseline total every year)",
+    "population_by_year": "population of a region in a planning year (empty sheet: population every year)",
+    "need_weights": "need weight of a region × specialty (empty sheet: 1.0)",
+    "capacity": "bounds min_posts ≤ posts ≤ max_posts; an empty year means every year",
+    "locks": "posts fixed in a region × specialty × year",
+    "cost_per_post": "cost of one post in a region × specialty (empty sheet: 0)",
+    "budget": "cap on the total cost of the posts in a year",
+    "sources": "where the numbers come from (ignored by the model)",
+}
+
+
+# --------------------------------------------------------------------------- field types
+
+
+def _kind(annotation: Any) -> str:
+    """``"bool" | "int" | "float" | "str" | "list:<kind>" | "other"`` for a field annotation."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _kind(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        kinds = {_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else "other"
+    if origin is typing.Literal:
+        return "str" if all(isinstance(a, str) for a in typing.get_args(annotation)) else "other"
+    if origin is list:
+        return "list:" + _kind(typing.get_args(annotation)[0])
+    return {bool: "bool", int: "int", float: "float", str: "str"}.get(annotation, "other")
+
+
+def list_columns(name: str) -> dict[str, str]:
+    """Columns of list ``name`` and their kinds, in the order of the schema."""
+    model = model_of(Instance.model_fields[name].annotation)
+    return {f: _kind(info.annotation) for f, info in model.model_fields.items()}
+
+
+def _required_columns(name: str) -> list[str]:
+    model = model_of(Instance.model_fields[name].annotation)
+    return [f for f, info in model.model_fields.items() if info.is_required()]
+
+
+def scalar_fields() -> dict[str, str]:
+    """Rows of the ``instance`` sheet and their kinds: the scalars, then ``transition.*``."""
+    out = {}
+    for f, info in Instance.model_fields.items():
+        if f in LISTS or model_of(info.annotation) is not None:
+            continue
+        out[f] = _kind(info.annotation)
+    for f, info in Transition.model_fields.items():
+        out[TRANSITION_PREFIX + f] = _kind(info.annotation)
+    return out
+
+
+def _convert(value: Any, kind: str) -> tuple[Any, str | None]:
+    """A non-blank cell -> ``(value, None)``, or ``(None, message)`` when it cannot be read exactly."""
+    if isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
+        return None, "is a date or time: type the value (format the cell as a number or as text)"
+    if kind in ("bool", "int", "float") and isinstance(value, str) and value.strip() in EXCEL_ERRORS:
+        return None, "is an Excel error value: correct the formula or type the value"
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value, None
+        text = str(value).strip().lower()
+        if isinstance(value, int | float) and value in (0, 1):
+            text = str(int(value))
+        if text in TRUE:
+            return True, None
+        if text in FALSE:
+            return False, None
+        return None, "must be true or false (or yes/no, 1/0)"
+    if kind in ("int", "float"):
+        if isinstance(value, bool):
+            return None, "is TRUE/FALSE, not a number"
+        if isinstance(value, str):
+            if not _NUMBER.fullmatch(value):
+                hint = " (no thousands separators)" if re.fullmatch(r"\s*[\d,]+(\.\d*)?\s*", value) else ""
+                return None, f"is not a number{hint}"
+            value = float(value)
+        if not isinstance(value, int | float):
+            return None, "is not a number"
+        if isinstance(value, float) and not math.isfinite(value):
+            return None, "is not a finite number"
+        if kind == "int":
+            if isinstance(value, float) and not value.is_integer():
+                return None, "is not a whole number"
+            return int(value), None
+        return float(value), None
+    if kind == "str":
+        if isinstance(value, bool):
+            return ("TRUE" if value else "FALSE"), None
+        if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+            return str(int(value)), None
+        if isinstance(value, int | float):
+            return str(value), None
+        return value, None
+    return value, None
+
+
+def _clean(value: Any) -> Any:
+    """A table cell -> plain Python, or ``None`` for an empty cell (NaN, blank text)."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, str) and value.strip() == "":
+        return None
+    return value
+
+
+def _safe(text: str) -> str:
+    """User text fit for a one-line message: control characters shown escaped."""
+    return text if text.isprintable() else repr(text)[1:-1]
+
+
+def _quote(text: str) -> str:
+    """``'name'`` for a message, at most 100 characters, control characters escaped."""
+    return "'" + _safe(text[:100]) + ("…" if len(text) > 100 else "") + "'"
+
+
+def _shown(value: Any) -> str:
+    text = ("TRUE" if value else "FALSE") if isinstance(value, bool) else repr(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+# --------------------------------------------------------------------------- problems
+
+
+@dataclass
+class _Problem:
+    label: str  # "sheet capacity", "file capacity.csv"
+    message: str
+    row: int | None = None
+    place: str | None = None  # "column max_posts", "field years"
+    where: str | None = None  # "capacity[3].max_posts": the entry, as in JSON messages
+    got: str | None = None
+
+
+def _ranges(rows: list[int]) -> str:
+    rows = sorted(set(rows))
+    parts, start, prev = [], rows[0], rows[0]
+    for r in rows[1:] + [None]:
+        if r is not None and r == prev + 1:
+            prev = r
+            continue
+        parts.append(str(start) if start == prev else f"{start}–{prev}")
+        if r is not None:
+            start = prev = r
+    shown = ", ".join(parts[:10]) + (", …" if len(parts) > 10 else "")
+    return ("row " if len(rows) == 1 else "rows ") + shown
+
+
+def _format(problems: list[_Problem]) -> list[tuple[str, str]]:
+    """One line per problem, or per column for a problem repeated down a column."""
+    groups: dict[tuple, list[_Problem]] = {}
+    for p in problems:
+        key = (p.label, p.place, p.message) if p.row is not None else (id(p),)
+        groups.setdefault(key, []).append(p)
+    out = []
+    for ps in groups.values():
+        p = ps[0]
+        gots = list(dict.fromkeys(q.got for q in ps if q.got is not None))
+        got = f" (got {', '.join(gots[:3])}{', …' if len(gots) > 3 else ''})" if gots else ""
+        if p.row is None:
+            where = p.where or p.label
+            tail = f" ({p.label})" if p.where and p.label else ""
+            out.append((where, f"{p.message}{got}{tail}"))
+        elif len(ps) == 1 and p.where:
+            place = f", {p.place}" if p.place else ""
+            out.append((p.where, f"{p.message}{got} ({p.label}, row {p.row}{place})"))
+        else:
+            place = f", {p.place}" if p.place else ""
+            out.append((f"{p.label}{place}, {_ranges([q.row for q in ps])}", f"{p.message}{got}"))
+    return out

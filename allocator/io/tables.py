@@ -1,0 +1,463 @@
+"""Instances as tables: an Excel workbook (one sheet per list) or a folder of CSV files.
+
+A sheet or file ``instance`` holds the scalars (columns ``field``, ``value``; any further
+column, such as ``meaning``, is ignored); every list of FORMULATION §2 is one sheet or file
+named after it, one column per field and one row per entry. A sheet called ``readme`` is
+ignored. Sheet and file names are matched without regard to case.
+
+Reading never guesses. Each cell is converted by the type of its field, and a cell that
+cannot be read exactly is an error naming the file, the sheet, the row as Excel shows it
+(the header is row 1, the first entry row 2) and the column:
+
+- a formula with no cached value (a workbook written by a script and never opened in Excel);
+- ``TRUE``/``FALSE`` where a number is expected, a year ``2025.5``, a date, a text that is
+  not a number (numbers typed as text, ``"120"``, are fine);
+- a boolean other than true/false/yes/no/1/0 (any case);
+- CSV text that is not UTF-8 (a byte-order mark, UTF-8 or UTF-16, is honoured), separated by
+  semicolons or tabs, or with more cells in a row than the header has columns;
+- unknown sheets, files, columns and fields (with the nearest known name), missing required
+  columns, repeated column names, empty files.
+
+Problems of one kind in one column are reported once for the column ("sheet capacity,
+column max_posts, rows 2–40: …"), not once per row.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from allocator.core.instance import LISTS, Instance, InstanceError
+from allocator.core.limits import did_you_mean
+from allocator.core.validate import validate
+from allocator.io.table_cells import (
+    NO_VALUE,
+    README,
+    TRANSITION_PREFIX,
+    _clean,
+    _convert,
+    _format,
+    _Problem,
+    _quote,
+    _required_columns,
+    _safe,
+    _shown,
+    list_columns,
+    scalar_fields,
+)
+
+# --------------------------------------------------------------------------- raw tables
+
+
+@dataclass
+class _Raw:
+    """One sheet or CSV file as read: its header (row 1) and its rows, by row number."""
+
+    name: str  # as written: sheet name or file stem
+    label: str
+    rows: dict[int, dict[int, Any]] = field(default_factory=dict)  # row -> column (1-based) -> value
+    no_value: set[tuple[int, int]] = field(default_factory=set)  # formula cells without a cached value
+    problems: list[_Problem] = field(default_factory=list)
+    columns: int = 0  # CSV: cells in the header
+
+
+def _col_letter(c: int) -> str:
+    s = ""
+    while c:
+        c, r = divmod(c - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _read_xlsx(path: Path) -> list[_Raw]:
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, data_only=False)
+    except zipfile.BadZipFile:
+        raise InstanceError(
+            str(path), [("", "is not an Excel workbook (not a zip archive): save it from Excel as .xlsx")]
+        ) from None
+    except Exception as err:  # openpyxl raises many kinds for a damaged file
+        reason = f"{type(err).__name__}: {err}"[:200]
+        raise InstanceError(
+            str(path), [("", f"cannot read the workbook ({reason}): save it from Excel as .xlsx")]
+        ) from None
+    cached = None
+    out = []
+    for ws in wb.worksheets:
+        raw = _Raw(ws.title, f"sheet {_safe(ws.title)}")
+        cells = getattr(ws, "_cells", None)
+        items = (
+            (((r, c), cell) for (r, c), cell in cells.items())
+            if cells is not None
+            else (((cell.row, cell.column), cell) for row in ws.iter_rows() for cell in row)
+        )
+        for (r, c), cell in items:
+            value = cell.value
+            if cell.data_type == "f":
+                if cached is None:
+                    try:
+                        cached = openpyxl.load_workbook(path, data_only=True)
+                    except Exception:  # pragma: no cover - it just opened
+                        cached = {}
+                value = cached[ws.title].cell(r, c).value if ws.title in cached else None
+                if value is None or (isinstance(value, str) and value == ""):
+                    raw.no_value.add((r, c))
+                    continue
+            value = _clean(value)
+            if value is not None:
+                raw.rows.setdefault(r, {})[c] = value
+        out.append(raw)
+    return out
+
+
+def _decode(path: Path, label: str) -> tuple[str | None, list[_Problem]]:
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        return None, [_Problem(label, "is a folder, not a CSV file")]
+    except OSError as err:
+        return None, [_Problem(label, f"cannot be read: {err.strerror or err}")]
+    if not data:
+        return None, [_Problem(label, "is empty (0 bytes): a table needs at least its header row")]
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), []
+        except UnicodeDecodeError:
+            return None, [_Problem(label, "is not valid UTF-16 text: save it as 'CSV UTF-8 (comma delimited)'")]
+    if b"\x00" in data:
+        return None, [_Problem(label, "contains NUL bytes (UTF-16 without a byte-order mark?): save it as CSV UTF-8")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        return None, [
+            _Problem(
+                label,
+                f"is not UTF-8 text (byte 0x{data[err.start]:02x} at position {err.start}; Latin-1 or Windows-1252?): "
+                "save it as 'CSV UTF-8 (comma delimited)'",
+            )
+        ]
+    return text, []
+
+
+def _read_csv(path: Path, label: str) -> _Raw:
+    raw = _Raw(path.stem, label)
+    text, raw.problems = _decode(path, label)
+    if text is None:
+        return raw
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as err:
+        raw.problems.append(_Problem(label, f"is not a readable CSV file: {err}"))
+        return raw
+    for r, cells in enumerate(records, start=1):
+        for c, value in enumerate(cells, start=1):
+            if value.strip():
+                raw.rows.setdefault(r, {})[c] = value
+    header = records[0] if records else []
+    raw.columns = len(header)
+    if len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+        sep = "semicolon" if ";" in header[0] else "tab"
+        raw.problems.append(_Problem(label, f"looks {sep}-separated: save as comma-separated CSV"))
+        raw.rows = {}
+    return raw
+
+
+# --------------------------------------------------------------------------- tables -> data
+
+
+@dataclass
+class _Origin:
+    """Where each entry and scalar came from, to name sheet, row and column in messages."""
+
+    labels: dict[str, str] = field(default_factory=dict)  # list name -> label
+    rows: dict[str, list[int]] = field(default_factory=dict)  # list name -> row of entry i
+    scalar_rows: dict[str, int] = field(default_factory=dict)  # instance-sheet field -> row
+    what: str = "sheet"  # or "file"
+
+
+def _header(raw: _Raw, known: list[str]) -> tuple[dict[int, str], list[_Problem]]:
+    """Column number -> field, for the columns of row 1; problems of the header."""
+    problems: list[_Problem] = []
+    header = raw.rows.get(1, {})
+    cols: dict[int, str] = {}
+    lower = {k.lower(): k for k in known}
+    for c, text in sorted(header.items()):
+        name = str(text).strip()
+        match = name if name in known else lower.get(name.lower())
+        if match is None:
+            problems.append(
+                _Problem(
+                    raw.label, f"unknown column {_quote(name)}{did_you_mean(name, known)} (known: {', '.join(known)})"
+                )
+            )
+        elif match in cols.values():
+            problems.append(_Problem(raw.label, f"column '{match}' appears twice in row 1"))
+        else:
+            cols[c] = match
+    data_cols = {c for r, cells in raw.rows.items() if r > 1 for c in cells}
+    for c in sorted(data_cols - set(header)):
+        if raw.columns:  # CSV: cells beyond the header
+            rows = [r for r, cells in raw.rows.items() if r > 1 and c in cells]
+            problems += [
+                _Problem(raw.label, f"has more cells than the header's {raw.columns} columns", row=r) for r in rows
+            ]
+        else:
+            problems.append(_Problem(raw.label, f"column {_col_letter(c)} has values but no name in row 1"))
+    for r, c in sorted(raw.no_value):
+        if r == 1:
+            problems.append(_Problem(raw.label, f"column {_col_letter(c)}: the name in row 1 {NO_VALUE}"))
+    return cols, problems
+
+
+def _entry_rows(raw: _Raw) -> list[int]:
+    """Rows under the header with any value (blank rows are skipped)."""
+    rows = set(raw.rows) | {r for r, _ in raw.no_value}
+    return sorted(r for r in rows if r > 1)
+
+
+def _read_list(name: str, raw: _Raw, origin: _Origin) -> tuple[list[dict[str, Any]], list[_Problem]]:
+    kinds = list_columns(name)
+    cols, problems = _header(raw, list(kinds))
+    missing = [f for f in _required_columns(name) if f not in cols.values()]
+    if missing and raw.rows.get(1):
+        problems.append(
+            _Problem(raw.label, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} in row 1")
+        )
+    entries: list[dict[str, Any]] = []
+    rows = _entry_rows(raw)
+    origin.rows[name] = rows
+    for i, r in enumerate(rows):
+        entry: dict[str, Any] = {}
+        cells = raw.rows.get(r, {})
+        for c, f in cols.items():
+            where = f"{name}[{i}].{f}"
+            if (r, c) in raw.no_value:
+                problems.append(_Problem(raw.label, NO_VALUE, row=r, place=f"column {f}", where=where))
+                continue
+            if c not in cells:
+                continue
+            value, msg = _convert(cells[c], kinds[f])
+            if msg is not None:
+                problems.append(_Problem(raw.label, msg, row=r, place=f"column {f}", where=where, got=_shown(cells[c])))
+            else:
+                entry[f] = value
+        entries.append(entry)
+    return entries, problems
+
+
+def _parse_years(value: Any) -> tuple[list[int] | None, str | None]:
+    if isinstance(value, bool):
+        return None, "must be years, comma-separated"
+    if isinstance(value, int | float):
+        parts: list[Any] = [value]
+    else:
+        parts = [p for p in re.split(r"[,;]", str(value)) if p.strip()]
+    years = []
+    for p in parts:
+        y, msg = _convert(p, "int")
+        if msg is not None:
+            return None, f"{msg}: years must be whole numbers, comma-separated"
+        years.append(y)
+    if len(years) == 1 and 10_000_000 <= years[0] <= 99_999_999:
+        return None, "looks like two years read as one number: format the cell as text and type 2025,2026"
+    return years, None
+
+
+def _read_scalars(raw: _Raw, origin: _Origin) -> tuple[dict[str, Any], list[_Problem]]:
+    problems: list[_Problem] = []
+    header = raw.rows.get(1, {})
+    first = [str(header.get(c, "")).strip().lower() for c in (1, 2)]
+    if first != ["field", "value"]:
+        return {}, [_Problem(raw.label, "columns A and B must be named 'field' and 'value' in row 1")]
+    for r, c in sorted(raw.no_value):
+        if c == 1 and r > 1:
+            problems.append(_Problem(raw.label, NO_VALUE, row=r, place="column field"))
+    kinds = scalar_fields()
+    data: dict[str, Any] = {}
+    transition: dict[str, Any] = {}
+    for r in _entry_rows(raw):
+        cells = raw.rows.get(r, {})
+        name, value = cells.get(1), cells.get(2)
+        if name is None:
+            if value is not None:
+                problems.append(_Problem(raw.label, "has a value but no field name", row=r, place="column field"))
+            continue
+        name = str(name).strip()
+        if name not in kinds:
+            problems.append(
+                _Problem(
+                    raw.label,
+                    f"unknown field {_quote(name)}{did_you_mean(name, kinds)}",
+                    row=r,
+                    place="column field",
+                )
+            )
+            continue
+        if name in origin.scalar_rows:
+            problems.append(
+                _Problem(raw.label, f"field '{name}' appears twice (first in row {origin.scalar_rows[name]})", row=r)
+            )
+            continue
+        origin.scalar_rows[name] = r
+        if (r, 2) in raw.no_value:
+            problems.append(_Problem(raw.label, NO_VALUE, row=r, place=f"field {name}", where=name))
+            continue
+        if value is None:
+            continue
+        where = name
+        if kinds[name].startswith("list:"):
+            conv, msg = _parse_years(value)
+        else:
+            conv, msg = _convert(value, kinds[name])
+        if msg is not None:
+            problems.append(_Problem(raw.label, msg, row=r, place=f"field {name}", where=where, got=_shown(value)))
+        elif name.startswith(TRANSITION_PREFIX):
+            transition[name[len(TRANSITION_PREFIX) :]] = conv
+        else:
+            data[name] = conv
+    if transition:
+        data["transition"] = transition
+    return data, problems
+
+
+def _tables_to_data(raws: list[_Raw], what: str) -> tuple[dict[str, Any], _Origin, list[_Problem]]:
+    origin = _Origin(what=what)
+    problems: list[_Problem] = []
+    known = ("instance", *LISTS)
+    by_name: dict[str, _Raw] = {}
+    for raw in raws:
+        problems += raw.problems
+        key = raw.name.strip().lower()
+        if key == README:
+            continue
+        if key not in known:
+            problems.append(
+                _Problem(
+                    raw.label,
+                    f"unknown {what} {_quote(raw.name)}{did_you_mean(raw.name, known)} "
+                    f"(known: {', '.join(known)}; a {what} named {README} is ignored)",
+                )
+            )
+            continue
+        if key in by_name:
+            problems.append(_Problem(raw.label, f"a second {what} for '{key}' (first: {by_name[key].label})"))
+            continue
+        by_name[key] = raw
+        if not raw.problems and not raw.rows and not raw.no_value:
+            problems.append(
+                _Problem(raw.label, f"is empty: a {what} needs at least its header row (column names in row 1)")
+            )
+    data: dict[str, Any] = {}
+    if "instance" not in by_name:
+        problems.append(
+            _Problem("", f"missing the 'instance' {what} (columns field, value: schema_version, name, years, …)")
+        )
+    else:
+        raw = by_name.pop("instance")
+        origin.labels["instance"] = raw.label
+        if raw.rows:
+            scal, probs = _read_scalars(raw, origin)
+            data |= scal
+            problems += probs
+    for name in LISTS:
+        raw = by_name.get(name)
+        if raw is None:
+            continue
+        origin.labels[name] = raw.label
+        if not raw.rows and not raw.no_value:
+            continue
+        entries, probs = _read_list(name, raw, origin)
+        problems += probs
+        data[name] = entries  # a sheet with only its header: an empty list, as if absent
+    return data, origin, problems
+
+
+_ENTRY = re.compile(r"^([a-z_]+)\[(\d+)\](?:\.([A-Za-z_]\w*))?")
+_SCALAR = re.compile(r"^([a-z_]+(?:\.[a-z_]+)?)(?:\[\d+\])?$")
+
+
+def _locate(where: str, message: str, origin: _Origin) -> _Problem:
+    """A validation problem (``capacity[3].max_posts``) -> sheet, row and column."""
+    got = None
+    m = re.search(r" \(got (.*)\)$", message)
+    if m:
+        message, got = message[: m.start()], m.group(1)
+    m = _ENTRY.match(where)
+    if m and m.group(1) in origin.rows and int(m.group(2)) < len(origin.rows[m.group(1)]):
+        name, i, f = m.group(1), int(m.group(2)), m.group(3)
+        return _Problem(
+            origin.labels[name],
+            message,
+            row=origin.rows[name][i],
+            place=f"column {f}" if f else None,
+            where=where,
+            got=got,
+        )
+    m = _SCALAR.match(where)
+    if m and m.group(1) in origin.scalar_rows:
+        f = m.group(1)
+        label = origin.labels["instance"]
+        return _Problem(label, message, row=origin.scalar_rows[f], place=f"field {f}", where=where, got=got)
+    head = where.split(".")[0].split("[")[0]
+    if head in origin.labels and where == head:
+        return _Problem(origin.labels[head], message, where=where, got=got)
+    if head in LISTS and where == head and message == "required field is missing":
+        return _Problem(
+            "", f"{message}: add a {origin.what} named {head}{'.csv' if origin.what == 'file' else ''}", where=where
+        )
+    if head in scalar_fields() or head == "transition":
+        label = origin.labels.get("instance", "instance")
+        return _Problem(label, message, where=where, got=got)
+    return _Problem("", message, where=where, got=got)
+
+
+def _raise(source: str, problems: list[_Problem]) -> None:
+    raise InstanceError(source, _format(problems))
+
+
+def load_tables(path: str | Path) -> Instance:
+    """Load and validate an instance from an Excel workbook or a folder of CSV files."""
+    path = Path(path)
+    source = str(path)
+    if path.is_dir():
+        raws, what = _read_folder(path), "file"
+    else:
+        suffix = path.suffix.lower()
+        if suffix in (".xls", ".ods", ".numbers"):
+            raise InstanceError(source, [("", f"{suffix} files are not read: save it as an Excel workbook (.xlsx)")])
+        if suffix == ".csv":
+            raise InstanceError(
+                source,
+                [("", "a CSV instance is a folder of CSV files (instance.csv, regions.csv, …): give the folder")],
+            )
+        raws, what = _read_xlsx(path), "sheet"
+    data, origin, problems = _tables_to_data(raws, what)
+    if problems:
+        _raise(source, problems)
+    try:
+        return validate(data, source, strict=False)
+    except InstanceError as err:
+        _raise(source, [_locate(w, m, origin) for w, m in err.problems])
+        raise  # pragma: no cover
+
+
+def _read_folder(path: Path) -> list[_Raw]:
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
+    return [_read_csv(p, f"file {_safe(p.name)}") for p in files]
+
+
+def _read_tables(path: Path, kind: str) -> dict[str, Any]:
+    """The raw data of a workbook (``kind="xlsx"``) or CSV folder, before validation."""
+    raws = _read_folder(path) if kind == "csv" else _read_xlsx(path)
+    data, _, problems = _tables_to_data(raws, "file" if kind == "csv" else "sheet")
+    if problems:
+        _raise(str(path), problems)
+    return data

@@ -1,0 +1,433 @@
+"""The direct HiGHS backend: the whole LP as sparse arrays, passed to highspy in one call.
+
+Columns, for K = R·S·Y cells flattened as ``k = (r·S + s)·Y + t``::
+
+    x[0:K]  inc[K:2K]  dec[2K:3K]  short[3K:4K]  surplus[4K:5K]  z[5K] (only if q > 0)
+
+Each constraint family of FORMULATION §5 is one function below returning a :class:`Block`
+(a sparse block of rows with its bounds and the region/specialty/year of every row), or the
+column bounds for ``capacity`` and ``lock``. No Python loop runs per variable or per row.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from allocator.core.data import ProblemData
+from allocator.core.spec import ModelSpec
+from allocator.model import tiebreak
+from allocator.model.backends.base import DUAL_TOL, HIGHS_STATUS, NOT_REPORTED, RawSolution, SolveOptions
+from allocator.model.highs_env import use_threads
+
+INF = highspy.kHighsInf
+
+
+@dataclass
+class Block:
+    """Rows ``lower <= A x <= upper`` of one family; ``rows`` count from 0 within the block."""
+
+    name: str
+    rows: np.ndarray
+    cols: np.ndarray
+    vals: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    labels: dict[str, np.ndarray] = field(default_factory=dict)  # region/specialty/year index
+    start: int = 0  # first row in the whole LP, set on assembly
+
+    @property
+    def size(self) -> int:
+        return len(self.lower)
+
+
+def row_ids(d: ProblemData, labels: dict[str, np.ndarray], i: int) -> dict:
+    """``{region, specialty, year}`` ids of row ``i`` of ``labels`` (a :attr:`Block.labels` or
+    :meth:`Columns.cell_labels`), with only the keys the family is indexed by."""
+    ids = {"region": d.regions, "specialty": d.specialties, "year": d.years}
+    return {key: ids[key][int(arr[i])] for key, arr in labels.items()}
+
+
+class Columns:
+    """Column positions of the variables of §4, and the cell index arrays."""
+
+    def __init__(self, d: ProblemData, with_z: bool):
+        R, S, Y = d.shape
+        self.R, self.S, self.Y = R, S, Y
+        self.K = K = R * S * Y
+        self.cell = np.arange(K).reshape(R, S, Y)
+        self.x, self.inc, self.dec, self.short, self.surplus = (i * K for i in range(5))
+        self.z = 5 * K if with_z else None
+        self.n = 5 * K + (1 if with_z else 0)
+        r, s, t = np.meshgrid(np.arange(R), np.arange(S), np.arange(Y), indexing="ij")
+        self.r, self.s, self.t = r.ravel(), s.ravel(), t.ravel()
+        self.first = self.t == 0  # cells whose x_prev is the baseline
+
+    def cell_labels(self) -> dict[str, np.ndarray]:
+        return {"region": self.r, "specialty": self.s, "year": self.t}
+
+
+def _prev(d: ProblemData, v: Columns):
+    """``x_prev`` of every cell as (column or -1, constant): baseline in the first year."""
+    cells = np.arange(v.K)
+    col = np.where(v.first, -1, v.x + cells - 1)
+    const = np.where(v.first, d.baseline[v.r, v.s], 0.0)
+    return col, const
+
+
+def _limit_on_prev(name, d, v, own_col: int, rate: np.ndarray, rhs_extra: np.ndarray) -> Block:
+    """Rows ``own[k] − rate_k · x_prev[k] <= rhs_extra_k`` (baseline moved to the right side)."""
+    K = v.K
+    cells = np.arange(K)
+    pcol, pconst = _prev(d, v)
+    later = pcol >= 0
+    rows = np.concatenate([cells, cells[later]])
+    cols = np.concatenate([own_col + cells, pcol[later]])
+    vals = np.concatenate([np.ones(K), -rate[later]])
+    upper = rhs_extra + rate * pconst
+    return Block(name, rows, cols, vals, np.full(K, -INF), upper, v.cell_labels())
+
+
+# ----------------------------------------------------------------- constraint families (§5)
+
+
+def national_total(d: ProblemData, v: Columns) -> Block:
+    """``Σ_r x[r,s,t] = N[s,t]`` for each s, t; ``min <= Σ_r x[r,s,t] <= max`` where ranged (v2)."""
+    rows = v.s * v.Y + v.t
+    lower = d.national_min.ravel()
+    upper = np.where(np.isinf(d.national_max), INF, d.national_max).ravel()
+    s, t = np.divmod(np.arange(v.S * v.Y), v.Y)
+    return Block("national_total", rows, v.x + np.arange(v.K), np.ones(v.K), lower, upper, {"specialty": s, "year": t})
+
+
+def capacity(d: ProblemData) -> tuple[np.ndarray, np.ndarray]:
+    """``min_posts <= x <= max_posts`` for each cell with an entry: column bounds of x."""
+    return d.min_posts.ravel().copy(), np.where(np.isinf(d.max_posts), INF, d.max_posts).ravel()
+
+
+def lock(d: ProblemData, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x = posts`` for each lock: both column bounds of x set to the locked value."""
+    locked = ~np.isnan(d.lock.ravel())
+    lower, upper = lower.copy(), upper.copy()
+    lower[locked] = upper[locked] = d.lock.ravel()[locked]
+    return lower, upper
+
+
+def flow(d: ProblemData, v: Columns) -> Block:
+    """``x − x_prev = inc − dec`` for each cell, written ``x − inc + dec − x_prev = 0``."""
+    K = v.K
+    cells = np.arange(K)
+    pcol, pconst = _prev(d, v)
+    later = pcol >= 0
+    rows = np.concatenate([cells, cells, cells, cells[later]])
+    cols = np.concatenate([v.x + cells, v.inc + cells, v.dec + cells, pcol[later]])
+    vals = np.concatenate([np.ones(K), -np.ones(K), np.ones(K), -np.ones(later.sum())])
+    return Block("flow", rows, cols, vals, pconst, pconst, v.cell_labels())
+
+
+def target_gap(d: ProblemData, v: Columns) -> Block:
+    """``x − T = surplus − short`` for each cell, written ``x − surplus + short = T``.
+
+    Where the national total of (s, t) is a range (v2), ``T = share · Σ_r' x[r',s,t]`` is moved
+    to the left: ``x − share · Σ_r' x[r',s,t] − surplus + short = 0``.
+    """
+    K = v.K
+    cells = np.arange(K)
+    rows = [cells, cells, cells]
+    cols = [v.x + cells, v.surplus + cells, v.short + cells]
+    vals = [np.ones(K), -np.ones(K), np.ones(K)]
+    ranged = d.ranged[v.s, v.t]
+    T = np.where(ranged, 0.0, d.target.ravel())
+    if ranged.any():
+        # row k gets −share[k] · x[r', s, t] for every region r' (same s, t)
+        row = np.flatnonzero(ranged)
+        r_other = np.arange(v.R)
+        rows.append(np.repeat(row, v.R))
+        cols.append(v.x + v.cell[r_other[None, :], v.s[row][:, None], v.t[row][:, None]].ravel())
+        vals.append(np.repeat(-d.share.ravel()[row], v.R))
+    return Block("target_gap", *(np.concatenate(a) for a in (rows, cols, vals)), T, T.copy(), v.cell_labels())
+
+
+def growth_limit(d: ProblemData, v: Columns) -> Block | None:
+    """``inc <= max_growth_rate · x_prev + growth_allowance`` for each cell."""
+    if d.max_growth_rate is None:
+        return None
+    rate = np.full(v.K, d.max_growth_rate)
+    return _limit_on_prev("growth_limit", d, v, v.inc, rate, np.full(v.K, d.growth_allowance))
+
+
+def shrink_limit(d: ProblemData, v: Columns) -> Block | None:
+    """``dec <= max_shrink_rate · x_prev + shrink_allowance`` for each cell."""
+    if d.max_shrink_rate is None:
+        return None
+    rate = np.full(v.K, d.max_shrink_rate)
+    return _limit_on_prev("shrink_limit", d, v, v.dec, rate, np.full(v.K, d.shrink_allowance))
+
+
+def programme_shrink(d: ProblemData, v: Columns) -> Block | None:
+    """``dec <= x_prev / programme_years[s]`` for each cell, if ``shrink_by_programme_length``."""
+    if not d.shrink_by_programme_length:
+        return None
+    rate = 1.0 / d.programme_years[v.s]
+    return _limit_on_prev("programme_shrink", d, v, v.dec, rate, np.zeros(v.K))
+
+
+def region_net_loss(d: ProblemData, v: Columns) -> Block | None:
+    """``Σ_s (dec − inc) <= max_region_net_loss_rate · Σ_s x_prev`` for each r, t."""
+    rho = d.max_region_net_loss_rate
+    if rho is None:
+        return None
+    K = v.K
+    cells = np.arange(K)
+    row = v.r * v.Y + v.t
+    pcol, pconst = _prev(d, v)
+    later = pcol >= 0
+    rows = np.concatenate([row, row, row[later]])
+    cols = np.concatenate([v.dec + cells, v.inc + cells, pcol[later]])
+    vals = np.concatenate([np.ones(K), -np.ones(K), np.full(later.sum(), -rho)])
+    upper = np.bincount(row, weights=rho * pconst, minlength=v.R * v.Y)
+    r, t = np.divmod(np.arange(v.R * v.Y), v.Y)
+    return Block("region_net_loss", rows, cols, vals, np.full(v.R * v.Y, -INF), upper, {"region": r, "year": t})
+
+
+def national_moves(d: ProblemData, v: Columns) -> Block | None:
+    """``Σ_{r,s} dec[r,s,t] <= max_national_moves`` for each t."""
+    if d.max_national_moves is None:
+        return None
+    cells = np.arange(v.K)
+    return Block(
+        "national_moves",
+        v.t,
+        v.dec + cells,
+        np.ones(v.K),
+        np.full(v.Y, -INF),
+        np.full(v.Y, d.max_national_moves),
+        {"year": np.arange(v.Y)},
+    )
+
+
+def budget(d: ProblemData, v: Columns) -> Block | None:
+    """``Σ_{r,s} c[r,s] · x[r,s,t] <= amount`` for each budgeted year t."""
+    years = np.flatnonzero(~np.isnan(d.budget))
+    if len(years) == 0:
+        return None
+    row_of_year = np.full(v.Y, -1)
+    row_of_year[years] = np.arange(len(years))
+    keep = row_of_year[v.t] >= 0
+    cells = np.arange(v.K)[keep]
+    return Block(
+        "budget",
+        row_of_year[v.t[keep]],
+        v.x + cells,
+        d.cost[v.r, v.s][keep],
+        np.full(len(years), -INF),
+        d.budget[years],
+        {"year": years},
+    )
+
+
+def worst_shortfall(d: ProblemData, v: Columns) -> Block | None:
+    """``100 · short <= T̄ · z`` for each cell with T̄ > 0, only if its weight q > 0 (``T̄ = T``
+    where the national total is fixed, the data-only fair share where it is a range)."""
+    if v.z is None:
+        return None
+    T = d.target_bar.ravel()
+    cells = np.flatnonzero(T > 0)
+    m = len(cells)
+    rows = np.concatenate([np.arange(m), np.arange(m)])
+    cols = np.concatenate([v.short + cells, np.full(m, v.z)])
+    vals = np.concatenate([np.full(m, 100.0), -T[cells]])
+    labels = {"region": v.r[cells], "specialty": v.s[cells], "year": v.t[cells]}
+    return Block("worst_shortfall", rows, cols, vals, np.full(m, -INF), np.zeros(m), labels)
+
+
+ROW_FAMILIES = (
+    national_total,
+    flow,
+    target_gap,
+    growth_limit,
+    shrink_limit,
+    programme_shrink,
+    region_net_loss,
+    national_moves,
+    budget,
+    worst_shortfall,
+)
+
+
+def objective(d: ProblemData, v: Columns, spec: ModelSpec) -> np.ndarray:
+    """``Σ_k [a·short + b·surplus + m·(inc + dec) + c_w·c[r,s]·x] + q·z`` as column costs."""
+    w = spec.objective
+    K = v.K
+    cost = np.empty(v.n)
+    cost[v.x : v.x + K] = w.cost * d.cost[v.r, v.s]
+    cost[v.inc : v.inc + K] = w.moves
+    cost[v.dec : v.dec + K] = w.moves
+    cost[v.short : v.short + K] = w.shortfall
+    cost[v.surplus : v.surplus + K] = w.surplus
+    if v.z is not None:
+        cost[v.z] = w.worst_shortfall
+    return cost
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+@dataclass
+class HighsModel:
+    """A built LP: the ``highspy.Highs`` object (``.highs``), ready to solve or extend.
+
+    A researcher may add rows with ``model.highs.addRow(...)`` before :meth:`solve`; the
+    column layout is in ``model.columns``, the row blocks in ``model.blocks``.
+    """
+
+    data: ProblemData
+    spec: ModelSpec
+    highs: highspy.Highs
+    columns: Columns
+    blocks: list[Block]
+    integer: bool
+    build_seconds: float = 0.0
+
+    def x_column(self, region: str, specialty: str, year: int) -> int:
+        d = self.data
+        return int(self.columns.cell[d.regions.index(region), d.specialties.index(specialty), d.years.index(year)])
+
+    def write(self, path: str) -> None:
+        """Write the LP (e.g. ``model.mps``), for HiGHS alone or another solver."""
+        self.highs.writeModel(str(path))
+
+    def solve(self, options: SolveOptions | None = None) -> RawSolution:
+        return solve_model(self, options or SolveOptions())
+
+    def set_objective(self, spec: ModelSpec) -> None:
+        """Change the column costs in place to the weights of ``spec`` (one ``changeColsCost`` call).
+
+        HiGHS keeps the current basis, so a following simplex solve restarts from it: with
+        only the costs changed the basis stays primal feasible (a warm start for sweeps).
+        The model must have been built with the ``z`` column if ``spec`` weighs
+        ``worst_shortfall`` (``build_model(..., with_z=True)``).
+        """
+        v = self.columns
+        if v.z is None and spec.objective.worst_shortfall > 0:
+            raise ValueError("this model has no z column: build it with with_z=True to weigh worst_shortfall")
+        cost = objective(self.data, v, spec)
+        status = self.highs.changeColsCost(v.n, np.arange(v.n, dtype=np.int32), cost)
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError("HiGHS refused the new column costs")
+        self.spec = spec
+
+
+def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None, with_z: bool | None = None) -> HighsModel:
+    """Assemble every family into one sparse LP and pass it to HiGHS in one call.
+
+    ``with_z`` adds the ``z`` column and the ``worst_shortfall`` rows even when the weight
+    ``q`` is 0 (so that :meth:`HighsModel.set_objective` can later weigh it); ``None``
+    adds them only when ``q > 0``.
+    """
+    t0 = time.perf_counter()
+    integer = spec.solve.integer if integer is None else integer
+    with_z = spec.objective.worst_shortfall > 0 if with_z is None else with_z
+    v = Columns(d, with_z=with_z)
+    blocks = [b for f in ROW_FAMILIES if (b := f(d, v)) is not None]
+    start = 0
+    for b in blocks:
+        b.start = start
+        start += b.size
+    rows = np.concatenate([b.rows + b.start for b in blocks])
+    cols = np.concatenate([b.cols for b in blocks])
+    vals = np.concatenate([b.vals for b in blocks])
+    A = sp.csc_matrix((vals, (rows, cols)), shape=(start, v.n))
+    A.sum_duplicates()
+
+    col_lower = np.zeros(v.n)
+    col_upper = np.full(v.n, INF)
+    lo, hi = lock(d, *capacity(d))
+    col_lower[: v.K], col_upper[: v.K] = lo, hi
+
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = v.n, start
+    lp.col_cost_ = objective(d, v, spec)
+    lp.col_lower_, lp.col_upper_ = col_lower, col_upper
+    lp.row_lower_ = np.concatenate([b.lower for b in blocks])
+    lp.row_upper_ = np.concatenate([b.upper for b in blocks])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr
+    lp.a_matrix_.index_ = A.indices
+    lp.a_matrix_.value_ = A.data
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = v.n, start
+    h = highspy.Highs()
+    h.silent()
+    status = h.passModel(lp)
+    if integer:  # every x integer, in one bulk call
+        status = h.changeColsIntegrality(v.K, np.arange(v.K, dtype=np.int32), np.ones(v.K, dtype=np.uint8))
+    if status == highspy.HighsStatus.kError:
+        raise RuntimeError(f"HiGHS refused the model of '{d.name}'")
+    return HighsModel(d, spec, h, v, blocks, integer, time.perf_counter() - t0)
+
+
+STATUS = HIGHS_STATUS
+
+
+def solve_model(m: HighsModel, options: SolveOptions) -> RawSolution:
+    """Run HiGHS on a built model and read back status, posts and duals."""
+    h = m.highs
+    use_threads(options.threads)
+    for k, val in options.highs_options(m.integer).items():
+        h.setOptionValue(k, val)
+    # HiGHS counts time_limit over every run() of one object: a model solved again (a
+    # researcher's extra row, a sweep) gets its limit from now, and none when none is asked
+    limit = INF if options.time_limit is None else h.getRunTime() + options.time_limit
+    h.setOptionValue("time_limit", float(limit))
+    t0 = time.perf_counter()
+    h.run()
+    seconds = time.perf_counter() - t0
+    ms = h.getModelStatus()
+    status = STATUS.get(ms, "error")
+    info = h.getInfo()
+    has_x = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    raw = RawSolution(status=status, message=h.modelStatusToString(ms), solve_seconds=seconds)
+    if not has_x:
+        return raw
+    v = m.columns
+    sol = h.getSolution()
+    col = np.asarray(sol.col_value)
+    raw.x = col[: v.K].reshape(v.R, v.S, v.Y)
+    raw.objective = float(info.objective_function_value)
+    if m.integer:
+        raw.mip_gap = float(info.mip_gap)
+        raw.best_bound = float(info.mip_dual_bound)
+    elif status == "optimal" and sol.dual_valid:
+        raw.binding = _binding(m, np.asarray(sol.row_dual), np.asarray(sol.col_dual), raw.x)
+        tiebreak.apply(raw, h, np.arange(v.K), m.data.target_bar.reshape(-1), options.tie_break)
+    return raw
+
+
+def _binding(m: HighsModel, row_dual: np.ndarray, col_dual: np.ndarray, x: np.ndarray) -> list[dict]:
+    """Constraints with a non-zero dual, labelled by family and region/specialty/year."""
+    d = m.data
+    out: list[dict] = []
+
+    def emit(name, idx, duals, labels):
+        for i, dual in zip(idx, duals, strict=True):
+            out.append({"constraint": name, **row_ids(d, labels, i), "dual": float(dual)})
+
+    for b in m.blocks:
+        if b.name in NOT_REPORTED:
+            continue
+        duals = row_dual[b.start : b.start + b.size]
+        idx = np.flatnonzero(np.abs(duals) > DUAL_TOL)
+        emit(b.name, idx, duals[idx], b.labels)
+    # capacity and lock are column bounds of x: their duals are x's reduced costs
+    v = m.columns
+    cd = col_dual[: v.K]
+    idx = np.flatnonzero(np.abs(cd) > DUAL_TOL)
+    locked, capped = d.locked.ravel(), d.has_capacity.ravel()
+    # x >= 0 on a cell with no capacity entry is not a constraint of §5: not reported
+    for name, sel in (("lock", idx[locked[idx]]), ("capacity", idx[~locked[idx] & capped[idx]])):
+        emit(name, sel, cd[sel], v.cell_labels())
+    return out

@@ -1,0 +1,461 @@
+"""Pre-solve checks: infeasibility proofs from the data alone (bounds, rates, whole posts) that
+solve runs before building a model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from allocator.core.data import ProblemData
+
+TOL = 1e-7
+
+#: What a policy team would rather relax, as ``(family, penalty per unit of violation, why)``.
+#: HiGHS's feasibility relaxation minimises the weighted sum of violations, so a family with
+#: a higher penalty is relaxed last; ``None`` is never relaxed (a definition, not a policy).
+#: A ``min_posts`` can be relaxed only where it is > 0; the bound 0 of every variable never.
+RELAXATION_PENALTIES: tuple[tuple[str, float | None, str], ...] = (
+    (
+        "national_total",
+        100.0,
+        "set by national commissioning and funding; a regional plan cannot change it, so relaxed last",
+    ),
+    ("lock", 20.0, "a dean's decision already taken (posts recruited, contracts signed): costly to reopen"),
+    ("budget", 5.0, "money can be found, but needs a finance sign-off"),
+    ("capacity", 1.0, "supervisors and placements: can be expanded or trimmed locally"),
+    ("growth_limit", 1.0, "pace of change, a policy choice"),
+    ("shrink_limit", 1.0, "pace of change, a policy choice"),
+    ("programme_shrink", 1.0, "pace of change tied to programme length, a policy choice"),
+    ("region_net_loss", 1.0, "pace of change for a region, a policy choice"),
+    ("national_moves", 1.0, "pace of change nationally, a policy choice"),
+    ("flow", None, "definition of posts gained and lost"),
+    ("target_gap", None, "definition of shortfall and surplus"),
+    ("worst_shortfall", None, "definition of the worst shortfall z"),
+)
+
+#: ``{family: penalty}`` of :data:`RELAXATION_PENALTIES` (-1 = never relaxed, HiGHS's convention).
+PENALTY = {f: (-1.0 if p is None else p) for f, p, _ in RELAXATION_PENALTIES}
+
+#: Families that only define auxiliary variables: reported in a conflict, never as the cause.
+DEFINITIONS = ("flow", "target_gap", "worst_shortfall", "nonnegativity")
+
+#: The IIS runs only on models up to this many columns, and for at most this many seconds.
+IIS_MAX_COLUMNS = 200_000
+IIS_TIME_LIMIT = 20.0
+
+
+def make_finding(constraint: str, message: str, relax_by: float | None = None, **where) -> dict:
+    extra = {k: where.pop(k) for k in ("direction", "bound", "rate", "needed_rate") if k in where}
+    rec = {"constraint": constraint, **{k: v for k, v in where.items() if v is not None}}
+    rec["message"] = message
+    if relax_by is not None:
+        rec["relax_by"] = float(relax_by)
+    for k, v in extra.items():
+        if v is not None:
+            rec[k] = float(v) if isinstance(v, (int, float, np.floating)) else v
+    return rec
+
+
+def pct_text(rate: float) -> str:
+    return f"{100 * rate:.3g}%"
+
+
+def effective_bounds(d: ProblemData) -> tuple[np.ndarray, np.ndarray]:
+    """(R, S, Y) bounds on x from capacity and locks together (a lock fixes both)."""
+    lo, hi = d.min_posts.copy(), d.max_posts.copy()
+    locked = d.locked
+    lo[locked] = d.lock[locked]
+    hi[locked] = d.lock[locked]
+    return lo, hi
+
+
+def max_loss(d: ProblemData, prev: np.ndarray) -> np.ndarray:
+    """(R, S) the most posts a cell holding ``prev`` (R, S) may lose in a year: the tighter of
+    ``max_shrink_rate · prev + shrink_allowance`` and ``prev / programme_years`` (when they
+    apply), and never more than ``prev``."""
+    loss = prev.astype(float, copy=True)
+    if d.max_shrink_rate is not None:
+        loss = np.minimum(loss, d.max_shrink_rate * prev + d.shrink_allowance)
+    if d.shrink_by_programme_length:
+        loss = np.minimum(loss, prev / d.programme_years[None, :])
+    return loss
+
+
+def reachable_bounds(d: ProblemData) -> tuple[np.ndarray, np.ndarray]:
+    """(R, S, Y) bounds on x implied by capacity, locks and the growth and shrink limits.
+
+    ``U_t = min(max_t, (1 + g) · U_{t−1} + growth_allowance)`` and
+    ``L_t = max(min_t, L_{t−1} − loss(L_{t−1}))``, from ``U_0 = L_0 = baseline``, where
+    ``loss`` is :func:`max_loss`: the tighter of ``max_shrink_rate · x + shrink_allowance``
+    and ``x / programme_years`` (when applicable).
+    """
+    lo, hi = effective_bounds(d)
+    R, S, Y = d.shape
+    L, U = np.empty((R, S, Y)), np.empty((R, S, Y))
+    prev_l = prev_u = d.baseline
+    for t in range(Y):
+        grow = prev_u * (1 + d.max_growth_rate) + d.growth_allowance if d.max_growth_rate is not None else np.inf
+        U[:, :, t] = np.minimum(hi[:, :, t], grow)
+        L[:, :, t] = np.maximum(lo[:, :, t], prev_l - max_loss(d, prev_l))
+        prev_l, prev_u = L[:, :, t], U[:, :, t]
+    return L, U
+
+
+def _shrink_family(d: ProblemData, s: int) -> str:
+    """``programme_shrink`` where the programme length is what limits shrinking, else ``shrink_limit``."""
+    if d.shrink_by_programme_length and (
+        d.max_shrink_rate is None or 1.0 / d.programme_years[s] < d.max_shrink_rate - 1e-12
+    ):
+        return "programme_shrink"
+    return "shrink_limit"
+
+
+def current_rate(d: ProblemData, family: str, s: int) -> float | None:
+    if family == "growth_limit":
+        return d.max_growth_rate
+    if family == "shrink_limit":
+        return d.max_shrink_rate
+    if family == "programme_shrink":
+        return 1.0 / d.programme_years[s]
+    if family == "region_net_loss":
+        return d.max_region_net_loss_rate
+    return None
+
+
+def _with_rate(d: ProblemData, family: str, s: int, rate: float) -> ProblemData:
+    if family == "growth_limit":
+        return dataclasses.replace(d, max_growth_rate=rate)
+    if family == "shrink_limit":
+        return dataclasses.replace(d, max_shrink_rate=rate)
+    years = d.programme_years.copy()
+    years[s] = 1.0 / rate if rate > 0 else np.inf
+    return dataclasses.replace(d, programme_years=years)
+
+
+def needed_rate(d: ProblemData, family: str, s: int, ok) -> float | None:
+    """The smallest rate of a growth or shrink family for which ``ok(L, U)`` holds.
+
+    ``ok`` receives the :func:`reachable_bounds` of the instance with that one rate changed
+    (``max_growth_rate``, ``max_shrink_rate``, or ``1/programme_years[s]``); the rate is found
+    by bisection (reachable bounds are monotone in it). ``None`` if no rate would do (a
+    shrink rate above 1, a growth rate above 10⁶, or another limit in the way).
+    """
+    now = current_rate(d, family, s) or 0.0
+    if family == "growth_limit":
+        hi = max(2 * now, 1.0)
+        while not ok(*reachable_bounds(_with_rate(d, family, s, hi))):
+            hi *= 4
+            if hi > 1e6:
+                return None
+    else:
+        hi = 1.0
+        if not ok(*reachable_bounds(_with_rate(d, family, s, hi))):
+            return None
+    lo = now
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if ok(*reachable_bounds(_with_rate(d, family, s, mid))):
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo <= 1e-12 * max(1.0, hi):
+            break
+    return hi
+
+
+def rate_words(family: str, now: float | None, needed: float | None) -> str:
+    """', or a growth rate of 200% instead of 10%' (empty when unknown)."""
+    if needed is None or now is None:
+        return ""
+    what = {
+        "growth_limit": "a growth rate of",
+        "shrink_limit": "a shrink rate of",
+        "programme_shrink": "a programme shrink of",
+        "region_net_loss": "a regional net-loss limit of",
+    }[family]
+    extra = ""
+    if family == "programme_shrink" and needed > 0:
+        extra = f" (programmes of at most {1 / needed:.3g} years)"
+    return f"{what} {pct_text(needed)} instead of {pct_text(now)}{extra}"
+
+
+def whole_post_findings(d: ProblemData) -> list[dict]:
+    """Integer mode only: national totals and locks must be whole numbers, and each capacity
+    interval must contain one."""
+    out: list[dict] = []
+    ranged = d.ranged
+    no_whole = ranged & (np.ceil(d.national_min - TOL) > np.floor(d.national_max + TOL))
+    for s, t in zip(*np.nonzero(no_whole), strict=True):
+        lo, hi = d.national_min[s, t], d.national_max[s, t]
+        out.append(
+            make_finding(
+                "national_total",
+                f"{d.specialties[s]} must have between {lo:g} and {hi:g} posts nationally in {d.years[t]}: "
+                "no whole number lies between them, so no allocation in whole posts can meet it.",
+                np.ceil(lo) - hi,
+                specialty=d.specialties[s],
+                year=d.years[t],
+                direction="up",
+                bound="max_posts",
+            )
+        )
+    fractional = ~ranged & (np.abs(d.national - np.round(d.national)) > TOL)
+    for s, t in zip(*np.nonzero(fractional), strict=True):
+        n = d.national[s, t]
+        out.append(
+            make_finding(
+                "national_total",
+                f"{d.specialties[s]} has {n:g} posts nationally in {d.years[t]}, not a whole number, so no "
+                f"allocation in whole posts can meet it: round it to {np.floor(n):g} or {np.ceil(n):g}.",
+                abs(n - np.round(n)),
+                specialty=d.specialties[s],
+                year=d.years[t],
+                direction="up" if np.round(n) > n else "down",
+            )
+        )
+    frac = d.locked & (np.abs(d.lock - np.round(np.nan_to_num(d.lock))) > TOL)
+    for r, s, t in zip(*np.nonzero(frac), strict=True):
+        v = d.lock[r, s, t]
+        out.append(
+            make_finding(
+                "lock",
+                f"{d.regions[r]} {d.specialties[s]} is locked at {v:g} posts in {d.years[t]}, "
+                "not a whole number: lock a whole number of posts.",
+                abs(v - np.round(v)),
+                region=d.regions[r],
+                specialty=d.specialties[s],
+                year=d.years[t],
+                direction="up" if np.round(v) > v else "down",
+                bound="lock",
+            )
+        )
+    empty = ~d.locked & (np.ceil(d.min_posts - TOL) > np.floor(d.max_posts + TOL))
+    for r, s, t in zip(*np.nonzero(empty), strict=True):
+        out.append(
+            make_finding(
+                "capacity",
+                f"{d.regions[r]} {d.specialties[s]} in {d.years[t]} must hold between {d.min_posts[r, s, t]:g} "
+                f"and {d.max_posts[r, s, t]:g} posts: no whole number lies between them.",
+                np.ceil(d.min_posts[r, s, t]) - d.max_posts[r, s, t],
+                region=d.regions[r],
+                specialty=d.specialties[s],
+                year=d.years[t],
+                direction="up",
+                bound="max_posts",
+            )
+        )
+    return out
+
+
+def _range_findings(d: ProblemData, s: int, t: int, top: float, bottom: float, what: str) -> list[dict]:
+    """A ranged national total (v2) out of reach: ``top`` (the most the regions may hold) below
+    its minimum, or ``bottom`` (the least they must hold) above its maximum."""
+    lo, hi = d.national_min[s, t], d.national_max[s, t]
+    where = {"specialty": d.specialties[s], "year": d.years[t]}
+    if top < lo - TOL:
+        return [
+            make_finding(
+                "national_total",
+                f"{d.specialties[s]} needs at least {lo:g} posts nationally in {d.years[t]} (min_posts of its "
+                f"range), but {what} allow at most {top:g} across all regions: raise max_posts by {lo - top:g} "
+                "in total, or lower the range's min_posts.",
+                lo - top,
+                **where,
+                direction="down",
+                bound="min_posts",
+            )
+        ]
+    if bottom > hi + TOL:
+        return [
+            make_finding(
+                "national_total",
+                f"{d.specialties[s]} may have at most {hi:g} posts nationally in {d.years[t]} (max_posts of its "
+                f"range), but {what} need at least {bottom:g}: lower min_posts by {bottom - hi:g} in total, "
+                "or raise the range's max_posts.",
+                bottom - hi,
+                **where,
+                direction="up",
+                bound="max_posts",
+            )
+        ]
+    return []
+
+
+def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
+    """Cheap checks that prove infeasibility before any model is built (empty if none).
+
+    With ``integer`` true, the whole-post checks of :func:`whole_post_findings` come first.
+    """
+    out: list[dict] = whole_post_findings(d) if integer else []
+    if out:
+        return out
+    R, S, Y = d.shape
+    lo, hi = effective_bounds(d)
+
+    for r, s, t in zip(
+        *np.nonzero(d.locked & ((d.lock < d.min_posts - TOL) | (d.lock > d.max_posts + TOL))), strict=True
+    ):
+        v, mn, mx = d.lock[r, s, t], d.min_posts[r, s, t], d.max_posts[r, s, t]
+        bound, by = ("max_posts", v - mx) if v > mx else ("min_posts", mn - v)
+        out.append(
+            make_finding(
+                "lock",
+                f"{d.regions[r]} {d.specialties[s]} is locked at {v:g} posts in {d.years[t]}, "
+                f"outside its capacity {mn:g}–{mx:g}: change the lock or the {bound} by {by:g}.",
+                by,
+                region=d.regions[r],
+                specialty=d.specialties[s],
+                year=d.years[t],
+                direction="down" if v > mx else "up",
+                bound="lock",
+            )
+        )
+    if out:
+        return out
+
+    for s in range(S):
+        for t in range(Y):
+            top, bottom = hi[:, s, t].sum(), lo[:, s, t].sum()
+            if d.ranged[s, t]:
+                out += _range_findings(d, s, t, top, bottom, "capacity and locks")
+                continue
+            n = d.national[s, t]
+            if top < n - TOL:
+                out.append(
+                    make_finding(
+                        "national_total",
+                        f"{d.specialties[s]} needs {n:g} posts nationally in {d.years[t]}, but capacity and "
+                        f"locks allow at most {top:g} across all regions: raise max_posts by {n - top:g} "
+                        f"in total, or lower the national total.",
+                        n - top,
+                        specialty=d.specialties[s],
+                        year=d.years[t],
+                        direction="down",
+                    )
+                )
+            elif bottom > n + TOL:
+                out.append(
+                    make_finding(
+                        "national_total",
+                        f"{d.specialties[s]} has {n:g} posts nationally in {d.years[t]}, but minimum "
+                        f"capacity and locks need at least {bottom:g}: lower min_posts by {bottom - n:g} "
+                        f"in total, or raise the national total.",
+                        bottom - n,
+                        specialty=d.specialties[s],
+                        year=d.years[t],
+                        direction="up",
+                    )
+                )
+    for t in np.flatnonzero(~np.isnan(d.budget)):
+        cheapest = (d.cost * lo[:, :, t]).sum()
+        if cheapest > d.budget[t] + TOL:
+            out.append(
+                make_finding(
+                    "budget",
+                    f"the {d.years[t]} budget of {d.budget[t]:g} is below {cheapest:g}, the cost of the "
+                    f"minimum posts and locks alone: raise it by {cheapest - d.budget[t]:g}.",
+                    cheapest - d.budget[t],
+                    year=d.years[t],
+                    direction="up",
+                )
+            )
+    if d.max_national_moves is not None:
+        # the least fall of each national total (a range falls from its least to its most)
+        before = np.concatenate([d.baseline.sum(axis=0)[:, None], d.national_min[:, :-1]], axis=1)
+        fall = np.maximum(0.0, before - d.national_max).sum(axis=0)
+        for t in np.flatnonzero(fall > d.max_national_moves + TOL):
+            out.append(
+                make_finding(
+                    "national_moves",
+                    f"national totals fall by {fall[t]:g} posts in {d.years[t]}, but at most "
+                    f"{d.max_national_moves:g} posts may move in a year: raise max_national_moves to "
+                    f"{fall[t]:g} or slow the reduction.",
+                    fall[t] - d.max_national_moves,
+                    year=d.years[t],
+                    direction="up",
+                )
+            )
+    if out:
+        return out
+
+    L, U = reachable_bounds(d)
+    for n_found, (r, s, t) in enumerate(zip(*np.nonzero(L > U + TOL), strict=True)):
+        family = "growth_limit" if U[r, s, t] < hi[r, s, t] else _shrink_family(d, s)
+        amount = L[r, s, t] - U[r, s, t]
+        now = current_rate(d, family, s)
+        need = None
+        if n_found < 20:  # bisection per finding: bounded work on instances with many findings
+            need = needed_rate(d, family, s, lambda L2, U2, r=r, s=s, t=t: L2[r, s, t] <= U2[r, s, t])
+        if family == "growth_limit":
+            fix = f"allow {amount:g} more posts of growth (growth_allowance)"
+        elif family == "shrink_limit":
+            fix = f"allow {amount:g} more posts of reduction (shrink_allowance)"
+        else:
+            fix = f"allow {amount:g} more posts of reduction"
+        rate = rate_words(family, now, need)
+        out.append(
+            make_finding(
+                family,
+                f"{d.regions[r]} {d.specialties[s]} in {d.years[t]} must hold at least {L[r, s, t]:g} posts "
+                f"but can hold at most {U[r, s, t]:g} given its capacity, locks and the growth and "
+                f"shrink limits from {d.baseline[r, s]:g} baseline posts: {fix}"
+                + (f", or {rate}" if rate else "")
+                + ".",
+                amount,
+                region=d.regions[r],
+                specialty=d.specialties[s],
+                year=d.years[t],
+                direction="up",
+                rate=now,
+                needed_rate=need,
+            )
+        )
+    if out:
+        return out
+    for s in range(S):
+        for t in range(Y):
+            n, top, bottom = d.national[s, t], U[:, s, t].sum(), L[:, s, t].sum()
+            if d.ranged[s, t]:  # v2: the range's minimum must be reachable, its maximum not undercut
+                n_low, n_high = d.national_min[s, t], d.national_max[s, t]
+            else:
+                n_low = n_high = n
+            if top < n_low - TOL:
+                n = n_low
+                family, amount = "growth_limit", n - top
+                need = needed_rate(d, family, s, lambda L2, U2, s=s, t=t, n=n: U2[:, s, t].sum() >= n)
+                words = (
+                    f"{d.specialties[s]} needs {'at least ' if d.ranged[s, t] else ''}{n:g} posts nationally "
+                    f"in {d.years[t]}, but the growth limits "
+                    f"(with capacity) let regions reach at most {top:g}: allow {amount:g} more posts of growth"
+                )
+                tail = "grow the national total more slowly"
+            elif bottom > n_high + TOL:
+                n = n_high
+                family, amount = _shrink_family(d, s), bottom - n
+                need = needed_rate(d, family, s, lambda L2, U2, s=s, t=t, n=n: L2[:, s, t].sum() <= n)
+                words = (
+                    f"{d.specialties[s]} has {'at most ' if d.ranged[s, t] else ''}{n:g} posts nationally "
+                    f"in {d.years[t]}, but the shrink limits "
+                    f"keep at least {bottom:g} in regions: allow {amount:g} more posts of reduction"
+                    + (" (shrink_allowance)" if family == "shrink_limit" else "")
+                )
+                tail = "reduce the national total more slowly"
+            else:
+                continue
+            now = current_rate(d, family, s)
+            rate = rate_words(family, now, need)
+            out.append(
+                make_finding(
+                    family,
+                    words + (f" ({rate})" if rate else "") + f", or {tail}.",
+                    amount,
+                    specialty=d.specialties[s],
+                    year=d.years[t],
+                    direction="up",
+                    rate=now,
+                    needed_rate=need,
+                )
+            )
+    return out

@@ -1,0 +1,280 @@
+"""Whole posts that keep every limit (FORMULATION §7 v2): rounding by repair, and a MIP started from it.
+
+A whole-post answer keeps **every** constraint of §5 — transition limits, region net loss,
+national moves, budget — not only national totals and capacity. So rounding is done by the
+model itself: :func:`repair` takes the LP optimum ``x*`` and solves the whole-post MIP of the
+same model (the direct HiGHS backend, every family) with each post held near its LP value,
+
+    max(lo, ⌊x*⌋ − k) ≤ x ≤ min(hi, ⌈x*⌉ + k),   x integer,
+
+for ``k = 0`` (each cell at the floor or ceiling of its LP value), then ``k = 1, 3`` if that
+neighbourhood holds no whole-post plan, then the whole range. Each neighbourhood MIP is small
+(most cells have two values; locked and whole cells one), so HiGHS solves it in seconds where
+the full MIP does not finish. Its answer keeps every limit by construction and is re-checked
+by the independent checker; the LP optimum ``z*`` bounds every whole-post plan from below, so
+the result states its objective, the bound and the relative gap between them, and is
+``optimal`` when that gap is within the requested one, ``feasible`` otherwise.
+
+:func:`integer_solve` is ``--integer``: the full MIP, started from the repaired plan (so a
+time limit still returns a plan that keeps every limit), reporting HiGHS's proven bound.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from allocator.core.data import ProblemData
+from allocator.core.spec import ModelSpec
+from allocator.model.backends.base import SolveOptions
+from allocator.model.presolve import effective_bounds
+
+# neighbourhood widths tried in turn (None: the whole capacity range)
+WIDTHS = (0, 1, 3, None)
+# the relative gap at which a whole-post plan counts as optimal when none is asked for
+DEFAULT_GAP = 1e-4
+SNAP = 1e-6
+
+
+@dataclass
+class WholePosts:
+    """A whole-post answer: ``status`` is ``optimal``, ``feasible``, ``time_limit`` (no plan
+    found in time) or ``infeasible`` (no whole-post plan exists)."""
+
+    status: str
+    x: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    seconds: float
+    method: str
+    steps: list[dict] = field(default_factory=list)
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """``(objective − bound) / |objective|`` (0 when both are 0), never negative."""
+    if objective == bound:
+        return 0.0
+    return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
+
+
+def columns_of(d: ProblemData, spec: ModelSpec, x: np.ndarray, with_z: bool) -> np.ndarray:
+    """Every column of the direct backend's model for posts ``x``, at the least auxiliary values
+    (``inc``, ``dec``, ``short``, ``surplus``, ``z`` of §4): a MIP start."""
+    from allocator.solution import measures
+
+    prev = measures.previous(d, x)
+    target = d.target_of(x)
+    inc, dec = np.maximum(0.0, x - prev), np.maximum(0.0, prev - x)
+    short, surplus = np.maximum(0.0, target - x), np.maximum(0.0, x - target)
+    parts = [x, inc, dec, short, surplus]
+    cols = np.concatenate([p.reshape(-1) for p in parts])
+    if with_z:
+        tbar = d.target_bar
+        pct = np.divide(100.0 * short, tbar, out=np.zeros_like(short), where=tbar > 0)
+        cols = np.append(cols, pct.max() if pct.size else 0.0)
+    return cols
+
+
+def _mip(d: ProblemData, spec: ModelSpec, lo: np.ndarray, hi: np.ndarray, options: SolveOptions, start=None):
+    """The whole-post MIP of the direct backend with x held in ``[lo, hi]``."""
+    import highspy
+
+    from allocator.model.backends import highs as hb
+
+    m = hb.build_model(d, spec, integer=True)
+    h = m.highs
+    K = m.columns.K
+    h.changeColsBounds(K, np.arange(K, dtype=np.int32), lo.reshape(-1), hi.reshape(-1))
+    if start is not None:
+        sol = highspy.HighsSolution()
+        sol.col_value = list(start)
+        sol.value_valid = True
+        h.setSolution(sol)
+    raw = hb.solve_model(m, options)
+    return raw
+
+
+def repair(
+    d: ProblemData,
+    spec: ModelSpec,
+    x_lp: np.ndarray,
+    lp_objective: float,
+    *,
+    time_limit: float | None = None,
+    mip_gap: float | None = None,
+    threads: int | None = None,
+) -> WholePosts:
+    """Whole posts near an LP optimum ``x_lp`` that keep every constraint of §5 (see the module doc).
+
+    First the whole horizon at once with every post at the floor or ceiling of its LP value;
+    where that holds no plan (whole-post limits are tighter than fractional ones: with a 5%
+    shrink rate and no allowance a cell under 20 posts cannot lose a post), one year at a
+    time (:func:`year_by_year`).
+
+    Parameters
+    ----------
+    d, spec : the instance's arrays and the model whose objective is minimised.
+    x_lp : (R, S, Y) the LP optimum (normally the §6b tie-broken one).
+    lp_objective : its objective ``z*``, the lower bound reported with the answer.
+    time_limit : seconds for the whole repair (``None``: none).
+    mip_gap : the relative gap within which the answer is ``optimal`` (default 1e-4).
+    threads : HiGHS threads.
+    """
+    t0 = time.perf_counter()
+    deadline = None if time_limit is None else t0 + time_limit
+    gap_wanted = DEFAULT_GAP if mip_gap is None else mip_gap
+    lo_cap, hi_cap = effective_bounds(d)
+    x_lp = np.asarray(x_lp, dtype=float)
+    lo, hi = _neighbourhood(lo_cap, hi_cap, x_lp, 0)
+    first = None if deadline is None else max(1.0, min(60.0, 0.5 * time_limit))
+    opts = SolveOptions(time_limit=first, threads=threads, mip_gap=gap_wanted, integer=True, tie_break="none")
+    raw = _mip(d, spec, lo, hi, opts)
+    steps: list[dict] = [{"years": "all", "width": 0, "status": raw.status, "seconds": raw.solve_seconds}]
+    x = None if raw.x is None else np.round(raw.x)
+    if x is None:
+        x, more = year_by_year(d, spec, x_lp, deadline=deadline, mip_gap=gap_wanted, threads=threads)
+        steps += more
+    seconds = time.perf_counter() - t0
+    if x is None:
+        status = "time_limit" if deadline is not None and time.perf_counter() >= deadline else "infeasible"
+        return WholePosts(status, None, None, lp_objective, None, seconds, "repair", steps)
+    objective = objective_of(d, spec, x)
+    gap = relative_gap(objective, lp_objective)
+    status = "optimal" if gap <= gap_wanted + 1e-12 else "feasible"
+    return WholePosts(status, x, objective, lp_objective, gap, seconds, "repair", steps)
+
+
+def window(d: ProblemData, t: int, prev: np.ndarray) -> ProblemData:
+    """The instance of planning year ``t`` alone, its baseline the posts ``prev`` of the year before."""
+    import dataclasses
+
+    cut = slice(t, t + 1)
+    year_axis = {
+        "national": 1, "national_min": 1, "national_max": 1, "population": 1, "need": 2, "share": 2,
+        "target": 2, "min_posts": 2, "max_posts": 2, "has_capacity": 2, "lock": 2, "budget": 0,
+    }  # fmt: skip
+    changes = {name: np.take(getattr(d, name), range(t, t + 1), axis=axis) for name, axis in year_axis.items()}
+    baseline_year = d.baseline_year if t == 0 else d.years[t - 1]
+    return dataclasses.replace(d, years=d.years[cut], baseline_year=baseline_year, baseline=prev, **changes)
+
+
+def year_by_year(
+    d: ProblemData,
+    spec: ModelSpec,
+    x_lp: np.ndarray,
+    *,
+    deadline: float | None,
+    mip_gap: float,
+    threads: int | None,
+) -> tuple[np.ndarray | None, list[dict]]:
+    """Whole posts one planning year at a time: each year's whole-post MIP (every family of §5
+    for that year, its baseline the whole posts chosen for the year before) with posts held
+    near the LP plan, the neighbourhood widened where it holds no plan. Returns the posts, or
+    ``None`` if some year has no whole-post plan within reach of the one before."""
+    lo_cap, hi_cap = effective_bounds(d)
+    prev = d.baseline.astype(float)
+    x = np.zeros(d.shape)
+    steps: list[dict] = []
+    for t in range(len(d.years)):
+        dw = window(d, t, prev)
+        found = None
+        for k in WIDTHS:
+            left = None if deadline is None else deadline - time.perf_counter()
+            if left is not None and left <= 0:
+                return None, steps
+            lo_t, hi_t = _neighbourhood(lo_cap[:, :, t : t + 1], hi_cap[:, :, t : t + 1], x_lp[:, :, t : t + 1], k)
+            opts = SolveOptions(time_limit=left, threads=threads, mip_gap=mip_gap, integer=True, tie_break="none")
+            raw = _mip(dw, spec, lo_t, hi_t, opts)
+            steps.append({"year": d.years[t], "width": "all" if k is None else k, "status": raw.status})
+            if raw.x is not None:
+                found = np.round(raw.x[:, :, 0])
+                break
+            if raw.status not in ("infeasible",):
+                return None, steps
+        if found is None:
+            return None, steps
+        x[:, :, t] = prev = found
+    return x, steps
+
+
+def _neighbourhood(lo_cap, hi_cap, x_lp, k):
+    """Whole-post bounds ``max(lo, ⌊x*⌋ − k) ≤ x ≤ min(hi, ⌈x*⌉ + k)`` (``k`` None: capacity only)."""
+    lo_all = np.ceil(lo_cap - SNAP)
+    hi_all = np.floor(np.where(np.isinf(hi_cap), 1e9, hi_cap) + SNAP)
+    if k is None:
+        return lo_all, np.maximum(hi_all, lo_all)
+    lo = np.maximum(lo_all, np.floor(x_lp + SNAP) - k)
+    hi = np.minimum(hi_all, np.ceil(x_lp - SNAP) + k)
+    return lo, np.maximum(hi, lo)
+
+
+def integer_solve(
+    d: ProblemData,
+    spec: ModelSpec,
+    start: WholePosts,
+    lp_objective: float,
+    options: SolveOptions,
+    time_left: float | None,
+) -> WholePosts:
+    """The full whole-post MIP, started from the repaired plan ``start`` (``--integer``).
+
+    HiGHS keeps the start as its incumbent, so a time limit returns a plan at least as good
+    as the repair's, with HiGHS's proven bound (never below the LP optimum).
+    """
+    t0 = time.perf_counter()
+    gap_wanted = DEFAULT_GAP if options.mip_gap is None else options.mip_gap
+    lo_cap, hi_cap = effective_bounds(d)
+    lo = np.ceil(lo_cap - SNAP)
+    hi = np.floor(np.where(np.isinf(hi_cap), 1e9, hi_cap) + SNAP)
+    with_z = spec.objective.worst_shortfall > 0
+    cols = None if start.x is None else columns_of(d, spec, start.x, with_z)
+    opts = SolveOptions(
+        time_limit=time_left,
+        threads=options.threads,
+        mip_gap=gap_wanted,
+        integer=True,
+        verbose=options.verbose,
+        tie_break="none",
+    )
+    raw = _mip(d, spec, lo, np.maximum(hi, lo), opts, start=cols)
+    steps = [*start.steps, {"width": "all", "status": raw.status, "seconds": raw.solve_seconds}]
+    seconds = start.seconds + time.perf_counter() - t0
+    if raw.x is None:
+        if start.x is not None:  # the MIP found nothing better in time: the repaired plan stands
+            return WholePosts(start.status, start.x, start.objective, start.bound, start.gap, seconds, "repair", steps)
+        status = "infeasible" if raw.status == "infeasible" else "time_limit"
+        return WholePosts(status, None, None, lp_objective, None, seconds, "mip", steps)
+    x = np.round(raw.x)
+    objective = objective_of(d, spec, x)
+    if start.x is not None and start.objective is not None and start.objective < objective:
+        x, objective = start.x, start.objective
+    bound = lp_objective
+    if raw.best_bound is not None and math.isfinite(raw.best_bound):
+        bound = max(bound, raw.best_bound)
+    gap = relative_gap(objective, bound)
+    status = "optimal" if gap <= gap_wanted + 1e-12 else "feasible"
+    return WholePosts(status, x, objective, bound, gap, seconds, "mip", steps)
+
+
+def objective_of(d: ProblemData, spec: ModelSpec, x: np.ndarray) -> float:
+    """The objective of posts ``x`` at the least auxiliary values (§6; targets as §3 v2 says:
+    the solution's own fair shares ``T``, and ``T̄`` in the worst-shortfall ratio)."""
+    from allocator.solution import measures
+
+    w = spec.objective
+    prev = measures.previous(d, x)
+    moves = np.abs(x - prev).sum()
+    target = d.target_of(x)
+    short = np.maximum(0.0, target - x)
+    surplus = np.maximum(0.0, x - target)
+    cost = (d.cost[:, :, None] * x).sum()
+    value = w.shortfall * short.sum() + w.surplus * surplus.sum() + w.moves * moves + w.cost * cost
+    if w.worst_shortfall > 0:
+        tbar = d.target_bar
+        pct = np.divide(100.0 * short, tbar, out=np.zeros_like(short), where=tbar > 0)
+        value += w.worst_shortfall * (pct.max() if pct.size else 0.0)
+    return float(value)

@@ -1,0 +1,1 @@
+"""Reports of a result: tables, Excel workbook, HTML page, figures and maps, text summaries."""

@@ -1,0 +1,175 @@
+"""Report guards: the result must match the instance, and a folder is overwritten only where the
+report wrote it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from allocator.core.data import ProblemData, problem_data
+from allocator.core.instance import Instance
+from allocator.report.tables import FIGURES, MANIFEST, PAGE, WORKBOOK
+from allocator.solution.arrays import cell_array
+from allocator.solution.result import Result
+
+# ------------------------------------------------------------------------ checks
+
+
+def _diff(kind: str, in_result: set, in_instance: set) -> str | None:
+    """'regions differ: in the result only: a, b; in the instance only: c' (None if equal)."""
+    extra, missing = sorted(map(str, in_result - in_instance)), sorted(map(str, in_instance - in_result))
+    if not extra and not missing:
+        return None
+
+    def show(items: list[str]) -> str:
+        return ", ".join(items[:8]) + (f" and {len(items) - 8} more" if len(items) > 8 else "")
+
+    parts = []
+    if extra:
+        parts.append(f"in the result only: {show(extra)}")
+    if missing:
+        parts.append(f"in the instance only: {show(missing)}")
+    return f"{kind} differ ({'; '.join(parts)})"
+
+
+def check_match(result: Result, instance: Instance, d: ProblemData | None = None) -> None:
+    """Raise :class:`ValueError` when ``result`` was not solved on ``instance``.
+
+    Compared: the instance name; the regions, specialties and years of the allocation
+    (one row per cell), of the measures and of the binding constraints; and the fair shares
+    (``target``), which differ when the result was solved on other data under the same name.
+
+    Raises
+    ------
+    ValueError
+        One message listing every difference found.
+    """
+    d = d or problem_data(instance)
+    problems = []
+    if result.instance != instance.name:
+        problems.append(f"the result is for instance '{result.instance}', not '{instance.name}'")
+    a = result.allocation
+    if a is not None and len(a):
+        years = set(pd.to_numeric(a["year"], errors="coerce").dropna().astype(int))
+        for kind, got, want in (
+            ("regions", set(a["region"].astype(str)), set(d.regions)),
+            ("specialties", set(a["specialty"].astype(str)), set(d.specialties)),
+            ("years", years, set(d.years)),
+        ):
+            msg = _diff(kind, got, want)
+            if msg:
+                problems.append(msg)
+        if not problems:
+            keys = a[["region", "specialty", "year"]].astype({"year": int})
+            R, S, Y = d.shape
+            if len(a) != R * S * Y or keys.duplicated().any():
+                problems.append(
+                    f"the allocation has {len(a)} rows, {int(keys.duplicated().sum())} of them repeated; "
+                    f"the instance needs one per region, specialty and year ({R}×{S}×{Y} = {R * S * Y})"
+                )
+            else:
+                target = cell_array(a, d, "target")
+                expected = d.target_of(cell_array(a, d, "posts"))  # v2: a ranged total's shares follow x
+                bad = np.abs(target - expected) > 1e-6 * np.maximum(1.0, np.abs(expected))
+                if bad.any():
+                    r, s, t = (int(i[0]) for i in np.nonzero(bad))
+                    problems.append(
+                        f"fair shares differ from the instance's in {int(bad.sum())} cells (e.g. "
+                        f"{d.regions[r]}/{d.specialties[s]}/{d.years[t]}: {target[r, s, t]:.4g} in the result, "
+                        f"{expected[r, s, t]:.4g} from the instance): the result was solved on other data"
+                    )
+    if result.kpis is not None and len(result.kpis):
+        msg = _diff("measure years", set(pd.to_numeric(result.kpis["year"]).astype(int)), set(d.years))
+        if msg:
+            problems.append(msg)
+    b = result.binding
+    if b is not None and len(b):
+        for kind, col, known in (
+            ("binding-constraint regions", "region", set(d.regions)),
+            ("binding-constraint specialties", "specialty", set(d.specialties)),
+        ):
+            unknown = set(b[col].dropna().astype(str)) - known
+            if unknown:
+                problems.append(f"{kind} unknown to the instance: {', '.join(sorted(unknown)[:8])}")
+        unknown_years = set(pd.to_numeric(b["year"]).dropna().astype(int)) - set(d.years)
+        if unknown_years:
+            problems.append(f"binding-constraint years unknown to the instance: {sorted(unknown_years)}")
+    if problems:
+        raise ValueError("result does not match the instance: " + "; ".join(problems))
+
+
+# --------------------------------------------------------------------- manifest
+
+
+# Every name the report may write: nothing else in --out is ever replaced or deleted.
+OWN_NAMES = frozenset([WORKBOOK, PAGE, *(f"{s}.{ext}" for s in FIGURES for ext in ("png", "svg"))])
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read_manifest(out: Path) -> dict[str, set[str]]:
+    """``{file name: sha256 digests}`` of the files a previous report says it wrote.
+
+    Only the report's own file names (:data:`OWN_NAMES`) are taken; anything else a manifest
+    lists (another name, a path, a folder) is ignored, as is a manifest that cannot be read
+    or has no digests (an older or planted one proves nothing).
+    """
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        files = data.get("files", {})
+    except (OSError, ValueError, AttributeError, RecursionError):
+        return {}
+    if not isinstance(files, dict):
+        return {}
+    ours: dict[str, set[str]] = {}
+    for name, digests in files.items():
+        digests = [digests] if isinstance(digests, str) else digests
+        if name in OWN_NAMES and isinstance(digests, list):
+            ours[name] = {d for d in digests if isinstance(d, str) and len(d) == 64}
+    return ours
+
+
+def _proven(out: Path, name: str, manifest: dict[str, set[str]]) -> bool:
+    """True when ``out/name`` is a regular file whose content hashes to a digest the
+    manifest recorded for it: a file the report can prove it wrote."""
+    path = out / name
+    if name not in manifest or path.is_symlink() or not path.is_file():
+        return False
+    try:
+        return _sha256(path.read_bytes()) in manifest[name]
+    except OSError:
+        return False
+
+
+def check_overwrite(out: Path, names: list[str], force: bool = False) -> None:
+    """Refuse to replace a file the report cannot prove it wrote, unless ``force``.
+
+    A file is the report's when the manifest ``.allocator-report.json`` lists its name with
+    the sha256 of its current content (so a planted manifest, or a file edited since, proves
+    nothing). ``force`` allows replacing the files of ``names`` (the report's own file names,
+    inside ``out``) whoever wrote them; it never allows deleting anything.
+
+    Raises
+    ------
+    ValueError
+        ``out`` is not a folder, or files would be overwritten (named in the message).
+    """
+    if (out.exists() or out.is_symlink()) and not out.is_dir():
+        raise ValueError(f"{out} exists and is not a folder")
+    if force or not out.exists():
+        return
+    ours = _read_manifest(out)
+    clash = [n for n in names if ((out / n).exists() or (out / n).is_symlink()) and not _proven(out, n, ours)]
+    if clash:
+        raise ValueError(
+            f"{out}: {', '.join(clash)} already exist{'s' if len(clash) == 1 else ''} and "
+            f"{'was' if len(clash) == 1 else 'were'} not written by allocator report "
+            f"(or changed since); use --force (force=True) to overwrite"
+        )

@@ -1,0 +1,250 @@
+"""The report's Excel workbook (formats, defused formulas)."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+
+from allocator.report.tables import (
+    EQUITY_NAMES,
+    KPI_NAMES,
+    _Context,
+    allocation_frame,
+    changes_frame,
+    diagnosis_frame,
+    equity_frame,
+    headline,
+    kpi_frame,
+    region_frame,
+)
+
+# ----------------------------------------------------------------------- workbook
+
+_POSTS_FMT = "#,##0.0"
+_PCT_FMT = "0.0"
+_INDEX_FMT = "0.000"
+_DUAL_FMT = "#,##0.0000"
+_DIGITS = {_POSTS_FMT: 1, _PCT_FMT: 1, _INDEX_FMT: 3, _DUAL_FMT: 4}  # decimals shown for each format
+
+
+def _number_format(column: str) -> str | None:
+    c = column.lower()
+    if c == "year" or c.endswith(" id") or c in ("region", "specialty", "constraint"):
+        return None
+    if "(%)" in c or "% below" in c or "% of fair share" in c:
+        return _PCT_FMT
+    if "gini" in c or "theil" in c:
+        return _INDEX_FMT
+    if "shadow price" in c:
+        return _DUAL_FMT
+    return _POSTS_FMT
+
+
+def _format_sheet(ws, frame: pd.DataFrame, header_row: int = 1, wrap: tuple[str, ...] = ()) -> None:
+    """Bold shaded wrapped headers, frozen below the header, number formats, widths."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    header_lines = 1
+    for j, col in enumerate(frame.columns, start=1):
+        letter = get_column_letter(j)
+        fmt = _number_format(str(col)) if pd.api.types.is_numeric_dtype(frame[col]) else None
+        values = frame[col].tolist()
+        if str(col) in wrap:
+            width = 90
+        else:
+            shown = [_shown(v, fmt) for v in values[:2000]]
+            width = min(max([len(s) for s in shown] + [8]) + 2, 60)
+            width = max(width, min(len(str(col)) + 2, 24))
+        ws.column_dimensions[letter].width = width
+        header_lines = max(header_lines, math.ceil(len(str(col)) / max(width - 2, 1)))
+        for i in range(len(values)):
+            c = ws.cell(row=header_row + 1 + i, column=j)
+            if fmt:
+                c.number_format = fmt
+            if str(col) in wrap:
+                c.alignment = Alignment(wrap_text=True, vertical="top")
+    _style_header(ws, header_row, len(frame.columns), 15 * header_lines + 3)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+
+
+def _shown(v, fmt: str | None) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float | np.floating | int | np.integer) and fmt:
+        return f"{v:,.{_DIGITS[fmt]}f}"
+    return str(v)
+
+
+def _summary_rows(ctx: _Context) -> list[tuple[str, object]]:
+    res, inst, d = ctx.result, ctx.instance, ctx.d
+    R, S, Y = d.shape
+    rows: list[tuple[str, object]] = [
+        ("Instance", inst.name),
+        ("Description", inst.description or ""),
+        ("Model", res.model),
+        ("Backend", res.backend),
+        ("Status", res.status),
+        ("Objective", res.objective),
+        ("Regions × specialties × years", f"{R} × {S} × {Y}"),
+        ("Baseline year", d.baseline_year),
+        ("Planning years", f"{d.years[0]}–{d.years[-1]}" if Y > 1 else str(d.years[0])),
+    ]
+    if res.mip_gap is not None:
+        rows += [("MIP gap", res.mip_gap), ("Best bound", res.best_bound)]
+    if res.rounding:
+        rows.append(("Whole posts", res.rounding.get("note", "rounded")))
+    if res.diagnosis:
+        rows.append(("Diagnosis", res.diagnosis.get("summary", "")))
+    rows += [("In words", " ".join(headline(ctx)))]
+    rows += [("Note", n) for n in ctx.notes]
+    return rows
+
+
+def _headline_measures(ctx: _Context) -> pd.DataFrame:
+    """Measure | baseline | final year | change."""
+    d, res = ctx.d, ctx.result
+    base = ctx.baseline_kpis.iloc[-1]
+    k = res.kpis.iloc[-1]
+    eq, eq0 = ctx.equity_after.iloc[-1], ctx.equity_before.iloc[-1]
+    moved = float(pd.to_numeric(res.kpis["posts_moved"]).sum())
+    rows = [
+        (KPI_NAMES["gap_posts"], base.gap_posts, k.gap_posts),
+        (KPI_NAMES["gap_closed_pct"], 0.0, k.gap_closed_pct),
+        (KPI_NAMES["gini"], base.gini, k.gini),
+        (EQUITY_NAMES["theil"], eq.theil_before, eq.theil),
+        (EQUITY_NAMES["max_below_target_pct"], eq0.max_below_target_pct, eq.max_below_target_pct),
+        (KPI_NAMES["max_shortfall_pct"], base.max_shortfall_pct, k.max_shortfall_pct),
+        (f"Posts moved, all years to {ctx.last}", 0.0, moved),
+        (KPI_NAMES["cost"], base.cost, k.cost),
+    ]
+    frame = pd.DataFrame(rows, columns=["Measure", f"Baseline {d.baseline_year}", str(ctx.last)])
+    frame["Change"] = frame[str(ctx.last)] - frame[f"Baseline {d.baseline_year}"]
+    return frame
+
+
+def _style_header(ws, row: int, ncols: int, height: float | None) -> None:
+    """Bold white on NHS blue, wrapped: the header row of every table in the workbook."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    for j in range(1, ncols + 1):
+        h = ws.cell(row=row, column=j)
+        h.font = Font(bold=True, color="FFFFFF")
+        h.fill = PatternFill("solid", fgColor="005EB8")
+        h.alignment = Alignment(wrap_text=True, vertical="center")
+    if height:
+        ws.row_dimensions[row].height = height
+
+
+def _cell_text(value):
+    """Text for a workbook cell: characters a workbook cannot hold (NUL, ESC and the other
+    control characters but tab, newline and carriage return) become U+FFFD."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def _clean(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell and column name through :func:`_cell_text`."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col].dtype) or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].astype(object).map(_cell_text)
+    out.columns = [_cell_text(c) for c in out.columns]
+    return out
+
+
+def _defuse(book) -> None:
+    """No cell of the workbook is a formula: text that would be one (``=…``; also ``+ - @``,
+    tab, carriage return at the start, which Excel turns into a formula when the cell is
+    edited) is stored as a string cell with Excel's quote prefix, shown exactly as written.
+    The report writes no formulas of its own."""
+    from allocator.io.atomic import FORMULA_START
+
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                    cell.quotePrefix = True
+
+
+def workbook_bytes(ctx: _Context) -> bytes:
+    """The Excel workbook, formatted."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        summary = pd.DataFrame(_summary_rows(ctx), columns=["Item", "Value"])
+        _clean(summary).to_excel(xw, sheet_name="Summary", index=False)
+        ws = xw.sheets["Summary"]
+        _format_sheet(ws, summary)
+        ws.column_dimensions["A"].width = 44
+        ws.column_dimensions["B"].width = 100
+        for row in ws.iter_rows(min_row=2, max_col=2):
+            row[1].alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+            row[0].alignment = Alignment(vertical="top")
+            if isinstance(row[1].value, float):
+                row[1].number_format = "#,##0.0000"
+        if ctx.x is not None:
+            start = len(summary) + 3
+            ws.cell(row=start, column=1, value="Headline measures").font = Font(bold=True, size=12)
+            hm = _headline_measures(ctx)
+            _clean(hm).to_excel(xw, sheet_name="Summary", index=False, startrow=start)
+            _style_header(ws, start + 1, len(hm.columns), height=None)
+            for i, name in enumerate(hm["Measure"], start=start + 2):
+                for j in range(2, len(hm.columns) + 1):
+                    ws.cell(row=i, column=j).number_format = _number_format(name) or _POSTS_FMT
+            for col in ("C", "D"):
+                ws.column_dimensions[col].width = 14
+
+            sheets = [
+                ("Allocation", allocation_frame(ctx), ()),
+                ("Changes", changes_frame(ctx), ()),
+                ("Regions", region_frame(ctx), ()),
+            ]
+            for name, frame, wrap in sheets:
+                _clean(frame).to_excel(xw, sheet_name=name, index=False)
+                _format_sheet(xw.sheets[name], frame, wrap=wrap)
+
+            kf = kpi_frame(ctx)
+            _clean(kf).to_excel(xw, sheet_name="Measures", index=False)
+            ws = xw.sheets["Measures"]
+            _format_sheet(ws, kf)
+            ef = equity_frame(ctx)
+            start = len(kf) + 3
+            ws.cell(row=start, column=1, value="Equity measures (regions; Theil across region × specialty cells)")
+            ws.cell(row=start, column=1).font = Font(bold=True, size=12)
+            _clean(ef).to_excel(xw, sheet_name="Measures", index=False, startrow=start)
+            _style_header(ws, start + 1, len(ef.columns), height=48)
+            for j, col in enumerate(ef.columns, start=1):
+                fmt = _number_format(str(col)) if pd.api.types.is_numeric_dtype(ef[col]) else None
+                for i in range(len(ef)):
+                    if fmt:
+                        ws.cell(row=start + 2 + i, column=j).number_format = fmt
+            for j in range(1, max(len(kf.columns), len(ef.columns)) + 1):
+                letter = get_column_letter(j)
+                ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 18)
+
+        bf = ctx.binding
+        if not len(bf):
+            why = (
+                "no shadow prices: only an optimal LP has them (integer and infeasible results have none)"
+                if ctx.result.status != "optimal" or ctx.result.mip_gap is not None
+                else "no constraint binds with a non-zero shadow price"
+            )
+            bf = pd.DataFrame({c: [why if i == 0 else None] for i, c in enumerate(bf.columns)})
+        _clean(bf).to_excel(xw, sheet_name="Binding", index=False)
+        _format_sheet(xw.sheets["Binding"], bf, wrap=("What it means",))
+
+        if ctx.result.diagnosis:
+            df = diagnosis_frame(ctx)
+            _clean(df).to_excel(xw, sheet_name="Diagnosis", index=False)
+            _format_sheet(xw.sheets["Diagnosis"], df, wrap=("What to change",))
+        _defuse(xw.book)
+    return buf.getvalue()

@@ -1,0 +1,189 @@
+"""Results (FORMULATION §9): status, objective, allocation, measures, binding constraints.
+
+``Result.to_json()`` writes exactly the §9 format; ``Result.from_json`` reads it back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "time_limit", "error")
+#: Statuses whose allocation keeps every constraint (FORMULATION §9): a solution.
+SOLVED = ("optimal", "feasible")
+#: The tie-breaks of FORMULATION §6b, as results name them.
+TIE_BREAKS = ("least-squares", "none")
+ALLOCATION_COLUMNS = ["region", "specialty", "year", "posts", "target"]
+KPI_COLUMNS = ["year", "gap_posts", "gap_closed_pct", "gini", "max_shortfall_pct", "posts_moved", "cost"]
+
+
+def json_number(v: Any) -> Any:
+    """numpy scalars -> Python; NaN / inf -> None (JSON has neither)."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: json_number(v) for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
+
+
+@dataclass
+class Result:
+    """The outcome of one solve.
+
+    Attributes
+    ----------
+    status : one of ``optimal``, ``feasible``, ``infeasible``, ``unbounded``, ``time_limit``,
+        ``error`` (FORMULATION §9). ``feasible`` (v2): keeps every constraint but is not proven
+        optimal (a whole-post answer found by a heuristic, or a MIP stopped by its time limit);
+        it carries ``bound`` and ``gap``.
+    objective : the optimum (or best found), ``None`` without a solution.
+    allocation : DataFrame ``region, specialty, year, posts, target`` (empty without a solution).
+    kpis : DataFrame of the §8 measures per year.
+    binding : DataFrame ``constraint, region, specialty, year, dual`` of constraints with a
+        non-zero dual (LP only); ``dual`` is the change in the optimum per unit increase of
+        the constraint's bound.
+    diagnosis : for an infeasible result, the conflicting constraints and the smallest
+        relaxation, as ``{"summary": str, "constraints": [family, ...], "findings": [...]}``
+        (see :mod:`allocator.diagnose`).
+    rounding : for a whole-post result, how it was found from the LP optimum (repair steps,
+        LP objective, change; see :func:`allocator.rounding.round_result`); ``None`` otherwise.
+    mip_gap, best_bound : the relative ``gap`` and the ``bound`` of §9 for whole posts (also
+        readable and writable as :attr:`gap` and :attr:`bound`, their names in the JSON);
+        ``None`` for an LP result.
+    tie_break : which tie-break of §6b chose the allocation, ``"least-squares"`` or ``"none"``;
+        ``None`` where not stated (results written before v2).
+    """
+
+    status: str
+    instance: str
+    model: str
+    backend: str
+    objective: float | None = None
+    allocation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALLOCATION_COLUMNS))
+    kpis: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KPI_COLUMNS))
+    binding: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["constraint", "region", "specialty", "year", "dual"])
+    )
+    diagnosis: dict | None = None
+    mip_gap: float | None = None
+    best_bound: float | None = None
+    message: str = ""
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
+    baseline_kpis: pd.DataFrame | None = field(default=None, repr=False)
+    rounding: dict | None = None
+    tie_break: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "optimal"
+
+    @property
+    def solved(self) -> bool:
+        """The allocation keeps every constraint: status ``optimal`` or ``feasible``."""
+        return self.status in SOLVED
+
+    @property
+    def gap(self) -> float | None:
+        """§9 ``gap``: the relative gap between the objective and :attr:`bound` (whole posts)."""
+        return self.mip_gap
+
+    @gap.setter
+    def gap(self, value: float | None) -> None:
+        self.mip_gap = value
+
+    @property
+    def bound(self) -> float | None:
+        """§9 ``bound``: the best bound known on the objective (whole posts)."""
+        return self.best_bound
+
+    @bound.setter
+    def bound(self, value: float | None) -> None:
+        self.best_bound = value
+
+    def posts(self) -> pd.DataFrame:
+        """Allocation pivoted: rows (region, specialty), one column per year."""
+        return self.allocation.pivot_table(index=["region", "specialty"], columns="year", values="posts", sort=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The §9 format: ``bound`` and ``gap`` where known (always for ``feasible``), and
+        ``tie_break`` where stated."""
+        out: dict[str, Any] = {
+            "status": self.status,
+            "objective": json_number(self.objective),
+            "backend": self.backend,
+            "model": self.model,
+            "instance": self.instance,
+            "allocation": _records(self.allocation[ALLOCATION_COLUMNS]) if len(self.allocation) else [],
+            "kpis": _records(self.kpis[KPI_COLUMNS]) if len(self.kpis) else [],
+            "binding": [{k: v for k, v in rec.items() if v is not None} for rec in _records(self.binding)],
+        }
+        if self.diagnosis is not None:
+            out["diagnosis"] = self.diagnosis
+        if self.tie_break is not None:
+            out["tie_break"] = self.tie_break
+        if self.mip_gap is not None or self.best_bound is not None or self.status == "feasible":
+            out["bound"] = json_number(self.best_bound)
+            out["gap"] = json_number(self.mip_gap)
+        if self.rounding is not None:
+            out["rounding"] = self.rounding
+        return out
+
+    def to_json(self, path: str | Path | None = None) -> str:
+        text = json.dumps(self.to_dict(), indent=2) + "\n"
+        if path is not None:
+            Path(path).write_text(text)
+        return text
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        binding = pd.DataFrame(data.get("binding", []), columns=["constraint", "region", "specialty", "year", "dual"])
+        return cls(
+            status=data["status"],
+            instance=data.get("instance", ""),
+            model=data.get("model", ""),
+            backend=data.get("backend", ""),
+            objective=data.get("objective"),
+            allocation=pd.DataFrame(data.get("allocation", []), columns=ALLOCATION_COLUMNS),
+            kpis=pd.DataFrame(data.get("kpis", []), columns=KPI_COLUMNS),
+            binding=binding,
+            diagnosis=data.get("diagnosis"),
+            # v2 names; results written before v2 said mip_gap / best_bound
+            mip_gap=data.get("gap", data.get("mip_gap")),
+            best_bound=data.get("bound", data.get("best_bound")),
+            rounding=data.get("rounding"),
+            tie_break=data.get("tie_break"),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> Result:
+        return cls.from_dict(json.loads(Path(path).read_text()))
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``result.json``, ``allocation.csv``, ``kpis.csv``, ``binding.csv`` into a folder.
+
+        Every file is written to a temporary name first and renamed, so a failure never
+        leaves a half-written set (:func:`allocator.interrupt.atomic_write`). A text cell of
+        a CSV file starting with ``= + - @`` gets a leading ``'`` (not run as a formula).
+        """
+        from allocator.io.atomic import atomic_write, csv_text  # exclusive temporaries; ids escaped as text
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        texts = {
+            "result.json": self.to_json(),
+            "allocation.csv": csv_text(self.allocation, index=False),
+            "kpis.csv": csv_text(self.kpis, index=False),
+            "binding.csv": csv_text(self.binding, index=False),
+        }
+        return atomic_write(texts, out)

@@ -1,0 +1,180 @@
+"""Warm-started solves of many weightings on one instance (one process, one HiGHS model)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from allocator.core.data import ProblemData
+from allocator.core.spec import ModelSpec
+from allocator.model.backends.base import SolveOptions
+from allocator.solution.result import Result
+from allocator.study.scenarios import WEIGHTS
+
+# ------------------------------------------------------------------------------ warm starts
+
+
+# How far a step in each weight carries a warm start: worst_shortfall prices one column (z),
+# every other weight prices a whole block of cells, so its steps cost far more pivots.
+ORDER_SCALE = {"shortfall": 1.0, "surplus": 1.0, "moves": 1.0, "cost": 1.0, "worst_shortfall": 0.05}
+
+
+def warm_order(specs: Sequence[ModelSpec]) -> list[int]:
+    """Indices of ``specs`` in nearest-neighbour order, starting from the first, so that
+    consecutive warm starts change the costs as little as possible.
+
+    The distance between two weightings is ``Σ_k scale_k · |log10(w_k + 0.001) −
+    log10(w'_k + 0.001)|``, with scale 0.05 for ``worst_shortfall`` (it prices the one column
+    ``z``) and 1 for the others (each prices a block of every cell). On a product grid this
+    visits the ``worst_shortfall`` values inside each value of the other weights, which
+    change the optimum much more (measured: benchmarks/README.md).
+    """
+    n = len(specs)
+    if n <= 2:
+        return list(range(n))
+    w = np.array([[getattr(s.objective, k) for k in WEIGHTS] for s in specs])
+    p = np.log10(w + 1e-3) * np.array([ORDER_SCALE[k] for k in WEIGHTS])
+    visited = np.zeros(n, dtype=bool)
+    visited[0] = True
+    order = [0]
+    for _ in range(n - 1):
+        dist = np.abs(p - p[order[-1]]).sum(axis=1)
+        dist[visited] = np.inf
+        nxt = int(np.argmin(dist))  # the first of equally near ones: the lowest index
+        order.append(nxt)
+        visited[nxt] = True
+    return order
+
+
+def _error_result(d: ProblemData, spec: ModelSpec, backend: str, err: BaseException) -> Result:
+    return Result(status="error", instance=d.name, model=spec.name, backend=backend, message=_err_text(err))
+
+
+def _err_text(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def solve_weightings(
+    d: ProblemData,
+    specs: Sequence[ModelSpec],
+    options: SolveOptions | None = None,
+    *,
+    backend: str = "highs",
+    warm: bool = True,
+    order: Sequence[int] | None = None,
+    fallback: float | None = 0.5,
+) -> Iterator[tuple[int, Result, bool]]:
+    """Solve one instance under several weightings; yield ``(index, Result, warm_started)``.
+
+    Parameters
+    ----------
+    d : ProblemData
+        The instance's problem data.
+    specs : sequence of ModelSpec
+        The weightings; ``index`` in what is yielded refers to this sequence.
+    options : SolveOptions, optional
+        HiGHS options of every solve (the first, cold one uses ``options.method``).
+    backend : str
+        ``highs`` warm-starts; ``pyomo`` and ``pulp`` build and solve each run cold.
+    warm : bool
+        ``False`` builds a fresh model and solves it with ``options.method`` for every run
+        (the cold reference).
+    order : sequence of int, optional
+        Solving order (default :func:`warm_order`).
+    fallback : float or None
+        A warm start that has not finished after ``fallback`` × the seconds of the first
+        (cold) solve is stopped and the run is solved with ``options.method`` instead, on
+        the same model: primal simplex is fast for small changes of the weights but can be
+        slower than interior point after a large one (at least 0.05 s; 0 stops every warm
+        start at once, for testing). ``None``: never stop a warm start.
+
+    Notes
+    -----
+    Runs come back in solving order. ``warm_started`` is True when the run was solved by
+    primal simplex from the previous run's basis. A warm solve that ends neither optimal
+    nor stopped by ``fallback`` is repeated on a freshly built model. A run that raises is
+    yielded as a Result with status ``error`` and the exception in ``message``; the next run
+    starts from a fresh model. An instance that the pre-solve checks prove infeasible is not
+    built: every run is ``infeasible`` with a diagnosis.
+    """
+    from allocator.analysis.diagnose import diagnose
+    from allocator.model.backends import highs
+    from allocator.model.presolve import presolve_findings
+    from allocator.pipeline.solve import assemble, backend_module
+
+    options = options or SolveOptions()
+    order = list(order) if order is not None else warm_order(specs)
+    # feasibility does not depend on the weights: once the pre-solve checks or the LP show an
+    # instance infeasible (LP or integer), every run of that kind gets the same diagnosis
+    infeasible: dict[bool, tuple[dict | None, str] | None] = {}
+    need_z = any(s.objective.worst_shortfall > 0 for s in specs)
+    model = None
+    for i in order:
+        spec = specs[i]
+        # the model file's [solve] tie_break unless the options say (FORMULATION §6b)
+        run_options = options if options.tie_break is not None else replace(options, tie_break=spec.solve.tie_break)
+        integer = spec.solve.integer if options.integer is None else options.integer
+        try:
+            if integer not in infeasible:
+                findings = presolve_findings(d, integer)
+                infeasible[integer] = (
+                    (diagnose(d, spec, findings), "infeasible (pre-solve checks)") if findings else None
+                )
+            if infeasible[integer] is not None:
+                diagnosis, message = infeasible[integer]
+                res = Result(
+                    status="infeasible",
+                    instance=d.name,
+                    model=spec.name,
+                    backend=backend,
+                    diagnosis=diagnosis,
+                    message=message,
+                )
+                yield i, res, False
+                continue
+            if backend != "highs" or integer or not warm:
+                mod = backend_module(backend)
+                t0 = time.perf_counter()
+                native = mod.build_model(d, spec, integer)
+                built = time.perf_counter() - t0
+                raw = mod.solve_model(native, run_options)
+                yield i, assemble(d, spec, backend, raw, built), False
+                continue
+            warm_started = model is not None
+            built = 0.0
+            if model is None:
+                model = highs.build_model(d, spec, integer=False, with_z=need_z)
+                built = model.build_seconds
+                raw = highs.solve_model(model, run_options)
+                first = raw.solve_seconds
+            else:
+                model.set_objective(spec)
+                model.highs.setOptionValue("simplex_strategy", 4)  # primal simplex from the basis
+                cap = None if fallback is None else max(fallback * first, 0.05) if fallback > 0 else 0.0
+                stop_early = cap is not None and (options.time_limit is None or cap < options.time_limit)
+                budget = cap if stop_early else options.time_limit
+                raw = highs.solve_model(model, replace(run_options, method="simplex", time_limit=budget))
+                spent = raw.solve_seconds
+                if raw.status == "time_limit" and stop_early:
+                    # a long warm start: interior point from scratch on the same model
+                    rest = None if options.time_limit is None else max(options.time_limit - spent, 0.0)
+                    raw = highs.solve_model(model, replace(run_options, time_limit=rest))
+                    raw.solve_seconds += spent
+                    warm_started = False
+                elif raw.status != "optimal":  # never trust a failed warm start: solve it cold
+                    model = highs.build_model(d, spec, integer=False, with_z=need_z)
+                    built = model.build_seconds
+                    raw = highs.solve_model(model, run_options)
+                    raw.solve_seconds += spent
+                    warm_started = False
+            res = assemble(d, spec, backend, raw, built)
+            if res.status == "infeasible":
+                infeasible[False] = (res.diagnosis, res.message)
+            yield i, res, warm_started
+        except Exception as err:  # a failed run is recorded, the others go on
+            model = None
+            yield i, _error_result(d, spec, backend, err), False
