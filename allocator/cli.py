@@ -288,6 +288,7 @@ def generate(
 
 
 # Commands whose code lives beside the library part they drive.
+from .app_cli import app_command  # noqa: E402
 from .apportion_cli import apportion_command  # noqa: E402
 from .convert_cli import convert_command  # noqa: E402
 from .report import report_command  # noqa: E402
@@ -297,6 +298,7 @@ app.command("report")(report_command)
 app.command("apportion")(apportion_command)
 app.command("sweep")(sweep_command)
 app.command("convert")(convert_command)
+app.command("app")(app_command)
 
 
 def main() -> None:
