@@ -20,7 +20,7 @@ ss.setdefault("scenarios", {})  # name -> logic.Scenario, in the order run
 ss.setdefault("base", None)  # the instance as loaded (before edits)
 ss.setdefault("source", "")
 ss.setdefault("load_error", None)
-ss.setdefault("loaded_key", None)
+ss.setdefault("choice_key", None)  # the sidebar's last choice: a new choice loads an instance
 ss.setdefault("version", 0)  # bumped when a new instance is loaded: fresh editors
 ss.setdefault("shown", None)
 ss.setdefault("notice", None)
@@ -35,10 +35,11 @@ def set_instance(inst: allocator.Instance, source: str) -> None:
 
 
 def load(key, source: str, read) -> None:
-    """Load an instance once per choice (a rerun of the page does not re-read it)."""
-    if ss.loaded_key == key:
+    """Load an instance once per choice in the sidebar (a rerun of the page does not re-read
+    it, and an instance set otherwise, relaxed or from a session, stays until the choice changes)."""
+    if ss.choice_key == key:
         return
-    ss.loaded_key = key
+    ss.choice_key = key
     try:
         set_instance(read(), source)
     except allocator.InstanceError as err:
@@ -150,8 +151,15 @@ if pending:
     for name, inst, spec, whole in pending:
         solve_and_keep(name, inst, spec, whole, time_limit)
     set_instance(pending[-1][1], f"session: {pending[-1][0]}")
-    ss.loaded_key = ("session", ss.get("session_key"))
     st.success(f"Reloaded {len(pending)} scenario{'s' if len(pending) != 1 else ''} and solved them again.")
+
+relax = ss.pop("pending_relax", None)
+if relax in ss.scenarios:
+    old = ss.scenarios[relax]
+    relaxed, _ = L.relaxation(old.instance, old.result.diagnosis)
+    if relaxed is not None:
+        set_instance(relaxed, f"{old.instance.name} (relaxed)")
+        solve_and_keep(f"{old.name} (relaxed)", relaxed, old.model, old.round_posts, time_limit)
 
 if ss.load_error is not None:
     show_problems(ss.load_error, f"{ss.source} cannot be used")
@@ -331,9 +339,7 @@ elif res.status == "infeasible" and res.diagnosis:
         st.markdown("**The relaxation the diagnosis proposes**")
         st.markdown("\n".join(f"- {w}" for w in words))
         if st.button("Apply the relaxation and solve again", type="primary"):
-            set_instance(relaxed, f"{sc.instance.name} (relaxed)")
-            ss.loaded_key = ("relaxed", sc.name)
-            solve_and_keep(f"{sc.name} (relaxed)", relaxed, sc.model, sc.round_posts, time_limit)
+            ss["pending_relax"] = sc.name  # done at the top of the next run, before the widgets
             st.rerun()
     else:
         st.info(" ".join(words) + " Change the inputs above by hand.")
@@ -355,6 +361,7 @@ for col, (fname, mime, label) in zip(d, downloads, strict=False):
 if d[4].button("Remove this scenario", key=f"rm_{stem}"):
     ss.scenarios.pop(sc.name, None)
     ss.shown = None
+    ss["fresh_name"] = True
     st.rerun()
 
 # --------------------------------------------------------------------------- compare
