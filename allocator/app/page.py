@@ -379,5 +379,11 @@ st.markdown("**Posts per region** (final year)")
 regions_frame = L.compare_regions(solved, base_name)
 st.dataframe(regions_frame.round(1), width="stretch")
 deltas = [c for c in regions_frame.columns if str(c).startswith("Δ ")]
-if deltas:
+if deltas and (regions_frame[deltas].abs() > 0.05).any().any():
+    st.markdown("**Change in posts per region against the baseline**")
     st.bar_chart(regions_frame[deltas], horizontal=True, stack=False)
+elif deltas:
+    st.caption(
+        "These scenarios allocate the same posts: the limits (transition, capacity, locks), not the "
+        "objective weights, decide this allocation. Loosen a limit in the inputs to see them differ."
+    )
