@@ -183,4 +183,3 @@ def test_upload_solve_read_headline_download_and_compare(server, browser, shots,
     assert time.monotonic() - t0 < 240
     # the app wrote no error trace to its log
     assert "Traceback" not in log.read_text(), log.read_text()
-

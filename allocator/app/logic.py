@@ -235,7 +235,9 @@ def editable_table(inst: allocator.Instance, name: str) -> pd.DataFrame:
 def transition_table(inst: allocator.Instance) -> pd.DataFrame:
     """The transition limits as a table of (limit, value); an empty value adds no limit."""
     data = inst.transition.model_dump()
-    rows = [{"limit": k, "value": None if v is None else float(v), "meaning": LIMITS.get(k, "")} for k, v in data.items()]
+    rows = [
+        {"limit": k, "value": None if v is None else float(v), "meaning": LIMITS.get(k, "")} for k, v in data.items()
+    ]
     frame = pd.DataFrame(rows, columns=["limit", "value", "meaning"])
     frame["value"] = pd.to_numeric(frame["value"]).astype("Float64")
     return frame
@@ -445,9 +447,7 @@ def changes(result: Result, inst: allocator.Instance, threshold: float = 0.05) -
     )
     frame["change"] = frame[f"posts {d.years[-1]}"] - frame[f"posts {d.baseline_year}"]
     frame = frame[frame["change"].abs() >= threshold]
-    return frame.reindex(frame["change"].abs().sort_values(ascending=False, kind="stable").index).reset_index(
-        drop=True
-    )
+    return frame.reindex(frame["change"].abs().sort_values(ascending=False, kind="stable").index).reset_index(drop=True)
 
 
 def holding_back(scenario: Scenario, top: int = 10) -> list[str]:
@@ -615,7 +615,9 @@ def relaxation(inst: allocator.Instance, diagnosis: dict | None) -> tuple[alloca
                 if (lk["region"], lk["specialty"], lk["year"]) == (f.get("region"), f.get("specialty"), f.get("year")):
                     old = lk["posts"]
                     lk["posts"] = max(0.0, old + by if up else old - by)
-                    done.append(f"Lock of {lk['specialty']} in {lk['region']}, {lk['year']}: {old:,.6g} → {lk['posts']:,.6g}.")
+                    done.append(
+                        f"Lock of {lk['specialty']} in {lk['region']}, {lk['year']}: {old:,.6g} → {lk['posts']:,.6g}."
+                    )
                     break
             else:
                 return None, ["The lock named by the diagnosis was not found."]
@@ -625,7 +627,9 @@ def relaxation(inst: allocator.Instance, diagnosis: dict | None) -> tuple[alloca
             if old is None:
                 return None, ["No national moves limit to raise."]
             tr["max_national_moves"] = old + by
-            done.append(f"Largest number of posts moved nationally in a year: {old:,.6g} → {tr['max_national_moves']:,.6g}.")
+            done.append(
+                f"Largest number of posts moved nationally in a year: {old:,.6g} → {tr['max_national_moves']:,.6g}."
+            )
         elif fam in _RATE_FIELDS and f.get("needed_rate") is not None:
             tr = data.setdefault("transition", {})
             key = _RATE_FIELDS[fam]

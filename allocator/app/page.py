@@ -281,8 +281,9 @@ box = st.success if res.solved else st.error
 box("\n\n".join(L.headline(res, sc.instance)))
 
 if res.solved:
-    k, b = res.kpis.sort_values("year").iloc[-1], (
-        res.baseline_kpis.sort_values("year").iloc[-1] if res.baseline_kpis is not None else None
+    k, b = (
+        res.kpis.sort_values("year").iloc[-1],
+        (res.baseline_kpis.sort_values("year").iloc[-1] if res.baseline_kpis is not None else None),
     )
     m = st.columns(4)
     m[0].metric("Gap closed", f"{k['gap_closed_pct']:.1f}%")
@@ -292,7 +293,9 @@ if res.solved:
         None if b is None else f"{k['gap_posts'] - b['gap_posts']:,.0f}",
         delta_color="inverse",
     )
-    m[2].metric("Gini", f"{k['gini']:.3f}", None if b is None else f"{k['gini'] - b['gini']:.3f}", delta_color="inverse")
+    m[2].metric(
+        "Gini", f"{k['gini']:.3f}", None if b is None else f"{k['gini'] - b['gini']:.3f}", delta_color="inverse"
+    )
     m[3].metric("Posts moved", f"{float(pd.to_numeric(res.kpis['posts_moved']).sum()):,.0f}")
 
     left, right = st.columns(2)
