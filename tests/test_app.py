@@ -296,3 +296,23 @@ def test_app_command_help_and_bad_port():
     assert "--host" in out.output and "127.0.0.1" in out.output
     bad = runner.invoke(app, ["app", "--port", "70000"])
     assert bad.exit_code == 2
+
+
+def test_a_long_solve_does_not_hold_up_other_sessions():
+    """Streamlit runs each session's script in its own thread: while one solves (a MIP of the
+    ICB instance, cut at 2 s), another thread keeps running (HiGHS releases the GIL)."""
+    import threading
+    import time
+
+    inst = allocator.load_instance(ROOT / "instances" / "england-icb-2025.json")
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (allocator.solve(inst, integer=True, time_limit=2), done.set()))
+    worker.start()
+    pauses, last = [], time.perf_counter()
+    while not done.is_set():
+        time.sleep(0.01)
+        now = time.perf_counter()
+        pauses.append(now - last)
+        last = now
+    worker.join()
+    assert max(pauses) < 0.5
