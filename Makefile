@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv
+.PHONY: demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium
 
 # Installs come from the lock file (exact versions and hashes of every package), so a release
 # upstream cannot break a fresh machine. `make lock` regenerates it from pyproject.toml's ranges;
@@ -46,6 +46,18 @@ test: $(STAMP)
 # everything but the tests marked slow (notebooks, Dask sweeps, time-limited MIPs, subprocesses)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+# The web app on http://127.0.0.1 (a free port; `allocator app --help` for --port and --host)
+app: $(STAMP)
+	$(BIN)/allocator app
+
+# Debian's Chromium for the app's browser test (Playwright drives it; it downloads no browser).
+# Idempotent: nothing happens where /usr/bin/chromium exists. Needs root (CI runs as root).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for tests/test_app_browser.py"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check allocator tests benchmarks instances

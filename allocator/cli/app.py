@@ -292,12 +292,14 @@ def generate(
 from allocator.cli.apportion import apportion_command  # noqa: E402
 from allocator.cli.convert import convert_command  # noqa: E402
 from allocator.cli.report import report_command  # noqa: E402
+from allocator.cli.serve import app_command  # noqa: E402
 from allocator.cli.sweep import sweep_command  # noqa: E402
 
 app.command("report")(report_command)
 app.command("apportion")(apportion_command)
 app.command("sweep")(sweep_command)
 app.command("convert")(convert_command)
+app.command("app")(app_command)
 
 
 def main() -> None:

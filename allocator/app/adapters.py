@@ -1,0 +1,40 @@
+"""The app's only imports of package internals: the report writer, the workbook writer and the
+shadow-price sentences. Repoint these three imports if the modules move."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from pathlib import Path
+
+import pandas as pd
+
+from allocator.analysis.shadow import explain, names_from_instance
+from allocator.io.instance import write_tables
+from allocator.report.write import write_report
+
+__all__ = ["explain_sentences", "instance_workbook", "report_files"]
+
+# Reports draw figures with matplotlib (Agg canvases, no pyplot state); one at a time keeps
+# the memory of several sessions' reports bounded.
+_REPORT_LOCK = threading.Lock()
+
+
+def report_files(result, instance) -> dict[str, bytes]:
+    """The report of a result as ``{file name: bytes}``: report.xlsx, report.html and the
+    figures (per_100k.png, change_map.png where the regions have a map, …)."""
+    with _REPORT_LOCK, tempfile.TemporaryDirectory(prefix="allocator-app-") as tmp:
+        written = write_report(result, instance, Path(tmp))
+        return {p.name: p.read_bytes() for p in written}
+
+
+def instance_workbook(instance) -> bytes:
+    """The instance as an Excel workbook (the same layout ``allocator convert`` writes)."""
+    with tempfile.TemporaryDirectory(prefix="allocator-app-") as tmp:
+        path = write_tables(instance, Path(tmp) / "instance.xlsx")
+        return Path(path).read_bytes()
+
+
+def explain_sentences(result, data, instance, spec) -> pd.DataFrame:
+    """The binding constraints of a result as sentences, largest shadow price first."""
+    return explain(result, data, names=names_from_instance(instance), spec=spec)
