@@ -27,8 +27,8 @@ import highspy
 
 import allocator
 from allocator.core.data import problem_data
-from allocator.model.backends import highs as highs_backend
 from allocator.model.backends.base import SolveOptions
+from allocator.pipeline.steps import build_data
 from allocator.study.generate import generate
 
 SIZES = ["7x10x5", "42x20x5", "42x65x10"]
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
             inst = generate(R, S, Y, seed=1)
             path = Path(tmp) / f"{size}.json"
             inst.to_json(path)
-            model = highs_backend.build_model(problem_data(inst), allocator.DEFAULT_MODEL)
+            model = build_data(problem_data(inst), allocator.DEFAULT_MODEL).model
             mps = Path(tmp) / f"{size}.mps"
             model.write(str(mps))
             n_rows, n_cols = model.highs.getNumRow(), model.highs.getNumCol()

@@ -29,8 +29,8 @@ import allocator
 from allocator.core.data import problem_data
 from allocator.core.spec import DEFAULT_MODEL
 from allocator.model import tiebreak
-from allocator.model.backends import highs as hb
 from allocator.model.backends.base import SolveOptions
+from allocator.pipeline.steps import build_data
 from allocator.study.generate import generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,8 +79,9 @@ def measure(name: str, repeats: int, with_highs_qp: bool) -> dict:
     methods = ("ipm", "simplex") if x_cols.size <= 20_000 else ("ipm",)
     for method in methods:
         for _ in range(repeats if method == "ipm" else 1):
-            m = hb.build_model(d, DEFAULT_MODEL)
-            raw = hb.solve_model(m, SolveOptions(method=method, threads=1, tie_break="none"))
+            built = build_data(d, DEFAULT_MODEL)
+            m = built.model
+            raw = built.solve_raw(SolveOptions(method=method, threads=1, tie_break="none"))
             tb = tiebreak.least_squares(m.highs, x_cols, tbar)
             if method == "ipm":
                 lp_s.append(raw.solve_seconds)

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from allocator.core.instance import Instance, InstanceError
 from allocator.core.spec import DEFAULT_MODEL, ModelSpec, Objective, load_model
+from allocator.pipeline.steps import error_text
 from allocator.study.scenarios import (
     MAX_GRID_BYTES,
     MAX_RUNS,
@@ -27,7 +28,6 @@ from allocator.study.scenarios import (
     Scenario,
     _factor_problems,
 )
-from allocator.study.warm import _err_text
 
 # ------------------------------------------------------------------------------ weight grids
 
@@ -190,7 +190,7 @@ def parse_grid(
             except InstanceError as err:
                 problems.append(("base.model", str(err)))
             except (OSError, UnicodeDecodeError, ValueError) as err:  # a folder, not UTF-8, …
-                problems.append(("base.model", f"{path}: cannot read the model file: {_err_text(err)}"))
+                problems.append(("base.model", f"{path}: cannot read the model file: {error_text(err)}"))
     if "grid" not in data:
         problems.append(("grid", "missing: name at least one weight, e.g. [grid] moves = [0.01, 0.1]"))
         weights: dict = {}

@@ -48,7 +48,7 @@ from allocator.io.instance import load_instance
 from allocator.model import tiebreak
 from allocator.model.backends import highs
 from allocator.model.backends.base import RawSolution, SolveOptions
-from allocator.model.presolve import presolve_findings
+from allocator.pipeline.steps import build_data, presolve
 
 __all__ = ["KINDS", "frontier", "frontier_plot"]
 
@@ -157,8 +157,6 @@ def frontier(
         years; ``max_shortfall_pct``: worst year; ``gap_closed_pct``, ``gini``: final
         year), ``check_ok``, ``violations``, and ``end`` naming the two lexicographic ends.
     """
-    from allocator.pipeline.solve import assemble
-
     if kind not in KINDS:
         raise ValueError(f"unknown frontier '{kind}' (choose one of: {', '.join(KINDS)})")
     if points < 2:
@@ -167,12 +165,12 @@ def frontier(
     inst = instance if isinstance(instance, Instance) else load_instance(instance)
     tie = model if isinstance(model, ModelSpec) else load_model(model)  # None: the default model
     d = problem_data(inst)
-    findings = presolve_findings(d)
-    if findings:
-        raise ValueError(f"{inst.name} is infeasible, no frontier: {findings[0]['message']}")
+    blocked = presolve(d, tie)
+    if blocked is not None:
+        raise ValueError(f"{inst.name} is infeasible, no frontier: {blocked.diagnosis['findings'][0]['message']}")
 
-    m = highs.build_model(d, tie, integer=False, with_z=(kind == "worst-cost"))
-    h, v = m.highs, m.columns
+    built = build_data(d, tie, "highs", integer=False, with_z=(kind == "worst-cost"))
+    h, v = built.model.highs, built.model.columns
     for k, val in SolveOptions(threads=threads, method=method).highs_options(integer=False).items():
         h.setOptionValue(k, val)
     f1, f2 = _vector(spec["f1"], d, v), _vector(spec["f2"], d, v)
@@ -188,6 +186,7 @@ def frontier(
     nz = np.flatnonzero(f2)
     h.addRow(-highspy.kHighsInf, hi, len(nz), nz.astype(np.int32), f2[nz])
     row = h.getNumRow() - 1
+    built.build_seconds = 0.0  # the points share one build: no point's result is charged for it
     rows, results = [], []
     for i, eps in enumerate(np.linspace(lo, hi, points)):
         slack = 1e-9 * max(1.0, abs(eps))  # the end points themselves, within round-off
@@ -205,8 +204,8 @@ def frontier(
             rec["f1"], rec["f2"] = float(f1 @ col), float(f2 @ col)
             raw.x = col[: v.K].reshape(d.shape)
             raw.objective = rec["f1"]
-        point_spec = tie.model_copy(update={"name": f"pareto:{kind}[{i}]"})
-        res = assemble(d, point_spec, "highs", raw)
+        built.spec = tie.model_copy(update={"name": f"pareto:{kind}[{i}]"})  # the point's result names it
+        res = built.assemble(raw)
         rec.update(_measures(res.kpis))
         if check and res.status == "optimal":
             report = run_check(inst, res.to_dict())
@@ -241,7 +240,7 @@ def frontier_plot(df: pd.DataFrame, path: str | Path | None = None, title: str |
     replaced) when given; returns the matplotlib Figure."""
     import matplotlib.pyplot as plt
 
-    from allocator.study.store import _save
+    from allocator.study.store import save_figure
 
     kind = df.attrs.get("frontier") or df["frontier"].iloc[0]
     spec = KINDS[kind]
@@ -256,6 +255,6 @@ def frontier_plot(df: pd.DataFrame, path: str | Path | None = None, title: str |
     ax.set_title(title or f"Pareto frontier: {kind}")
     ax.grid(True, alpha=0.3)
     if path is not None:
-        _save(fig, path)
+        save_figure(fig, path)
         plt.close(fig)
     return fig

@@ -237,7 +237,9 @@ def comparison_table(
     return table
 
 
-def _save(fig, path: str | Path) -> list[Path]:
+def save_figure(fig, path: str | Path) -> list[Path]:
+    """Write a matplotlib figure as ``path`` in PNG (150 dpi) and SVG (the suffix is replaced);
+    return the two paths."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     outs = [path.with_suffix(".png"), path.with_suffix(".svg")]
@@ -268,7 +270,7 @@ def plot_measure_vs_weight(
     ax.grid(True, alpha=0.3)
     ax.legend(title=by if by else None, fontsize=8)
     if path is not None:
-        _save(fig, path)
+        save_figure(fig, path)
         plt.close(fig)
     return fig
 
@@ -316,6 +318,6 @@ def plot_region_gains(allocations: pd.DataFrame, runs: pd.DataFrame | None = Non
     ax.set_xlim(0, 100)
     ax.grid(True, axis="x", alpha=0.3)
     if path is not None:
-        _save(fig, path)
+        save_figure(fig, path)
         plt.close(fig)
     return fig

@@ -106,9 +106,10 @@ from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
 from allocator.io.instance import load_instance
 from allocator.model.backends.base import SolveOptions
+from allocator.pipeline.steps import error_text
 from allocator.study.grids import Grid, _models, run_hash
 from allocator.study.scenarios import SUMMARY, WEIGHTS, Scenario, SchedulerError, _scenarios
-from allocator.study.warm import _err_text, solve_weightings, warm_order
+from allocator.study.warm import solve_weightings, warm_order
 
 # ------------------------------------------------------------------------------ runs and tasks
 
@@ -207,7 +208,7 @@ def _run_row(run: _Run, backend: str, instance: str, rec: dict) -> dict:
 
 def _frames(plan: _Plan, backend: str, recs: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Worker records → the rows of runs, measures and allocations."""
-    from allocator.pipeline.solve import allocation_frame
+    from allocator.pipeline.steps import allocation_frame
     from allocator.study.store import conform, empty
 
     by_hash = {r.hash: r for r in plan.runs}
@@ -409,7 +410,7 @@ def sweep(
         try:
             inst_s, error = sc.apply(inst), None
         except Exception as err:  # the scenario itself fails: its runs are recorded as errors
-            inst_s, error = None, f"scenario '{sc.name}' failed: {_err_text(err)}"
+            inst_s, error = None, f"scenario '{sc.name}' failed: {error_text(err)}"
         inst_dict = (inst_s or inst).to_dict()
         runs = []
         for spec in specs:
@@ -475,7 +476,7 @@ def sweep(
                     try:
                         recs = fut.result()
                     except Exception as err:  # the whole task failed (e.g. a worker died)
-                        recs = _error_records(chunk, f"task failed: {_err_text(err)}")
+                        recs = _error_records(chunk, f"task failed: {error_text(err)}")
                     bar.update(task_id, description=f"{plan.scenario.name}")
                     bar.advance(task_id, record(plan, recs))
             finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
@@ -11,6 +10,7 @@ import numpy as np
 from allocator.core.data import ProblemData
 from allocator.core.spec import ModelSpec
 from allocator.model.backends.base import SolveOptions
+from allocator.pipeline.steps import Built, build_data, error_result, infeasible_result, presolve
 from allocator.solution.result import Result
 from allocator.study.scenarios import WEIGHTS
 
@@ -47,15 +47,6 @@ def warm_order(specs: Sequence[ModelSpec]) -> list[int]:
         order.append(nxt)
         visited[nxt] = True
     return order
-
-
-def _error_result(d: ProblemData, spec: ModelSpec, backend: str, err: BaseException) -> Result:
-    return Result(status="error", instance=d.name, model=spec.name, backend=backend, message=_err_text(err))
-
-
-def _err_text(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 def solve_weightings(
@@ -101,18 +92,13 @@ def solve_weightings(
     starts from a fresh model. An instance that the pre-solve checks prove infeasible is not
     built: every run is ``infeasible`` with a diagnosis.
     """
-    from allocator.analysis.diagnose import diagnose
-    from allocator.model.backends import highs
-    from allocator.model.presolve import presolve_findings
-    from allocator.pipeline.solve import assemble, backend_module
-
     options = options or SolveOptions()
     order = list(order) if order is not None else warm_order(specs)
     # feasibility does not depend on the weights: once the pre-solve checks or the LP show an
     # instance infeasible (LP or integer), every run of that kind gets the same diagnosis
-    infeasible: dict[bool, tuple[dict | None, str] | None] = {}
+    infeasible: dict[bool, Result | None] = {}
     need_z = any(s.objective.worst_shortfall > 0 for s in specs)
-    model = None
+    built: Built | None = None  # the warm-started model, re-used from run to run
     for i in order:
         spec = specs[i]
         # the model file's [solve] tie_break unless the options say (FORMULATION §6b)
@@ -120,61 +106,44 @@ def solve_weightings(
         integer = spec.solve.integer if options.integer is None else options.integer
         try:
             if integer not in infeasible:
-                findings = presolve_findings(d, integer)
-                infeasible[integer] = (
-                    (diagnose(d, spec, findings), "infeasible (pre-solve checks)") if findings else None
-                )
-            if infeasible[integer] is not None:
-                diagnosis, message = infeasible[integer]
-                res = Result(
-                    status="infeasible",
-                    instance=d.name,
-                    model=spec.name,
-                    backend=backend,
-                    diagnosis=diagnosis,
-                    message=message,
-                )
-                yield i, res, False
+                infeasible[integer] = presolve(d, spec, integer, backend)
+            known = infeasible[integer]
+            if known is not None:
+                yield i, infeasible_result(d, spec, backend, known.diagnosis, known.message), False
                 continue
             if backend != "highs" or integer or not warm:
-                mod = backend_module(backend)
-                t0 = time.perf_counter()
-                native = mod.build_model(d, spec, integer)
-                built = time.perf_counter() - t0
-                raw = mod.solve_model(native, run_options)
-                yield i, assemble(d, spec, backend, raw, built), False
+                yield i, build_data(d, spec, backend, integer).solve(run_options), False
                 continue
-            warm_started = model is not None
-            built = 0.0
-            if model is None:
-                model = highs.build_model(d, spec, integer=False, with_z=need_z)
-                built = model.build_seconds
-                raw = highs.solve_model(model, run_options)
+            warm_started = built is not None
+            if built is None:
+                built = build_data(d, spec, "highs", integer=False, with_z=need_z)
+                built.build_seconds = built.model.build_seconds
+                raw = built.solve_raw(run_options)
                 first = raw.solve_seconds
             else:
-                model.set_objective(spec)
-                model.highs.setOptionValue("simplex_strategy", 4)  # primal simplex from the basis
+                built.reweight(spec)
+                built.model.highs.setOptionValue("simplex_strategy", 4)  # primal simplex from the basis
                 cap = None if fallback is None else max(fallback * first, 0.05) if fallback > 0 else 0.0
                 stop_early = cap is not None and (options.time_limit is None or cap < options.time_limit)
                 budget = cap if stop_early else options.time_limit
-                raw = highs.solve_model(model, replace(run_options, method="simplex", time_limit=budget))
+                raw = built.solve_raw(replace(run_options, method="simplex", time_limit=budget))
                 spent = raw.solve_seconds
                 if raw.status == "time_limit" and stop_early:
                     # a long warm start: interior point from scratch on the same model
                     rest = None if options.time_limit is None else max(options.time_limit - spent, 0.0)
-                    raw = highs.solve_model(model, replace(run_options, time_limit=rest))
+                    raw = built.solve_raw(replace(run_options, time_limit=rest))
                     raw.solve_seconds += spent
                     warm_started = False
                 elif raw.status != "optimal":  # never trust a failed warm start: solve it cold
-                    model = highs.build_model(d, spec, integer=False, with_z=need_z)
-                    built = model.build_seconds
-                    raw = highs.solve_model(model, run_options)
+                    built = build_data(d, spec, "highs", integer=False, with_z=need_z)
+                    built.build_seconds = built.model.build_seconds
+                    raw = built.solve_raw(run_options)
                     raw.solve_seconds += spent
                     warm_started = False
-            res = assemble(d, spec, backend, raw, built)
+            res = built.assemble(raw)
             if res.status == "infeasible":
-                infeasible[False] = (res.diagnosis, res.message)
+                infeasible[False] = infeasible_result(d, spec, backend, res.diagnosis, res.message)
             yield i, res, warm_started
         except Exception as err:  # a failed run is recorded, the others go on
-            model = None
-            yield i, _error_result(d, spec, backend, err), False
+            built = None
+            yield i, error_result(d, spec, backend, err), False
