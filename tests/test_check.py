@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allocator.analysis.check import check, main
+from allocator.analysis.check import check
 from allocator.analysis.check_report import CheckReport, Violation
 from allocator.core.spec import DEFAULT_MODEL, ModelSpec, Objective
 from allocator.core.validate import validate
@@ -495,19 +495,27 @@ def test_result_from_path_and_to_dict(tmp_path):
         check(inst, tmp_path / "bad.json")
 
 
-def test_main_exit_codes(tmp_path, capsys):
+def test_check_command_exit_codes(tmp_path):
+    from typer.testing import CliRunner
+
+    from allocator.cli.app import app
+
+    def run(*args):
+        return CliRunner().invoke(app, ["check", *map(str, args)])
+
     inst_path = tmp_path / "inst.json"
     inst_path.write_text(json.dumps(BASE))
     good = tmp_path / "good.json"
     good.write_text(json.dumps(result({2025: {"north": 75, "south": 25}})))
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(result({2025: {"north": 75, "south": 26}})))
-    assert main(inst_path, good) == 0
-    assert "OK" in capsys.readouterr().out
-    assert main(inst_path, bad) == 1
-    assert "national_total: gp/2025" in capsys.readouterr().out
-    assert main(inst_path, tmp_path / "absent.json") == 2
-    assert main(tmp_path / "absent-instance.json", good) == 2
+    ok = run(inst_path, good)
+    assert ok.exit_code == 0 and "OK" in ok.stdout
+    broken = run(inst_path, bad)
+    assert broken.exit_code == 1 and "national_total: gp/2025" in broken.stdout
+    for args in [(inst_path, tmp_path / "absent.json"), (tmp_path / "absent-instance.json", good)]:
+        failed = run(*args)
+        assert failed.exit_code == 2 and "error:" in failed.stderr and "absent" in failed.stderr
 
 
 def test_report_to_dict_and_str_are_readable():

@@ -141,3 +141,13 @@ def test_apportion_command_is_registered(tmp_path):
     r = runner.invoke(app, ["apportion", str(csv), "--seats", "10", "--method", "sainte-lague"])
     assert r.exit_code == 0, r.output
     assert "5" in r.output and "3" in r.output
+
+
+def test_one_console_and_one_error_path():
+    """Every command prints through allocator.cli.console and fails through its fail()."""
+    cli = ROOT / "allocator" / "cli"
+    for path in sorted(cli.glob("*.py")):
+        if path.name == "console.py":
+            continue
+        text = path.read_text()
+        assert "Console(" not in text and "error:[/]" not in text and "Exit(2)" not in text, path.name

@@ -119,9 +119,7 @@ are present; the report says so. A missing or unknown status is a ``status`` vio
 from __future__ import annotations
 
 import math
-import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -130,19 +128,16 @@ import numpy as np
 from allocator.analysis.check_families import FamilyChecks
 from allocator.analysis.check_report import CheckReport, Violation
 from allocator.analysis.check_tables import _Tables
-from allocator.core.instance import Instance, InstanceError
-from allocator.core.spec import ModelSpec, load_model
-from allocator.io.instance import load_instance
+from allocator.core.instance import Instance
+from allocator.core.spec import ModelSpec
 from allocator.io.results import (
     KPI_MEASURES,
     SOLVED,
     STATUSES,
-    ResultFormatError,
     as_year,
     close_to,
     fmt_number,
     is_number,
-    load_result,
     read_result,
 )
 
@@ -556,27 +551,3 @@ def _finish(report: CheckReport, checker: _Checker) -> CheckReport:
         report.notes.append(f"{n} {family} row(s) not checked: they involve missing cells")
     report.ok = not report.violations
     return report
-
-
-def main(
-    instance_path: str | Path,
-    result_path: str | Path,
-    model_path: str | Path | None = None,
-) -> int:
-    """``allocator check INSTANCE RESULT.json [--model MODEL.toml]``: print the report.
-
-    Returns
-    -------
-    int
-        0 if the result passes (or has nothing to check), 1 if there are violations, 2 if
-        the instance, model or result cannot be read.
-    """
-    try:
-        instance = load_instance(instance_path)
-        model = load_model(model_path) if model_path is not None else None
-        report = check(instance, load_result(result_path, instance), model=model)
-    except (InstanceError, ResultFormatError) as err:
-        print(str(err), file=sys.stderr)
-        return 2
-    print(report)
-    return 0 if report.ok else 1

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from allocator.cli.check import check_command
+from allocator.cli.console import console, err, fail
 from allocator.cli.interrupt import InterruptibleTyper
 from allocator.core.instance import InstanceError
 from allocator.core.spec import load_model
@@ -30,9 +31,6 @@ app = InterruptibleTyper(  # Ctrl-C: one line, exit 130, within 0.1 s even durin
     help="Redistribute specialty training posts toward population need (LP/MIP on HiGHS). "
     "Exit codes: 0 optimal, 1 solved but not optimal or check failed, 2 bad input.",
 )
-# 80 columns truncates region names when output is piped or logged: use 120 there
-console = Console(width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, soft_wrap=True)
 
 
 class Backend(str, Enum):
@@ -53,11 +51,6 @@ class Method(str, Enum):
     choose = "choose"
 
 
-def _fail(e: Exception) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(str(e))}", markup=True, highlight=False)
-    return typer.Exit(2)
-
-
 def _check_options(time_limit: float | None, threads: int | None, mip_gap: float | None) -> None:
     """Exit 2 at once on an option value HiGHS cannot use (NaN, a negative count, …)."""
     import math
@@ -70,14 +63,14 @@ def _check_options(time_limit: float | None, threads: int | None, mip_gap: float
     if mip_gap is not None and not (math.isfinite(mip_gap) and 0 <= mip_gap <= 1):
         problems.append(f"--mip-gap: must be a relative gap from 0 to 1, e.g. 0.001 (got {mip_gap})")
     if problems:
-        raise _fail(ValueError("; ".join(problems)))
+        fail(ValueError("; ".join(problems)))
 
 
 def _load(path: Path):
     try:
         return load_instance(path)
     except InstanceError as e:
-        raise _fail(e) from None
+        fail(e)
 
 
 @app.command()
@@ -137,11 +130,11 @@ def solve(
     try:
         spec = load_model(model)
     except InstanceError as e:
-        raise _fail(e) from None
+        fail(e)
     if report and out is None:
-        raise _fail(ValueError("--report needs --out DIR"))
+        fail(ValueError("--report needs --out DIR"))
     if out is not None and (out.is_symlink() or out.exists()) and not out.is_dir():
-        raise _fail(ValueError(f"--out {out}: exists and is not a folder (give a folder for the result files)"))
+        fail(ValueError(f"--out {out}: exists and is not a folder (give a folder for the result files)"))
     quiet = format == Format.json
     with err.status("solving", spinner="dots") as status:  # the spinner never reaches stdout
         progress = None if quiet else (lambda msg: status.update(msg))
@@ -172,7 +165,7 @@ def solve(
             try:
                 written += write_report(res, inst, Path(out), force=force)
             except ValueError as e:
-                raise _fail(e) from None
+                fail(e)
             from allocator.io.atomic import atomic_write
 
             written += atomic_write({"report.md": markdown(res, d)}, Path(out))
@@ -249,24 +242,7 @@ def _print_summary(res, d) -> None:
         console.print(t)
 
 
-@app.command()
-def check(
-    instance: Annotated[Path, typer.Argument(help="The instance the result was solved from.")],
-    result: Annotated[Path, typer.Argument(help="A result JSON (the result format of docs/model.md).")],
-    model: Annotated[Path | None, typer.Option(help="Model file, to check the objective too.")] = None,
-):
-    """Check a result against its instance with the independent checker (exit 1 on violations)."""
-    from allocator.analysis.check import check as run_check
-    from allocator.io.results import load_result
-
-    inst = _load(instance)
-    try:
-        spec = load_model(model) if model is not None else None
-        report = run_check(inst, load_result(result, inst), model=spec)
-    except (InstanceError, ValueError) as e:
-        raise _fail(e) from None
-    console.print(str(report), highlight=False, markup=False)
-    raise typer.Exit(0 if report.ok else 1)
+app.command("check")(check_command)
 
 
 @app.command()

@@ -20,25 +20,21 @@ The lead registers it as ``app.command("apportion")(apportion_command)``.
 
 from __future__ import annotations
 
-import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from allocator.apportion.biproportional import biproportional
 from allocator.apportion.divisors import METHODS, divisor
+from allocator.cli.console import console, err, fail
 from allocator.io.atomic import csv_text
 
 __all__ = ["ApportionInputError", "apportion_command", "read_matrix", "read_totals", "read_vector"]
-
-console = Console(width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, soft_wrap=True)
 
 
 class ApportionInputError(ValueError):
@@ -262,11 +258,6 @@ def _write(path: Path, text: str) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
-    return typer.Exit(2)
-
-
 def apportion_command(
     weights_csv: Annotated[
         Path,
@@ -290,12 +281,12 @@ def apportion_command(
         else:
             text = _matrix(weights_csv, seats, method, min_seats, max_seats, row_totals, col_totals)
     except ValueError as error:  # ApportionInputError, ApportionmentInfeasible, bad totals
-        raise _fail(str(error)) from None
+        fail(str(error))
     if out is not None:
         try:
             _write(out, text)
         except OSError as error:
-            raise _fail(f"{out}: cannot write: {error}") from None
+            fail(f"{out}: cannot write: {error}")
         console.print(f"wrote {out}", highlight=False, markup=False)
 
 

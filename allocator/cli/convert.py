@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from allocator.cli.console import fail
 from allocator.core.instance import Instance, InstanceError
 from allocator.io.instance import load_instance
 
@@ -111,18 +112,12 @@ def convert_command(
     Workbooks and folders get every sheet, with its column headers even when it is empty: start
     a new instance from instances/template.xlsx, or convert one you have.
     """
-    from rich.console import Console
-    from rich.markup import escape
-
-    err = Console(stderr=True, soft_wrap=True)
     try:
         inst = convert(source, target, force=force)
     except (InstanceError, ValueError) as e:
-        err.print(f"[bold red]error:[/] {escape(str(e))}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(e)
     except OSError as e:
-        err.print(f"[bold red]error:[/] {escape(str(target))}: cannot write: {escape(e.strerror or str(e))}")
-        raise typer.Exit(2) from None
+        fail(f"{target}: cannot write: {e.strerror or e}")
     print(
         f"wrote {target}: {inst.name}: {len(inst.regions)} regions × {len(inst.specialties)} specialties × "
         f"{len(inst.years)} years"

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from allocator.cli.console import console, fail
 from allocator.report.guard import check_match
 from allocator.report.write import write_report
 from allocator.solution.result import Result
@@ -23,37 +24,28 @@ def report_command(
     ] = False,
 ):
     """Write a result's report: Excel workbook, figures (PNG, SVG) and a one-page HTML summary."""
-    from rich.console import Console
-    from rich.markup import escape
-
     from allocator.core.instance import InstanceError
     from allocator.io.instance import load_instance
     from allocator.io.results import ResultFormatError, load_result
 
-    err = Console(stderr=True, soft_wrap=True)
-
-    def fail(msg: str) -> typer.Exit:
-        err.print(f"[bold red]error:[/] {escape(msg)}", markup=True, highlight=False)
-        return typer.Exit(2)
-
     if (out.exists() or out.is_symlink()) and not out.is_dir():
-        raise fail(f"--out {out}: exists and is not a folder (give a folder for the report)")
+        fail(f"--out {out}: exists and is not a folder (give a folder for the report)")
     try:
         res = Result.from_dict(load_result(result, report=True))
     except ResultFormatError as e:
-        raise fail(str(e)) from None
+        fail(str(e))
     try:
         inst = load_instance(instance)
     except InstanceError as e:
-        raise fail(str(e)) from None
+        fail(str(e))
     except OSError as e:
-        raise fail(f"{instance}: {e}") from None
+        fail(f"{instance}: {e}")
     try:
         check_match(res, inst)
     except ValueError as e:
-        raise fail(f"{result}: {e} ({instance})") from None
+        fail(f"{result}: {e} ({instance})")
     try:
         written = write_report(res, inst, out, force=force)
     except ValueError as e:
-        raise fail(str(e)) from None
-    Console(width=120).print("wrote " + ", ".join(str(p) for p in written), highlight=False, markup=False)
+        fail(str(e))
+    console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, markup=False)

@@ -10,9 +10,8 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-err = Console(stderr=True, soft_wrap=True)
+from allocator.cli.console import err, fail
 
 
 def app_command(
@@ -33,13 +32,11 @@ def app_command(
     from ..app.server import free_port, is_loopback, serve
 
     if port is not None and not 1 <= port <= 65535:
-        err.print(f"[bold red]error:[/] --port: must be from 1 to 65535 (got {port})", highlight=False)
-        raise typer.Exit(2)
+        fail(f"--port: must be from 1 to 65535 (got {port})")
     try:
         chosen = port or free_port(host)
     except OSError as e:
-        err.print(f"[bold red]error:[/] --host {host}: cannot serve on it ({e.strerror or e})", highlight=False)
-        raise typer.Exit(2) from None
+        fail(f"--host {host}: cannot serve on it ({e.strerror or e})")
     shown = f"[{host}]" if ":" in host else host
     where = "this computer only" if is_loopback(host) else "every computer that can reach this address"
     err.print(f"allocator app: http://{shown}:{chosen}/ (serving {where}; Ctrl-C stops it)", highlight=False)

@@ -13,26 +13,17 @@ backend, an unreachable scheduler), with nothing solved.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from allocator.cli.console import console, fail
 from allocator.core.instance import InstanceError
 from allocator.io.instance import load_instance
 from allocator.study.scenarios import MAX_RUNS
-
-console = Console(width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _fail(e: Exception | str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(str(e))}", markup=True, highlight=False)
-    return typer.Exit(2)
 
 
 def sweep_command(
@@ -58,24 +49,24 @@ def sweep_command(
     from allocator.study.sweep import check_scheduler, sweep
 
     if backend not in BACKENDS:
-        raise _fail(f"--backend: unknown backend '{backend}' (choose one of: {', '.join(BACKENDS)})")
+        fail(f"--backend: unknown backend '{backend}' (choose one of: {', '.join(BACKENDS)})")
     if scheduler is not None:
         try:
             scheduler = check_scheduler(scheduler)
         except SchedulerError as e:
-            raise _fail(e) from None
+            fail(e)
     if (out.exists() or out.is_symlink()) and not out.is_dir():
-        raise _fail(f"--out {out}: exists and is not a folder (give a folder for the results store)")
+        fail(f"--out {out}: exists and is not a folder (give a folder for the results store)")
     try:
         inst = load_instance(instance)
     except InstanceError as e:
-        raise _fail(e) from None
+        fail(e)
     try:
         g = load_grid(grid, max_runs=max_runs)
         g.check(inst)
         models = g.models()
     except GridError as e:
-        raise _fail(e) from None
+        fail(e)
     n = len(models) * max(1, len(g.scenarios))
     console.print(
         f"sweep of [bold]{escape(inst.name)}[/]: {len(models)} weightings × {max(1, len(g.scenarios))} scenarios "
@@ -85,7 +76,7 @@ def sweep_command(
     try:
         runs = sweep(inst, g, backend=backend, scheduler=scheduler, out=out, dashboard=dashboard)
     except SchedulerError as e:
-        raise _fail(e) from None
+        fail(e)
 
     counts = runs.groupby(["scenario", "status"], sort=False).size().unstack(fill_value=0)
     t = Table(title="Runs by scenario and status")
