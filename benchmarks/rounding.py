@@ -3,7 +3,7 @@
 For each instance (default model ``fair-share``, one HiGHS thread):
 
 - **LP**: the LP optimum (interior point with crossover, tie-broken), its objective ``z*``;
-- **repair** (``--round``): :func:`allocator.wholeposts.repair`, whole posts near the LP
+- **repair** (``--round``): :func:`allocator.model.wholeposts.repair`, whole posts near the LP
   optimum that keep every constraint of §5; its objective, the gap to the LP bound, time
   (median of ``--repeats``), and the repair's steps;
 - **MIP** (``--integer``): the LP, the repair, then HiGHS's MIP started from the repaired

@@ -4,7 +4,7 @@ For each instance (default model ``fair-share``, one HiGHS thread):
 
 - **LP s**: HiGHS's interior point with crossover (the default method), no tie-break;
 - **tie-break s**: the least-squares QP over the optimal face found by complementary
-  slackness, solved by Clarabel with its active-set polish (:mod:`allocator.tiebreak`);
+  slackness, solved by Clarabel with its active-set polish (:mod:`allocator.model.tiebreak`);
 - **HiGHS QP s** (``--highs-qp``, small sizes only): the same QP on the same face solved by
   HiGHS's own active-set QP solver, for the choice of solver;
 - **vertex Δ**: the largest difference in any cell between the interior-point and the

@@ -1,6 +1,6 @@
 """Warm-started sweep versus cold solves: the same weightings, one built model against fresh builds.
 
-Warm (what :func:`allocator.sweep.solve_weightings` does in a sweep, one process): build the
+Warm (what :func:`allocator.study.warm.solve_weightings` does in a sweep, one process): build the
 HiGHS model once (with the ``z`` column), solve the first weighting with interior point and
 crossover, then for each further weighting change the column costs in place and restart
 primal simplex from the previous optimal basis. Cold: for each weighting, a fresh build and

@@ -1,4 +1,4 @@
-"""Tests of the independent solution checker (allocator/check.py).
+"""Tests of the independent solution checker (allocator/analysis/check.py).
 
 Instances are small dicts validated inline; results are written by hand, with their targets
 and measures worked out on paper in the comments.

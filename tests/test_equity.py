@@ -1,4 +1,4 @@
-"""Equity measures (allocator.equity): Theil index and its decomposition, Lorenz curves,
+"""Equity measures (allocator.solution.equity): Theil index and its decomposition, Lorenz curves,
 distance from target, posts per 100,000 before and after; values worked out by hand."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The independent solution checker: is a result's allocation right for its instance?
 
 Written from ``FORMULATION.md`` alone. It shares no code with the model builders (it reads
-only the validated :class:`~allocator.instance.Instance` and, optionally, a
-:class:`~allocator.spec.ModelSpec`), so that a mistake in a builder cannot hide itself.
+only the validated :class:`~allocator.core.instance.Instance` and, optionally, a
+:class:`~allocator.core.spec.ModelSpec`), so that a mistake in a builder cannot hide itself.
 
 Only the allocation ``x[r,s,t]`` of the result is read. Every other variable of FORMULATION
 §4 is derived from it at its *least* value, with ``x_prev = x[r,s,t-1]`` and

@@ -244,7 +244,7 @@ def _print_matrix(seats: pd.DataFrame) -> None:
 
 def _write(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` under a fresh temporary name first (created exclusively),
-    then rename (:func:`allocator.interrupt.atomic_write`)."""
+    then rename (:func:`allocator.io.atomic.atomic_write`)."""
     from allocator.io.atomic import atomic_write
 
     if path.is_dir():

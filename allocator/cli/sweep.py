@@ -1,11 +1,11 @@
 """``allocator sweep INSTANCE --grid GRID.toml --out DIR [--scheduler tcp://HOST:PORT]``.
 
-A typer command function, registered by the main command line (``allocator/cli.py``)::
+A typer command function, registered by the main command line (``allocator/cli/app.py``)::
 
-    from .sweep_cli import sweep_command
+    from allocator.cli.sweep import sweep_command
     app.command("sweep")(sweep_command)
 
-The grid file format is in :mod:`allocator.sweep`. Exit codes: 0 every run optimal; 1 the
+The grid file format is in :mod:`allocator.study.sweep`. Exit codes: 0 every run optimal; 1 the
 sweep finished but some run is not optimal (infeasible, error, …: each is recorded in the
 store with its message); 2 bad input or usage (a malformed instance or grid, an unknown
 backend, an unreachable scheduler), with nothing solved.

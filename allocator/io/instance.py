@@ -61,7 +61,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 def write_tables(inst: Instance, path: str | Path) -> Path:
     """Write an instance as an Excel workbook (``.xlsx``) or a folder of CSV files
-    (:func:`allocator.tables.write_tables`)."""
+    (:func:`allocator.io.instance.write_tables`)."""
     from allocator.io.table_write import write_tables as write
 
     return write(inst, path)

@@ -1,7 +1,7 @@
 """Whole posts from an LP optimum (docs/model.md §6, FORMULATION §7): repair, re-measure, re-check.
 
 :func:`round_result` turns an LP optimum into whole posts that keep **every** constraint of §5
-(:func:`allocator.wholeposts.repair`: the model's own whole-post MIP with each post held near
+(:func:`allocator.model.wholeposts.repair`: the model's own whole-post MIP with each post held near
 its LP value), re-measures them and re-checks them with the independent checker; the result
 states its objective, the LP bound and the gap (FORMULATION §7 v2, §9).
 
@@ -45,7 +45,7 @@ ROUNDING_NOTE = (
 
 def objective_of(d: ProblemData, spec: ModelSpec, x: np.ndarray) -> float:
     """The objective of posts ``x`` under ``spec``, at the least auxiliary values
-    (:func:`allocator.wholeposts.objective_of`)."""
+    (:func:`allocator.model.wholeposts.objective_of`)."""
     from allocator.model.wholeposts import objective_of as of
 
     return of(d, spec, x)
@@ -56,7 +56,7 @@ def instance_of(d: ProblemData) -> Instance:
 
     Used to run the independent checker when only the problem data is at hand (e.g. from
     :meth:`allocator.Built.solve`). The checker then recomputes targets from these explicit
-    values, so a mistake in the defaults of :mod:`allocator.data` would not show; pass the
+    values, so a mistake in the defaults of :mod:`allocator.core.data` would not show; pass the
     original instance to :func:`round_result` where you have it.
     """
     R, S, Y = d.shape
@@ -268,7 +268,7 @@ def round_result(
 ) -> Result:
     """An LP result turned into whole posts that keep every limit (FORMULATION §7 v2).
 
-    :func:`allocator.wholeposts.repair` finds whole posts near the LP optimum with the model
+    :func:`allocator.model.wholeposts.repair` finds whole posts near the LP optimum with the model
     itself, so every constraint of §5 holds (transition limits, region net loss, national
     moves, budget), and the independent checker confirms it. The LP optimum bounds every
     whole-post plan from below: the result carries ``bound`` (the LP objective) and ``gap``,
@@ -304,7 +304,7 @@ def round_result(
 
 
 def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None, *, instance=None) -> Result:
-    """A :class:`Result` from a whole-post answer ``wp`` (:class:`allocator.wholeposts.WholePosts`),
+    """A :class:`Result` from a whole-post answer ``wp`` (:class:`allocator.model.wholeposts.WholePosts`),
     re-checked by the independent checker: a plan that broke any limit would be reported as an
     ``error`` with no allocation, never as a solution."""
     record = {

@@ -79,7 +79,7 @@ def solve(
         LP method or start) or ``"none"``; ``None`` takes the model file's ``[solve] tie_break``.
     progress : optional callable receiving a short text at each stage (the CLI's spinner).
     round_posts : turn an optimal LP result into whole posts that keep every constraint of §5
-        (:func:`allocator.rounding.round_result`: repair near the LP optimum), with ``bound``
+        (:func:`allocator.pipeline.rounding.round_result`: repair near the LP optimum), with ``bound``
         (the LP optimum) and ``gap``; what it did is in ``result.rounding``. Ignored in
         integer mode, which runs the MIP started from that plan.
 

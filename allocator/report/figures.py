@@ -11,7 +11,7 @@ the baseline:
 - :func:`lorenz_figure`: Lorenz curves of posts against need, before and after, with the
   line of equality;
 - :func:`change_map`: change in posts per 100,000 by region on a map of the vendored
-  boundaries (:mod:`allocator.geo`), when the regions can be matched.
+  boundaries (:mod:`allocator.report.geo`), when the regions can be matched.
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def per_100k_figure(d: ProblemData, x: np.ndarray, region_names: list[str | None
 
     Regions are sorted by how far the baseline falls below the fair share, the most
     under-provided at the top. ``before`` is the baseline against the final year's
-    population (:func:`allocator.equity.per_100k_table`).
+    population (:func:`allocator.solution.equity.per_100k_table`).
     """
     names = _names(d.regions, region_names)
     before = equity.per_100k(d, d.baseline_by_year)[:, -1]
@@ -250,7 +250,7 @@ def change_map(
     """Map of the change in posts per 100,000 need-weighted population, final year against
     baseline, each region filled on a diverging scale centred at 0.
 
-    ``match`` comes from :func:`allocator.geo.match_regions` and must be ``ok``. Regions are
+    ``match`` comes from :func:`allocator.report.geo.match_regions` and must be ``ok``. Regions are
     labelled with their name and change when there are few enough to read.
     """
     if not match.ok:

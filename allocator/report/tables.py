@@ -92,7 +92,7 @@ class _Context:
 
     @cached_property
     def equity_before(self) -> pd.DataFrame:
-        """:func:`allocator.equity.equity_table` of the baseline held unchanged."""
+        """:func:`allocator.solution.equity.equity_table` of the baseline held unchanged."""
         return equity.equity_table(self.d, self.d.baseline_by_year)
 
     @cached_property

@@ -6,7 +6,7 @@
   infeasible result) Diagnosis, with readable headers, frozen header rows, number formats
   and column widths;
 - ``per_100k``, ``change_heatmap``, ``lorenz`` and (when the regions have boundaries,
-  :mod:`allocator.geo`) ``change_map``, each as ``.png`` and ``.svg`` (:mod:`allocator.figures`);
+  :mod:`allocator.report.geo`) ``change_map``, each as ``.png`` and ``.svg`` (:mod:`allocator.report.figures`);
 - ``report.html``: one self-contained page (inline CSS, figures embedded) a person can read
   without Python: headline, measures, regions, shadow prices in words, diagnosis, figures;
 - ``.allocator-report.json``: the manifest of the files the report wrote, each with the

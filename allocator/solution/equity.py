@@ -2,7 +2,7 @@
 distance from target, and posts per 100,000 before and after.
 
 Every function here is computed from posts ``x[r,s,t]`` (an (R, S, Y) array in instance order)
-and the :class:`~allocator.data.ProblemData` alone, like :mod:`allocator.measures`, so it
+and the :class:`~allocator.core.data.ProblemData` alone, like :mod:`allocator.solution.measures`, so it
 means the same for a result of any model file, backend or rounding. ``docs/measures.md``
 gives each formula with a worked example and how to read it.
 
@@ -39,7 +39,7 @@ def per_100k(d: ProblemData, x: np.ndarray) -> np.ndarray:
 
     ``p[r,t] = 1e5 · Σ_s x[r,s,t] / (population[r,t] · need_index[r])`` (FORMULATION §8),
     0 for a region with no weighted population. Same as
-    :func:`allocator.measures.posts_per_100k`.
+    :func:`allocator.solution.measures.posts_per_100k`.
     """
     return posts_per_100k(d, np.asarray(x, float))
 

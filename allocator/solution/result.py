@@ -54,9 +54,9 @@ class Result:
         the constraint's bound.
     diagnosis : for an infeasible result, the conflicting constraints and the smallest
         relaxation, as ``{"summary": str, "constraints": [family, ...], "findings": [...]}``
-        (see :mod:`allocator.diagnose`).
+        (see :mod:`allocator.analysis.diagnose`).
     rounding : for a whole-post result, how it was found from the LP optimum (repair steps,
-        LP objective, change; see :func:`allocator.rounding.round_result`); ``None`` otherwise.
+        LP objective, change; see :func:`allocator.pipeline.rounding.round_result`); ``None`` otherwise.
     mip_gap, best_bound : the relative ``gap`` and the ``bound`` of §9 for whole posts (also
         readable and writable as :attr:`gap` and :attr:`bound`, their names in the JSON);
         ``None`` for an LP result.
@@ -173,7 +173,7 @@ class Result:
         """Write ``result.json``, ``allocation.csv``, ``kpis.csv``, ``binding.csv`` into a folder.
 
         Every file is written to a temporary name first and renamed, so a failure never
-        leaves a half-written set (:func:`allocator.interrupt.atomic_write`). A text cell of
+        leaves a half-written set (:func:`allocator.io.atomic.atomic_write`). A text cell of
         a CSV file starting with ``= + - @`` gets a leading ``'`` (not run as a formula).
         """
         from allocator.io.atomic import atomic_write, csv_text  # exclusive temporaries; ids escaped as text

@@ -22,12 +22,12 @@ Method. Call the first objective ``f1`` (minimised) and the second ``f2`` (bound
    tie-break model's objective (default: fair-share), picks among the many allocations with
    the same ``z`` and cost the one closest to fair shares.
 
-Each point is a verified solution: its posts go through :func:`allocator.check.check` as a
+Each point is a verified solution: its posts go through :func:`allocator.analysis.check.check` as a
 FORMULATION §9 result (``check_ok`` in the table), and its measures are recomputed from the
 posts alone. ``f1`` never increases as ε grows (more moves allowed → the gap is never
 larger); the table is sorted by ε.
 
->>> from allocator.pareto import frontier, frontier_plot
+>>> from allocator.study.pareto import frontier, frontier_plot
 >>> df = frontier("instances/england-regions-2025.json", "gap-moves", points=9)  # doctest: +SKIP
 >>> frontier_plot(df, "out/frontier")          # out/frontier.png and .svg  # doctest: +SKIP
 """
@@ -146,7 +146,7 @@ def frontier(
     check : bool
         Run the independent checker on every point (``check_ok``, ``violations``).
     with_results : bool
-        Also return the :class:`~allocator.result.Result` of every point.
+        Also return the :class:`~allocator.solution.result.Result` of every point.
 
     Returns
     -------

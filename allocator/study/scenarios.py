@@ -25,7 +25,7 @@ BASELINE = "baseline"
 # size is counted before it is expanded (5 weights × 40 values would be 10^8 runs)
 MAX_RUNS = 10_000
 MAX_GRID_BYTES = 5_000_000
-SUMMARY = tuple(KPI_COLUMNS[1:])  # the measures of allocator.measures.kpis, after the year
+SUMMARY = tuple(KPI_COLUMNS[1:])  # the measures of allocator.solution.measures.kpis, after the year
 
 
 class GridError(InstanceError):

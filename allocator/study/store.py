@@ -23,7 +23,7 @@ retried a run that had failed).
 Analysis: :func:`comparison_table` (measures against a weight, by scenario),
 :func:`plot_measure_vs_weight`, :func:`region_gains` and :func:`plot_region_gains` (how often
 each region gains across runs and scenarios); the frontier plot is
-:func:`allocator.pareto.frontier_plot`.
+:func:`allocator.study.pareto.frontier_plot`.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 WEIGHT_COLUMNS = tuple(f"w_{k}" for k in Objective.model_fields)  # w_shortfall … w_worst_shortfall
-MEASURES = tuple(KPI_COLUMNS[1:])  # gap_posts … cost: the measures of allocator.measures.kpis
+MEASURES = tuple(KPI_COLUMNS[1:])  # gap_posts … cost: the measures of allocator.solution.measures.kpis
 _KEYS = [("run_id", pa.string()), ("hash", pa.string()), ("scenario", pa.string()), ("model", pa.string())]
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -222,7 +222,7 @@ def comparison_table(
 
     Parameters
     ----------
-    runs : the ``runs`` table (from :func:`allocator.sweep.sweep` or :func:`load_sweep`).
+    runs : the ``runs`` table (from :func:`allocator.study.sweep.sweep` or :func:`load_sweep`).
     weight : a weight name (``moves`` or ``w_moves``).
     measures : columns of the runs table to show.
     by : a column to split by (default ``scenario``); ``None`` for no split.

@@ -3,7 +3,7 @@
 A sweep answers "what happens to the measures as the weights (or the world) change?" by
 solving one instance under every combination of a weight grid and a list of scenarios::
 
-    from allocator.sweep import Scenario, sweep
+    from allocator.study.sweep import Scenario, sweep
     runs = sweep("instances/england-regions-2025.json",
                  {"moves": [0.01, 0.1, 1.0], "worst_shortfall": [0, 10]},      # 6 weightings
                  scenarios=[Scenario("baseline"), Scenario("growth", {"national_scale": 1.05})],
@@ -16,15 +16,15 @@ Each run is one (scenario, weighting, backend). It keeps the hash of its inputs 
 the scenario's instance JSON, the scenario name, the model's weights and ``[solve]`` options,
 and the backend), the scenario, model name and weights, status, objective, the §8 measures
 per year and the allocation. :func:`sweep` returns one row per run (the ``runs`` table of
-:mod:`allocator.store`, plus ``from_store``); with ``out`` everything is also written to the
-Parquet store there, and :func:`allocator.store.load_sweep` reads it back.
+:mod:`allocator.study.store`, plus ``from_store``); with ``out`` everything is also written to the
+Parquet store there, and :func:`allocator.study.store.load_sweep` reads it back.
 
 Warm starts
 -----------
 Runs of one scenario differ only in their objective weights, so they share one built HiGHS
 model (:func:`solve_weightings`): the first solve uses interior point with crossover (which
 leaves an optimal basis); each later one changes the column costs in place
-(:meth:`~allocator.backends.highs.HighsModel.set_objective`) and restarts primal simplex from
+(:meth:`~allocator.model.backends.highs.HighsModel.set_objective`) and restarts primal simplex from
 the previous optimal basis, which stays primal feasible when only costs change. Weightings
 are visited in nearest-neighbour order (in log-weight space; :func:`warm_order`) so each
 restart is short. A warm solve that runs longer than half the first solve is stopped and
@@ -365,7 +365,7 @@ def sweep(
         Address of an existing scheduler, ``tcp://HOST:PORT``; :class:`SchedulerError` if it
         cannot be reached within 5 s.
     out : path, optional
-        Folder of the Parquet store (:mod:`allocator.store`), written as runs finish.
+        Folder of the Parquet store (:mod:`allocator.study.store`), written as runs finish.
     resume : bool
         Skip runs whose hash is already in the store at ``out`` (except ``error`` runs);
         ``False`` clears the store first.
@@ -385,7 +385,7 @@ def sweep(
     Returns
     -------
     pandas.DataFrame
-        The ``runs`` table of :mod:`allocator.store` for the requested runs, in scenario ×
+        The ``runs`` table of :mod:`allocator.study.store` for the requested runs, in scenario ×
         model order, with ``from_store`` True for runs taken from the store. Without
         ``out``, ``.attrs["measures"]`` and ``.attrs["allocations"]`` hold the other tables.
     """
