@@ -234,6 +234,7 @@ def _solve(at, name=None):
     assert not at.exception
 
 
+@pytest.mark.slow  # over a second: make test runs it, make test-fast does not
 def test_page_solves_two_scenarios_and_compares_them():
     at = _page()
     assert at.subheader[0].value == "Instance: england-regions-2025"
@@ -249,6 +250,7 @@ def test_page_solves_two_scenarios_and_compares_them():
     assert list(compared.columns) == ["Fair share", "Equity first", "Δ Equity first"]
 
 
+@pytest.mark.slow  # over a second: make test runs it, make test-fast does not
 def test_page_shows_the_diagnosis_and_applies_the_relaxation():
     at = _page()
     at.selectbox(key="shipped").set_value("infeasible: lock-above-capacity").run()
@@ -298,6 +300,7 @@ def test_app_command_help_and_bad_port():
     assert bad.exit_code == 2
 
 
+@pytest.mark.slow  # over a second: make test runs it, make test-fast does not
 def test_a_long_solve_does_not_hold_up_other_sessions():
     """Streamlit runs each session's script in its own thread: while one solves (a MIP of the
     ICB instance, cut at 2 s), another thread keeps running (HiGHS releases the GIL)."""

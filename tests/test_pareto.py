@@ -25,6 +25,7 @@ def _only(**weights) -> ModelSpec:
     return ModelSpec(name="only", objective=Objective(**weights))
 
 
+@pytest.mark.slow  # over a second: make test runs it, make test-fast does not
 def test_gap_moves_frontier_on_england(tmp_path):
     inst = allocator.load_instance(ENGLAND)
     df, results = frontier(inst, "gap-moves", points=7, with_results=True)
@@ -50,6 +51,7 @@ def test_gap_moves_frontier_on_england(tmp_path):
     assert (tmp_path / "plots" / "gap-moves.svg").read_text().lstrip().startswith("<?xml")
 
 
+@pytest.mark.slow  # over a second: make test runs it, make test-fast does not
 def test_worst_cost_frontier_on_a_generated_instance():
     inst = generate(7, 10, 5, seed=1)
     df = frontier(inst, "worst-cost", points=5)

@@ -153,7 +153,9 @@ def test_generator_is_deterministic_and_feasible(seed):
     assert allocator.solve(generate(7, 10, 5, seed=seed, infeasible=True)).status == "infeasible"
 
 
-@pytest.mark.parametrize("size", [(7, 10, 5), (42, 20, 5), (42, 65, 10), (200, 65, 10)])
+@pytest.mark.parametrize(
+    "size", [(7, 10, 5), (42, 20, 5), (42, 65, 10), pytest.param((200, 65, 10), marks=pytest.mark.slow)]
+)
 def test_generator_makes_the_benchmark_sizes(size):
     """The four benchmark sizes (small, medium, national, trust-scale) are valid and pass the
     cheap feasibility checks; baselines sum to the national totals' starting point."""

@@ -205,6 +205,7 @@ def toy_result():
     return inst, allocator.solve(inst)
 
 
+@pytest.mark.slow  # over a second: make test runs it, make test-fast does not
 def test_planted_manifest_deletes_nothing(tmp_path, toy_result):
     inst, res = toy_result
     out = tmp_path / "out"
@@ -228,6 +229,7 @@ def test_planted_manifest_deletes_nothing(tmp_path, toy_result):
     assert (out / "change_map.png").read_text() == "mine" and (out / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.slow  # over a second: make test runs it, make test-fast does not
 def test_only_unchanged_own_files_are_replaced_without_force(tmp_path, toy_result):
     inst, res = toy_result
     out = tmp_path / "out"

@@ -536,6 +536,7 @@ NASTY = st.one_of(
 )
 
 
+@pytest.mark.slow  # over a second: make test runs it, make test-fast does not
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=instances(),
