@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 import zipfile
 from pathlib import Path
 
@@ -23,6 +24,16 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "instances" / "template.xlsx"
 PAGE = ROOT / "allocator" / "app" / "page.py"
 INFEASIBLE = ROOT / "instances" / "infeasible"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _keep_main_module():
+    """Streamlit's script runner installs the page as ``sys.modules["__main__"]`` and leaves it
+    there; a later test that spawns processes (a Dask cluster) would re-run the page in each
+    child. Put the real ``__main__`` back after this module."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="module")
