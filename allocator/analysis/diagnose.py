@@ -17,13 +17,15 @@ Three tools, used together by :func:`diagnose`:
    and its numbers. The relaxation says *how much* to relax; the IIS says *which* rules
    collide.
 
-A finding is a dict ``{constraint, region?, specialty?, year?, message, relax_by?,
-direction?, bound?, rate?, needed_rate?}``: ``relax_by`` is the amount by which to move the
+A finding is a :class:`~allocator.model.findings.Finding` (a frozen dataclass with a
+``kind``; its JSON ``{constraint, region?, specialty?, year?, message, relax_by?,
+direction?, bound?, rate?, needed_rate?}``): ``relax_by`` is the amount by which to move the
 named constraint's bound, ``direction`` (``"up"``/``"down"``) which way, ``bound`` which
 instance field that is where it is ambiguous (``max_posts``, ``min_posts``, ``lock``), and
 for rate-type limits ``rate`` (now) and ``needed_rate`` (enough for this finding).
 
-A conflict member is a dict ``{constraint, name, kind, index, region?, specialty?, year?,
+A conflict member is a :class:`~allocator.model.findings.ConflictMember` (JSON
+``{constraint, name, kind, index, region?, specialty?, year?,
 bound, value, message}``: ``name`` is ``family[keys]`` (e.g. ``region_net_loss[north,2025]``),
 ``kind`` ``"row"`` or ``"column"`` and ``index`` its row or column in the HiGHS model,
 ``bound`` the side in conflict (``"upper"``, ``"lower"`` or ``"both"``) and ``value`` that
@@ -35,8 +37,9 @@ from __future__ import annotations
 import numpy as np
 
 from allocator.core.data import ProblemData
+from allocator.core.families import BY_NAME, NONNEGATIVITY, words
+from allocator.model.findings import ConflictMember, Diagnosis, Finding
 from allocator.model.presolve import (
-    DEFINITIONS,
     IIS_MAX_COLUMNS,
     IIS_TIME_LIMIT,
     PENALTY,
@@ -52,7 +55,7 @@ from allocator.solution.result import json_number
 # ------------------------------------------------------------------ feasibility relaxation
 
 
-def relaxation_findings(model) -> list[dict]:
+def relaxation_findings(model) -> list[Finding]:
     """The smallest weighted relaxation that makes a built HiGHS model feasible.
 
     Runs HiGHS's feasibility relaxation on ``model`` (a
@@ -85,14 +88,14 @@ def relaxation_findings(model) -> list[dict]:
     h.setOptionValue("output_flag", False)
     status = h.feasibilityRelaxation(1.0, 1.0, 1.0, lower_pen, upper_pen, rhs_pen)
     if status == highspy.HighsStatus.kError:
-        return [make_finding("error", "HiGHS could not compute a feasibility relaxation.")]
+        return [make_finding("error", "HiGHS could not compute a feasibility relaxation.", kind="error")]
     sol = h.getSolution()
     lp = h.getLp()
     act = np.asarray(sol.row_value)
     lo_r, hi_r = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
     x = np.asarray(sol.col_value)[: v.K]
     prev = previous(d, x.reshape(v.R, v.S, v.Y))
-    out: list[dict] = []
+    out: list[Finding] = []
 
     for b in model.blocks:
         sl = slice(b.start, b.start + b.size)
@@ -103,16 +106,17 @@ def relaxation_findings(model) -> list[dict]:
             where = row_ids(d, b.labels, i)
             extra = {"direction": "up" if over[i] > 0 else "down"}
             now = need = None
-            if b.name in ("growth_limit", "shrink_limit", "programme_shrink", "region_net_loss"):
+            if words(b.name).rate:  # a rate-type limit: the rate that would be needed
                 r, t = int(b.labels["region"][i]), int(b.labels["year"][i])
                 s = int(b.labels["specialty"][i]) if "specialty" in b.labels else 0
                 base = prev[r, :, t].sum() if b.name == "region_net_loss" else prev[r, s, t]
                 now = current_rate(d, b.name, s)
                 need = now + amount / base if base > TOL and now is not None else None
                 extra.update(rate=now, needed_rate=need)
-            words = _relax_words(b.name, where, amount, over[i] > 0, _is_ranged(d, b.name, where))
+            words_ = _relax_words(b.name, where, amount, over[i] > 0, _is_ranged(d, b.name, where))
             rate = rate_words(b.name, now, need) if need is not None else ""
-            out.append(make_finding(b.name, words + (f" ({rate})" if rate else ""), amount, **where, **extra))
+            text = words_ + (f" ({rate})" if rate else "")
+            out.append(make_finding(b.name, text, amount, kind="relaxation", **where, **extra))
     clo, chi = np.asarray(lp.col_lower_)[: v.K], np.asarray(lp.col_upper_)[: v.K]
     cells = v.cell_labels()
     for k in np.flatnonzero((x > chi + 1e-6) | (x < clo - 1e-6)):
@@ -121,38 +125,62 @@ def relaxation_findings(model) -> list[dict]:
         where = row_ids(d, cells, k)
         name = "lock" if locked[k] else "capacity"
         bound = chi[k] if up else clo[k]
-        words = (
-            f"{'raise' if up else 'lower'} the {where['year']} {'lock' if locked[k] else 'cap' if up else 'minimum'} "
-            f"for {where['region']} {where['specialty']} from {bound:g} to {bound + amount if up else bound - amount:g}"
+        text = words(name).relax.format(
+            verb="raise" if up else "lower",
+            year=where["year"],
+            what="lock" if locked[k] else "cap" if up else "minimum",
+            region=where["region"],
+            specialty=where["specialty"],
+            bound=bound,
+            new=bound + amount if up else bound - amount,
         )
         field = "lock" if locked[k] else "max_posts" if up else "min_posts"
-        out.append(make_finding(name, words, amount, **where, direction="up" if up else "down", bound=field))
+        direction = "up" if up else "down"
+        out.append(make_finding(name, text, amount, kind="relaxed_bound", **where, direction=direction, bound=field))
     return out
 
 
 def _is_ranged(d: ProblemData, family: str, where: dict) -> bool:
-    """The row is a ``national_total`` whose total is a range (v2)."""
-    if family != "national_total":
+    """The row belongs to an (s, t) whose national total is a range (v2) and the family has
+    words of its own for that case (``national_total``, ``target_gap``)."""
+    if BY_NAME.get(family) is None or BY_NAME[family].range_words is None or "specialty" not in where:
         return False
     return bool(d.ranged[d.specialties.index(where["specialty"]), d.years.index(where["year"])])
 
 
 def _relax_words(name: str, where: dict, amount: float, over: bool, ranged: bool = False) -> str:
-    """One relaxation in plain words (``ranged``: a national total given as a range, v2)."""
+    """One relaxation in plain words, from the family table (``ranged``: a national total
+    given as a range, v2)."""
     cell = " ".join(str(where[k]) for k in ("region", "specialty") if k in where)
     year = where.get("year")
-    total = f"{'maximum' if over else 'minimum'} of the {year} national range" if ranged else f"{year} national total"
-    words = {
-        "national_total": f"{'raise' if over else 'lower'} the {total} of {cell} by {amount:g} posts",
-        "growth_limit": f"let {cell} grow by {amount:g} more posts in {year} than the growth limit allows",
-        "shrink_limit": f"let {cell} shrink by {amount:g} more posts in {year} than the shrink limit allows "
-        "(raise shrink_allowance or max_shrink_rate)",
-        "programme_shrink": f"let {cell} shrink by {amount:g} more posts in {year} than its programme length allows",
-        "region_net_loss": f"allow {cell} to lose {amount:g} more posts in {year} than the regional net-loss limit",
-        "national_moves": f"allow {amount:g} more posts to move nationally in {year}",
-        "budget": f"raise the {year} budget by {amount:g}",
-    }
-    return words.get(name, f"relax {name} for {cell} {year} by {amount:g}")
+    template = words(name, ranged).relax if name in BY_NAME else ""
+    if not template:
+        return f"relax {name} for {cell} {year} by {amount:g}"
+    return template.format(
+        cell=cell, year=year, amount=amount, verb="raise" if over else "lower", side="maximum" if over else "minimum"
+    )
+
+
+def _rate_ctx(d: ProblemData, family: str, where: dict) -> dict:
+    """The rate of a rate-type family in words: ``pct`` ("3%"), ``plus`` (" + 2", the
+    allowance), ``plus_posts`` (" + 2 posts"), ``py`` (programme years) and ``short`` (the
+    rate and allowance in the short form of a limit: "3% + 2", "1/4"), from the table's
+    ``rate_field`` and ``allowance_field``."""
+    f = BY_NAME.get(family)
+    ctx = {"pct": "", "plus": "", "plus_posts": "", "py": 0.0, "short": ""}
+    if f is None:
+        return ctx
+    allowance = getattr(d, f.allowance_field) if f.allowance_field else 0.0
+    if allowance:
+        ctx["plus"] = f" + {allowance:g}"
+        ctx["plus_posts"] = f" + {allowance:g} posts"
+    if f.rate_field:
+        ctx["pct"] = pct_text(getattr(d, f.rate_field) or 0.0)
+        ctx["short"] = ctx["pct"] + ctx["plus"]
+    elif words(family).rate and where.get("specialty") is not None:  # programme_shrink: 1/programme_years
+        ctx["py"] = d.programme_years[d.specialties.index(where["specialty"])]
+        ctx["short"] = f"1/{ctx['py']:g}"
+    return ctx
 
 
 # ------------------------------------------------------------------------ conflict (IIS)
@@ -166,70 +194,38 @@ def _member_name(family: str, where: dict) -> str:
 
 
 def _row_words(d: ProblemData, family: str, where: dict, side: str, value: float, first: bool) -> str:
-    """What one IIS row says, with its numbers."""
-    r, s, t = where.get("region"), where.get("specialty"), where.get("year")
-    cell = " ".join(str(k) for k in (r, s) if k is not None)
-    last = "the baseline" if first else f"its {t - 1} posts" if t is not None else "last year's posts"
-    if family == "national_total":
-        half = {"lower": "at least", "upper": "no more than", "both": "exactly"}[side]
-        if d.ranged[d.specialties.index(s), d.years.index(t)]:
-            field = "min_posts" if side == "lower" else "max_posts"
-            return f"{s} must have {half} {value:g} posts nationally in {t} ({field} of its range)"
-        return f"{s} must have exactly {value:g} posts nationally in {t} (it is the '{half}' half that conflicts)"
-    if family == "flow":
-        return f"definition: {cell} posts in {t} = {last} + posts gained − posts lost"
-    if family == "target_gap":
-        if d.ranged[d.specialties.index(s), d.years.index(t)]:
-            return f"definition: {cell} posts in {t} − fair share of the national total = surplus − shortfall"
-        return f"definition: {cell} posts in {t} − fair share {value:g} = surplus − shortfall"
-    if family == "worst_shortfall":
-        return f"definition: the worst shortfall z is at least the shortfall % of {cell} in {t}"
-    if family == "growth_limit":
-        rate = pct_text(d.max_growth_rate) + (f" + {d.growth_allowance:g}" if d.growth_allowance else "")
-        limit = f" ({value:g} posts)" if first else ""
-        return f"{cell} may gain at most {rate} of {last} in {t}{limit}"
-    if family == "shrink_limit":
-        limit = f" ({value:g} posts)" if first else ""
-        extra = f" + {d.shrink_allowance:g} posts" if d.shrink_allowance else ""
-        return f"{cell} may lose at most {pct_text(d.max_shrink_rate)} of {last}{extra} in {t}{limit}"
-    if family == "programme_shrink":
-        py = d.programme_years[d.specialties.index(s)]
-        limit = f" ({value:g} posts)" if first else ""
-        return f"{cell} may lose at most 1/{py:g} of {last} in {t}, as a {py:g}-year programme{limit}"
-    if family == "region_net_loss":
-        limit = f" ({value:g} posts)" if first else ""
-        return f"{r} may lose at most {pct_text(d.max_region_net_loss_rate)} of {last}, net, in {t}{limit}"
-    if family == "national_moves":
-        return f"at most {value:g} posts may be lost by regions (moved) in {t}"
-    if family == "budget":
-        return f"the {t} budget is {value:g}"
-    return f"{family} {side} bound {value:g}"
+    """What one IIS row says, with its numbers (the family table's ``conflict`` words)."""
+    t = where.get("year")
+    template = words(family, _is_ranged(d, family, where)).conflict if family in BY_NAME else ""
+    if not template:
+        return f"{family} {side} bound {value:g}"
+    return template.format(
+        cell=" ".join(str(where[k]) for k in ("region", "specialty") if k in where),
+        region=where.get("region"),
+        specialty=where.get("specialty"),
+        year=t,
+        last="the baseline" if first else f"its {t - 1} posts" if t is not None else "last year's posts",
+        value=value,
+        limit=f" ({value:g} posts)" if first else "",
+        half={"lower": "at least", "upper": "no more than", "both": "exactly"}[side],
+        field="min_posts" if side == "lower" else "max_posts",
+        **_rate_ctx(d, family, where),
+    )
 
 
 def _row_limit(d: ProblemData, family: str, where: dict, side: str, value: float, first: bool) -> str:
     """The bound of one IIS row in short form: '= 120', '≤ 4.5', '≤ 3% of the 2025 posts'."""
-    if family == "national_total" and where.get("year") is not None:
-        if d.ranged[d.specialties.index(where["specialty"]), d.years.index(where["year"])]:
-            return f"{'≥' if side == 'lower' else '≤'} {value:g}"
-    if family in ("national_total", "flow", "target_gap"):
-        return f"= {value:g}"
+    f = BY_NAME.get(family)
     sym = "≥" if side == "lower" else "≤"
-    if first or family in ("national_moves", "budget", "worst_shortfall"):
+    if f is not None and (f.range_sense if _is_ranged(d, family, where) and f.range_sense else f.sense) == "=":
+        return f"= {value:g}"
+    short = _rate_ctx(d, family, where)["short"] if f is not None and f.words.rate else ""
+    if first or not short:
         return f"{sym} {value:g}"
-    t = where.get("year")
-    rate = {
-        "growth_limit": pct_text(d.max_growth_rate or 0.0)
-        + (f" + {d.growth_allowance:g}" if d.growth_allowance else ""),
-        "shrink_limit": pct_text(d.max_shrink_rate or 0.0)
-        + (f" + {d.shrink_allowance:g}" if d.shrink_allowance else ""),
-        "region_net_loss": pct_text(d.max_region_net_loss_rate or 0.0),
-    }.get(family)
-    if family == "programme_shrink":
-        rate = f"1/{d.programme_years[d.specialties.index(where['specialty'])]:g}"
-    return f"{sym} {rate} of the {t - 1} posts" if rate else f"{sym} {value:g}"
+    return f"{sym} {short} of the {where.get('year') - 1} posts"
 
 
-def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[dict]]:
+def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[ConflictMember]]:
     """``(status, members)`` of HiGHS's IIS; status ``irreducible``, ``reducible`` (HiGHS
     stopped before the set was minimal), ``feasible``, ``time_limit`` or ``unavailable``."""
     import highspy
@@ -261,7 +257,7 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[dict]]:
     lo_c, hi_c = np.asarray(lp.col_lower_), np.asarray(lp.col_upper_)
     starts = np.array([b.start for b in model.blocks])
     locked, capped = d.locked.ravel(), d.has_capacity.ravel()
-    out: list[dict] = []
+    out: list[ConflictMember] = []
     for k, bs in zip(iis.row_index_, iis.row_bound_, strict=True):
         side = _BOUND.get(int(bs))
         if side is None:
@@ -273,18 +269,18 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[dict]]:
         value = float(hi_r[k] if side == "upper" else lo_r[k])
         first = where.get("year") == d.years[0]
         out.append(
-            {
-                "constraint": b.name,
-                "name": _member_name(b.name, where),
-                "kind": "row",
-                "index": k,
+            ConflictMember(
+                b.name,
+                _member_name(b.name, where),
+                "row",
+                _row_words(d, b.name, where, side, value, first),
+                index=k,
                 **where,
-                "bound": side,
-                "equality": bool(lo_r[k] == hi_r[k]),
-                "value": json_number(value),
-                "limit": _row_limit(d, b.name, where, side, value, first),
-                "message": _row_words(d, b.name, where, side, value, first),
-            }
+                bound=side,
+                equality=bool(lo_r[k] == hi_r[k]),
+                value=json_number(value),
+                limit=_row_limit(d, b.name, where, side, value, first),
+            )
         )
     var_names = ("posts", "posts gained", "posts lost", "shortfall", "surplus")
     var_codes = ("x", "inc", "dec", "short", "surplus")
@@ -297,7 +293,7 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[dict]]:
         value = float(hi_c[j] if side == "upper" else lo_c[j])
         variable = "z"
         if j == v.z:
-            where, family = {}, "nonnegativity"
+            where, family = {}, NONNEGATIVITY
             msg = "definition: the worst shortfall z cannot be negative"
         else:
             kind, k = divmod(j, v.K)
@@ -306,39 +302,38 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[dict]]:
             what, variable = var_names[kind], var_codes[kind]
             if kind == 0:
                 family = "lock" if locked[k] else "capacity"
-                if locked[k]:
-                    msg = f"{cell} is locked at {value:g} posts in {where['year']}"
-                elif side == "upper":
-                    msg = f"{cell} may hold at most {value:g} posts in {where['year']} (max_posts)"
+                said = words(family)
+                if locked[k] or side == "upper":
+                    msg = said.conflict.format(cell=cell, value=value, year=where["year"])
                 elif capped[k] and value > 0:
-                    msg = f"{cell} must hold at least {value:g} posts in {where['year']} (min_posts)"
+                    msg = said.conflict_lower.format(cell=cell, value=value, year=where["year"])
                 else:
                     msg = f"{cell} cannot hold fewer than 0 posts in {where['year']}"
             else:
-                family = "nonnegativity"
+                family = NONNEGATIVITY
                 msg = f"definition: {what} of {cell} in {where['year']} cannot be negative"
         limit = f"{'=' if lo_c[j] == hi_c[j] else '≥' if side == 'lower' else '≤'} {value:g}"
         name = _member_name(family, where)
-        if family == "nonnegativity":
+        if family == NONNEGATIVITY:
             name = f"{variable}{name[len(family) :]} ≥ 0" if where else f"{variable} ≥ 0"
         out.append(
-            {
-                "constraint": family,
-                "name": name,
-                "kind": "column",
-                "index": j,
+            ConflictMember(
+                family,
+                name,
+                "column",
+                msg,
+                index=j,
                 **where,
-                "bound": side,
-                "equality": bool(lo_c[j] == hi_c[j]),
-                "value": json_number(value),
-                "limit": limit,
-                "message": msg,
-            }
+                bound=side,
+                equality=bool(lo_c[j] == hi_c[j]),
+                value=json_number(value),
+                limit=limit,
+            )
         )
     return state, out
 
 
-def iis_findings(model, time_limit: float = IIS_TIME_LIMIT) -> list[dict]:
+def iis_findings(model, time_limit: float = IIS_TIME_LIMIT) -> list[ConflictMember]:
     """HiGHS's irreducible infeasible subset of a built model, member by member.
 
     Runs ``Highs.getIis`` (HiGHS 1.15) with ``iis_strategy = kIisStrategyFromLp |
@@ -361,77 +356,64 @@ def iis_findings(model, time_limit: float = IIS_TIME_LIMIT) -> list[dict]:
     return _iis(model, time_limit)[1]
 
 
-def _presolve_conflict(d: ProblemData, findings: list[dict]) -> list[dict]:
+def _presolve_conflict(d: ProblemData, findings: list[Finding]) -> list[ConflictMember]:
     """A conflict stated from the pre-solve findings where the built LP cannot show one:
     a lock outside capacity (the direct model sets a locked cell's bounds to the lock, so
     its capacity is not in the LP) and fractional totals in integer mode."""
-    out: list[dict] = []
+    out: list[ConflictMember] = []
     for f in findings:
-        where = {k: f[k] for k in ("region", "specialty", "year") if k in f}
-        if f["constraint"] == "lock" and "outside its capacity" in f["message"]:
-            r, s, t = d.regions.index(f["region"]), d.specialties.index(f["specialty"]), d.years.index(f["year"])
+        where = f.where
+        if f.kind == "lock_outside_capacity":
+            r, s, t = d.regions.index(f.region), d.specialties.index(f.specialty), d.years.index(f.year)
             v, mn, mx = d.lock[r, s, t], d.min_posts[r, s, t], d.max_posts[r, s, t]
             side, bound = ("upper", mx) if v > mx else ("lower", mn)
-            cell = f"{f['region']} {f['specialty']}"
+            cell = f"{f.region} {f.specialty}"
+            locked = words("lock").conflict.format(cell=cell, value=v, year=f.year)
             out.append(
-                {
-                    "constraint": "lock",
-                    "name": _member_name("lock", where),
-                    "kind": "data",
+                ConflictMember(
+                    "lock",
+                    _member_name("lock", where),
+                    "data",
+                    locked,
                     **where,
-                    "bound": "both",
-                    "equality": True,
-                    "value": float(v),
-                    "message": f"{cell} is locked at {v:g} posts in {f['year']}",
-                }
+                    bound="both",
+                    equality=True,
+                    value=float(v),
+                )
             )
-            words = "at most" if side == "upper" else "at least"
+            at = "at most" if side == "upper" else "at least"
             field = "max_posts" if side == "upper" else "min_posts"
+            message = f"{cell} may hold {at} {bound:g} posts in {f.year} ({field})"
             out.append(
-                {
-                    "constraint": "capacity",
-                    "name": _member_name("capacity", where),
-                    "kind": "data",
+                ConflictMember(
+                    "capacity",
+                    _member_name("capacity", where),
+                    "data",
+                    message,
                     **where,
-                    "bound": side,
-                    "equality": False,
-                    "value": float(bound),
-                    "message": f"{cell} may hold {words} {bound:g} posts in {f['year']} ({field})",
-                }
+                    bound=side,
+                    equality=False,
+                    value=float(bound),
+                )
             )
-        elif "not a whole number" in f["message"] or "no whole number" in f["message"]:
-            out.append(
-                {
-                    "constraint": f["constraint"],
-                    "name": _member_name(f["constraint"], where),
-                    "kind": "data",
-                    **where,
-                    "message": f["message"],
-                }
-            )
-            out.append(
-                {
-                    "constraint": "integrality",
-                    "name": "integrality",
-                    "kind": "data",
-                    "message": "whole posts: every x is an integer",
-                }
-            )
+        elif f.kind in ("not_whole", "no_whole_number"):
+            out.append(ConflictMember(f.constraint, _member_name(f.constraint, where), "data", f.message, **where))
+            out.append(ConflictMember("integrality", "integrality", "data", "whole posts: every x is an integer"))
     return out
 
 
-def _conflict_words(conflict: list[dict], limit: int = 6) -> str:
+def _conflict_words(conflict: list[ConflictMember], limit: int = 6) -> str:
     """'A, B and C cannot all hold' for the policy members of a conflict."""
     sym = {"upper": "≤", "lower": "≥", "both": "="}
-    policy = [m for m in conflict if m["constraint"] not in DEFINITIONS]
+    policy = [m for m in conflict if m.policy]
     parts = []
     for m in policy[:limit]:
-        if m.get("limit"):
-            parts.append(f"{m['name']} {m['limit']}")
-        elif m.get("value") is not None:
-            parts.append(f"{m['name']} {'=' if m.get('equality') else sym.get(m.get('bound'), '=')} {m['value']:g}")
+        if m.limit:
+            parts.append(f"{m.name} {m.limit}")
+        elif m.value is not None:
+            parts.append(f"{m.name} {'=' if m.equality else sym.get(m.bound, '=')} {m.value:g}")
         else:
-            parts.append(m["name"])
+            parts.append(m.name)
     if len(policy) > limit:
         parts.append(f"{len(policy) - limit} more")
     text = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else ""
@@ -440,12 +422,62 @@ def _conflict_words(conflict: list[dict], limit: int = 6) -> str:
     return text
 
 
-def diagnose(d: ProblemData, spec=None, findings: list[dict] | None = None, iis: bool = True) -> dict:
-    """The ``diagnosis`` of an infeasible result (FORMULATION §9).
+def diagnosis(d: ProblemData, spec=None, findings: list[Finding] | None = None, iis: bool = True) -> Diagnosis:
+    """The typed diagnosis of an infeasible instance (see :func:`diagnose`, its JSON form)."""
+    from allocator.core.spec import DEFAULT_MODEL
+    from allocator.model.backends.highs import build_model
+
+    spec = spec or DEFAULT_MODEL
+    kind, stage = "pre-solve", "pre-solve checks"
+    presolved = bool(findings)
+    findings = list(findings or [])
+    if not findings:
+        findings = relaxation_findings(build_model(d, spec, integer=False))
+        kind, stage = "relaxation", "the smallest relaxation HiGHS finds"
+    if not findings:
+        findings = [
+            make_finding(
+                "unknown",
+                "the LP relaxation is feasible, so the conflict comes from requiring whole posts: "
+                "solve without --integer and round the result, or widen capacities to whole-number ranges.",
+                kind="lp_feasible",
+            )
+        ]
+    conflict: list[ConflictMember] = []
+    conflict_status = "unavailable"
+    if iis:
+        # a fresh model: the one the relaxation ran on would change HiGHS's IIS (measured: 13
+        # members instead of 7 on region-net-loss-vs-falling-total); building it takes milliseconds
+        try:
+            conflict_status, conflict = _iis(build_model(d, spec, integer=False))
+        except Exception:  # a diagnosis must never fail on the IIS
+            conflict_status, conflict = "unavailable", []
+        if not conflict and presolved:
+            stated = _presolve_conflict(d, findings)
+            if stated:
+                conflict, conflict_status = stated, "pre-solve"
+    summary = (
+        f"'{d.name}' cannot be satisfied ({stage}): "
+        + "; ".join(f.message.rstrip(".") for f in findings[:3])
+        + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
+        + "."
+    )
+    if conflict:
+        source = "HiGHS's irreducible infeasible subset" if conflict_status != "pre-solve" else "pre-solve checks"
+        summary += f" These cannot all hold ({source}): {_conflict_words(conflict)}."
+    elif conflict_status == "feasible":
+        summary += " The LP relaxation is feasible: only the requirement of whole posts conflicts."
+    return Diagnosis(kind, summary, tuple(findings), tuple(conflict), conflict_status)
+
+
+def diagnose(d: ProblemData, spec=None, findings: list[Finding] | None = None, iis: bool = True) -> dict:
+    """The ``diagnosis`` of an infeasible result (FORMULATION §9), as its JSON dict.
 
     Uses ``findings`` if given (the pre-solve checks), else builds the HiGHS model and runs
     the feasibility relaxation. With ``iis`` true it also builds the LP once more and asks
-    HiGHS for an irreducible infeasible subset (:func:`iis_findings`).
+    HiGHS for an irreducible infeasible subset (:func:`iis_findings`). The typed form is
+    :func:`diagnosis` (a :class:`~allocator.model.findings.Diagnosis`); this is its
+    ``to_dict()``.
 
     Returns
     -------
@@ -461,52 +493,4 @@ def diagnose(d: ProblemData, spec=None, findings: list[dict] | None = None, iis:
       (the LP relaxation is feasible: only whole posts conflict), ``pre-solve`` or
       ``unavailable``.
     """
-    from allocator.core.spec import DEFAULT_MODEL
-    from allocator.model.backends.highs import build_model
-
-    spec = spec or DEFAULT_MODEL
-    stage = "pre-solve checks"
-    presolved = bool(findings)
-    if not findings:
-        findings = relaxation_findings(build_model(d, spec, integer=False))
-        stage = "the smallest relaxation HiGHS finds"
-    if not findings:
-        findings = [
-            make_finding(
-                "unknown",
-                "the LP relaxation is feasible, so the conflict comes from requiring whole posts: "
-                "solve without --integer and round the result, or widen capacities to whole-number ranges.",
-            )
-        ]
-    conflict: list[dict] = []
-    conflict_status = "unavailable"
-    if iis:
-        # a fresh model: the one the relaxation ran on would change HiGHS's IIS (measured: 13
-        # members instead of 7 on region-net-loss-vs-falling-total); building it takes milliseconds
-        try:
-            conflict_status, conflict = _iis(build_model(d, spec, integer=False))
-        except Exception:  # a diagnosis must never fail on the IIS
-            conflict_status, conflict = "unavailable", []
-        if not conflict and presolved:
-            stated = _presolve_conflict(d, findings)
-            if stated:
-                conflict, conflict_status = stated, "pre-solve"
-    families = sorted({f["constraint"] for f in findings})
-    summary = (
-        f"'{d.name}' cannot be satisfied ({stage}): "
-        + "; ".join(f["message"].rstrip(".") for f in findings[:3])
-        + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
-        + "."
-    )
-    if conflict:
-        source = "HiGHS's irreducible infeasible subset" if conflict_status != "pre-solve" else "pre-solve checks"
-        summary += f" These cannot all hold ({source}): {_conflict_words(conflict)}."
-    elif conflict_status == "feasible":
-        summary += " The LP relaxation is feasible: only the requirement of whole posts conflicts."
-    return {
-        "summary": summary,
-        "constraints": families,
-        "findings": findings,
-        "conflict": conflict,
-        "conflict_status": conflict_status,
-    }
+    return diagnosis(d, spec, findings, iis).to_dict()

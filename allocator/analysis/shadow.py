@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.core.data import ProblemData
-from allocator.model.backends.base import CELL_KEYS
+from allocator.core.families import BY_NAME, CELL_KEYS, FAMILIES, words
 from allocator.solution.arrays import posts_array
 
 EXPLAIN_COLUMNS = ["constraint", "region", "specialty", "year", "dual", "value", "sentence"]
@@ -143,66 +143,26 @@ def _sentence(row: dict, value: float, d: ProblemData, names: Mapping[str, str],
     lower = f"would lower the objective by {by}{gap}"
     s = d.specialties.index(row["specialty"]) if row.get("specialty") is not None else None
 
-    if name == "capacity":
-        if dual < 0:
-            return (
-                f"one more training post of capacity for {spec} in {region} in {year} "
-                f"(the cap is {_fmt(value)}) {lower}"
-            )
-        return f"lowering the minimum for {spec} in {region} in {year} (now {_fmt(value)} posts) by one post {lower}"
-    if name == "lock":
-        if dual < 0:
-            return f"locking one more post for {spec} in {region} in {year} (locked at {_fmt(value)}) {lower}"
-        return f"locking one post fewer for {spec} in {region} in {year} (locked at {_fmt(value)}) {lower}"
-    if name == "national_total" and d.ranged[s, d.years.index(year)]:  # v2: a range, fair shares follow it
-        side = "maximum" if dual < 0 else "minimum"
-        return (
-            f"{'raising' if dual < 0 else 'lowering'} the {side} of the {spec} national range in {year} "
-            f"(now {_fmt(value)}) by one post {lower} (fair shares follow the total chosen)"
-        )
-    if name == "national_total":
-        more = dual < 0
-        return (
-            f"{'one more' if more else 'one fewer'} {spec} post nationally in {year} (the total is {_fmt(value)}) "
-            f"would lower the objective by {by} with every region's fair share held fixed; fair shares in fact "
-            f"scale with the national total, so this is not the value of {'growing' if more else 'shrinking'} "
-            f"the programme"
-        )
-    if name == "growth_limit":
-        rate = f"{_pct(d.max_growth_rate)} a year" + (
-            f" plus {_fmt(d.growth_allowance)} posts" if d.growth_allowance else ""
-        )
-        return (
-            f"letting {spec} in {region} grow by one more post in {year} than the growth limit allows "
-            f"({rate}: {_fmt(value)} posts) {lower}"
-        )
-    if name == "shrink_limit":
-        rate = _pct(d.max_shrink_rate) + (f" + {_fmt(d.shrink_allowance)} posts" if d.shrink_allowance else "")
-        return (
-            f"letting {spec} in {region} shrink by one more post in {year} than the "
-            f"{rate} shrink limit allows ({_fmt(value)} posts) {lower}"
-        )
-    if name == "programme_shrink":
-        years = d.programme_years[s]
-        return (
-            f"letting {spec} in {region} shrink by one more post in {year} than its {_fmt(years)}-year programme "
-            f"allows (1/{_fmt(years)} of last year's posts: {_fmt(value)}) {lower}"
-        )
-    if name == "region_net_loss":
-        return (
-            f"letting {region} lose one more post in {year} than the {_pct(d.max_region_net_loss_rate)} limit "
-            f"({_fmt(value)} posts, all specialties together) {lower}"
-        )
-    if name == "national_moves":
-        return f"letting one more post move between regions in {year} (the limit is {_fmt(value)}) {lower}"
-    if name == "budget":
-        return f"one more unit of budget in {year} (the budget is {_fmt(value)}) {lower}"
-    if name == "worst_shortfall":
-        return (
-            f"{spec} in {region} in {year} is (one of) the furthest below its fair share, so it sets the worst "
-            f"shortfall: letting it fall one more post short would lower the objective by {_fmt(100 * abs(dual))}"
-        )
-    return f"one more unit of the bound of {name} {lower}"
+    f = BY_NAME.get(name)
+    ranged = f is not None and f.range_words is not None and s is not None and d.ranged[s, d.years.index(year)]
+    said = words(name, ranged) if f is not None else None
+    template = (said.shadow_down if dual > 0 and said.shadow_down else said.shadow_up) if said else ""
+    if not template:
+        return f"one more unit of the bound of {name} {lower}"
+    allowance = getattr(d, f.allowance_field) if f.allowance_field else 0.0
+    return template.format(
+        spec=spec,
+        region=region,
+        year=year,
+        value=_fmt(value),
+        by=by,
+        by100=_fmt(100 * abs(dual)),
+        lower=lower,
+        pct=_pct(getattr(d, f.rate_field)) if f.rate_field else "",
+        plus_word=f" plus {_fmt(allowance)} posts" if allowance else "",
+        plus_posts=f" + {_fmt(allowance)} posts" if allowance else "",
+        years=_fmt(d.programme_years[s]) if s is not None else "",
+    )
 
 
 def explain(
@@ -265,17 +225,9 @@ def explain(
 
 # ---------------------------------------------------------------------------- ranging
 
-# Families whose bounds are policy choices worth ranging (flow and target_gap only define
-# the auxiliary variables).
-RANGED_FAMILIES = (
-    "national_total",
-    "growth_limit",
-    "shrink_limit",
-    "programme_shrink",
-    "region_net_loss",
-    "national_moves",
-    "budget",
-)
+# Families whose bounds are policy choices worth ranging: rows of the HiGHS model that are not
+# definitions (from the family table; capacity and lock are column bounds, ranged below).
+RANGED_FAMILIES = tuple(f.name for f in FAMILIES if f.ranged)
 
 
 def ranging(model) -> pd.DataFrame:

@@ -9,53 +9,29 @@ import dataclasses
 import numpy as np
 
 from allocator.core.data import ProblemData
+from allocator.core.families import DEFINITIONS, FAMILIES, words  # noqa: F401 - DEFINITIONS re-exported
+from allocator.model.findings import Finding, finding
 
 TOL = 1e-7
 
-#: What a policy team would rather relax, as ``(family, penalty per unit of violation, why)``.
-#: HiGHS's feasibility relaxation minimises the weighted sum of violations, so a family with
-#: a higher penalty is relaxed last; ``None`` is never relaxed (a definition, not a policy).
-#: A ``min_posts`` can be relaxed only where it is > 0; the bound 0 of every variable never.
-RELAXATION_PENALTIES: tuple[tuple[str, float | None, str], ...] = (
-    (
-        "national_total",
-        100.0,
-        "set by national commissioning and funding; a regional plan cannot change it, so relaxed last",
-    ),
-    ("lock", 20.0, "a dean's decision already taken (posts recruited, contracts signed): costly to reopen"),
-    ("budget", 5.0, "money can be found, but needs a finance sign-off"),
-    ("capacity", 1.0, "supervisors and placements: can be expanded or trimmed locally"),
-    ("growth_limit", 1.0, "pace of change, a policy choice"),
-    ("shrink_limit", 1.0, "pace of change, a policy choice"),
-    ("programme_shrink", 1.0, "pace of change tied to programme length, a policy choice"),
-    ("region_net_loss", 1.0, "pace of change for a region, a policy choice"),
-    ("national_moves", 1.0, "pace of change nationally, a policy choice"),
-    ("flow", None, "definition of posts gained and lost"),
-    ("target_gap", None, "definition of shortfall and surplus"),
-    ("worst_shortfall", None, "definition of the worst shortfall z"),
-)
+#: What a policy team would rather relax, as ``(family, penalty per unit of violation, why)``,
+#: read from the family table (core/families.py). HiGHS's feasibility relaxation minimises the
+#: weighted sum of violations, so a family with a higher penalty is relaxed last; ``None`` is
+#: never relaxed (a definition, not a policy). A ``min_posts`` can be relaxed only where it is
+#: > 0; the bound 0 of every variable never.
+RELAXATION_PENALTIES: tuple[tuple[str, float | None, str], ...] = tuple((f.name, f.penalty, f.why) for f in FAMILIES)
 
 #: ``{family: penalty}`` of :data:`RELAXATION_PENALTIES` (-1 = never relaxed, HiGHS's convention).
 PENALTY = {f: (-1.0 if p is None else p) for f, p, _ in RELAXATION_PENALTIES}
-
-#: Families that only define auxiliary variables: reported in a conflict, never as the cause.
-DEFINITIONS = ("flow", "target_gap", "worst_shortfall", "nonnegativity")
 
 #: The IIS runs only on models up to this many columns, and for at most this many seconds.
 IIS_MAX_COLUMNS = 200_000
 IIS_TIME_LIMIT = 20.0
 
 
-def make_finding(constraint: str, message: str, relax_by: float | None = None, **where) -> dict:
-    extra = {k: where.pop(k) for k in ("direction", "bound", "rate", "needed_rate") if k in where}
-    rec = {"constraint": constraint, **{k: v for k, v in where.items() if v is not None}}
-    rec["message"] = message
-    if relax_by is not None:
-        rec["relax_by"] = float(relax_by)
-    for k, v in extra.items():
-        if v is not None:
-            rec[k] = float(v) if isinstance(v, (int, float, np.floating)) else v
-    return rec
+def make_finding(constraint: str, message: str, relax_by: float | None = None, *, kind: str, **where) -> Finding:
+    """A :class:`~allocator.model.findings.Finding` (kept for callers of the older name)."""
+    return finding(constraint, message, kind, relax_by, **where)
 
 
 def pct_text(rate: float) -> str:
@@ -169,22 +145,17 @@ def rate_words(family: str, now: float | None, needed: float | None) -> str:
     """', or a growth rate of 200% instead of 10%' (empty when unknown)."""
     if needed is None or now is None:
         return ""
-    what = {
-        "growth_limit": "a growth rate of",
-        "shrink_limit": "a shrink rate of",
-        "programme_shrink": "a programme shrink of",
-        "region_net_loss": "a regional net-loss limit of",
-    }[family]
+    what = words(family).rate
     extra = ""
     if family == "programme_shrink" and needed > 0:
         extra = f" (programmes of at most {1 / needed:.3g} years)"
     return f"{what} {pct_text(needed)} instead of {pct_text(now)}{extra}"
 
 
-def whole_post_findings(d: ProblemData) -> list[dict]:
+def whole_post_findings(d: ProblemData) -> list[Finding]:
     """Integer mode only: national totals and locks must be whole numbers, and each capacity
     interval must contain one."""
-    out: list[dict] = []
+    out: list[Finding] = []
     ranged = d.ranged
     no_whole = ranged & (np.ceil(d.national_min - TOL) > np.floor(d.national_max + TOL))
     for s, t in zip(*np.nonzero(no_whole), strict=True):
@@ -199,6 +170,7 @@ def whole_post_findings(d: ProblemData) -> list[dict]:
                 year=d.years[t],
                 direction="up",
                 bound="max_posts",
+                kind="no_whole_number",
             )
         )
     fractional = ~ranged & (np.abs(d.national - np.round(d.national)) > TOL)
@@ -213,6 +185,7 @@ def whole_post_findings(d: ProblemData) -> list[dict]:
                 specialty=d.specialties[s],
                 year=d.years[t],
                 direction="up" if np.round(n) > n else "down",
+                kind="not_whole",
             )
         )
     frac = d.locked & (np.abs(d.lock - np.round(np.nan_to_num(d.lock))) > TOL)
@@ -229,6 +202,7 @@ def whole_post_findings(d: ProblemData) -> list[dict]:
                 year=d.years[t],
                 direction="up" if np.round(v) > v else "down",
                 bound="lock",
+                kind="not_whole",
             )
         )
     empty = ~d.locked & (np.ceil(d.min_posts - TOL) > np.floor(d.max_posts + TOL))
@@ -244,12 +218,13 @@ def whole_post_findings(d: ProblemData) -> list[dict]:
                 year=d.years[t],
                 direction="up",
                 bound="max_posts",
+                kind="no_whole_number",
             )
         )
     return out
 
 
-def _range_findings(d: ProblemData, s: int, t: int, top: float, bottom: float, what: str) -> list[dict]:
+def _range_findings(d: ProblemData, s: int, t: int, top: float, bottom: float, what: str) -> list[Finding]:
     """A ranged national total (v2) out of reach: ``top`` (the most the regions may hold) below
     its minimum, or ``bottom`` (the least they must hold) above its maximum."""
     lo, hi = d.national_min[s, t], d.national_max[s, t]
@@ -265,6 +240,7 @@ def _range_findings(d: ProblemData, s: int, t: int, top: float, bottom: float, w
                 **where,
                 direction="down",
                 bound="min_posts",
+                kind="out_of_reach",
             )
         ]
     if bottom > hi + TOL:
@@ -278,17 +254,18 @@ def _range_findings(d: ProblemData, s: int, t: int, top: float, bottom: float, w
                 **where,
                 direction="up",
                 bound="max_posts",
+                kind="out_of_reach",
             )
         ]
     return []
 
 
-def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
+def presolve_findings(d: ProblemData, integer: bool = False) -> list[Finding]:
     """Cheap checks that prove infeasibility before any model is built (empty if none).
 
     With ``integer`` true, the whole-post checks of :func:`whole_post_findings` come first.
     """
-    out: list[dict] = whole_post_findings(d) if integer else []
+    out: list[Finding] = whole_post_findings(d) if integer else []
     if out:
         return out
     R, S, Y = d.shape
@@ -310,6 +287,7 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
                 year=d.years[t],
                 direction="down" if v > mx else "up",
                 bound="lock",
+                kind="lock_outside_capacity",
             )
         )
     if out:
@@ -333,6 +311,7 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
                         specialty=d.specialties[s],
                         year=d.years[t],
                         direction="down",
+                        kind="out_of_reach",
                     )
                 )
             elif bottom > n + TOL:
@@ -346,6 +325,7 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
                         specialty=d.specialties[s],
                         year=d.years[t],
                         direction="up",
+                        kind="out_of_reach",
                     )
                 )
     for t in np.flatnonzero(~np.isnan(d.budget)):
@@ -359,6 +339,7 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
                     cheapest - d.budget[t],
                     year=d.years[t],
                     direction="up",
+                    kind="out_of_reach",
                 )
             )
     if d.max_national_moves is not None:
@@ -375,6 +356,7 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
                     fall[t] - d.max_national_moves,
                     year=d.years[t],
                     direction="up",
+                    kind="out_of_reach",
                 )
             )
     if out:
@@ -410,6 +392,7 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
                 direction="up",
                 rate=now,
                 needed_rate=need,
+                kind="unreachable",
             )
         )
     if out:
@@ -456,6 +439,7 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[dict]:
                     direction="up",
                     rate=now,
                     needed_rate=need,
+                    kind="unreachable",
                 )
             )
     return out

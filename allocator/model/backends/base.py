@@ -7,21 +7,11 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
-# The families of FORMULATION §5, in contract order. Reports and diagnoses use these names.
-FAMILIES = (
-    "national_total",
-    "capacity",
-    "lock",
-    "flow",
-    "target_gap",
-    "growth_limit",
-    "shrink_limit",
-    "programme_shrink",
-    "region_net_loss",
-    "national_moves",
-    "budget",
-    "worst_shortfall",
-)
+from allocator.core.families import CELL_KEYS, NAMES, ROW_GROUP_FAMILY  # noqa: F401 - re-exported
+from allocator.core.families import FAMILIES as TABLE
+
+# The families of FORMULATION §5, in contract order, from the one table (core/families.py).
+FAMILIES = NAMES
 
 METHODS = ("ipm", "simplex", "pdlp", "choose")
 
@@ -38,26 +28,11 @@ HIGHS_STATUS = {
     highspy.HighsModelStatus.kInterrupt: "time_limit",
 }
 
-# The algebraic backends (Pyomo, PuLP) state capacity as two named row groups; every other
-# row group is named after its family.
-ROW_GROUP_FAMILY = {
-    "national_total": "national_total",
-    "capacity_min": "capacity",
-    "capacity_max": "capacity",
-    **{f: f for f in FAMILIES if f not in ("national_total", "capacity")},
-}
-
-# What indexes each family's rows (the keys of a ``binding`` record); the rest are per cell.
-FAMILY_KEYS = {
-    "national_total": ("specialty", "year"),
-    "region_net_loss": ("region", "year"),
-    "national_moves": ("year",),
-    "budget": ("year",),
-}
-CELL_KEYS = ("region", "specialty", "year")
-
-# Definitional equalities: their duals restate the objective weights, so they are not reported.
-NOT_REPORTED = {"flow", "target_gap"}
+# Row groups of the algebraic backends, what indexes each family's rows, and the families whose
+# duals are not reported (definitional equalities restate the objective weights): all read
+# from the family table.
+FAMILY_KEYS = {f.name: f.keys for f in TABLE}
+NOT_REPORTED = frozenset(f.name for f in TABLE if not f.reported)
 
 # A dual smaller than this is zero: the constraint is not reported as binding.
 DUAL_TOL = 1e-9

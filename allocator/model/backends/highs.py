@@ -19,6 +19,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from allocator.core.data import ProblemData
+from allocator.core.families import FAMILIES as FAMILY_TABLE
+from allocator.core.families import check_builders
 from allocator.core.spec import ModelSpec
 from allocator.model import tiebreak
 from allocator.model.backends.base import DUAL_TOL, HIGHS_STATUS, NOT_REPORTED, RawSolution, SolveOptions
@@ -245,18 +247,28 @@ def worst_shortfall(d: ProblemData, v: Columns) -> Block | None:
     return Block("worst_shortfall", rows, cols, vals, np.full(m, -INF), np.zeros(m), labels)
 
 
-ROW_FAMILIES = (
-    national_total,
-    flow,
-    target_gap,
-    growth_limit,
-    shrink_limit,
-    programme_shrink,
-    region_net_loss,
-    national_moves,
-    budget,
-    worst_shortfall,
+#: One function per family of the table (core/families.py), looked up by name. The families the
+#: table marks ``highs="rows"`` return a :class:`Block`; ``capacity`` and ``lock`` are column
+#: bounds of ``x`` (their duals are ``x``'s reduced costs).
+BUILDERS = check_builders(
+    {
+        "national_total": national_total,
+        "capacity": capacity,
+        "lock": lock,
+        "flow": flow,
+        "target_gap": target_gap,
+        "growth_limit": growth_limit,
+        "shrink_limit": shrink_limit,
+        "programme_shrink": programme_shrink,
+        "region_net_loss": region_net_loss,
+        "national_moves": national_moves,
+        "budget": budget,
+        "worst_shortfall": worst_shortfall,
+    },
+    "highs backend",
 )
+#: The row families in the order of the LP's rows (table order).
+ROW_FAMILIES = tuple(BUILDERS[f.name] for f in FAMILY_TABLE if f.highs == "rows")
 
 
 def objective(d: ProblemData, v: Columns, spec: ModelSpec) -> np.ndarray:
@@ -346,7 +358,7 @@ def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None, wi
 
     col_lower = np.zeros(v.n)
     col_upper = np.full(v.n, INF)
-    lo, hi = lock(d, *capacity(d))
+    lo, hi = BUILDERS["lock"](d, *BUILDERS["capacity"](d))
     col_lower[: v.K], col_upper[: v.K] = lo, hi
 
     lp = highspy.HighsLp()

@@ -65,10 +65,10 @@ import numpy as np
 import pulp
 
 from allocator.core.data import ProblemData
+from allocator.core.families import check_builders
 from allocator.core.spec import ModelSpec
 from allocator.model import tiebreak
 from allocator.model.backends.base import (
-    CELL_KEYS,
     DUAL_TOL,
     FAMILY_KEYS,
     HIGHS_STATUS,
@@ -149,7 +149,7 @@ def variables(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec, integer: bo
 # ----------------------------------------------------------------- constraint families (§5)
 
 
-def national_total(prob: pulp.LpProblem, d: ProblemData) -> None:
+def national_total(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """National totals are kept.
 
     ::
@@ -174,7 +174,7 @@ def national_total(prob: pulp.LpProblem, d: ProblemData) -> None:
             _add(prob, "national_total", (s, t), total == float(d.national[j, k]))
 
 
-def capacity(prob: pulp.LpProblem, d: ProblemData) -> None:
+def capacity(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A cell with a ``capacity`` entry stays within it.
 
     ::
@@ -199,7 +199,7 @@ def capacity(prob: pulp.LpProblem, d: ProblemData) -> None:
             _add(prob, "capacity_max", cell, prob.x[cell] <= float(d.max_posts[at]))
 
 
-def lock(prob: pulp.LpProblem, d: ProblemData) -> None:
+def lock(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A lock fixes the posts of a cell.
 
     ::
@@ -218,7 +218,7 @@ def lock(prob: pulp.LpProblem, d: ProblemData) -> None:
             _add(prob, "lock", cell, prob.x[cell] == float(d.lock[at]))
 
 
-def flow(prob: pulp.LpProblem, d: ProblemData) -> None:
+def flow(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """Posts gained and lost since the year before.
 
     ::
@@ -237,7 +237,7 @@ def flow(prob: pulp.LpProblem, d: ProblemData) -> None:
         _add(prob, "flow", c, row)
 
 
-def target_gap(prob: pulp.LpProblem, d: ProblemData) -> None:
+def target_gap(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """Distance to the fair share.
 
     ::
@@ -262,7 +262,7 @@ def target_gap(prob: pulp.LpProblem, d: ProblemData) -> None:
         _add(prob, "target_gap", c, row)
 
 
-def growth_limit(prob: pulp.LpProblem, d: ProblemData) -> None:
+def growth_limit(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A cell grows at most a rate of last year's posts plus an allowance.
 
     ::
@@ -283,7 +283,7 @@ def growth_limit(prob: pulp.LpProblem, d: ProblemData) -> None:
         _add(prob, "growth_limit", c, prob.inc[c] <= rate * x_prev(prob, d, c, at) + allowance)
 
 
-def shrink_limit(prob: pulp.LpProblem, d: ProblemData) -> None:
+def shrink_limit(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A cell shrinks at most a rate of last year's posts plus an allowance.
 
     ::
@@ -304,7 +304,7 @@ def shrink_limit(prob: pulp.LpProblem, d: ProblemData) -> None:
         _add(prob, "shrink_limit", c, prob.dec[c] <= rate * x_prev(prob, d, c, at) + allowance)
 
 
-def programme_shrink(prob: pulp.LpProblem, d: ProblemData) -> None:
+def programme_shrink(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A cell loses at most one cohort a year: its posts over the programme length.
 
     ::
@@ -325,7 +325,7 @@ def programme_shrink(prob: pulp.LpProblem, d: ProblemData) -> None:
         _add(prob, "programme_shrink", c, prob.dec[c] <= x_prev(prob, d, c, at) / years)
 
 
-def region_net_loss(prob: pulp.LpProblem, d: ProblemData) -> None:
+def region_net_loss(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A region's net loss of posts, over all its specialties, is limited.
 
     ::
@@ -349,7 +349,7 @@ def region_net_loss(prob: pulp.LpProblem, d: ProblemData) -> None:
         _add(prob, "region_net_loss", (r, t), net_loss <= rate * before)
 
 
-def national_moves(prob: pulp.LpProblem, d: ProblemData) -> None:
+def national_moves(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """The posts moved nationally in a year are limited.
 
     ::
@@ -371,7 +371,7 @@ def national_moves(prob: pulp.LpProblem, d: ProblemData) -> None:
         _add(prob, "national_moves", (t,), moved <= limit)
 
 
-def budget(prob: pulp.LpProblem, d: ProblemData) -> None:
+def budget(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """The cost of a year's posts stays within its budget.
 
     ::
@@ -423,6 +423,27 @@ def worst_shortfall(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> No
             _add(prob, "worst_shortfall", c, 100 * prob.short[c] <= float(d.target_bar[at]) * prob.z)
 
 
+#: One function per family of the table (core/families.py), looked up by name; each takes
+#: ``(prob, d, spec)`` (only ``worst_shortfall`` reads ``spec``).
+BUILDERS = check_builders(
+    {
+        "national_total": national_total,
+        "capacity": capacity,
+        "lock": lock,
+        "flow": flow,
+        "target_gap": target_gap,
+        "growth_limit": growth_limit,
+        "shrink_limit": shrink_limit,
+        "programme_shrink": programme_shrink,
+        "region_net_loss": region_net_loss,
+        "national_moves": national_moves,
+        "budget": budget,
+        "worst_shortfall": worst_shortfall,
+    },
+    "pulp backend",
+)
+
+
 # ----------------------------------------------------------------------------- objective (§6)
 
 
@@ -467,18 +488,8 @@ def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None) ->
     prob._alloc_spec = spec
     prob.rows = {}
     variables(prob, d, spec, integer)
-    national_total(prob, d)
-    capacity(prob, d)
-    lock(prob, d)
-    flow(prob, d)
-    target_gap(prob, d)
-    growth_limit(prob, d)
-    shrink_limit(prob, d)
-    programme_shrink(prob, d)
-    region_net_loss(prob, d)
-    national_moves(prob, d)
-    budget(prob, d)
-    worst_shortfall(prob, d, spec)
+    for add_family in BUILDERS.values():  # one function per family, in table order
+        add_family(prob, d, spec)
     objective(prob, d, spec)
     return prob
 
@@ -535,7 +546,7 @@ def _binding(prob: pulp.LpProblem) -> list[dict]:
     for group, family in ROW_GROUP_FAMILY.items():
         if family in NOT_REPORTED:
             continue
-        keys = FAMILY_KEYS.get(family, CELL_KEYS)
+        keys = FAMILY_KEYS[family]
         for key, row in prob.rows.get(group, {}).items():
             if row.pi is not None and abs(row.pi) > DUAL_TOL:
                 labels = dict(zip(keys, key, strict=True))

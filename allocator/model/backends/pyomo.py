@@ -67,6 +67,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from allocator.core.data import ProblemData
+from allocator.core.families import check_builders
 from allocator.core.spec import ModelSpec
 
 # ------------------------------------------------------------------------------ data
@@ -157,7 +158,7 @@ def variables(m: pyo.ConcreteModel, spec: ModelSpec, integer: bool) -> None:
 # ----------------------------------------------------------------- constraint families (§5)
 
 
-def national_total(m: pyo.ConcreteModel, d: ProblemData) -> None:
+def national_total(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """National totals are kept.
 
     ::
@@ -182,7 +183,7 @@ def national_total(m: pyo.ConcreteModel, d: ProblemData) -> None:
     m.national_total = pyo.Constraint(m.S, m.T, rule=rule)
 
 
-def capacity(m: pyo.ConcreteModel, d: ProblemData) -> None:
+def capacity(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A cell with a ``capacity`` entry stays within it.
 
     ::
@@ -205,7 +206,7 @@ def capacity(m: pyo.ConcreteModel, d: ProblemData) -> None:
         m.capacity_max = pyo.Constraint(high, rule=lambda m, r, s, t: m.x[r, s, t] <= m.max_posts[r, s, t])
 
 
-def lock(m: pyo.ConcreteModel, d: ProblemData) -> None:
+def lock(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A lock fixes the posts of a cell.
 
     ::
@@ -224,7 +225,7 @@ def lock(m: pyo.ConcreteModel, d: ProblemData) -> None:
         m.lock = pyo.Constraint(locked, rule=lambda m, r, s, t: m.x[r, s, t] == m.locked_posts[r, s, t])
 
 
-def flow(m: pyo.ConcreteModel, d: ProblemData) -> None:
+def flow(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """Posts gained and lost since the year before.
 
     ::
@@ -245,7 +246,7 @@ def flow(m: pyo.ConcreteModel, d: ProblemData) -> None:
     m.flow = pyo.Constraint(m.R, m.S, m.T, rule=rule)
 
 
-def target_gap(m: pyo.ConcreteModel, d: ProblemData) -> None:
+def target_gap(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """Distance to the fair share.
 
     ::
@@ -271,7 +272,7 @@ def target_gap(m: pyo.ConcreteModel, d: ProblemData) -> None:
     m.target_gap = pyo.Constraint(m.R, m.S, m.T, rule=rule)
 
 
-def growth_limit(m: pyo.ConcreteModel, d: ProblemData) -> None:
+def growth_limit(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A cell grows at most a rate of last year's posts plus an allowance.
 
     ::
@@ -295,7 +296,7 @@ def growth_limit(m: pyo.ConcreteModel, d: ProblemData) -> None:
     m.growth_limit = pyo.Constraint(m.R, m.S, m.T, rule=rule)
 
 
-def shrink_limit(m: pyo.ConcreteModel, d: ProblemData) -> None:
+def shrink_limit(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A cell shrinks at most a rate of last year's posts plus an allowance.
 
     ::
@@ -319,7 +320,7 @@ def shrink_limit(m: pyo.ConcreteModel, d: ProblemData) -> None:
     m.shrink_limit = pyo.Constraint(m.R, m.S, m.T, rule=rule)
 
 
-def programme_shrink(m: pyo.ConcreteModel, d: ProblemData) -> None:
+def programme_shrink(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A cell loses at most one cohort a year: its posts over the programme length.
 
     ::
@@ -342,7 +343,7 @@ def programme_shrink(m: pyo.ConcreteModel, d: ProblemData) -> None:
     m.programme_shrink = pyo.Constraint(m.R, m.S, m.T, rule=rule)
 
 
-def region_net_loss(m: pyo.ConcreteModel, d: ProblemData) -> None:
+def region_net_loss(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """A region's net loss of posts, over all its specialties, is limited.
 
     ::
@@ -367,7 +368,7 @@ def region_net_loss(m: pyo.ConcreteModel, d: ProblemData) -> None:
     m.region_net_loss = pyo.Constraint(m.R, m.T, rule=rule)
 
 
-def national_moves(m: pyo.ConcreteModel, d: ProblemData) -> None:
+def national_moves(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """The posts moved nationally in a year are limited.
 
     ::
@@ -391,7 +392,7 @@ def national_moves(m: pyo.ConcreteModel, d: ProblemData) -> None:
     m.national_moves = pyo.Constraint(m.T, rule=rule)
 
 
-def budget(m: pyo.ConcreteModel, d: ProblemData) -> None:
+def budget(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
     """The cost of a year's posts stays within its budget.
 
     ::
@@ -444,6 +445,27 @@ def worst_shortfall(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec) -> No
     m.worst_shortfall = pyo.Constraint(cells, rule=rule)
 
 
+#: One function per family of the table (core/families.py), looked up by name; each takes
+#: ``(m, d, spec)`` (only ``worst_shortfall`` reads ``spec``).
+BUILDERS = check_builders(
+    {
+        "national_total": national_total,
+        "capacity": capacity,
+        "lock": lock,
+        "flow": flow,
+        "target_gap": target_gap,
+        "growth_limit": growth_limit,
+        "shrink_limit": shrink_limit,
+        "programme_shrink": programme_shrink,
+        "region_net_loss": region_net_loss,
+        "national_moves": national_moves,
+        "budget": budget,
+        "worst_shortfall": worst_shortfall,
+    },
+    "pyomo backend",
+)
+
+
 # ----------------------------------------------------------------------------- objective (§6)
 
 
@@ -489,18 +511,8 @@ def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None) ->
     m._alloc_spec = spec
     parameters(m, d)
     variables(m, spec, integer)
-    national_total(m, d)
-    capacity(m, d)
-    lock(m, d)
-    flow(m, d)
-    target_gap(m, d)
-    growth_limit(m, d)
-    shrink_limit(m, d)
-    programme_shrink(m, d)
-    region_net_loss(m, d)
-    national_moves(m, d)
-    budget(m, d)
-    worst_shortfall(m, d, spec)
+    for add_family in BUILDERS.values():  # one function per family, in table order
+        add_family(m, d, spec)
     objective(m, spec)
     m.dual = pyo.Suffix(direction=pyo.Suffix.IMPORT)
     return m

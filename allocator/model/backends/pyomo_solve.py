@@ -14,7 +14,6 @@ from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondi
 from allocator.core.data import ProblemData
 from allocator.model import tiebreak
 from allocator.model.backends.base import (
-    CELL_KEYS,
     DUAL_TOL,
     FAMILY_KEYS,
     NOT_REPORTED,
@@ -107,7 +106,7 @@ def _binding(m: pyo.ConcreteModel, duals: dict) -> list[dict]:
         component = m.find_component(name)
         if family in NOT_REPORTED or component is None:
             continue
-        keys = FAMILY_KEYS.get(family, CELL_KEYS)
+        keys = FAMILY_KEYS[family]
         for index, con in component.items():
             dual = duals.get(con, 0.0)
             if abs(dual) > DUAL_TOL:
