@@ -511,5 +511,6 @@ def test_validate_agrees(case: Case, tmp_path: Path):
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert all(e in res.output for e in case.expect)
 
+
 # the fast tier (make test-fast) leaves these out: see docs/architecture.md
 pytestmark = pytest.mark.slow

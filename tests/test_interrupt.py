@@ -91,5 +91,6 @@ def test_interrupted_write_leaves_no_temporary(tmp_path, monkeypatch):
     atomic.abort()
     assert exits == [130] and not (tmp_path / ".a.tmp").exists()
 
+
 # the fast tier (make test-fast) leaves these out: see docs/architecture.md
 pytestmark = pytest.mark.slow

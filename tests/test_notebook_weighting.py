@@ -41,5 +41,6 @@ def test_weighting_study_notebook_executes(tmp_path, monkeypatch):
         assert (tmp_path / name).exists(), name
     assert seconds < 90, f"the notebook took {seconds:.0f} s (budget 60 s on a quiet machine)"
 
+
 # the fast tier (make test-fast) leaves these out: see docs/architecture.md
 pytestmark = pytest.mark.slow

@@ -41,5 +41,6 @@ def test_notebook_runs(path):
 def test_the_walkthrough_exists():
     assert ROOT / "notebooks" / "policy_walkthrough.ipynb" in NOTEBOOKS
 
+
 # the fast tier (make test-fast) leaves these out: see docs/architecture.md
 pytestmark = pytest.mark.slow

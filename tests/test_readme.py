@@ -70,5 +70,6 @@ def test_readme_has_examples():
     assert len(COMMANDS) >= 8
     assert not [c for c in COMMANDS if re.search(r"\b[A-Z]{4,}\b", c)], "placeholders left in a command"
 
+
 # the fast tier (make test-fast) leaves these out: see docs/architecture.md
 pytestmark = pytest.mark.slow

@@ -289,5 +289,6 @@ def test_time_limited_mip_gives_whole_posts_or_none(backend, size, limit):
         assert allocator.check(inst, res).ok
         assert res.bound is not None and res.gap is not None
 
+
 # the fast tier (make test-fast) leaves these out: see docs/architecture.md
 pytestmark = pytest.mark.slow

@@ -388,5 +388,6 @@ def test_shipped_grid_files_load():
         assert grid.models() and grid.scenarios, path.name
         grid.check(england)
 
+
 # the fast tier (make test-fast) leaves these out: see docs/architecture.md
 pytestmark = pytest.mark.slow

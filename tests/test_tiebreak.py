@@ -195,5 +195,6 @@ def test_warm_started_sweep_gives_the_cold_allocations():
         diff = np.abs(res.allocation["posts"].to_numpy() - cold.allocation["posts"].to_numpy()).max()
         assert diff < AGREE, (i, diff)
 
+
 # the fast tier (make test-fast) leaves these out: see docs/architecture.md
 pytestmark = pytest.mark.slow
