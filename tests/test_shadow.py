@@ -1,4 +1,4 @@
-"""Shadow prices in words (allocator.shadow.explain) and HiGHS ranging (allocator.shadow.ranging).
+"""Shadow prices in words (allocator.analysis.shadow.explain) and HiGHS ranging (allocator.analysis.shadow.ranging).
 
 The sentences claim "moving this bound one unit this way would lower the objective by |dual|":
 the tests move each bound a little in the HiGHS model and re-solve to check the claim.

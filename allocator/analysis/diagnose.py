@@ -59,7 +59,7 @@ def relaxation_findings(model) -> list[Finding]:
     """The smallest weighted relaxation that makes a built HiGHS model feasible.
 
     Runs HiGHS's feasibility relaxation on ``model`` (a
-    :class:`~allocator.backends.highs.HighsModel`) with the penalties of
+    :class:`~allocator.model.backends.highs.HighsModel`) with the penalties of
     :data:`RELAXATION_PENALTIES` (national totals relaxed last; definitional rows never),
     and names every violated row or bound by its family and region / specialty / year, with
     the amount. For the rate-type limits it also gives the rate that would be needed, with

@@ -1,7 +1,7 @@
 """Shadow prices in plain words, and HiGHS's sensitivity ranging.
 
 A shadow price (dual) says how much the optimum would change if one constraint's bound
-moved by one unit. :func:`explain` turns each row of a :class:`~allocator.result.Result`'s
+moved by one unit. :func:`explain` turns each row of a :class:`~allocator.solution.result.Result`'s
 ``binding`` table into one sentence a policy analyst can read ("one more training post of
 capacity for Paediatrics in the North East in 2027 would lower the objective by 0.8"), and
 :func:`ranging` reports, from a solved direct-HiGHS model, over what range of the objective
@@ -176,12 +176,12 @@ def explain(
 
     Parameters
     ----------
-    result : a :class:`~allocator.result.Result` (optimal LP: integer results have no duals).
-    d : its :class:`~allocator.data.ProblemData`.
+    result : a :class:`~allocator.solution.result.Result` (optimal LP: integer results have no duals).
+    d : its :class:`~allocator.core.data.ProblemData`.
     top : keep only the ``top`` largest ``|dual|``.
     names : ``{id: display name}`` for regions and specialties
         (:func:`names_from_instance`); ids are used where a name is missing.
-    spec : the :class:`~allocator.spec.ModelSpec` solved, to translate objective units into
+    spec : the :class:`~allocator.core.spec.ModelSpec` solved, to translate objective units into
         posts of gap when the shortfall and surplus weights are equal (``a = b``: one unit of
         objective is then ``1/a`` posts of gap). Without it, the default model's weights are
         assumed if the result's model is the default one, else no translation is given.
@@ -261,7 +261,7 @@ def ranging(model) -> pd.DataFrame:
 
     Parameters
     ----------
-    model : a :class:`~allocator.backends.highs.HighsModel` whose LP has been solved to
+    model : a :class:`~allocator.model.backends.highs.HighsModel` whose LP has been solved to
         optimality (``model.solve()``). Integer models have no ranging.
 
     Returns

@@ -1,4 +1,4 @@
-"""Problem data: an :class:`~allocator.instance.Instance` as dense arrays, computed once.
+"""Problem data: an :class:`~allocator.core.instance.Instance` as dense arrays, computed once.
 
 Every backend (``highs``, ``pyomo``, ``pulp``) builds from the same :class:`ProblemData`, so
 defaults, targets and bounds have exactly one home. Arrays are indexed ``[r, s, t]`` with

@@ -99,7 +99,7 @@ def _walk(value: Any, where: str, field: str) -> Iterator[tuple[str, str, Any]]:
 
 
 def check_limits(obj: Any) -> list[tuple[str, str]]:
-    """Every value of a validated model (an :class:`~allocator.instance.Instance`, a model
+    """Every value of a validated model (an :class:`~allocator.core.instance.Instance`, a model
     file) outside its limit, as ``(where, message)`` pairs, plus the size of the instance."""
     data = obj.model_dump() if hasattr(obj, "model_dump") else obj
     problems = []

@@ -70,7 +70,7 @@ def load_model(path: str | Path | None) -> ModelSpec:
     """Read a model file; ``None`` gives the default model (FORMULATION §6).
 
     Anything wrong with the file (missing, a folder, not UTF-8, not TOML, unknown keys, wrong
-    types, values out of range) is an :class:`~allocator.instance.InstanceError` naming the
+    types, values out of range) is an :class:`~allocator.core.instance.InstanceError` naming the
     file and the key.
     """
     if path is None:

@@ -183,7 +183,7 @@ def _not_yet_supported(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple
 def _zero_need(inst: Instance) -> list[tuple[str, str]]:
     """A specialty with posts in some year but zero total need that year has no fair share.
 
-    Need and national totals come from :func:`allocator.data.problem_data`, the one home of
+    Need and national totals come from :func:`allocator.core.data.problem_data`, the one home of
     the §2 defaults (population by year, weights, national totals).
     """
     from allocator.core.data import problem_data  # data.py imports this module

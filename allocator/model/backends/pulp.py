@@ -19,8 +19,8 @@ attribute of the problem       meaning
                                ``region_net_loss``, ``(t,)`` for ``national_moves`` and
                                ``budget``, ``(r, s, t)`` otherwise; a family with no rows is
                                absent
-``prob._alloc_data``           the :class:`~allocator.data.ProblemData`
-``prob._alloc_spec``           the :class:`~allocator.spec.ModelSpec`
+``prob._alloc_data``           the :class:`~allocator.core.data.ProblemData`
+``prob._alloc_spec``           the :class:`~allocator.core.spec.ModelSpec`
 =============================  ==============================================================
 
 Rows are named ``group[key]``, e.g. ``national_total[gp,2026]``; PuLP replaces the
@@ -31,8 +31,8 @@ suffix to keep names unique. Variables are named ``x[r,s,t]`` alike.
 
 Example: add a constraint of your own and solve::
 
-    from allocator.backends.base import SolveOptions
-    from allocator.backends.pulp import build_model, solve_model
+    from allocator.model.backends.base import SolveOptions
+    from allocator.model.backends.pulp import build_model, solve_model
 
     prob = build_model(d, spec)
     prob += prob.x[("london", "gp", 2026)] <= 100, "extra"

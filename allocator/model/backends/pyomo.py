@@ -30,14 +30,14 @@ component                   meaning
 ``m.dual``                  Suffix filled with every row's dual after an LP solve
 ==========================  =================================================================
 
-The :class:`~allocator.data.ProblemData` and the :class:`~allocator.spec.ModelSpec` are
+The :class:`~allocator.core.data.ProblemData` and the :class:`~allocator.core.spec.ModelSpec` are
 attached as ``m._alloc_data`` and ``m._alloc_spec``, so :func:`solve_model` needs only ``m``.
 
 Example: add a constraint of your own and solve::
 
     import pyomo.environ as pyo
-    from allocator.backends.base import SolveOptions
-    from allocator.backends.pyomo import build_model, solve_model
+    from allocator.model.backends.base import SolveOptions
+    from allocator.model.backends.pyomo import build_model, solve_model
 
     m = build_model(d, spec)
     m.extra = pyo.Constraint(expr=m.x["london", "gp", 2026] <= 100)
