@@ -81,10 +81,11 @@ def relaxation_findings(model) -> list[Finding]:
     locked = d.locked.ravel()
     # x's bounds come from capacity and locks; the other columns' bound 0 is never relaxed
     upper_pen = np.full(v.n, -1.0)
-    upper_pen[: v.K] = np.where(locked, PENALTY["lock"], PENALTY["capacity"])
+    posts = v.span("x")
+    upper_pen[posts] = np.where(locked, PENALTY["lock"], PENALTY["capacity"])
     lower_pen = np.full(v.n, -1.0)
     has_lower = locked | (d.min_posts.ravel() > 0)
-    lower_pen[: v.K][has_lower] = upper_pen[: v.K][has_lower]
+    lower_pen[posts][has_lower] = upper_pen[posts][has_lower]
     h.setOptionValue("output_flag", False)
     status = h.feasibilityRelaxation(1.0, 1.0, 1.0, lower_pen, upper_pen, rhs_pen)
     if status == highspy.HighsStatus.kError:
@@ -93,7 +94,7 @@ def relaxation_findings(model) -> list[Finding]:
     lp = h.getLp()
     act = np.asarray(sol.row_value)
     lo_r, hi_r = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
-    x = np.asarray(sol.col_value)[: v.K]
+    x = np.asarray(sol.col_value)[v.span("x")]
     prev = previous(d, x.reshape(v.R, v.S, v.Y))
     out: list[Finding] = []
 
@@ -117,7 +118,7 @@ def relaxation_findings(model) -> list[Finding]:
             rate = rate_words(b.name, now, need) if need is not None else ""
             text = words_ + (f" ({rate})" if rate else "")
             out.append(make_finding(b.name, text, amount, kind="relaxation", **where, **extra))
-    clo, chi = np.asarray(lp.col_lower_)[: v.K], np.asarray(lp.col_upper_)[: v.K]
+    clo, chi = np.asarray(lp.col_lower_)[v.span("x")], np.asarray(lp.col_upper_)[v.span("x")]
     cells = v.cell_labels()
     for k in np.flatnonzero((x > chi + 1e-6) | (x < clo - 1e-6)):
         up = x[k] > chi[k]
@@ -186,6 +187,8 @@ def _rate_ctx(d: ProblemData, family: str, where: dict) -> dict:
 # ------------------------------------------------------------------------ conflict (IIS)
 
 _BOUND = {2: "lower", 3: "upper", 4: "both"}
+#: How a diagnosis names each per-cell variable of the layout (:attr:`Columns.names`).
+_VARIABLE_WORDS = {"x": "posts", "inc": "posts gained", "dec": "posts lost", "short": "shortfall", "surplus": "surplus"}
 
 
 def _member_name(family: str, where: dict) -> str:
@@ -282,8 +285,6 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[ConflictM
                 limit=_row_limit(d, b.name, where, side, value, first),
             )
         )
-    var_names = ("posts", "posts gained", "posts lost", "shortfall", "surplus")
-    var_codes = ("x", "inc", "dec", "short", "surplus")
     cells = v.cell_labels()
     for j, bs in zip(iis.col_index_, iis.col_bound_, strict=True):
         side = _BOUND.get(int(bs))
@@ -291,16 +292,16 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[ConflictM
             continue
         j = int(j)
         value = float(hi_c[j] if side == "upper" else lo_c[j])
-        variable = "z"
-        if j == v.z:
+        variable, r, s, t = v.locate(j)
+        if variable == "z":
             where, family = {}, NONNEGATIVITY
             msg = "definition: the worst shortfall z cannot be negative"
         else:
-            kind, k = divmod(j, v.K)
+            k = int(v.cell[r, s, t])
             where = row_ids(d, cells, k)
             cell = f"{where['region']} {where['specialty']}"
-            what, variable = var_names[kind], var_codes[kind]
-            if kind == 0:
+            what = _VARIABLE_WORDS[variable]
+            if variable == "x":
                 family = "lock" if locked[k] else "capacity"
                 said = words(family)
                 if locked[k] or side == "upper":

@@ -290,9 +290,9 @@ def ranging(model) -> pd.DataFrame:
     lp = h.getLp()
     sol = h.getSolution()
     basis = h.getBasis()
-    K = v.K
+    posts = v.span("x")  # the columns of x, one per cell
 
-    cost = np.asarray(lp.col_cost_)[:K]
+    cost = np.asarray(lp.col_cost_)[posts]
     cdn, cup = rg.col_cost_dn, rg.col_cost_up
     cells = pd.DataFrame(
         {
@@ -302,11 +302,11 @@ def ranging(model) -> pd.DataFrame:
             "specialty": [d.specialties[i] for i in v.s],
             "year": [d.years[i] for i in v.t],
             "value": cost,
-            "dual": np.asarray(sol.col_dual)[:K],
-            "lower": np.asarray(cdn.value_)[:K],
-            "upper": np.asarray(cup.value_)[:K],
-            "objective_at_lower": np.asarray(cdn.objective_)[:K],
-            "objective_at_upper": np.asarray(cup.objective_)[:K],
+            "dual": np.asarray(sol.col_dual)[posts],
+            "lower": np.asarray(cdn.value_)[posts],
+            "upper": np.asarray(cup.value_)[posts],
+            "objective_at_lower": np.asarray(cdn.objective_)[posts],
+            "objective_at_upper": np.asarray(cup.objective_)[posts],
         }
     )
 
@@ -340,15 +340,15 @@ def ranging(model) -> pd.DataFrame:
                     "objective_at_upper": float(bup_o[k]),
                 }
             )
-    col_status = list(basis.col_status)
-    x_val = np.asarray(sol.col_value)[:K]
-    clo, chi = np.asarray(lp.col_lower_)[:K], np.asarray(lp.col_upper_)[:K]
-    cdual = np.asarray(sol.col_dual)[:K]
+    col_status = list(basis.col_status)[posts]
+    x_val = np.asarray(sol.col_value)[posts]
+    clo, chi = np.asarray(lp.col_lower_)[posts], np.asarray(lp.col_upper_)[posts]
+    cdual = np.asarray(sol.col_dual)[posts]
     cbdn_v, cbup_v = np.asarray(rg.col_bound_dn.value_), np.asarray(rg.col_bound_up.value_)
     cbdn_o, cbup_o = np.asarray(rg.col_bound_dn.objective_), np.asarray(rg.col_bound_up.objective_)
     locked, capped = d.locked.ravel(), d.has_capacity.ravel()
     cell_labels = v.cell_labels()
-    for k in range(K):
+    for k in range(v.K):
         if col_status[k] == basic or not (locked[k] or capped[k]):
             continue
         value = chi[k] if abs(x_val[k] - chi[k]) <= abs(x_val[k] - clo[k]) else clo[k]

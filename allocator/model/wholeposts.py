@@ -87,8 +87,8 @@ def _mip(d: ProblemData, spec: ModelSpec, lo: np.ndarray, hi: np.ndarray, option
 
     m = hb.build_model(d, spec, integer=True)
     h = m.highs
-    K = m.columns.K
-    h.changeColsBounds(K, np.arange(K, dtype=np.int32), lo.reshape(-1), hi.reshape(-1))
+    posts = np.arange(m.columns.n, dtype=np.int32)[m.columns.span("x")]
+    h.changeColsBounds(len(posts), posts, lo.reshape(-1), hi.reshape(-1))
     if start is not None:
         sol = highspy.HighsSolution()
         sol.col_value = list(start)

@@ -77,16 +77,15 @@ LEX_REL_TOL = 1e-9
 
 def _vector(name: str, d: ProblemData, v: highs.Columns) -> np.ndarray:
     c = np.zeros(v.n)
-    K = v.K
     if name == "gap":
-        c[v.short : v.short + K] = 1.0
-        c[v.surplus : v.surplus + K] = 1.0
+        c[v.span("short")] = 1.0
+        c[v.span("surplus")] = 1.0
     elif name == "moves":
-        c[v.dec : v.dec + K] = 1.0
+        c[v.span("dec")] = 1.0
     elif name == "worst":
-        c[v.z] = 1.0
+        c[v.span("z")] = 1.0
     elif name == "cost":
-        c[v.x : v.x + K] = d.cost[v.r, v.s]
+        c[v.span("x")] = d.cost[v.r, v.s]
     else:  # pragma: no cover
         raise ValueError(name)
     return c
@@ -175,6 +174,7 @@ def frontier(
         h.setOptionValue(k, val)
     f1, f2 = _vector(spec["f1"], d, v), _vector(spec["f2"], d, v)
     extra = [highs.objective(d, v, tie)] if kind == "worst-cost" else []
+    posts = np.arange(v.n)[v.span("x")]  # the columns of x
 
     st_a, col_a = _lexicographic(h, [f1, f2, *extra])
     st_b, col_b = _lexicographic(h, [f2, f1, *extra])
@@ -196,13 +196,13 @@ def frontier(
         raw = RawSolution(status=status)
         if col is not None and status == "optimal":  # one answer at each point (FORMULATION §6b)
             try:
-                col = tiebreak.on_objective_rows(h, [f1, f2, *extra], col, np.arange(v.K), d.target_bar).columns
+                col = tiebreak.on_objective_rows(h, [f1, f2, *extra], col, posts, d.target_bar).columns
                 raw.tie_break = tiebreak.LEAST_SQUARES
             except tiebreak.TieBreakError:
                 raw.tie_break = tiebreak.NONE
         if col is not None:
             rec["f1"], rec["f2"] = float(f1 @ col), float(f2 @ col)
-            raw.x = col[: v.K].reshape(d.shape)
+            raw.x = col[posts].reshape(d.shape)
             raw.objective = rec["f1"]
         built.spec = tie.model_copy(update={"name": f"pareto:{kind}[{i}]"})  # the point's result names it
         res = built.assemble(raw)

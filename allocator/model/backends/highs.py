@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import highspy
 import numpy as np
@@ -54,8 +55,22 @@ def row_ids(d: ProblemData, labels: dict[str, np.ndarray], i: int) -> dict:
     return {key: ids[key][int(arr[i])] for key, arr in labels.items()}
 
 
+class Location(NamedTuple):
+    """Where column ``j`` of the LP sits: its variable and cell indices (``None`` for ``z``)."""
+
+    variable: str
+    r: int | None
+    s: int | None
+    t: int | None
+
+
 class Columns:
-    """Column positions of the variables of §4, and the cell index arrays."""
+    """The public variable layout: column positions of the variables of §4, and the cell index
+    arrays. Code outside this backend reads columns through :attr:`names`, :meth:`span` and
+    :meth:`locate`, never by arithmetic on positions."""
+
+    #: The per-cell variables of §4, in column order (``z`` follows them when ``q > 0``).
+    CELL_VARIABLES = ("x", "inc", "dec", "short", "surplus")
 
     def __init__(self, d: ProblemData, with_z: bool):
         R, S, Y = d.shape
@@ -68,6 +83,33 @@ class Columns:
         r, s, t = np.meshgrid(np.arange(R), np.arange(S), np.arange(Y), indexing="ij")
         self.r, self.s, self.t = r.ravel(), s.ravel(), t.ravel()
         self.first = self.t == 0  # cells whose x_prev is the baseline
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The variables present, in column order: the per-cell ones, then ``z`` if any."""
+        return self.CELL_VARIABLES + (("z",) if self.z is not None else ())
+
+    def span(self, variable: str) -> slice:
+        """The columns of ``variable``: K cells in ``k = (r·S + s)·Y + t`` order, or one for z."""
+        if variable == "z":
+            if self.z is None:
+                raise KeyError("this model has no z column (q = 0)")
+            return slice(self.z, self.z + 1)
+        if variable not in self.CELL_VARIABLES:
+            raise KeyError(f"no variable {variable!r}; the variables are {', '.join(self.names)}")
+        start = getattr(self, variable)
+        return slice(start, start + self.K)
+
+    def locate(self, j: int) -> Location:
+        """The variable and (r, s, t) cell of column ``j``; r, s, t are ``None`` for ``z``."""
+        j = int(j)
+        if self.z is not None and j == self.z:
+            return Location("z", None, None, None)
+        if not 0 <= j < len(self.CELL_VARIABLES) * self.K:
+            raise IndexError(f"column {j} is outside the {self.n} columns of this model")
+        variable = self.CELL_VARIABLES[j // self.K]
+        k = j - getattr(self, variable)
+        return Location(variable, int(self.r[k]), int(self.s[k]), int(self.t[k]))
 
     def cell_labels(self) -> dict[str, np.ndarray]:
         return {"region": self.r, "specialty": self.s, "year": self.t}
