@@ -292,3 +292,25 @@ def test_time_limited_mip_gives_whole_posts_or_none(backend, size, limit):
 
 # the fast tier (make test-fast) leaves these out: see docs/architecture.md
 pytestmark = pytest.mark.slow
+
+
+def test_typed_repair_steps_keep_the_recorded_keys():
+    """Rounding reports are frozen dataclasses with a kind; to_dict gives the result JSON's keys."""
+    import dataclasses
+
+    from allocator.model.wholeposts import RepairStep, WholePosts
+
+    steps = (
+        RepairStep("all-years", "infeasible", 0, seconds=0.5),
+        RepairStep("one-year", "optimal", 1, year=2026),
+        RepairStep("mip", "optimal", "all", seconds=1.0),
+    )
+    assert [s.to_dict() for s in steps] == [
+        {"years": "all", "width": 0, "status": "infeasible", "seconds": 0.5},
+        {"year": 2026, "width": 1, "status": "optimal"},
+        {"width": "all", "status": "optimal", "seconds": 1.0},
+    ]
+    wp = WholePosts("optimal", None, None, 1.0, None, 2.0, "mip", steps)
+    assert wp.method == wp.kind == "mip" and wp.steps_dicts()[1]["year"] == 2026
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        wp.status = "feasible"

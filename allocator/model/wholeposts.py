@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -39,10 +39,34 @@ DEFAULT_GAP = 1e-4
 SNAP = 1e-6
 
 
-@dataclass
+@dataclass(frozen=True)
+class RepairStep:
+    """One MIP tried on the way to whole posts. ``kind``: ``all-years`` (the whole horizon, each
+    post within ``width`` of its LP value), ``one-year`` (planning year ``year`` alone) or ``mip``
+    (the full MIP of ``--integer``); ``width`` is the neighbourhood ``k`` or ``"all"``."""
+
+    kind: str
+    status: str
+    width: int | str
+    year: int | None = None
+    seconds: float | None = None
+
+    def to_dict(self) -> dict:
+        """The step as recorded in a result's ``rounding.steps`` (keys as in result JSON)."""
+        if self.kind == "all-years":
+            return {"years": "all", "width": self.width, "status": self.status, "seconds": self.seconds}
+        if self.kind == "one-year":
+            return {"year": self.year, "width": self.width, "status": self.status}
+        if self.kind == "mip":
+            return {"width": self.width, "status": self.status, "seconds": self.seconds}
+        raise ValueError(f"unknown repair step kind {self.kind!r}")
+
+
+@dataclass(frozen=True)
 class WholePosts:
     """A whole-post answer: ``status`` is ``optimal``, ``feasible``, ``time_limit`` (no plan
-    found in time) or ``infeasible`` (no whole-post plan exists)."""
+    found in time) or ``infeasible`` (no whole-post plan exists); ``kind`` is how the plan was
+    found: ``repair`` (near the LP optimum) or ``mip`` (the full MIP of ``--integer``)."""
 
     status: str
     x: np.ndarray | None
@@ -50,8 +74,17 @@ class WholePosts:
     bound: float | None
     gap: float | None
     seconds: float
-    method: str
-    steps: list[dict] = field(default_factory=list)
+    kind: str
+    steps: tuple[RepairStep, ...] = ()
+
+    @property
+    def method(self) -> str:
+        """``kind`` under the name the result's ``rounding.method`` uses."""
+        return self.kind
+
+    def steps_dicts(self) -> list[dict]:
+        """The steps as recorded in a result's ``rounding.steps``."""
+        return [step.to_dict() for step in self.steps]
 
 
 def relative_gap(objective: float, bound: float) -> float:
@@ -133,7 +166,7 @@ def repair(
     first = None if deadline is None else max(1.0, min(60.0, 0.5 * time_limit))
     opts = SolveOptions(time_limit=first, threads=threads, mip_gap=gap_wanted, integer=True, tie_break="none")
     raw = _mip(d, spec, lo, hi, opts)
-    steps: list[dict] = [{"years": "all", "width": 0, "status": raw.status, "seconds": raw.solve_seconds}]
+    steps: list[RepairStep] = [RepairStep("all-years", raw.status, 0, seconds=raw.solve_seconds)]
     x = None if raw.x is None else np.round(raw.x)
     if x is None:
         x, more = year_by_year(d, spec, x_lp, deadline=deadline, mip_gap=gap_wanted, threads=threads)
@@ -141,11 +174,11 @@ def repair(
     seconds = time.perf_counter() - t0
     if x is None:
         status = "time_limit" if deadline is not None and time.perf_counter() >= deadline else "infeasible"
-        return WholePosts(status, None, None, lp_objective, None, seconds, "repair", steps)
+        return WholePosts(status, None, None, lp_objective, None, seconds, "repair", tuple(steps))
     objective = objective_of(d, spec, x)
     gap = relative_gap(objective, lp_objective)
     status = "optimal" if gap <= gap_wanted + 1e-12 else "feasible"
-    return WholePosts(status, x, objective, lp_objective, gap, seconds, "repair", steps)
+    return WholePosts(status, x, objective, lp_objective, gap, seconds, "repair", tuple(steps))
 
 
 def window(d: ProblemData, t: int, prev: np.ndarray) -> ProblemData:
@@ -170,7 +203,7 @@ def year_by_year(
     deadline: float | None,
     mip_gap: float,
     threads: int | None,
-) -> tuple[np.ndarray | None, list[dict]]:
+) -> tuple[np.ndarray | None, list[RepairStep]]:
     """Whole posts one planning year at a time: each year's whole-post MIP (every family of §5
     for that year, its baseline the whole posts chosen for the year before) with posts held
     near the LP plan, the neighbourhood widened where it holds no plan. Returns the posts, or
@@ -178,7 +211,7 @@ def year_by_year(
     lo_cap, hi_cap = effective_bounds(d)
     prev = d.baseline.astype(float)
     x = np.zeros(d.shape)
-    steps: list[dict] = []
+    steps: list[RepairStep] = []
     for t in range(len(d.years)):
         dw = window(d, t, prev)
         found = None
@@ -189,7 +222,7 @@ def year_by_year(
             lo_t, hi_t = _neighbourhood(lo_cap[:, :, t : t + 1], hi_cap[:, :, t : t + 1], x_lp[:, :, t : t + 1], k)
             opts = SolveOptions(time_limit=left, threads=threads, mip_gap=mip_gap, integer=True, tie_break="none")
             raw = _mip(dw, spec, lo_t, hi_t, opts)
-            steps.append({"year": d.years[t], "width": "all" if k is None else k, "status": raw.status})
+            steps.append(RepairStep("one-year", raw.status, "all" if k is None else k, year=d.years[t]))
             if raw.x is not None:
                 found = np.round(raw.x[:, :, 0])
                 break
@@ -241,7 +274,7 @@ def integer_solve(
         tie_break="none",
     )
     raw = _mip(d, spec, lo, np.maximum(hi, lo), opts, start=cols)
-    steps = [*start.steps, {"width": "all", "status": raw.status, "seconds": raw.solve_seconds}]
+    steps = (*start.steps, RepairStep("mip", raw.status, "all", seconds=raw.solve_seconds))
     seconds = start.seconds + time.perf_counter() - t0
     if raw.x is None:
         if start.x is not None:  # the MIP found nothing better in time: the repaired plan stands

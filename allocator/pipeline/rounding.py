@@ -308,7 +308,7 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
     re-checked by the independent checker: a plan that broke any limit would be reported as an
     ``error`` with no allocation, never as a solution."""
     record = {
-        "method": wp.method,
+        "method": wp.kind,
         "lp_objective": float(lp_objective),
         "objective": wp.objective,
         "objective_change": None if wp.objective is None else float(wp.objective - lp_objective),
@@ -317,7 +317,7 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
             if wp.objective is None or not lp_objective
             else float(100.0 * (wp.objective - lp_objective) / abs(lp_objective))
         ),
-        "steps": wp.steps,
+        "steps": wp.steps_dicts(),
         "seconds": wp.seconds,
         "note": ROUNDING_NOTE,
     }
@@ -341,7 +341,7 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
     allocation = _allocation_of(data, x, result.allocation)
     base.allocation = allocation
     base.kpis = measures.kpis(data, x)
-    base.message = (result.message + "; " if result.message else "") + f"whole posts ({wp.method})"
+    base.message = (result.message + "; " if result.message else "") + f"whole posts ({wp.kind})"
     if x_lp is not None:
         record["cells_changed"] = int((np.abs(x - x_lp) > SNAP).sum())
         record["max_cell_change"] = float(np.abs(x - x_lp).max()) if x.size else 0.0
