@@ -3,9 +3,11 @@ distance from target, posts per 100,000 before and after; values worked out by h
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import allocator
@@ -18,7 +20,7 @@ def data_and_x(path):
     inst = allocator.load_instance(path)
     d = allocator.problem_data(inst)
     res = allocator.solve(inst)
-    return d, res.allocation["posts"].to_numpy().reshape(d.shape), res
+    return d, res.posts_array(d), res
 
 
 # ---------------------------------------------------------------------------- theil
@@ -187,3 +189,18 @@ def test_equity_table_names_the_region_most_below_target():
     tab = equity.equity_table(d, x)
     assert tab.most_below_region.tolist() == ["north", "north"]
     assert tab.max_below_target_pct.iloc[0] == pytest.approx(44)
+
+
+def test_posts_array_is_by_label_and_equity_takes_a_result():
+    """Result.posts_array aligns by label: a sorted allocation gives the same (R, S, Y) array,
+    where reshaping the frame by hand would not; equity functions accept the Result itself."""
+    d, x, res = data_and_x(ROOT / "instances" / "toy" / "toy-3x2.json")
+    shuffled = dataclasses.replace(res, allocation=res.allocation.sort_values(["year", "posts"], ascending=False))
+    np.testing.assert_array_equal(shuffled.posts_array(d), x)
+    assert not np.array_equal(shuffled.allocation["posts"].to_numpy().reshape(d.shape), x)
+    pd.testing.assert_frame_equal(equity.equity_table(d, shuffled), equity.equity_table(d, x))
+    pd.testing.assert_frame_equal(equity.per_100k_table(d, shuffled), equity.per_100k_table(d, x))
+    with pytest.raises(ValueError, match="no posts for 1 cell"):
+        dataclasses.replace(res, allocation=res.allocation.iloc[1:]).posts_array(d)
+    with pytest.raises(ValueError, match="repeats"):
+        dataclasses.replace(res, allocation=pd.concat([res.allocation, res.allocation.iloc[:1]])).posts_array(d)

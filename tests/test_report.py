@@ -111,7 +111,7 @@ def test_workbook_sheets_headers_and_frozen_panes(report_dir):
 
 def test_changes_match_the_allocation(report_dir, solved, england):
     d = problem_data(england)
-    x = solved.allocation["posts"].to_numpy().reshape(d.shape)
+    x = solved.posts_array(d)
     rows = list(openpyxl.load_workbook(report_dir / "report.xlsx")["Changes"].iter_rows(values_only=True))
     head = rows[0]
     first = dict(zip(head, rows[1], strict=True))  # London, first specialty
@@ -159,7 +159,7 @@ def test_map_matches_regions_and_keeps_proportions(solved, england):
     match = geo.match_regions(d.regions, [r.name for r in england.regions])
     assert match.layer == "nhs-regions" and set(match.features) == set(d.regions)
     assert match.features["north-east-and-yorkshire"].name == "North East and Yorkshire"
-    x = solved.allocation["posts"].to_numpy().reshape(d.shape)
+    x = solved.posts_array(d)
     fig = figures.change_map(d, x, match)
     ax = fig.axes[0]
     y0, y1 = ax.get_ylim()

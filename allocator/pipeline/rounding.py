@@ -135,20 +135,6 @@ def instance_of(d: ProblemData) -> Instance:
     return validate(data, source=f"<problem data of {d.name}>")
 
 
-def _posts_array(d: ProblemData, allocation: pd.DataFrame) -> np.ndarray:
-    """The allocation's posts as an (R, S, Y) array in the order of ``d``."""
-    index = pd.MultiIndex.from_product([d.regions, d.specialties, d.years], names=["region", "specialty", "year"])
-    posts = allocation.set_index(["region", "specialty", "year"])["posts"].astype(float)
-    if not posts.index.is_unique:
-        raise ValueError("the allocation repeats a region × specialty × year")
-    posts = posts.reindex(index)
-    missing = posts.index[posts.isna()]
-    if len(missing):
-        shown = ", ".join("/".join(map(str, k)) for k in missing[:5])
-        raise ValueError(f"the allocation has no posts for {len(missing)} cell(s): {shown}")
-    return posts.to_numpy().reshape(d.shape)
-
-
 def _whole_totals(d: ProblemData) -> np.ndarray:
     """National totals as ints; :class:`ApportionmentInfeasible` naming any that is not whole."""
     frac = np.abs(d.national - np.round(d.national)) > SNAP
@@ -297,7 +283,7 @@ def round_result(
 
     if result.allocation is None or not len(result.allocation):
         raise ValueError(f"cannot round a result without an allocation (status {result.status})")
-    x_lp = _posts_array(data, result.allocation)
+    x_lp = result.posts_array(data)
     lp_objective = result.objective if result.objective is not None else objective_of(data, spec, x_lp)
     wp = repair(data, spec, x_lp, lp_objective, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
     return whole_result(data, spec, result, wp, lp_objective, x_lp, instance=instance)

@@ -146,7 +146,7 @@ def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, opt
     lp = built.solve(lp_options)
     if lp.status != "optimal":
         return lp
-    x_lp = lp.allocation["posts"].to_numpy().reshape(d.shape)
+    x_lp = lp.posts_array(d)
     repaired = repair(d, spec, x_lp, lp.objective, time_limit=left(), mip_gap=options.mip_gap, threads=options.threads)
     if repaired.status == "infeasible":
         # the repair's last resort is the whole range: no whole-post plan exists

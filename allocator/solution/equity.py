@@ -3,7 +3,9 @@ distance from target, and posts per 100,000 before and after.
 
 Every function here is computed from posts ``x[r,s,t]`` (an (R, S, Y) array in instance order)
 and the :class:`~allocator.core.data.ProblemData` alone, like :mod:`allocator.solution.measures`, so it
-means the same for a result of any model file, backend or rounding. ``docs/measures.md``
+means the same for a result of any model file, backend or rounding. Each public function taking
+``x`` also takes a :class:`~allocator.solution.result.Result` and reads its posts by label
+(:meth:`~allocator.solution.result.Result.posts_array`). ``docs/measures.md``
 gives each formula with a worked example and how to read it.
 
 Notation (per planning year ``t``):
@@ -20,6 +22,7 @@ import pandas as pd
 
 from allocator.core.data import ProblemData
 from allocator.solution.measures import posts_per_100k, weighted_gini
+from allocator.solution.result import Result
 
 __all__ = [
     "distance_from_target",
@@ -34,14 +37,21 @@ __all__ = [
 ]
 
 
-def per_100k(d: ProblemData, x: np.ndarray) -> np.ndarray:
+def as_posts(d: ProblemData, x: np.ndarray | Result) -> np.ndarray:
+    """(R, S, Y) posts as floats from an array or a :class:`~allocator.solution.result.Result`."""
+    if isinstance(x, Result):
+        return x.posts_array(d)
+    return np.asarray(x, float)
+
+
+def per_100k(d: ProblemData, x: np.ndarray | Result) -> np.ndarray:
     """Posts per 100,000 need-weighted population, (R, Y).
 
     ``p[r,t] = 1e5 · Σ_s x[r,s,t] / (population[r,t] · need_index[r])`` (FORMULATION §8),
     0 for a region with no weighted population. Same as
     :func:`allocator.solution.measures.posts_per_100k`.
     """
-    return posts_per_100k(d, np.asarray(x, float))
+    return posts_per_100k(d, as_posts(d, x))
 
 
 # ------------------------------------------------------------------------------ Theil
@@ -127,7 +137,7 @@ def theil(p: np.ndarray, v: np.ndarray, groups: np.ndarray | None = None) -> dic
     return {"total": total, "between": between, "within": within}
 
 
-def theil_by_year(d: ProblemData, x: np.ndarray, basis: str = "target") -> pd.DataFrame:
+def theil_by_year(d: ProblemData, x: np.ndarray | Result, basis: str = "target") -> pd.DataFrame:
     """Theil T of posts across region × specialty cells, split between and within regions.
 
     Units are the cells ``(r, s)`` of year ``t``, with posts ``x[r,s,t]`` and need weight
@@ -152,7 +162,7 @@ def theil_by_year(d: ProblemData, x: np.ndarray, basis: str = "target") -> pd.Da
     -------
     DataFrame ``year, theil, between_regions, within_regions``.
     """
-    x = np.asarray(x, float)
+    x = as_posts(d, x)
     if basis == "target":
         weight = d.target
     elif basis == "need":
@@ -203,7 +213,7 @@ def lorenz_points(p: np.ndarray, v: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"need_share": np.r_[0.0, need], "posts_share": np.r_[0.0, posts]})
 
 
-def lorenz_by_year(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
+def lorenz_by_year(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
     """Lorenz curves across regions for every planning year, and for the baseline.
 
     Per year, ``p`` is :func:`per_100k` and ``v`` the need-weighted population. The
@@ -215,7 +225,7 @@ def lorenz_by_year(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     -------
     DataFrame ``year, region, need_share, posts_share``.
     """
-    x = np.asarray(x, float)
+    x = as_posts(d, x)
     wp = d.weighted_population
     frames = []
     base_p = per_100k(d, d.baseline_by_year)
@@ -250,7 +260,7 @@ def _below(posts: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.nan_to_num(np.maximum(-_distance(posts, target), 0.0))
 
 
-def distance_from_target(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
+def distance_from_target(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
     """Each cell's distance from its fair share, NHS England's "distance from target".
 
     ``distance_pct = 100 · (x − T) / T``: negative below target (under-provided), positive
@@ -260,7 +270,7 @@ def distance_from_target(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     -------
     DataFrame ``region, specialty, year, posts, target, distance_pct`` in instance order.
     """
-    x = np.asarray(x, float)
+    x = as_posts(d, x)
     idx = pd.MultiIndex.from_product([d.regions, d.specialties, d.years], names=["region", "specialty", "year"])
     frame = idx.to_frame(index=False)
     frame["posts"] = x.reshape(-1)
@@ -269,7 +279,7 @@ def distance_from_target(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-def distance_from_target_by_region(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
+def distance_from_target_by_region(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
     """Distance from target of each region, all specialties together.
 
     ``distance_pct[r,t] = 100 · (Σ_s x[r,s,t] − Σ_s T[r,s,t]) / Σ_s T[r,s,t]``.
@@ -278,7 +288,7 @@ def distance_from_target_by_region(d: ProblemData, x: np.ndarray) -> pd.DataFram
     -------
     DataFrame ``region, year, posts, target, distance_pct``.
     """
-    x = np.asarray(x, float)
+    x = as_posts(d, x)
     posts, target = x.sum(axis=1), d.target.sum(axis=1)  # (R, Y)
     idx = pd.MultiIndex.from_product([d.regions, d.years], names=["region", "year"])
     frame = idx.to_frame(index=False)
@@ -291,7 +301,7 @@ def distance_from_target_by_region(d: ProblemData, x: np.ndarray) -> pd.DataFram
 # --------------------------------------------------------------------------- tables
 
 
-def per_100k_table(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
+def per_100k_table(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
     """Posts per 100,000 need-weighted population per region and year, before and after.
 
     ``before`` is the baseline posts against the year-``t`` population (what the region
@@ -310,8 +320,11 @@ def per_100k_table(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     return frame
 
 
-def equity_table(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
+def equity_table(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
     """One row per planning year: the equity measures side by side, with the baseline.
+
+    ``x`` is the (R, S, Y) posts, or a :class:`~allocator.solution.result.Result` (its
+    :meth:`~allocator.solution.result.Result.posts_array`, matched by label).
 
     Columns
     -------
@@ -327,7 +340,7 @@ def equity_table(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     max_cell_below_target_pct : the same over single region × specialty cells (§8's
         ``max_shortfall_pct``).
     """
-    x = np.asarray(x, float)
+    x = as_posts(d, x)
     base = d.baseline_by_year
     wp = d.weighted_population
     p, p0 = per_100k(d, x), per_100k(d, base)

@@ -14,12 +14,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from allocator.core.data import ProblemData
+
 STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "time_limit", "error")
 #: Statuses whose allocation keeps every constraint (FORMULATION §9): a solution.
 SOLVED = ("optimal", "feasible")
 #: The tie-breaks of FORMULATION §6b, as results name them.
 TIE_BREAKS = ("least-squares", "none")
 ALLOCATION_COLUMNS = ["region", "specialty", "year", "posts", "target"]
+#: The axes of :meth:`Result.posts_array`, in order (labels: ``d.regions``, ``d.specialties``, ``d.years``).
+POSTS_AXES = ("region", "specialty", "year")
 KPI_COLUMNS = ["year", "gap_posts", "gap_closed_pct", "gini", "max_shortfall_pct", "posts_moved", "cost"]
 
 
@@ -114,6 +118,28 @@ class Result:
     def posts(self) -> pd.DataFrame:
         """Allocation pivoted: rows (region, specialty), one column per year."""
         return self.allocation.pivot_table(index=["region", "specialty"], columns="year", values="posts", sort=False)
+
+    def posts_array(self, d: ProblemData) -> np.ndarray:
+        """Posts as an (R, S, Y) array whose axes are ``d.regions``, ``d.specialties`` and
+        ``d.years`` (:attr:`POSTS_AXES`), matched by label: the allocation's row order does not
+        matter (a sorted or filtered-then-restored frame gives the same array).
+
+        Raises ``ValueError`` when there is no allocation, a cell is repeated, or a cell of
+        ``d`` has no posts."""
+        if self.allocation is None or not len(self.allocation):
+            raise ValueError(f"this result has no allocation (status {self.status})")
+        keys = list(POSTS_AXES)
+        index = pd.MultiIndex.from_product([d.regions, d.specialties, d.years], names=keys)
+        frame = self.allocation.astype({"region": str, "specialty": str, "year": int})
+        posts = frame.set_index(keys)["posts"].astype(float)
+        if not posts.index.is_unique:
+            raise ValueError("the allocation repeats a region × specialty × year")
+        posts = posts.reindex(index)
+        missing = posts.index[posts.isna()]
+        if len(missing):
+            shown = ", ".join("/".join(map(str, k)) for k in missing[:5])
+            raise ValueError(f"the allocation has no posts for {len(missing)} cell(s): {shown}")
+        return posts.to_numpy().reshape(d.shape)
 
     def to_dict(self) -> dict[str, Any]:
         """The §9 format: ``bound`` and ``gap`` where known (always for ``feasible``), and

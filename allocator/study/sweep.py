@@ -141,7 +141,7 @@ def _solve_group(task: dict) -> list[dict]:
     for i, res, warm in solve_weightings(d, specs, task["options"], backend=task["backend"], order=range(len(specs))):
         x = None
         if len(res.allocation):
-            x = res.allocation["posts"].to_numpy().reshape(d.shape)
+            x = res.posts_array(d)
         out.append(
             {
                 "hash": task["hashes"][i],
