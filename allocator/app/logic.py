@@ -357,6 +357,16 @@ def holding_back(scenario: Scenario, top: int = 10) -> list[str]:
     return out
 
 
+def _with_changes(frame: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """``frame`` (one column per scenario) with a ``Δ name`` column per scenario against the
+    baseline's, differences below 1e-9 shown as 0."""
+    if baseline in frame.columns:
+        for name in [c for c in frame.columns if c != baseline]:
+            delta = frame[name] - frame[baseline]
+            frame[f"Δ {name}"] = delta.where(delta.abs() > 1e-9, 0.0)
+    return frame
+
+
 def compare(scenarios: list[Scenario], baseline: str) -> pd.DataFrame:
     """The headline measures of the final year, one column per scenario, with the change from
     the baseline scenario in the columns ``Δ <name>``."""
@@ -368,12 +378,7 @@ def compare(scenarios: list[Scenario], baseline: str) -> pd.DataFrame:
         vals = {label: float(k[key]) for key, label in MEASURES.items() if key != "posts_moved"}
         vals[MEASURES["posts_moved"]] = float(pd.to_numeric(sc.result.kpis["posts_moved"]).sum())
         cols[sc.name] = {label: vals[label] for label in MEASURES.values()}
-    frame = pd.DataFrame(cols)
-    if baseline in frame.columns:
-        for name in list(cols):
-            if name != baseline:
-                delta = frame[name] - frame[baseline]
-                frame[f"Δ {name}"] = delta.where(delta.abs() > 1e-9, 0.0)
+    frame = _with_changes(pd.DataFrame(cols), baseline)
     frame.index.name = "measure (final year)"
     return frame
 
@@ -387,12 +392,7 @@ def compare_regions(scenarios: list[Scenario], baseline: str) -> pd.DataFrame:
         per = per_100k(sc.result, sc.instance)
         last = [c for c in per.columns if c.startswith("posts ")][-1]
         cols[sc.name] = per.set_index("region")[last]
-    frame = pd.DataFrame(cols)
-    if baseline in frame.columns:
-        for name in list(cols):
-            if name != baseline:
-                delta = frame[name] - frame[baseline]
-                frame[f"Δ {name}"] = delta.where(delta.abs() > 1e-9, 0.0)
+    frame = _with_changes(pd.DataFrame(cols), baseline)
     frame.index.name = "region (posts, final year)"
     return frame
 

@@ -391,6 +391,13 @@ def check_builders(builders: dict, where: str) -> dict:
     return {n: builders[n] for n in NAMES}
 
 
+def builders_in(namespace: dict, where: str) -> dict:
+    """The functions of a backend module named after the families (``{name: function}`` in
+    table order), checked by :func:`check_builders`: one readable function per family, found
+    by its name, so a backend that forgot a new family fails on import."""
+    return check_builders({n: namespace[n] for n in NAMES if callable(namespace.get(n))}, where)
+
+
 # ------------------------------------------------------------------------------------ docs
 
 SENSE_TEXT = {"=": "=", "<=": "≤", "range": "≤ and ≥"}

@@ -233,3 +233,21 @@ class InstanceError(ValueError):
         self.problems = problems
         lines = [f"{source}: {where}: {msg}" if where else f"{source}: {msg}" for where, msg in problems]
         super().__init__("\n".join(lines))
+
+
+def read_utf8(path: Path, fmt: str, missing: str) -> str:
+    """The text of an input file as UTF-8 (a byte-order mark is dropped), or an
+    :class:`InstanceError` naming the file: ``missing`` when it does not exist, the first bad
+    byte when it is not UTF-8 (``fmt`` names the format: "JSON", "TOML")."""
+    source = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InstanceError(source, [("", missing)]) from None
+    except OSError as err:
+        raise InstanceError(source, [("", f"cannot be read: {err.strerror or err}")]) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        where = f"byte 0x{raw[err.start]:02x} at position {err.start}"
+        raise InstanceError(source, [("", f"not valid {fmt}: not UTF-8 text ({where}): save it as UTF-8")]) from None

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from allocator.core.instance import InstanceError
+from allocator.core.instance import InstanceError, read_utf8
 from allocator.core.limits import MAX_FACTOR, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, check_limits
 from allocator.core.validate import _pydantic_problems
 
@@ -79,17 +79,7 @@ def load_model(path: str | Path | None) -> ModelSpec:
     source = str(path)
     if path.is_dir():
         raise InstanceError(source, [("", "is a folder, not a model file (TOML)")])
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InstanceError(source, [("", "no such model file")]) from None
-    except OSError as err:
-        raise InstanceError(source, [("", f"cannot be read: {err.strerror or err}")]) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        where = f"byte 0x{raw[err.start]:02x} at position {err.start}"
-        raise InstanceError(source, [("", f"not valid TOML: not UTF-8 text ({where}): save it as UTF-8")]) from None
+    text = read_utf8(path, "TOML", "no such model file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

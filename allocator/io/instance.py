@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from allocator.core.instance import Instance, InstanceError
+from allocator.core.instance import Instance, InstanceError, read_utf8
 from allocator.core.validate import validate
 
 # --------------------------------------------------------------------------- loaders
@@ -29,15 +29,7 @@ def load_instance(path: str | Path) -> Instance:
 def _read_json(path: Path) -> Any:
     """The parsed JSON of an instance file; :class:`InstanceError` if it is not UTF-8 JSON."""
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise InstanceError(source, [("", f"cannot be read: {err.strerror or err}")]) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        where = f"byte 0x{raw[err.start]:02x} at position {err.start}"
-        raise InstanceError(source, [("", f"not valid JSON: not UTF-8 text ({where}): save it as UTF-8")]) from None
+    text = read_utf8(path, "JSON", "no such file or folder")
     try:
         return json.loads(text, object_pairs_hook=_unique_keys)
     except json.JSONDecodeError as err:

@@ -11,6 +11,7 @@ also read like a read-only mapping of their JSON (``f["message"]``, ``f.get("rel
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,8 +39,14 @@ FINDING_KINDS = (
 class _ReadOnlyMapping(Mapping):
     """``self[key]`` and ``get`` read ``to_dict()``; absent keys raise ``KeyError``."""
 
-    def to_dict(self) -> dict:  # pragma: no cover - defined by subclasses
-        raise NotImplementedError
+    @abstractmethod
+    def to_dict(self) -> dict:
+        """The record as its JSON object."""
+
+    @property
+    def where(self) -> dict:
+        """``{region?, specialty?, year?}``: the keys that are set."""
+        return {k: getattr(self, k) for k in WHERE if getattr(self, k) is not None}
 
     def __getitem__(self, key: str) -> Any:
         return self.to_dict()[key]
@@ -82,11 +89,6 @@ class Finding(_ReadOnlyMapping):
     def __post_init__(self):
         if self.kind not in FINDING_KINDS:
             raise ValueError(f"unknown finding kind '{self.kind}'")
-
-    @property
-    def where(self) -> dict:
-        """``{region?, specialty?, year?}``: the keys that are set."""
-        return {k: getattr(self, k) for k in WHERE if getattr(self, k) is not None}
 
     def to_dict(self) -> dict:
         rec = {"constraint": self.constraint, **self.where, "message": self.message}
@@ -137,10 +139,6 @@ class ConflictMember(_ReadOnlyMapping):
     def __post_init__(self):
         if self.kind not in MEMBER_KINDS:
             raise ValueError(f"unknown conflict member kind '{self.kind}'")
-
-    @property
-    def where(self) -> dict:
-        return {k: getattr(self, k) for k in WHERE if getattr(self, k) is not None}
 
     @property
     def policy(self) -> bool:

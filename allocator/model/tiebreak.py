@@ -114,16 +114,20 @@ def least_squares(h, x_cols: np.ndarray, target_bar: np.ndarray, *, tol: float =
     """
     t0 = time.perf_counter()
     lp, cl, cu, rl, ru = optimal_face(h)
-    A = sp.csc_matrix(
-        (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
-        shape=(int(lp.num_row_), int(lp.num_col_)),
-    )
+    A = constraint_matrix(lp)
     vertex = np.asarray(h.getSolution().col_value, dtype=float)
     tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol)
     cost = np.asarray(lp.col_cost_, dtype=float)
     tb.objective_change = float(cost @ tb.columns - cost @ vertex)
     tb.seconds = time.perf_counter() - t0
     return tb
+
+
+def constraint_matrix(lp) -> sp.csc_matrix:
+    """The constraint matrix of a ``highspy.HighsLp`` (column-wise, as HiGHS stores it)."""
+    a = lp.a_matrix_
+    shape = (int(lp.num_row_), int(lp.num_col_))
+    return sp.csc_matrix((np.asarray(a.value_), np.asarray(a.index_), np.asarray(a.start_)), shape=shape)
 
 
 def on_objective_rows(h, objectives: list[np.ndarray], vertex: np.ndarray, x_cols, target_bar) -> TieBreak:
@@ -133,10 +137,7 @@ def on_objective_rows(h, objectives: list[np.ndarray], vertex: np.ndarray, x_col
     t0 = time.perf_counter()
     lp = h.getLp()
     vertex = np.asarray(vertex, dtype=float)
-    A = sp.csc_matrix(
-        (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
-        shape=(int(lp.num_row_), int(lp.num_col_)),
-    )
+    A = constraint_matrix(lp)
     C = sp.csr_matrix(np.vstack(objectives))
     values = C @ vertex
     A = sp.vstack([A, C]).tocsc()

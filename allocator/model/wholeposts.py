@@ -94,22 +94,27 @@ def relative_gap(objective: float, bound: float) -> float:
     return max(0.0, (objective - bound) / max(abs(objective), 1e-9))
 
 
-def columns_of(d: ProblemData, spec: ModelSpec, x: np.ndarray, with_z: bool) -> np.ndarray:
-    """Every column of the direct backend's model for posts ``x``, at the least auxiliary values
-    (``inc``, ``dec``, ``short``, ``surplus``, ``z`` of §4): a MIP start."""
+def least_auxiliaries(d: ProblemData, x: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(inc, dec, short, surplus, worst)`` of §4 at their least values for posts ``x``: the
+    moves from the year before, the distance to the targets the posts imply (§3 v2), and the
+    worst relative shortfall ``max 100·short/T̄`` (0 where no ``T̄ > 0``)."""
     from allocator.solution import measures
 
     prev = measures.previous(d, x)
     target = d.target_of(x)
     inc, dec = np.maximum(0.0, x - prev), np.maximum(0.0, prev - x)
     short, surplus = np.maximum(0.0, target - x), np.maximum(0.0, x - target)
-    parts = [x, inc, dec, short, surplus]
-    cols = np.concatenate([p.reshape(-1) for p in parts])
-    if with_z:
-        tbar = d.target_bar
-        pct = np.divide(100.0 * short, tbar, out=np.zeros_like(short), where=tbar > 0)
-        cols = np.append(cols, pct.max() if pct.size else 0.0)
-    return cols
+    tbar = d.target_bar
+    pct = np.divide(100.0 * short, tbar, out=np.zeros_like(short), where=tbar > 0)
+    return inc, dec, short, surplus, (pct.max() if pct.size else 0.0)
+
+
+def columns_of(d: ProblemData, x: np.ndarray, with_z: bool) -> np.ndarray:
+    """Every column of the direct backend's model for posts ``x``, at the least auxiliary values
+    (``inc``, ``dec``, ``short``, ``surplus``, ``z`` of §4): a MIP start."""
+    inc, dec, short, surplus, worst = least_auxiliaries(d, x)
+    cols = np.concatenate([p.reshape(-1) for p in (x, inc, dec, short, surplus)])
+    return np.append(cols, worst) if with_z else cols
 
 
 def _mip(d: ProblemData, spec: ModelSpec, lo: np.ndarray, hi: np.ndarray, options: SolveOptions, start=None):
@@ -260,11 +265,9 @@ def integer_solve(
     """
     t0 = time.perf_counter()
     gap_wanted = DEFAULT_GAP if options.mip_gap is None else options.mip_gap
-    lo_cap, hi_cap = effective_bounds(d)
-    lo = np.ceil(lo_cap - SNAP)
-    hi = np.floor(np.where(np.isinf(hi_cap), 1e9, hi_cap) + SNAP)
+    lo, hi = _neighbourhood(*effective_bounds(d), None, None)
     with_z = spec.objective.worst_shortfall > 0
-    cols = None if start.x is None else columns_of(d, spec, start.x, with_z)
+    cols = None if start.x is None else columns_of(d, start.x, with_z)
     opts = SolveOptions(
         time_limit=time_left,
         threads=options.threads,
@@ -273,7 +276,7 @@ def integer_solve(
         verbose=options.verbose,
         tie_break="none",
     )
-    raw = _mip(d, spec, lo, np.maximum(hi, lo), opts, start=cols)
+    raw = _mip(d, spec, lo, hi, opts, start=cols)
     steps = (*start.steps, RepairStep("mip", raw.status, "all", seconds=raw.solve_seconds))
     seconds = start.seconds + time.perf_counter() - t0
     if raw.x is None:
@@ -296,18 +299,10 @@ def integer_solve(
 def objective_of(d: ProblemData, spec: ModelSpec, x: np.ndarray) -> float:
     """The objective of posts ``x`` at the least auxiliary values (§6; targets as §3 v2 says:
     the solution's own fair shares ``T``, and ``T̄`` in the worst-shortfall ratio)."""
-    from allocator.solution import measures
-
     w = spec.objective
-    prev = measures.previous(d, x)
-    moves = np.abs(x - prev).sum()
-    target = d.target_of(x)
-    short = np.maximum(0.0, target - x)
-    surplus = np.maximum(0.0, x - target)
+    inc, dec, short, surplus, worst = least_auxiliaries(d, x)
     cost = (d.cost[:, :, None] * x).sum()
-    value = w.shortfall * short.sum() + w.surplus * surplus.sum() + w.moves * moves + w.cost * cost
+    value = w.shortfall * short.sum() + w.surplus * surplus.sum() + w.moves * (inc + dec).sum() + w.cost * cost
     if w.worst_shortfall > 0:
-        tbar = d.target_bar
-        pct = np.divide(100.0 * short, tbar, out=np.zeros_like(short), where=tbar > 0)
-        value += w.worst_shortfall * (pct.max() if pct.size else 0.0)
+        value += w.worst_shortfall * worst
     return float(value)

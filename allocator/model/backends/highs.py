@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from allocator.core.data import ProblemData
 from allocator.core.families import FAMILIES as FAMILY_TABLE
-from allocator.core.families import check_builders
+from allocator.core.families import builders_in
 from allocator.core.spec import ModelSpec
 from allocator.model import tiebreak
 from allocator.model.backends.base import DUAL_TOL, HIGHS_STATUS, NOT_REPORTED, RawSolution, SolveOptions
@@ -292,23 +292,7 @@ def worst_shortfall(d: ProblemData, v: Columns) -> Block | None:
 #: One function per family of the table (core/families.py), looked up by name. The families the
 #: table marks ``highs="rows"`` return a :class:`Block`; ``capacity`` and ``lock`` are column
 #: bounds of ``x`` (their duals are ``x``'s reduced costs).
-BUILDERS = check_builders(
-    {
-        "national_total": national_total,
-        "capacity": capacity,
-        "lock": lock,
-        "flow": flow,
-        "target_gap": target_gap,
-        "growth_limit": growth_limit,
-        "shrink_limit": shrink_limit,
-        "programme_shrink": programme_shrink,
-        "region_net_loss": region_net_loss,
-        "national_moves": national_moves,
-        "budget": budget,
-        "worst_shortfall": worst_shortfall,
-    },
-    "highs backend",
-)
+BUILDERS = builders_in(globals(), "highs backend")
 #: The row families in the order of the LP's rows (table order).
 ROW_FAMILIES = tuple(BUILDERS[f.name] for f in FAMILY_TABLE if f.highs == "rows")
 

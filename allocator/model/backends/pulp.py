@@ -65,7 +65,7 @@ import numpy as np
 import pulp
 
 from allocator.core.data import ProblemData
-from allocator.core.families import check_builders
+from allocator.core.families import builders_in
 from allocator.core.spec import ModelSpec
 from allocator.model import tiebreak
 from allocator.model.backends.base import (
@@ -425,23 +425,7 @@ def worst_shortfall(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> No
 
 #: One function per family of the table (core/families.py), looked up by name; each takes
 #: ``(prob, d, spec)`` (only ``worst_shortfall`` reads ``spec``).
-BUILDERS = check_builders(
-    {
-        "national_total": national_total,
-        "capacity": capacity,
-        "lock": lock,
-        "flow": flow,
-        "target_gap": target_gap,
-        "growth_limit": growth_limit,
-        "shrink_limit": shrink_limit,
-        "programme_shrink": programme_shrink,
-        "region_net_loss": region_net_loss,
-        "national_moves": national_moves,
-        "budget": budget,
-        "worst_shortfall": worst_shortfall,
-    },
-    "pulp backend",
-)
+BUILDERS = builders_in(globals(), "pulp backend")
 
 
 # ----------------------------------------------------------------------------- objective (§6)

@@ -67,7 +67,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from allocator.core.data import ProblemData
-from allocator.core.families import check_builders
+from allocator.core.families import builders_in
 from allocator.core.spec import ModelSpec
 
 # ------------------------------------------------------------------------------ data
@@ -447,23 +447,7 @@ def worst_shortfall(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec) -> No
 
 #: One function per family of the table (core/families.py), looked up by name; each takes
 #: ``(m, d, spec)`` (only ``worst_shortfall`` reads ``spec``).
-BUILDERS = check_builders(
-    {
-        "national_total": national_total,
-        "capacity": capacity,
-        "lock": lock,
-        "flow": flow,
-        "target_gap": target_gap,
-        "growth_limit": growth_limit,
-        "shrink_limit": shrink_limit,
-        "programme_shrink": programme_shrink,
-        "region_net_loss": region_net_loss,
-        "national_moves": national_moves,
-        "budget": budget,
-        "worst_shortfall": worst_shortfall,
-    },
-    "pyomo backend",
-)
+BUILDERS = builders_in(globals(), "pyomo backend")
 
 
 # ----------------------------------------------------------------------------- objective (§6)
