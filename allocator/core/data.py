@@ -20,12 +20,14 @@ total clipped into the range. For a fixed total ``T̄ = T``.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
 from allocator.core.instance import Instance
+from allocator.core.workforce import PipelineData, TeamInfo, by_year, pipeline_data, team_data
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,12 @@ class ProblemData:
     programme_years : (S,) programme length, ``nan`` where not given.
     shrink_allowance : posts a cell may always lose in a year on top of
         ``max_shrink_rate · x_prev`` (v2; 0 by default).
+    weight : (R, S) the general need weights; ``need`` uses the weights of each year where
+        ``need_weights`` entries carry a ``year`` (a project extension).
+    pipeline : the workforce pipeline of §10 (:class:`~allocator.core.workforce.PipelineData`),
+        or ``None``.
+    teams : the teams of §11 (:class:`~allocator.core.workforce.TeamInfo`), possibly none.
+    professions : (S,) the profession of each programme (§11; ``"medicine"`` by default).
     """
 
     name: str
@@ -88,6 +96,9 @@ class ProblemData:
     shrink_by_programme_length: bool = False
     max_region_net_loss_rate: float | None = None
     max_national_moves: float | None = None
+    pipeline: PipelineData | None = None
+    teams: tuple[TeamInfo, ...] = ()
+    professions: tuple[str, ...] = ()
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -179,10 +190,15 @@ def problem_data(inst: Instance) -> ProblemData:
     need_index = np.array([r.need_index for r in inst.regions], float)
 
     weight = np.ones((R, S))
+    by_cell: dict[tuple, dict[int, float]] = {}
     for w in inst.need_weights:
-        weight[ri[w.region], si[w.specialty]] = w.weight
+        if w.year is None:
+            weight[ri[w.region], si[w.specialty]] = w.weight
+        else:
+            by_cell.setdefault((ri[w.region], si[w.specialty]), {})[w.year] = w.weight
+    weights = by_year(weight, by_cell, years, set(years))  # (R, S, Y)
 
-    need = population[:, None, :] * need_index[:, None, None] * weight[:, :, None]
+    need = population[:, None, :] * need_index[:, None, None] * weights
     share = shares(need)
     target = share * national[None, :, :]
 
@@ -211,7 +227,7 @@ def problem_data(inst: Instance) -> ProblemData:
 
     prog = np.array([np.nan if s.programme_years is None else s.programme_years for s in inst.specialties], float)
     tr = inst.transition
-    return ProblemData(
+    d = ProblemData(
         name=inst.name,
         regions=regions,
         specialties=specs,
@@ -241,4 +257,9 @@ def problem_data(inst: Instance) -> ProblemData:
         shrink_by_programme_length=tr.shrink_by_programme_length,
         max_region_net_loss_rate=tr.max_region_net_loss_rate,
         max_national_moves=tr.max_national_moves,
+        professions=tuple(s.profession for s in inst.specialties),
     )
+    if inst.pipeline is None and not inst.teams:
+        return d
+    pipe = pipeline_data(inst, d)
+    return dataclasses.replace(d, pipeline=pipe, teams=team_data(inst, d, pipe))

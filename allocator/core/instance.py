@@ -12,9 +12,12 @@ Validation happens in two passes:
    a v2 field in a ``schema_version: 1`` file).
 
 ``schema_version`` 1 and 2 are read (FORMULATION v2 §2): a v1 file is a v2 file without the
-v2 fields (``transition.shrink_allowance``, ranged ``national_posts``). The v2 blocks of §10
-and §11 (``pipeline``, ``teams``, ``specialties[].profession``) are not supported yet and are
-rejected with a message saying so.
+v2 fields (``transition.shrink_allowance``, ranged ``national_posts``, the ``pipeline`` block of
+§10, the ``teams`` block and ``specialties[].profession`` of §11).
+
+One project extension (docs/model.md, "Need weights by year"): a ``need_weights`` entry may
+carry a ``year``, so that age-based weights (children for paediatrics) follow the population
+projections; the rule that fills the years without an entry is that of ``population_by_year``.
 
 Every problem is collected, then raised at once as :class:`InstanceError`, whose message
 names the file, the entry and the field, e.g.
@@ -32,13 +35,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 SCHEMA_VERSION = 2  # the newest version written and read
 SCHEMA_VERSIONS = (1, 2)  # every version read
 
-# v2 blocks and fields this version rejects clearly (not as "unknown field"): where, section
-NOT_YET_SUPPORTED = {
-    "pipeline": "FORMULATION §10",
-    "teams": "FORMULATION §11",
-    "specialties[].profession": "FORMULATION §11",
-}
-
 # Lists of the instance, in the order of FORMULATION §2 (also the sheet / CSV file names).
 LISTS = (
     "regions",
@@ -55,6 +51,7 @@ LISTS = (
 )
 
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]  # a share in [0, 1]
 Year = Annotated[int, Field(ge=0)]
 
 
@@ -75,6 +72,7 @@ class Specialty(_Strict):
     id: str = Field(min_length=1)
     name: str | None = None
     programme_years: Annotated[int, Field(ge=1)] | None = None
+    profession: str = Field(default="medicine", min_length=1)  # v2 (§11): "acp", "pa", "pharmacist", ...
 
 
 class BaselinePost(_Strict):
@@ -115,8 +113,11 @@ class PopulationByYear(_Strict):
 
 
 class NeedWeight(_Strict):
+    """``w[r,s]``; with ``year`` (a project extension) the weight of that year only."""
+
     region: str
     specialty: str
+    year: Year | None = None
     weight: NonNeg
 
 
@@ -185,6 +186,83 @@ class Source(_Strict):
     note: str | None = None
 
 
+class PipelineSpecialty(_Strict):
+    """Per-specialty parameters of the workforce pipeline (FORMULATION §10)."""
+
+    specialty: str
+    completion_rate: Rate = 1.0
+    delay_years: list[Annotated[int, Field(ge=1)]] | None = None
+    delay_shares: list[NonNeg] | None = None
+    settle_rate: Rate = 0.8
+    join_rate: Rate = 1.0
+    leave_rate: Rate = 0.0
+
+    @model_validator(mode="after")
+    def _kernel(self) -> PipelineSpecialty:
+        if (self.delay_years is None) != (self.delay_shares is None):
+            given, missing = ("delay_years", "delay_shares")
+            if self.delay_years is None:
+                given, missing = missing, given
+            raise ValueError(f"{given} needs {missing} (one share per delay)")
+        if self.delay_years is not None:
+            if len(self.delay_years) == 0:
+                raise ValueError("delay_years is empty: give at least one delay")
+            if len(self.delay_years) != len(self.delay_shares):
+                raise ValueError(
+                    f"delay_years has {len(self.delay_years)} entries but delay_shares has {len(self.delay_shares)}"
+                )
+            if len(set(self.delay_years)) != len(self.delay_years):
+                raise ValueError(f"delay_years repeats a delay ({self.delay_years}): give each delay once")
+            total = sum(self.delay_shares)
+            if abs(total - 1.0) > 1e-9:
+                raise ValueError(f"delay_shares sum to {total:g}, not 1")
+        return self
+
+
+class FillRate(_Strict):
+    region: str
+    specialty: str
+    rate: Rate
+
+
+class Stock(_Strict):
+    region: str
+    specialty: str
+    headcount: NonNeg
+
+
+class Pipeline(_Strict):
+    """The workforce pipeline (FORMULATION §10): intake, completions, joiners, stocks."""
+
+    horizon_year: Year
+    mobility: Literal["need", "lost"] = "need"
+    specialties: list[PipelineSpecialty] = []
+    fill_rate: list[FillRate] = []
+    stock: list[Stock] = []
+    assess_years: list[Year] | None = None
+
+
+class TeamMember(_Strict):
+    specialty: str
+    equivalence: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
+    max_share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+
+
+class TeamNeedWeight(_Strict):
+    region: str
+    weight: NonNeg
+
+
+class Team(_Strict):
+    """A team (FORMULATION §11): programmes sharing one area of need, and how far they substitute."""
+
+    id: str = Field(min_length=1)
+    name: str | None = None
+    members: list[TeamMember] = Field(min_length=1)
+    need_weights: list[TeamNeedWeight] = []
+    on: Literal["posts", "stock"] = "posts"
+
+
 class Instance(_Strict):
     """A validated instance (FORMULATION §2, ``schema_version`` 1 or 2)."""
 
@@ -204,6 +282,8 @@ class Instance(_Strict):
     cost_per_post: list[CostPerPost] = []
     budget: list[Budget] = []
     transition: Transition = Transition()
+    pipeline: Pipeline | None = None  # v2, §10
+    teams: list[Team] = []  # v2, §11
     sources: list[Source] = []
 
     @property

@@ -3,6 +3,8 @@
 A model file names the weights of::
 
     minimise  Σ_k [ a·short + b·surplus + m·(inc + dec) + c_w·c[r,s]·x ]  +  q·z
+              + supply_shortfall · Σ supply_short + supply_surplus · Σ supply_surplus
+              + worst_supply · z_S + team_shortfall · Σ team_short + team_surplus · Σ team_surplus
 
 ``name`` is required, every omitted weight is 0, ``[solve]`` is optional. With no model file
 the default model applies (``models/fair-share.toml``).
@@ -25,7 +27,8 @@ Weight = Annotated[float, Field(ge=0, le=MAX_FACTOR, allow_inf_nan=False)]
 
 
 class Objective(BaseModel):
-    """Weights of the objective terms: a, b, m, c_w, q of FORMULATION §6."""
+    """Weights of the objective terms: a, b, m, c_w, q of FORMULATION §6, and (v2) the supply
+    weights of §10 and the team weights of §11 (they weigh nothing without a pipeline or teams)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     shortfall: Weight = 0.0
@@ -33,6 +36,11 @@ class Objective(BaseModel):
     moves: Weight = 0.0
     cost: Weight = 0.0
     worst_shortfall: Weight = 0.0
+    supply_shortfall: Weight = 0.0  # v2 §10: Σ supply_short over assessed years
+    supply_surplus: Weight = 0.0  # v2 §10: Σ supply_surplus
+    worst_supply: Weight = 0.0  # v2 §10: z_S, the worst relative supply shortfall (%)
+    team_shortfall: Weight = 0.0  # v2 §11: Σ team_short
+    team_surplus: Weight = 0.0  # v2 §11: Σ team_surplus
 
 
 class SolveOptions(BaseModel):

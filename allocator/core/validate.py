@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from allocator.core.instance import NOT_YET_SUPPORTED, SCHEMA_VERSIONS, Instance, InstanceError
+from allocator.core.instance import SCHEMA_VERSIONS, Instance, InstanceError
 
 # --------------------------------------------------------------------------- validation
 
@@ -84,11 +84,13 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
         problems.append(("years[0]", f"{years[0]} is not after baseline_year {inst.baseline_year}"))
 
     rset, sset, yset = set(regions), set(specs), set(years)
+    # population and need weights may also give the evaluation years of a pipeline (§10)
+    cal = set(calendar_years(inst))
     keyfields = {
         "baseline_posts": ("region", "specialty"),
         "national_posts": ("specialty", "year"),
         "population_by_year": ("region", "year"),
-        "need_weights": ("region", "specialty"),
+        "need_weights": ("region", "specialty", "year"),
         "capacity": ("region", "specialty", "year"),
         "locks": ("region", "specialty", "year"),
         "cost_per_post": ("region", "specialty"),
@@ -106,6 +108,10 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
                 elif f == "specialty" and v not in sset:
                     problems.append((f"{list_name}[{i}].specialty", f"unknown specialty '{v}' {known_ids(specs)}"))
                     ok = False
+                elif f == "year" and v is not None and list_name in ("population_by_year", "need_weights"):
+                    if v not in cal:
+                        problems.append((f"{list_name}[{i}].year", _not_a_year(v, inst)))
+                        ok = False
                 elif f == "year" and v is not None and v not in yset:
                     problems.append(
                         (
@@ -134,9 +140,27 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
                 problems.append(
                     (f"specialties[{i}].programme_years", "required when transition.shrink_by_programme_length is true")
                 )
+    from allocator.core.validate_workforce import pipeline_problems, team_problems
+
+    problems += pipeline_problems(inst) + team_problems(inst)
     if not problems:
         problems += _zero_need(inst)
     return problems
+
+
+def calendar_years(inst: Instance) -> list[int]:
+    """The years a population or need weight may be given for: the planning years, and with a
+    pipeline (§10) every calendar year from the first planning year to ``horizon_year``."""
+    years = list(inst.years)
+    if inst.pipeline is not None and years:
+        return sorted(set(years) | set(range(years[0], inst.pipeline.horizon_year + 1)))
+    return years
+
+
+def _not_a_year(year: int, inst: Instance) -> str:
+    if inst.pipeline is not None:
+        return f"year {year} is outside the planning and evaluation years {inst.years[0]}–{inst.pipeline.horizon_year}"
+    return f"year {year} is not a planning year {known_ids([str(y) for y in inst.years])}"
 
 
 def _v2_fields(inst: Instance) -> list[tuple[str, str]]:
@@ -149,35 +173,17 @@ def _v2_fields(inst: Instance) -> list[tuple[str, str]]:
         if n.ranged:
             field = "min_posts" if n.min_posts is not None else "max_posts"
             problems.append((f"national_posts[{i}].{field}", f"a range of national posts ({field}) {fix}"))
+    if inst.pipeline is not None:
+        problems.append(("pipeline", f"the workforce pipeline (FORMULATION §10) {fix}"))
+    if inst.teams:
+        problems.append(("teams", f"teams (FORMULATION §11) {fix}"))
+    for i, s in enumerate(inst.specialties):
+        if "profession" in s.model_fields_set:
+            problems.append((f"specialties[{i}].profession", f"profession (FORMULATION §11) {fix}"))
+    for i, w in enumerate(inst.need_weights):
+        if w.year is not None:
+            problems.append((f"need_weights[{i}].year", f"a need weight for one year {fix}"))
     return problems
-
-
-def _not_yet_supported(data: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """The v2 blocks this version cannot solve yet (FORMULATION §10, §11), taken out of ``data``
-    and named, so that they are rejected as "not yet supported", never as an unknown field and
-    never silently."""
-    problems: list[tuple[str, str]] = []
-    data = dict(data)
-    for key in ("pipeline", "teams"):
-        if key in data:
-            del data[key]
-            problems.append((key, f"not yet supported in this version: {key} ({NOT_YET_SUPPORTED[key]})"))
-    specs = data.get("specialties")
-    if isinstance(specs, list):
-        cleaned = []
-        for i, spec in enumerate(specs):
-            if isinstance(spec, dict) and "profession" in spec:
-                spec = {k: v for k, v in spec.items() if k != "profession"}
-                problems.append(
-                    (
-                        f"specialties[{i}].profession",
-                        "not yet supported in this version: profession "
-                        f"({NOT_YET_SUPPORTED['specialties[].profession']})",
-                    )
-                )
-            cleaned.append(spec)
-        data["specialties"] = cleaned
-    return data, problems
 
 
 def _zero_need(inst: Instance) -> list[tuple[str, str]]:
@@ -220,13 +226,10 @@ def validate(data: dict[str, Any], source: str = "<instance>", strict: bool = Tr
     """
     if not isinstance(data, dict):
         raise InstanceError(source, [("", "an instance must be a JSON object")])
-    data, unsupported = _not_yet_supported(data)
     try:
         inst = Instance.model_validate(data, strict=strict)
     except ValidationError as err:
-        raise InstanceError(source, unsupported + _pydantic_problems(err, Instance)) from None
-    if unsupported:
-        raise InstanceError(source, unsupported)
+        raise InstanceError(source, _pydantic_problems(err, Instance)) from None
     from allocator.core.limits import check_limits
 
     problems = check_limits(inst) or _cross_check(inst)

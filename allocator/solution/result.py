@@ -25,6 +25,12 @@ ALLOCATION_COLUMNS = ["region", "specialty", "year", "posts", "target"]
 #: The axes of :meth:`Result.posts_array`, in order (labels: ``d.regions``, ``d.specialties``, ``d.years``).
 POSTS_AXES = ("region", "specialty", "year")
 KPI_COLUMNS = ["year", "gap_posts", "gap_closed_pct", "gini", "max_shortfall_pct", "posts_moved", "cost"]
+#: v2 §9 with a pipeline (§10): one row per region × specialty × evaluation year.
+SUPPLY_COLUMNS = ["region", "specialty", "year", "completions", "joiners", "stock", "fair_stock"]
+#: v2 §9: the §10 measures per assessed year.
+SUPPLY_KPI_COLUMNS = ["year", "supply_gap", "supply_gini", "supply_max_shortfall_pct"]
+#: v2 §9 with teams (§11): one row per team × region × year of the team.
+TEAM_COLUMNS = ["team", "region", "year", "capacity", "target"]
 
 
 def json_number(v: Any) -> Any:
@@ -66,6 +72,11 @@ class Result:
         ``None`` for an LP result.
     tie_break : which tie-break of §6b chose the allocation, ``"least-squares"`` or ``"none"``;
         ``None`` where not stated (results written before v2).
+    supply : with a pipeline (§10), DataFrame ``region, specialty, year, completions, joiners,
+        stock, fair_stock`` for every evaluation year; empty without one.
+    supply_kpis : with a pipeline, DataFrame ``year, supply_gap, supply_gini,
+        supply_max_shortfall_pct`` for each assessed year.
+    teams : with teams (§11), DataFrame ``team, region, year, capacity, target``.
     """
 
     status: str
@@ -87,6 +98,9 @@ class Result:
     baseline_kpis: pd.DataFrame | None = field(default=None, repr=False)
     rounding: dict | None = None
     tie_break: str | None = None
+    supply: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SUPPLY_COLUMNS))
+    supply_kpis: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SUPPLY_KPI_COLUMNS))
+    teams: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TEAM_COLUMNS))
 
     @property
     def ok(self) -> bool:
@@ -163,6 +177,10 @@ class Result:
             out["gap"] = json_number(self.mip_gap)
         if self.rounding is not None:
             out["rounding"] = self.rounding
+        for key, columns in (("supply", SUPPLY_COLUMNS), ("supply_kpis", SUPPLY_KPI_COLUMNS), ("teams", TEAM_COLUMNS)):
+            frame = getattr(self, key)
+            if frame is not None and len(frame):
+                out[key] = _records(frame[columns])
         return out
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -189,6 +207,9 @@ class Result:
             best_bound=data.get("bound", data.get("best_bound")),
             rounding=data.get("rounding"),
             tie_break=data.get("tie_break"),
+            supply=pd.DataFrame(data.get("supply") or [], columns=SUPPLY_COLUMNS),
+            supply_kpis=pd.DataFrame(data.get("supply_kpis") or [], columns=SUPPLY_KPI_COLUMNS),
+            teams=pd.DataFrame(data.get("teams") or [], columns=TEAM_COLUMNS),
         )
 
     @classmethod
@@ -196,7 +217,8 @@ class Result:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``result.json``, ``allocation.csv``, ``kpis.csv``, ``binding.csv`` into a folder.
+        """Write ``result.json``, ``allocation.csv``, ``kpis.csv``, ``binding.csv`` into a folder
+        (and ``supply.csv``, ``supply_kpis.csv``, ``teams.csv`` where the result has them).
 
         Every file is written to a temporary name first and renamed, so a failure never
         leaves a half-written set (:func:`allocator.io.atomic.atomic_write`). A text cell of
@@ -212,4 +234,8 @@ class Result:
             "kpis.csv": csv_text(self.kpis, index=False),
             "binding.csv": csv_text(self.binding, index=False),
         }
+        for key in ("supply", "supply_kpis", "teams"):
+            frame = getattr(self, key)
+            if frame is not None and len(frame):
+                texts[f"{key}.csv"] = csv_text(frame, index=False)
         return atomic_write(texts, out)

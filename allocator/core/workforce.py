@@ -1,0 +1,283 @@
+"""The workforce pipeline (FORMULATION §10) and teams (§11) as dense arrays, computed once.
+
+Every backend, the result and the report read these; the independent checker does not (it
+recomputes intake, completions, joiners and stocks on its own, ``analysis.check_workforce``).
+
+Evaluation years ``e`` are the calendar years ``y_1 … H_E``. Posts in a calendar year ``u``
+are the baseline ``b`` before ``y_1`` (a steady past), else those of the last planning year
+``p(u) <= u`` (the last plan stays in place after ``y_H``). So completions are affine in x::
+
+    C[r,s,e] = C0[r,s,e] + f[r,s] · Σ_p K[s,e,p] · x[r,s,p]
+
+with ``K[s,e,p] = κ_s · Σ_{i: p(e − d_i) = p} delay_shares[s,i]`` and ``C0`` the completions from
+the baseline intake (``u = e − d_i < y_1``). Then::
+
+    A[r,s,e] = j_s · ( σ_s · C[r,s,e] + (1 − σ_s) · m[r,s,e] · Σ_r' C[r',s,e] )
+    S[r,s,e] = (1 − ℓ_s) · S[r,s,e−1] + A[r,s,e]
+    S*[r,s,e] = share[r,s,e] · Σ_r' S[r',s,e]
+
+with ``m = share`` (mobility ``"need"``) or 0 (``"lost"``), and ``S`` before ``y_1`` run from
+``S0`` over the calendar years ``y_0 + 1 … y_1 − 1`` on the baseline (need shares there from
+``population`` and the general need weights: no entry may name those years).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from allocator.core.instance import Instance
+
+
+def by_year(base: np.ndarray, entries: dict[tuple, dict[int, float]], years: list[int], planning: set[int]):
+    """Values per year by the rule of ``population_by_year`` (§2, §10): an entry's own year; a
+    planning year without one takes ``base``; any other year the value of the year before it.
+
+    ``base`` has shape ``(*key,)``; ``entries`` maps a key tuple to ``{year: value}``; the result
+    has shape ``(*base.shape, len(years))`` (``years`` consecutive calendar years, or the
+    planning years alone)."""
+    out = np.repeat(base[..., None], len(years), axis=-1).astype(float)
+    for key, per_year in entries.items():
+        prev = base[key]
+        for e, year in enumerate(years):
+            if year in per_year:
+                prev = per_year[year]
+            elif year in planning:
+                prev = base[key]
+            out[(*key, e)] = prev
+    return out
+
+
+def shares(need: np.ndarray) -> np.ndarray:
+    """``D / Σ_r D`` along the first axis (0 where the sum is 0)."""
+    total = need.sum(axis=0)
+    return np.divide(need, total, out=np.zeros_like(need), where=total > 0)
+
+
+@dataclass(frozen=True)
+class Supply:
+    """The pipeline of one allocation, arrays ``(R, S, E)`` over the evaluation years."""
+
+    completions: np.ndarray
+    joiners: np.ndarray
+    stock: np.ndarray
+    fair_stock: np.ndarray
+
+
+@dataclass(frozen=True)
+class PipelineData:
+    """The pipeline block as arrays (FORMULATION §10). E evaluation years ``y_1 … H_E``.
+
+    Attributes
+    ----------
+    years : the evaluation years; ``assess`` : indices of the assessed years in them.
+    fill : (R, S) fill rates f; ``completion``, ``settle``, ``join``, ``leave`` : (S,) κ, σ, j, ℓ.
+    kernel : (S, E, Y) K: completions in e per filled post of planning year p (κ · delay share).
+    base_completions : (R, S, E) C0, the completions from the baseline intake.
+    stock_before : (R, S) the stock at ``y_1 − 1`` (``S0`` run over any years before ``y_1``).
+    population : (R, E); ``need`` and ``share`` : (R, S, E) D and D / Σ_r D in evaluation years.
+    movers : (R, S, E) m: where completers who do not settle go (``share``, or 0 if ``"lost"``).
+    fair_stock_bar : (R, S, E) S̄*: the fair stock when every planning year holds T̄ (§10).
+    """
+
+    years: list[int]
+    assess: np.ndarray
+    horizon_year: int
+    mobility: str
+    fill: np.ndarray
+    completion: np.ndarray
+    settle: np.ndarray
+    join: np.ndarray
+    leave: np.ndarray
+    kernel: np.ndarray
+    base_completions: np.ndarray
+    stock0: np.ndarray
+    stock_before: np.ndarray
+    population: np.ndarray
+    need: np.ndarray
+    share: np.ndarray
+    movers: np.ndarray
+    fair_stock_bar: np.ndarray
+
+    @property
+    def assess_years(self) -> list[int]:
+        return [self.years[e] for e in self.assess]
+
+    def joiner_coefficients(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(own, pooled)``, each (R, S, E): ``A = own · C + pooled · Σ_r' C``."""
+        own = np.broadcast_to((self.join * self.settle)[None, :, None], self.movers.shape)
+        pooled = (self.join * (1 - self.settle))[None, :, None] * self.movers
+        return np.ascontiguousarray(own), pooled
+
+    def forward(self, x: np.ndarray) -> Supply:
+        """Completions, joiners, stocks and fair stocks of the posts ``x`` (R, S, Y)."""
+        intake = self.fill[:, :, None] * x
+        C = self.base_completions + np.einsum("sep,rsp->rse", self.kernel, intake)
+        own, pooled = self.joiner_coefficients()
+        A = own * C + pooled * C.sum(axis=0)[None]
+        S = np.empty_like(A)
+        prev = self.stock_before
+        keep = (1 - self.leave)[None, :]
+        for e in range(len(self.years)):
+            prev = S[:, :, e] = keep * prev + A[:, :, e]
+        return Supply(C, A, S, self.share * S.sum(axis=0)[None])
+
+
+@dataclass(frozen=True)
+class TeamInfo:
+    """One team (FORMULATION §11) as arrays. M members, R regions, Yg years of the team.
+
+    ``members`` (M,) specialty indices, ``equivalence`` (M,) e_m, ``max_share`` (M,) (``nan``
+    where none); ``on`` ``"posts"`` (years = the planning years, ``cols`` their indices) or
+    ``"stock"`` (years = the assessed years, ``cols`` indices into the evaluation years);
+    ``weight`` (R,) w_g; ``share`` (R, Yg) D_g / Σ_r D_g.
+    """
+
+    id: str
+    name: str
+    on: str
+    members: np.ndarray
+    equivalence: np.ndarray
+    max_share: np.ndarray
+    weight: np.ndarray
+    years: list[int]
+    cols: np.ndarray
+    share: np.ndarray
+
+    def capacity(self, x: np.ndarray, stock: np.ndarray | None = None) -> np.ndarray:
+        """(R, Yg) team capacity ``E = Σ_m e_m · x[r,m,t]`` (or the stocks, ``on: stock``)."""
+        X = stock if self.on == "stock" else x
+        return np.einsum("m,rmt->rt", self.equivalence, X[:, self.members][:, :, self.cols])
+
+    def target(self, capacity: np.ndarray) -> np.ndarray:
+        """(R, Yg) the team fair share ``T_g = share_g · Σ_r' E``."""
+        return self.share * capacity.sum(axis=0)[None]
+
+
+def _planning_index(years: list[int], u: int) -> int:
+    """The planning year in place in calendar year ``u``: the last ``y_p <= u`` (-1: baseline)."""
+    return int(np.searchsorted(np.asarray(years), u, side="right")) - 1
+
+
+def pipeline_data(inst: Instance, d) -> PipelineData | None:
+    """The pipeline block of ``inst`` as arrays, with ``d`` its :class:`~allocator.core.data.ProblemData`."""
+    p = inst.pipeline
+    if p is None:
+        return None
+    R, S, Y = d.shape
+    ri = {r: i for i, r in enumerate(d.regions)}
+    si = {s: i for i, s in enumerate(d.specialties)}
+    years = list(range(d.years[0], p.horizon_year + 1))
+    E = len(years)
+    assess = np.array([years.index(y) for y in (p.assess_years or [p.horizon_year])], int)
+
+    completion, settle, join, leave = np.ones(S), np.full(S, 0.8), np.ones(S), np.zeros(S)
+    delays: list[tuple[list[int], list[float]]] = [([int(py)] if py == py else [], [1.0]) for py in d.programme_years]
+    for ps in p.specialties:
+        s = si[ps.specialty]
+        completion[s], settle[s], join[s], leave[s] = ps.completion_rate, ps.settle_rate, ps.join_rate, ps.leave_rate
+        if ps.delay_years is not None:
+            delays[s] = (list(ps.delay_years), list(ps.delay_shares))
+    fill = np.ones((R, S))
+    for f in p.fill_rate:
+        fill[ri[f.region], si[f.specialty]] = f.rate
+    stock0 = np.zeros((R, S))
+    for st in p.stock:
+        stock0[ri[st.region], si[st.specialty]] = st.headcount
+
+    kernel = np.zeros((S, E, Y))
+    base_share = np.zeros((S, E))  # completions per baseline filled post
+    for s, (dy, sh) in enumerate(delays):
+        for e, year in enumerate(years):
+            for delay, share in zip(dy, sh, strict=True):
+                q = _planning_index(d.years, year - delay)
+                if q < 0:
+                    base_share[s, e] += completion[s] * share
+                else:
+                    kernel[s, e, q] += completion[s] * share
+    base_intake = fill * d.baseline
+    base_completions = base_intake[:, :, None] * base_share[None]
+
+    planning = set(d.years)
+    pop_entries = {}
+    for e in inst.population_by_year:
+        pop_entries.setdefault((ri[e.region],), {})[e.year] = e.population
+    base_pop = np.array([r.population for r in inst.regions], float)
+    population = by_year(base_pop, pop_entries, years, planning)
+    w_entries = {}
+    for w in inst.need_weights:
+        if w.year is not None:
+            w_entries.setdefault((ri[w.region], si[w.specialty]), {})[w.year] = w.weight
+    weights = by_year(d.weight, w_entries, years, planning)
+    need = population[:, None, :] * d.need_index[:, None, None] * weights
+    share = shares(need)
+    movers = share if p.mobility == "need" else np.zeros_like(share)
+
+    # years y_0 + 1 … y_1 − 1 hold the baseline: a constant run from S0
+    own = (join * settle)[None, :]
+    pre_need = d.need_index[:, None] * d.weight * base_pop[:, None]
+    pre_C = base_intake * completion[None, :]
+    pre_m = shares(pre_need) if p.mobility == "need" else np.zeros_like(pre_need)
+    pre_A = own * pre_C + (join * (1 - settle))[None, :] * pre_m * pre_C.sum(0)
+    stock_before = stock0.copy()
+    for _ in range(d.baseline_year + 1, d.years[0]):
+        stock_before = (1 - leave)[None, :] * stock_before + pre_A
+
+    partial = PipelineData(
+        years=years,
+        assess=assess,
+        horizon_year=p.horizon_year,
+        mobility=p.mobility,
+        fill=fill,
+        completion=completion,
+        settle=settle,
+        join=join,
+        leave=leave,
+        kernel=kernel,
+        base_completions=base_completions,
+        stock0=stock0,
+        stock_before=stock_before,
+        population=population,
+        need=need,
+        share=share,
+        movers=movers,
+        fair_stock_bar=np.zeros((R, S, E)),
+    )
+    fair_bar = partial.forward(d.target_bar).fair_stock
+    return PipelineData(**{**partial.__dict__, "fair_stock_bar": fair_bar})
+
+
+def team_data(inst: Instance, d, pipe: PipelineData | None) -> tuple[TeamInfo, ...]:
+    """Every team of ``inst`` as a :class:`TeamInfo`."""
+    ri = {r: i for i, r in enumerate(d.regions)}
+    si = {s: i for i, s in enumerate(d.specialties)}
+    out = []
+    for team in inst.teams:
+        weight = np.ones(len(d.regions))
+        for w in team.need_weights:
+            weight[ri[w.region]] = w.weight
+        if team.on == "stock":
+            cols = pipe.assess
+            years = [pipe.years[e] for e in cols]
+            population = pipe.population[:, cols]
+        else:
+            cols = np.arange(len(d.years))
+            years = list(d.years)
+            population = d.population
+        need = population * (d.need_index * weight)[:, None]
+        out.append(
+            TeamInfo(
+                id=team.id,
+                name=team.name or team.id,
+                on=team.on,
+                members=np.array([si[m.specialty] for m in team.members], int),
+                equivalence=np.array([m.equivalence for m in team.members], float),
+                max_share=np.array([np.nan if m.max_share is None else m.max_share for m in team.members]),
+                weight=weight,
+                years=years,
+                cols=np.asarray(cols, int),
+                share=shares(need),
+            )
+        )
+    return tuple(out)
