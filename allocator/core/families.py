@@ -344,6 +344,107 @@ FAMILIES: tuple[Family, ...] = (
         ),
         definition=True,
     ),
+    # ---- v2 §10: the workforce pipeline (present only with a `pipeline` block)
+    Family(
+        "stock_flow",
+        ("region", "specialty", "year"),
+        "=",
+        "S[r,s,t] − (1 − ℓ_s) · S[r,s,t−1] − A[r,s,t] = 0, with A = j_s · (σ_s · C[r,s,t] + (1 − σ_s) · "
+        "m[r,s,t] · P[s,t]) and C written out in x; P[s,t] = Σ_r' C[r',s,t] is defined once per "
+        "specialty and year (row group `stock_flow_pool`)",
+        "each r, s, evaluation year (and each s, evaluation year for P)",
+        "a `pipeline` block",
+        "definition: the trained workforce of a year is last year's, less leavers, plus the joiners "
+        "trained from earlier years' posts",
+        None,
+        "definition of the stock of trained staff",
+        Words(
+            noun="stock flow",
+            conflict="definition: the {year} stock of {cell} = last year's stock less leavers + joiners",
+        ),
+        row_groups=("stock_flow", "stock_flow_pool"),
+        definition=True,
+        reported=False,
+    ),
+    Family(
+        "supply_gap",
+        ("region", "specialty", "year"),
+        "=",
+        "S − S* = supply_surplus − supply_short, with S* = D / Σ_r' D · Σ_r' S",
+        "each r, s, assessed year",
+        "a `pipeline` block",
+        "definition: `supply_short` and `supply_surplus` measure the distance of the trained workforce "
+        "from its fair share of the national workforce",
+        None,
+        "definition of the supply shortfall and surplus",
+        Words(
+            noun="supply gap",
+            conflict="definition: {cell} stock in {year} − its fair stock = supply surplus − supply shortfall",
+        ),
+        definition=True,
+        reported=False,
+    ),
+    Family(
+        "worst_supply",
+        ("region", "specialty", "year"),
+        "<=",
+        "100 · supply_short ≤ S̄* · z_S",
+        "each r, s, assessed year with S̄* > 0, only if its weight > 0",
+        "the model's `worst_supply` weight is > 0",
+        "definition: `z_S` is at least every cell's supply shortfall as a % of its fair stock S̄*",
+        None,
+        "definition of the worst supply shortfall z_S",
+        Words(
+            noun="worst supply shortfall",
+            conflict="definition: the worst supply shortfall z_S is at least the supply shortfall % of {cell} "
+            "in {year}",
+            shadow_up="{spec} in {region} in {year} is (one of) the furthest below its fair stock, so it sets the "
+            "worst supply shortfall: letting it fall one more trained doctor short would lower the objective by "
+            "{by100}",
+        ),
+        definition=True,
+    ),
+    # ---- v2 §11: teams and skill mix (present only with a `teams` block)
+    Family(
+        "team_gap",
+        ("team", "region", "year"),
+        "=",
+        "E − T_g = team_surplus − team_short, with E = Σ_m e_m · x[r,m,t] (or the stocks) and "
+        "T_g = D_g / Σ_r' D_g · Σ_r' E",
+        "each team g, r, t",
+        "a `teams` block",
+        "definition: `team_short` and `team_surplus` measure the distance of a region's team capacity "
+        "from its fair share",
+        None,
+        "definition of the team shortfall and surplus",
+        Words(
+            noun="team gap",
+            conflict="definition: the team capacity of {cell} in {year} − its fair share = team surplus − "
+            "team shortfall",
+        ),
+        definition=True,
+        reported=False,
+    ),
+    Family(
+        "team_mix",
+        ("team", "specialty", "region", "year"),
+        "<=",
+        "e_m · x[r,m,t] ≤ max_share_m · E[r,g,t] (with `\"on\": \"stock\"`: e_m · S[r,m,t])",
+        "each member with `max_share`, r, t",
+        "a team member with `max_share`",
+        "one profession provides at most a set share of a team's capacity in a region (associate roles "
+        "work under a senior doctor and do not replace doctors)",
+        1.0,
+        "skill mix, a policy choice",
+        Words(
+            noun="skill-mix limit",
+            relax="let {specialty} provide {amount:g} more of the {team} capacity of {region} in {year} than "
+            "its max_share allows",
+            conflict="{specialty} may provide at most {pct} of the {team} capacity of {region} in {year}",
+            shadow_up="letting {spec} provide one more unit of the {team} capacity in {region} in {year} than "
+            "its max_share allows {lower}",
+        ),
+    ),
 )
 
 #: ``{name: Family}`` in contract order.
@@ -353,7 +454,7 @@ NAMES: tuple[str, ...] = tuple(BY_NAME)
 #: Row group of the Pyomo and PuLP models -> its family (capacity is two groups).
 ROW_GROUP_FAMILY: dict[str, str] = {g: f.name for f in FAMILIES for g in f.groups}
 
-#: Not one of the twelve families: the bound 0 of every variable, and whole posts. They may be
+#: Not one of the families: the bound 0 of every variable, and whole posts. They may be
 #: named in a conflict (as definitions), never relaxed.
 NONNEGATIVITY = "nonnegativity"
 #: Families that only define auxiliary variables, and ``nonnegativity``.

@@ -109,12 +109,20 @@ def least_auxiliaries(d: ProblemData, x: np.ndarray) -> tuple[np.ndarray, ...]:
     return inc, dec, short, surplus, (pct.max() if pct.size else 0.0)
 
 
-def columns_of(d: ProblemData, x: np.ndarray, with_z: bool) -> np.ndarray:
+def columns_of(d: ProblemData, x: np.ndarray, with_z: bool, with_z_supply: bool = False) -> np.ndarray:
     """Every column of the direct backend's model for posts ``x``, at the least auxiliary values
-    (``inc``, ``dec``, ``short``, ``surplus``, ``z`` of §4): a MIP start."""
+    (``inc``, ``dec``, ``short``, ``surplus``, ``z`` of §4, and those of §10/§11): a MIP start."""
+    from allocator.solution import workforce
+
     inc, dec, short, surplus, worst = least_auxiliaries(d, x)
-    cols = np.concatenate([p.reshape(-1) for p in (x, inc, dec, short, surplus)])
-    return np.append(cols, worst) if with_z else cols
+    cols = [p.reshape(-1) for p in (x, inc, dec, short, surplus)]
+    if with_z:
+        cols.append(np.array([worst]))
+    extra = workforce.least(d, x)
+    for name in ("stock", "pool", "supply_short", "supply_surplus", "z_supply", "team_short", "team_surplus"):
+        if name in extra and (name != "z_supply" or with_z_supply):
+            cols.append(extra[name].reshape(-1))
+    return np.concatenate(cols)
 
 
 def _mip(d: ProblemData, spec: ModelSpec, lo: np.ndarray, hi: np.ndarray, options: SolveOptions, start=None):
@@ -267,7 +275,7 @@ def integer_solve(
     gap_wanted = DEFAULT_GAP if options.mip_gap is None else options.mip_gap
     lo, hi = _neighbourhood(*effective_bounds(d), None, None)
     with_z = spec.objective.worst_shortfall > 0
-    cols = None if start.x is None else columns_of(d, start.x, with_z)
+    cols = None if start.x is None else columns_of(d, start.x, with_z, spec.objective.worst_supply > 0)
     opts = SolveOptions(
         time_limit=time_left,
         threads=options.threads,
@@ -305,4 +313,8 @@ def objective_of(d: ProblemData, spec: ModelSpec, x: np.ndarray) -> float:
     value = w.shortfall * short.sum() + w.surplus * surplus.sum() + w.moves * (inc + dec).sum() + w.cost * cost
     if w.worst_shortfall > 0:
         value += w.worst_shortfall * worst
+    if d.pipeline is not None or d.teams:
+        from allocator.solution import workforce
+
+        value += workforce.objective_terms(d, w, x)
     return float(value)

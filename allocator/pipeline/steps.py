@@ -33,7 +33,7 @@ from allocator.model.backends import BACKENDS
 from allocator.model.backends.base import RawSolution, SolveOptions
 from allocator.model.highs_env import quiet_banner
 from allocator.model.presolve import presolve_findings
-from allocator.solution import measures
+from allocator.solution import measures, workforce
 from allocator.solution.result import ALLOCATION_COLUMNS, Result
 
 __all__ = [
@@ -224,7 +224,15 @@ def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, bu
     res.allocation = allocation_frame(d, x)
     res.kpis = measures.kpis(d, x)
     res.baseline_kpis = measures.baseline_kpis(d)
-    res.binding = pd.DataFrame(raw.binding, columns=["constraint", "region", "specialty", "year", "dual"])
+    if d.pipeline is not None:
+        res.supply = workforce.supply_frame(d, x)
+        res.supply_kpis = workforce.supply_kpis(d, x)
+    if d.teams:
+        res.teams = workforce.teams_frame(d, x)
+    columns = ["constraint", "region", "specialty", "year", "dual"]
+    if any("team" in b for b in raw.binding):
+        columns.insert(1, "team")
+    res.binding = pd.DataFrame(raw.binding, columns=columns)
     if len(res.binding):
         res.binding = res.binding.reindex(res.binding["dual"].abs().sort_values(ascending=False).index)
         res.binding = res.binding.reset_index(drop=True)

@@ -191,7 +191,10 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
-        binding = pd.DataFrame(data.get("binding", []), columns=["constraint", "region", "specialty", "year", "dual"])
+        columns = ["constraint", "region", "specialty", "year", "dual"]
+        if any(isinstance(b, dict) and "team" in b for b in data.get("binding") or []):
+            columns.insert(1, "team")  # v2 §11: a team_mix row names its team
+        binding = pd.DataFrame(data.get("binding", []), columns=columns)
         return cls(
             status=data["status"],
             instance=data.get("instance", ""),

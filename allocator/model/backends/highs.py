@@ -4,6 +4,9 @@ Columns, for K = R·S·Y cells flattened as ``k = (r·S + s)·Y + t``::
 
     x[0:K]  inc[K:2K]  dec[2K:3K]  short[3K:4K]  surplus[4K:5K]  z[5K] (only if q > 0)
 
+then, with a pipeline (§10) or teams (§11), the columns of ``highs_workforce``: ``stock``,
+``pool``, ``supply_short``, ``supply_surplus``, ``z_supply``, ``team_short``, ``team_surplus``.
+
 Each constraint family of FORMULATION §5 is one function below returning a :class:`Block`
 (a sparse block of rows with its bounds and the region/specialty/year of every row), or the
 column bounds for ``capacity`` and ``lock``. No Python loop runs per variable or per row.
@@ -25,6 +28,13 @@ from allocator.core.families import builders_in
 from allocator.core.spec import ModelSpec
 from allocator.model import tiebreak
 from allocator.model.backends.base import DUAL_TOL, HIGHS_STATUS, NOT_REPORTED, RawSolution, SolveOptions
+from allocator.model.backends.highs_workforce import (  # noqa: F401 - builders found by name
+    stock_flow,
+    supply_gap,
+    team_gap,
+    team_mix,
+    worst_supply,
+)
 from allocator.model.highs_env import use_threads
 
 INF = highspy.kHighsInf
@@ -50,18 +60,37 @@ class Block:
 
 def row_ids(d: ProblemData, labels: dict[str, np.ndarray], i: int) -> dict:
     """``{region, specialty, year}`` ids of row ``i`` of ``labels`` (a :attr:`Block.labels` or
-    :meth:`Columns.cell_labels`), with only the keys the family is indexed by."""
+    :meth:`Columns.cell_labels`), with only the keys the family is indexed by.
+
+    Labels are indices into ``d.regions``, ``d.specialties``, ``d.years``; ``eval_year`` indexes
+    the pipeline's evaluation years and ``team`` the teams; ``at`` is a year itself (reported as
+    ``year``). A negative index leaves its key out (a row of one specialty and year only)."""
     ids = {"region": d.regions, "specialty": d.specialties, "year": d.years}
-    return {key: ids[key][int(arr[i])] for key, arr in labels.items()}
+    if d.pipeline is not None:
+        ids["eval_year"] = d.pipeline.years
+    ids["team"] = [t.id for t in d.teams]
+    out = {}
+    for key, arr in labels.items():
+        value = int(arr[i])
+        if key == "at":
+            out["year"] = value
+        elif value >= 0:
+            out["year" if key == "eval_year" else key] = ids[key][value]
+    return out
 
 
 class Location(NamedTuple):
-    """Where column ``j`` of the LP sits: its variable and cell indices (``None`` for ``z``)."""
+    """Where column ``j`` of the LP sits: its variable and cell indices (``None`` for ``z``).
+
+    For the variables of §10 and §11, ``t`` indexes the variable's own years (the evaluation
+    years for ``stock`` and ``pool``, the assessed years for ``supply_*``, the team's years for
+    ``team_*``), and ``team`` the team."""
 
     variable: str
     r: int | None
     s: int | None
     t: int | None
+    team: int | None = None
 
 
 class Columns:
@@ -71,30 +100,58 @@ class Columns:
 
     #: The per-cell variables of §4, in column order (``z`` follows them when ``q > 0``).
     CELL_VARIABLES = ("x", "inc", "dec", "short", "surplus")
+    #: The variables of §10 and §11, in column order after those of §4 (where present).
+    WORKFORCE_VARIABLES = ("stock", "pool", "supply_short", "supply_surplus", "z_supply", "team_short", "team_surplus")
 
-    def __init__(self, d: ProblemData, with_z: bool):
+    def __init__(self, d: ProblemData, with_z: bool, with_z_supply: bool = False):
         R, S, Y = d.shape
         self.R, self.S, self.Y = R, S, Y
         self.K = K = R * S * Y
         self.cell = np.arange(K).reshape(R, S, Y)
         self.x, self.inc, self.dec, self.short, self.surplus = (i * K for i in range(5))
         self.z = 5 * K if with_z else None
-        self.n = 5 * K + (1 if with_z else 0)
+        n = 5 * K + (1 if with_z else 0)
         r, s, t = np.meshgrid(np.arange(R), np.arange(S), np.arange(Y), indexing="ij")
         self.r, self.s, self.t = r.ravel(), s.ravel(), t.ravel()
         self.first = self.t == 0  # cells whose x_prev is the baseline
+        # §10, §11: (start, size, shape) of each variable present
+        self.extra: dict[str, tuple[int, int, tuple[int, ...]]] = {}
+        p = d.pipeline
+        sizes: list[tuple[str, tuple[int, ...]]] = []
+        if p is not None:
+            E, A = len(p.years), len(p.assess)
+            sizes += [("stock", (R, S, E)), ("pool", (S, E)), ("supply_short", (R, S, A)), ("supply_surplus", (R, S, A))]
+            if with_z_supply:
+                sizes.append(("z_supply", (1,)))
+        team_rows = sum(R * len(t.years) for t in d.teams)
+        if d.teams:
+            sizes += [("team_short", (team_rows,)), ("team_surplus", (team_rows,))]
+        for name, shape in sizes:
+            size = int(np.prod(shape))
+            self.extra[name] = (n, size, shape)
+            n += size
+        for name in self.WORKFORCE_VARIABLES:
+            setattr(self, name, self.extra[name][0] if name in self.extra else None)
+        # first team_* column of each team (teams are stacked: [g][r][t])
+        self.team_offset = np.cumsum([0] + [R * len(t.years) for t in d.teams])[:-1]
+        self.n = n
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The variables present, in column order: the per-cell ones, then ``z`` if any."""
-        return self.CELL_VARIABLES + (("z",) if self.z is not None else ())
+        """The variables present, in column order: the per-cell ones, ``z`` if any, then those
+        of §10 and §11."""
+        return self.CELL_VARIABLES + (("z",) if self.z is not None else ()) + tuple(self.extra)
 
     def span(self, variable: str) -> slice:
-        """The columns of ``variable``: K cells in ``k = (r·S + s)·Y + t`` order, or one for z."""
+        """The columns of ``variable``: K cells in ``k = (r·S + s)·Y + t`` order, one for z, or
+        the block of a §10/§11 variable (in C order of its shape)."""
         if variable == "z":
             if self.z is None:
                 raise KeyError("this model has no z column (q = 0)")
             return slice(self.z, self.z + 1)
+        if variable in self.extra:
+            start, size, _ = self.extra[variable]
+            return slice(start, start + size)
         if variable not in self.CELL_VARIABLES:
             raise KeyError(f"no variable {variable!r}; the variables are {', '.join(self.names)}")
         start = getattr(self, variable)
@@ -105,11 +162,29 @@ class Columns:
         j = int(j)
         if self.z is not None and j == self.z:
             return Location("z", None, None, None)
+        for name, (start, size, shape) in self.extra.items():
+            if start <= j < start + size:
+                return self._locate_extra(name, j - start, shape)
         if not 0 <= j < len(self.CELL_VARIABLES) * self.K:
             raise IndexError(f"column {j} is outside the {self.n} columns of this model")
         variable = self.CELL_VARIABLES[j // self.K]
         k = j - getattr(self, variable)
         return Location(variable, int(self.r[k]), int(self.s[k]), int(self.t[k]))
+
+    def _locate_extra(self, name: str, k: int, shape: tuple[int, ...]) -> Location:
+        if name == "z_supply":
+            return Location(name, None, None, None)
+        if name == "pool":
+            s, t = np.unravel_index(k, shape)
+            return Location(name, None, int(s), int(t))
+        if name.startswith("team_"):
+            g = int(np.searchsorted(self.team_offset, k, side="right")) - 1
+            rest = k - int(self.team_offset[g])
+            years = (self.team_offset[g + 1] if g + 1 < len(self.team_offset) else shape[0]) - self.team_offset[g]
+            r, t = divmod(rest, int(years) // self.R)
+            return Location(name, int(r), None, int(t), g)
+        r, s, t = np.unravel_index(k, shape)
+        return Location(name, int(r), int(s), int(t))
 
     def cell_labels(self) -> dict[str, np.ndarray]:
         return {"region": self.r, "specialty": self.s, "year": self.t}
@@ -309,6 +384,17 @@ def objective(d: ProblemData, v: Columns, spec: ModelSpec) -> np.ndarray:
     cost[v.surplus : v.surplus + K] = w.surplus
     if v.z is not None:
         cost[v.z] = w.worst_shortfall
+    for name, weight in (
+        ("stock", 0.0),
+        ("pool", 0.0),
+        ("supply_short", w.supply_shortfall),
+        ("supply_surplus", w.supply_surplus),
+        ("z_supply", w.worst_supply),
+        ("team_short", w.team_shortfall),
+        ("team_surplus", w.team_surplus),
+    ):
+        if name in v.extra:
+            cost[v.span(name)] = weight
     return cost
 
 
@@ -353,6 +439,8 @@ class HighsModel:
         v = self.columns
         if v.z is None and spec.objective.worst_shortfall > 0:
             raise ValueError("this model has no z column: build it with with_z=True to weigh worst_shortfall")
+        if v.z_supply is None and spec.objective.worst_supply > 0 and self.data.pipeline is not None:
+            raise ValueError("this model has no z_supply column: build it with with_z=True to weigh worst_supply")
         cost = objective(self.data, v, spec)
         status = self.highs.changeColsCost(v.n, np.arange(v.n, dtype=np.int32), cost)
         if status == highspy.HighsStatus.kError:
@@ -364,13 +452,15 @@ def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None, wi
     """Assemble every family into one sparse LP and pass it to HiGHS in one call.
 
     ``with_z`` adds the ``z`` column and the ``worst_shortfall`` rows even when the weight
-    ``q`` is 0 (so that :meth:`HighsModel.set_objective` can later weigh it); ``None``
-    adds them only when ``q > 0``.
+    ``q`` is 0 (so that :meth:`HighsModel.set_objective` can later weigh it), and with a
+    pipeline the ``z_supply`` column and the ``worst_supply`` rows likewise; ``None`` adds
+    each only when its weight is > 0.
     """
     t0 = time.perf_counter()
     integer = spec.solve.integer if integer is None else integer
+    z_supply = spec.objective.worst_supply > 0 if with_z is None else with_z
     with_z = spec.objective.worst_shortfall > 0 if with_z is None else with_z
-    v = Columns(d, with_z=with_z)
+    v = Columns(d, with_z=with_z, with_z_supply=z_supply)
     blocks = [b for f in ROW_FAMILIES if (b := f(d, v)) is not None]
     start = 0
     for b in blocks:
