@@ -120,7 +120,8 @@ class Columns:
         sizes: list[tuple[str, tuple[int, ...]]] = []
         if p is not None:
             E, A = len(p.years), len(p.assess)
-            sizes += [("stock", (R, S, E)), ("pool", (S, E)), ("supply_short", (R, S, A)), ("supply_surplus", (R, S, A))]
+            sizes += [("stock", (R, S, E)), ("pool", (S, E))]
+            sizes += [("supply_short", (R, S, A)), ("supply_surplus", (R, S, A))]
             if with_z_supply:
                 sizes.append(("z_supply", (1,)))
         team_rows = sum(R * len(t.years) for t in d.teams)
