@@ -114,7 +114,9 @@ def relaxation_findings(model) -> list[Finding]:
                 now = current_rate(d, b.name, s)
                 need = now + amount / base if base > TOL and now is not None else None
                 extra.update(rate=now, needed_rate=need)
-            words_ = _relax_words(b.name, where, amount, over[i] > 0, _is_ranged(d, b.name, where))
+            words_ = _relax_words(
+                b.name, where, amount, over[i] > 0, _is_ranged(d, b.name, where), _team_ctx(d, b.name, where)
+            )
             rate = rate_words(b.name, now, need) if need is not None else ""
             text = words_ + (f" ({rate})" if rate else "")
             out.append(make_finding(b.name, text, amount, kind="relaxation", **where, **extra))
@@ -149,17 +151,39 @@ def _is_ranged(d: ProblemData, family: str, where: dict) -> bool:
     return bool(d.ranged[d.specialties.index(where["specialty"]), d.years.index(where["year"])])
 
 
-def _relax_words(name: str, where: dict, amount: float, over: bool, ranged: bool = False) -> str:
+def _relax_words(
+    name: str, where: dict, amount: float, over: bool, ranged: bool = False, extra: dict | None = None
+) -> str:
     """One relaxation in plain words, from the family table (``ranged``: a national total
-    given as a range, v2)."""
+    given as a range, v2; ``extra``: more template fields, e.g. a team's)."""
     cell = " ".join(str(where[k]) for k in ("region", "specialty") if k in where)
     year = where.get("year")
     template = words(name, ranged).relax if name in BY_NAME else ""
     if not template:
         return f"relax {name} for {cell} {year} by {amount:g}"
     return template.format(
-        cell=cell, year=year, amount=amount, verb="raise" if over else "lower", side="maximum" if over else "minimum"
+        cell=cell,
+        year=year,
+        amount=amount,
+        verb="raise" if over else "lower",
+        side="maximum" if over else "minimum",
+        region=where.get("region"),
+        specialty=where.get("specialty"),
+        **(extra or {}),
     )
+
+
+def _team_ctx(d: ProblemData, family: str, where: dict) -> dict:
+    """Template fields of a §11 row: ``team`` (its name) and, for ``team_mix``, ``pct`` (the
+    member's ``max_share``)."""
+    if "team" not in where:
+        return {}
+    team = next(t for t in d.teams if t.id == where["team"])
+    ctx = {"team": team.name}
+    if family == "team_mix" and where.get("specialty") in d.specialties:
+        m = list(team.members).index(d.specialties.index(where["specialty"]))
+        ctx["pct"] = pct_text(float(team.max_share[m]))
+    return ctx
 
 
 def _rate_ctx(d: ProblemData, family: str, where: dict) -> dict:
@@ -192,7 +216,7 @@ _VARIABLE_WORDS = {"x": "posts", "inc": "posts gained", "dec": "posts lost", "sh
 
 
 def _member_name(family: str, where: dict) -> str:
-    keys = [str(where[k]) for k in ("region", "specialty", "year") if k in where]
+    keys = [str(where[k]) for k in ("team", "region", "specialty", "year") if k in where]
     return f"{family}[{','.join(keys)}]"
 
 
@@ -212,7 +236,7 @@ def _row_words(d: ProblemData, family: str, where: dict, side: str, value: float
         limit=f" ({value:g} posts)" if first else "",
         half={"lower": "at least", "upper": "no more than", "both": "exactly"}[side],
         field="min_posts" if side == "lower" else "max_posts",
-        **_rate_ctx(d, family, where),
+        **(_rate_ctx(d, family, where) | _team_ctx(d, family, where)),
     )
 
 
@@ -292,10 +316,13 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[ConflictM
             continue
         j = int(j)
         value = float(hi_c[j] if side == "upper" else lo_c[j])
-        variable, r, s, t = v.locate(j)
+        variable, r, s, t = v.locate(j)[:4]
         if variable == "z":
             where, family = {}, NONNEGATIVITY
             msg = "definition: the worst shortfall z cannot be negative"
+        elif variable not in _VARIABLE_WORDS:  # a variable of §10/§11: stock, supply or team gap
+            where, family = {}, NONNEGATIVITY
+            msg = f"definition: {variable.replace('_', ' ')} cannot be negative"
         else:
             k = int(v.cell[r, s, t])
             where = row_ids(d, cells, k)

@@ -99,7 +99,8 @@ def _bound_value(row: dict, d: ProblemData, x: np.ndarray | None, z: float | Non
     name, dual = row["constraint"], row["dual"]
     r = d.regions.index(row["region"]) if row.get("region") is not None else None
     s = d.specialties.index(row["specialty"]) if row.get("specialty") is not None else None
-    t = d.years.index(int(row["year"])) if row.get("year") is not None else None
+    year = int(row["year"]) if row.get("year") is not None else None
+    t = d.years.index(year) if year in d.years else None  # §10/§11 rows may be in evaluation years
 
     def prev_cell():
         if t == 0:
@@ -129,6 +130,8 @@ def _bound_value(row: dict, d: ProblemData, x: np.ndarray | None, z: float | Non
         return float(d.budget[t])
     if name == "worst_shortfall":
         return float(d.target[r, s, t] * z / 100) if z is not None else np.nan
+    if name == "team_mix":  # e_m · x <= max_share · E, written with 0 on the right
+        return 0.0
     return np.nan
 
 
@@ -162,6 +165,7 @@ def _sentence(row: dict, value: float, d: ProblemData, names: Mapping[str, str],
         plus_word=f" plus {_fmt(allowance)} posts" if allowance else "",
         plus_posts=f" + {_fmt(allowance)} posts" if allowance else "",
         years=_fmt(d.programme_years[s]) if s is not None else "",
+        team=next((t.name for t in d.teams if t.id == row.get("team")), row.get("team")),
     )
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from allocator.core.families import DEFINITIONS
 
-WHERE = ("region", "specialty", "year")
+WHERE = ("team", "region", "specialty", "year")  # team: a §11 row (team_mix, team_gap)
 
 #: What found a :class:`Finding`.
 FINDING_KINDS = (
@@ -45,7 +45,7 @@ class _ReadOnlyMapping(Mapping):
 
     @property
     def where(self) -> dict:
-        """``{region?, specialty?, year?}``: the keys that are set."""
+        """``{team?, region?, specialty?, year?}``: the keys that are set."""
         return {k: getattr(self, k) for k in WHERE if getattr(self, k) is not None}
 
     def __getitem__(self, key: str) -> Any:
@@ -78,6 +78,7 @@ class Finding(_ReadOnlyMapping):
     region: str | None = None
     specialty: str | None = None
     year: int | None = None
+    team: str | None = None
     relax_by: float | None = None
     direction: str | None = None
     bound: str | None = None
@@ -129,6 +130,7 @@ class ConflictMember(_ReadOnlyMapping):
     region: str | None = None
     specialty: str | None = None
     year: int | None = None
+    team: str | None = None
     bound: str | None = None
     equality: bool | None = None
     value: float | None = None
