@@ -9,6 +9,10 @@ Two frontiers a policy team asks for:
 ``worst-cost``
     the worst-off shortfall ``z`` (% of fair share, the worst cell of any year) against the
     cost ``Σ_k c[r,s] · x`` (summed over the years): what lifting the worst-off region costs.
+``supply-moves`` (an instance with a pipeline, FORMULATION §10)
+    the supply gap ``Σ (supply_short + supply_surplus)`` (trained staff, summed over the
+    assessed years) against the posts moved: how much of the future workforce gap each post
+    moved now closes.
 
 Method. Call the first objective ``f1`` (minimised) and the second ``f2`` (bounded):
 
@@ -70,6 +74,14 @@ KINDS = {
         "ylabel": "worst-off shortfall (% of fair share, worst cell and year)",
         "xlabel": "cost (Σ c·x, summed over the years)",
     },
+    "supply-moves": {
+        "f1": "supply",
+        "f2": "moves",
+        "y": "supply_gap_total",
+        "x": "posts_moved_total",
+        "ylabel": "supply gap to fair stocks (trained staff, summed over the assessed years)",
+        "xlabel": "posts moved (summed over the years)",
+    },
 }
 LEX_ABS_TOL = 1e-6  # objective constraints of the lexicographic stages: f ≤ f* + 1e-6
 LEX_REL_TOL = 1e-9
@@ -86,6 +98,9 @@ def _vector(name: str, d: ProblemData, v: highs.Columns) -> np.ndarray:
         c[v.span("z")] = 1.0
     elif name == "cost":
         c[v.span("x")] = d.cost[v.r, v.s]
+    elif name == "supply":
+        c[v.span("supply_short")] = 1.0
+        c[v.span("supply_surplus")] = 1.0
     else:  # pragma: no cover
         raise ValueError(name)
     return c
@@ -132,7 +147,7 @@ def frontier(
     instance : Instance or path
         The instance.
     kind : str
-        ``gap-moves`` or ``worst-cost``.
+        ``gap-moves``, ``worst-cost`` or ``supply-moves`` (with a pipeline).
     points : int
         Number of ε values from one end of the frontier to the other (≥ 2).
     model : ModelSpec or path, optional
@@ -160,6 +175,10 @@ def frontier(
         raise ValueError(f"unknown frontier '{kind}' (choose one of: {', '.join(KINDS)})")
     if points < 2:
         raise ValueError("a frontier needs at least 2 points")
+    if kind == "supply-moves" and (instance.pipeline if isinstance(instance, Instance) else None) is None:
+        instance = instance if isinstance(instance, Instance) else load_instance(instance)
+        if instance.pipeline is None:
+            raise ValueError(f"{instance.name} has no pipeline block: the supply-moves frontier needs one (§10)")
     spec = KINDS[kind]
     inst = instance if isinstance(instance, Instance) else load_instance(instance)
     tie = model if isinstance(model, ModelSpec) else load_model(model)  # None: the default model
@@ -207,6 +226,8 @@ def frontier(
         built.spec = tie.model_copy(update={"name": f"pareto:{kind}[{i}]"})  # the point's result names it
         res = built.assemble(raw)
         rec.update(_measures(res.kpis))
+        if d.pipeline is not None:
+            rec["supply_gap_total"] = float(res.supply_kpis["supply_gap"].sum()) if len(res.supply_kpis) else np.nan
         if check and res.status == "optimal":
             report = run_check(inst, res.to_dict())
             rec["check_ok"], rec["violations"] = bool(report.ok), len(report.violations)

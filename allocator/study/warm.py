@@ -20,6 +20,9 @@ from allocator.study.scenarios import WEIGHTS
 # How far a step in each weight carries a warm start: worst_shortfall prices one column (z),
 # every other weight prices a whole block of cells, so its steps cost far more pivots.
 ORDER_SCALE = {"shortfall": 1.0, "surplus": 1.0, "moves": 1.0, "cost": 1.0, "worst_shortfall": 0.05}
+# v2: the supply and team weights price blocks of stocks and team gaps; worst_supply one column
+ORDER_SCALE |= {"supply_shortfall": 1.0, "supply_surplus": 1.0, "worst_supply": 0.05}
+ORDER_SCALE |= {"team_shortfall": 1.0, "team_surplus": 1.0}
 
 
 def warm_order(specs: Sequence[ModelSpec]) -> list[int]:
@@ -97,7 +100,7 @@ def solve_weightings(
     # feasibility does not depend on the weights: once the pre-solve checks or the LP show an
     # instance infeasible (LP or integer), every run of that kind gets the same diagnosis
     infeasible: dict[bool, Result | None] = {}
-    need_z = any(s.objective.worst_shortfall > 0 for s in specs)
+    need_z = any(s.objective.worst_shortfall > 0 or s.objective.worst_supply > 0 for s in specs)
     built: Built | None = None  # the warm-started model, re-used from run to run
     for i in order:
         spec = specs[i]
