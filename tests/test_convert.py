@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from allocator.cli.app import app
-from allocator.core.instance import LISTS
+from allocator.core.validate import validate
 from allocator.io.instance import load_instance
-from allocator.io.table_cells import list_columns
+from allocator.io.table_cells import SHEETS, list_columns
 from allocator.io.table_write import same_instance
 
 from .conftest import ROOT, TOYS
@@ -29,12 +29,17 @@ def convert(*args: str):
 def test_template_loads_with_every_sheet_and_solves():
     inst = load_instance(TEMPLATE)
     wb = openpyxl.load_workbook(TEMPLATE)
-    assert set(wb.sheetnames) == {"readme", "instance", *LISTS}
-    for name in LISTS:  # every list has an example row, so an analyst sees how to fill it in
+    assert set(wb.sheetnames) == {"readme", "instance", *SHEETS}
+    for name in SHEETS:  # every list has an example row, so an analyst sees how to fill it in
         assert [c.value for c in wb[name][1]] == list(list_columns(name))
         assert wb[name].max_row >= 2, name
     fields = [r[0].value for r in wb["instance"].iter_rows(min_row=2)]
     assert "transition.max_growth_rate" in fields and "transition.shrink_by_programme_length" in fields
+    assert {"pipeline.horizon_year", "pipeline.mobility", "pipeline.assess_years"} <= set(fields)
+    meanings = [r[2].value for r in wb["instance"].iter_rows(min_row=2)]
+    assert all(meanings), "every field of the instance sheet has its meaning"
+    described = {r[0].value: r[1].value for r in wb["readme"].iter_rows(min_row=2) if r[0].value}
+    assert all(described.get(name) for name in ("instance", *SHEETS)), "every sheet is described in the readme"
     res = runner.invoke(app, ["validate", str(TEMPLATE)])
     assert res.exit_code == 0, res.output
     assert inst.name == "template"
@@ -56,6 +61,17 @@ def test_round_trip_json_xlsx_csv_json(path, tmp_path):
     assert load_instance(tmp_path / "csv") == inst
 
 
+def test_template_is_built_by_its_script():
+    """instances/template.py writes the shipped workbook: it loads to the script's instance."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("template_script", ROOT / "instances" / "template.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert load_instance(TEMPLATE) == validate(module.TEMPLATE)
+    assert load_instance(TEMPLATE).pipeline is not None and load_instance(TEMPLATE).teams
+
+
 def test_national_instance_round_trips(tmp_path):
     path = ROOT / "instances" / "england-icb-2025.json"
     inst = load_instance(path)
@@ -68,10 +84,12 @@ def test_empty_optional_lists_are_written_with_headers(tmp_path):
     src = ROOT / "instances" / "toy" / "toy-2x1.json"  # no optional lists at all
     assert convert(src, tmp_path / "t.xlsx").exit_code == 0
     wb = openpyxl.load_workbook(tmp_path / "t.xlsx")
-    for name in ("locks", "budget", "capacity", "sources"):
+    for name in ("locks", "budget", "capacity", "sources", "pipeline_specialties", "fill_rate", "stock", "teams"):
         assert [c.value for c in wb[name][1]] == list(list_columns(name)) and wb[name].max_row == 1
     assert convert(src, tmp_path / "csv").exit_code == 0
     assert (tmp_path / "csv" / "locks.csv").read_text() == "region,specialty,year,posts\n"
+    assert (tmp_path / "csv" / "team_members.csv").read_text() == "team,specialty,equivalence,max_share\n"
+    assert load_instance(tmp_path / "csv").pipeline is None  # no pipeline in, no pipeline out
     assert load_instance(tmp_path / "t.xlsx") == load_instance(src)
 
 

@@ -15,12 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allocator.core.instance import LISTS, Instance, InstanceError
+from allocator.core.instance import Instance, InstanceError
 from allocator.core.limits import MAX_ID_LENGTH, MAX_NAME_LENGTH
 from allocator.core.spec import load_model
 from allocator.core.validate import validate
 from allocator.io.instance import load_instance
-from allocator.io.table_cells import list_columns
+from allocator.io.table_cells import SHEETS, list_columns
 from allocator.io.table_write import same_instance, write_tables
 
 from .conftest import ROOT
@@ -259,8 +259,8 @@ def test_empty_optional_sheets_load_as_absent_lists(inst, tmp_path):
 def test_every_sheet_written_with_headers(inst, tmp_path):
     empty = inst.model_copy(update={"locks": [], "budget": [], "sources": []})
     wb = openpyxl.load_workbook(write_tables(empty, tmp_path / "b.xlsx"))
-    assert set(wb.sheetnames) == {"readme", "instance", *LISTS}
-    for name in LISTS:
+    assert set(wb.sheetnames) == {"readme", "instance", *SHEETS}
+    for name in SHEETS:
         assert [c.value for c in wb[name][1]] == list(list_columns(name))
     assert wb["locks"].max_row == 1
     folder_ = write_tables(empty, tmp_path / "csv")
@@ -541,7 +541,7 @@ NASTY = st.one_of(
 @given(
     data=instances(),
     edits=st.lists(
-        st.tuples(st.sampled_from(["instance", *LISTS]), st.integers(1, 6), st.integers(1, 7), NASTY), max_size=4
+        st.tuples(st.sampled_from(["instance", *SHEETS]), st.integers(1, 6), st.integers(1, 7), NASTY), max_size=4
     ),
     rename=st.sampled_from([None, "Sheet1", "Locks", "lock", "readme"]),
 )
@@ -565,7 +565,7 @@ def test_mutated_workbooks_never_traceback(tmp_path, data, edits, rename):
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     data=instances(),
-    file=st.sampled_from(["instance", *LISTS]),
+    file=st.sampled_from(["instance", *SHEETS]),
     text=st.one_of(st.text(max_size=60), st.binary(max_size=60).map(lambda b: b.decode("latin-1"))),
     encoding=st.sampled_from(["utf-8", "latin-1", "utf-16", "utf-16-le"]),
     append=st.booleans(),

@@ -28,7 +28,7 @@ MAX_MONEY = 1e15  # cost per post, budget amount
 MIN_YEAR, MAX_YEAR = 1000, 9999
 MAX_PROGRAMME_YEARS = 100
 MAX_NUMBER = 1e12  # any other number
-MAX_YEARS = 100  # planning years
+MAX_YEARS = 100  # planning years; also the evaluation years of a pipeline (first planning year to horizon)
 MAX_CELLS = 10_000_000  # regions × specialties × years
 
 # field name -> (largest value, what it is)
@@ -40,9 +40,12 @@ NUMBER_LIMITS: dict[str, tuple[float, str]] = {
     **{f: (MAX_FACTOR, "rate") for f in ("max_growth_rate", "max_shrink_rate", "max_region_net_loss_rate")},
     **{f: (MAX_MONEY, "money") for f in ("cost", "amount")},
     "programme_years": (MAX_PROGRAMME_YEARS, "years"),
+    "delay_years": (MAX_PROGRAMME_YEARS, "years"),  # pipeline (§10)
+    "headcount": (MAX_POSTS, "staff"),
+    "equivalence": (MAX_FACTOR, "factor"),  # teams (§11)
 }
-YEAR_FIELDS = frozenset({"year", "years", "baseline_year"})
-ID_FIELDS = frozenset({"id", "region", "specialty"})
+YEAR_FIELDS = frozenset({"year", "years", "baseline_year", "horizon_year", "assess_years"})
+ID_FIELDS = frozenset({"id", "region", "specialty", "profession"})
 UNCHECKED = frozenset({"schema_version"})  # checked by validation itself
 
 
@@ -109,6 +112,18 @@ def check_limits(obj: Any) -> list[tuple[str, str]]:
             problems.append((where, msg))
     if isinstance(data, dict) and isinstance(data.get("years"), list) and len(data["years"]) > MAX_YEARS:
         problems.append(("years", f"{len(data['years']):,} planning years, more than the limit of {MAX_YEARS}"))
+    pipeline = data.get("pipeline") if isinstance(data, dict) else None
+    years = data.get("years") if isinstance(data, dict) else None
+    if isinstance(pipeline, dict) and isinstance(pipeline.get("horizon_year"), int) and years:
+        span = pipeline["horizon_year"] - years[0] + 1
+        if span > MAX_YEARS:
+            problems.append(
+                (
+                    "pipeline.horizon_year",
+                    f"{span:,} evaluation years ({years[0]}–{pipeline['horizon_year']}), more than the limit of "
+                    f"{MAX_YEARS}",
+                )
+            )
     if isinstance(data, dict) and all(isinstance(data.get(k), list) for k in ("regions", "specialties", "years")):
         cells = len(data["regions"]) * len(data["specialties"]) * len(data["years"])
         if cells > MAX_CELLS:

@@ -49,6 +49,7 @@ def pipeline_problems(inst: Instance) -> list[tuple[str, str]]:
                     (f"pipeline.assess_years[{i}]", f"years must increase strictly ({p.assess_years[i - 1]} then {y})")
                 )
     listed = set()
+    delays = {ps.specialty for ps in p.specialties if ps.delay_years is not None}  # the others use programme_years
     for i, ps in enumerate(p.specialties):
         where = f"pipeline.specialties[{i}]"
         if ps.specialty not in sset:
@@ -59,12 +60,12 @@ def pipeline_problems(inst: Instance) -> list[tuple[str, str]]:
         if ps.delay_years is not None and max(ps.delay_years) > 100:
             problems.append((f"{where}.delay_years", f"a delay of {max(ps.delay_years)} years is over 100"))
     for j, s in enumerate(inst.specialties):
-        if s.id not in listed and s.programme_years is None:
+        if s.id not in delays and s.programme_years is None:
             problems.append(
                 (
                     f"specialties[{j}].programme_years",
-                    f"required by the pipeline: '{s.id}' has no delay_years in pipeline.specialties, so it "
-                    "completes after programme_years",
+                    f"required by the pipeline: '{s.id}' has no delay_years in pipeline.specialties, so its "
+                    "trainees complete after programme_years: give one of them",
                 )
             )
     for list_name in ("fill_rate", "stock"):

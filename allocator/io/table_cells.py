@@ -12,12 +12,26 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from allocator.core.instance import LISTS, Instance, Transition
+from allocator.core.instance import LISTS, Instance, Pipeline, Team, Transition
 from allocator.core.limits import model_of
 
 # Sheet "instance" (or instance.csv) holds the scalars as two columns: field, value.
 SCALARS = ("schema_version", "name", "description", "baseline_year", "years")
 TRANSITION_PREFIX = "transition."
+PIPELINE_PREFIX = "pipeline."  # the scalars of the pipeline block (§10): horizon_year, mobility, assess_years
+# The lists of the v2 blocks, one sheet each: sheet -> list of the pipeline block (§10) ...
+PIPELINE_SHEETS = {"pipeline_specialties": "specialties", "fill_rate": "fill_rate", "stock": "stock"}
+# ... and sheet -> list of each team (§11); a column ``team`` names the team of each row
+TEAM_SHEETS = {"team_members": "members", "team_need_weights": "need_weights"}
+# Every list sheet, in the order written: the lists of §2, the pipeline, the teams, the sources.
+SHEETS = (
+    *(name for name in LISTS if name != "sources"),
+    *PIPELINE_SHEETS,
+    "teams",
+    *TEAM_SHEETS,
+    "sources",
+)
+LIST_SEPARATOR = ";"  # between the items of a list cell (delay_years 3;4); "," is read too
 README = "readme"  # a sheet (or file) of notes, never read
 TRUE = frozenset({"true", "yes", "1"})
 FALSE = frozenset({"false", "no", "0"})
@@ -28,7 +42,8 @@ _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
 
 # What each scalar and transition field means (the "meaning" column of the instance sheet).
 MEANING = {
-    "schema_version": "version of the instance format: 1 (or 2 for v2 fields)",
+    "schema_version": "version of the instance format: 1, or 2 to use v2 fields (shrink_allowance, national "
+    "ranges, the pipeline.* fields and sheets, teams, profession, need_weights year)",
     "name": "name of the instance, shown in results",
     "description": "free text",
     "baseline_year": "the year of baseline_posts (y0)",
@@ -40,19 +55,39 @@ MEANING = {
     "transition.shrink_by_programme_length": "true: a programme loses at most 1/programme_years a year (empty: false)",
     "transition.max_region_net_loss_rate": "a region's net loss per year as a fraction of its posts (empty: no limit)",
     "transition.max_national_moves": "posts lost across all cells in one year (empty: no limit)",
+    "pipeline.horizon_year": "schema_version 2: the last year the workforce pipeline is followed to (at least the last "
+    "planning year); empty: no pipeline, and the sheets pipeline_specialties, fill_rate and stock must be empty",
+    "pipeline.mobility": "where completers who do not settle in their training region go: need (in proportion to "
+    "need) or lost (empty: need)",
+    "pipeline.assess_years": "years whose supply gap is assessed, comma-separated, within the first planning year to "
+    "horizon_year (empty: horizon_year)",
 }
 SHEET_MEANING = {
     "instance": "the scalars: one row per field (field, value); an empty value means absent",
     "regions": "one row per region: id (unique), name, population, need_index (empty: 1.0)",
-    "specialties": "one row per specialty programme: id (unique), name, programme_years",
+    "specialties": "one row per specialty programme: id (unique), name, programme_years, profession (empty: "
+    "medicine; schema_version 2: e.g. acp, pa, pharmacist)",
     "baseline_posts": "posts in the baseline year; a missing region × specialty pair has 0 posts (required)",
     "national_posts": "national total of a specialty in a year (empty sheet: the baseline total every year)",
     "population_by_year": "population of a region in a planning year (empty sheet: population every year)",
-    "need_weights": "need weight of a region × specialty (empty sheet: 1.0)",
+    "need_weights": "need weight of a region × specialty (empty sheet: 1.0); with a year (schema_version 2), the "
+    "weight of that year only",
     "capacity": "bounds min_posts ≤ posts ≤ max_posts; an empty year means every year",
     "locks": "posts fixed in a region × specialty × year",
     "cost_per_post": "cost of one post in a region × specialty (empty sheet: 0)",
     "budget": "cap on the total cost of the posts in a year",
+    "pipeline_specialties": "workforce pipeline (needs pipeline.horizon_year), one row per specialty, every column "
+    "optional: completion_rate (1), delay_years and delay_shares as lists such as 3;4 and 0.7;0.3 (one share per "
+    "delay, summing to 1; empty: programme_years, all completing then), settle_rate (0.8), join_rate (1), "
+    "leave_rate (0); a specialty not listed gets these defaults",
+    "fill_rate": "workforce pipeline: share of the posts of a region × specialty that are filled (empty sheet: 1)",
+    "stock": "workforce pipeline: trained staff (headcount or FTE) of a region × specialty in baseline_year "
+    "(empty sheet: 0)",
+    "teams": "schema_version 2: one row per team of programmes sharing one area of need: id (unique), name, on "
+    "(posts, or stock to count trained staff: needs a pipeline; empty: posts)",
+    "team_members": "one row per member of a team: team (an id of sheet teams), specialty, equivalence (share of the "
+    "need one post covers; empty: 1), max_share (largest share of the team's capacity, in (0, 1]; empty: no limit)",
+    "team_need_weights": "need weight of a team in a region: team, region, weight (a region not listed: 1.0)",
     "sources": "where the numbers come from (ignored by the model)",
 }
 
@@ -75,19 +110,33 @@ def _kind(annotation: Any) -> str:
     return {bool: "bool", int: "int", float: "float", str: "str"}.get(annotation, "other")
 
 
+def _sheet_fields(name: str) -> dict[str, Any]:
+    """The fields of the entries of list sheet ``name`` (:data:`SHEETS`): name -> pydantic field info
+    (``None`` for the column ``team`` of the team sheets)."""
+    if name in PIPELINE_SHEETS:
+        model = model_of(Pipeline.model_fields[PIPELINE_SHEETS[name]].annotation)
+    elif name == "teams":  # members and need weights have sheets of their own
+        return {f: info for f, info in Team.model_fields.items() if model_of(info.annotation) is None}
+    elif name in TEAM_SHEETS:
+        model = model_of(Team.model_fields[TEAM_SHEETS[name]].annotation)
+        return {"team": None, **model.model_fields}
+    else:
+        model = model_of(Instance.model_fields[name].annotation)
+    return dict(model.model_fields)
+
+
 def list_columns(name: str) -> dict[str, str]:
-    """Columns of list ``name`` and their kinds, in the order of the schema."""
-    model = model_of(Instance.model_fields[name].annotation)
-    return {f: _kind(info.annotation) for f, info in model.model_fields.items()}
+    """Columns of list sheet ``name`` and their kinds, in the order of the schema."""
+    return {f: "str" if info is None else _kind(info.annotation) for f, info in _sheet_fields(name).items()}
 
 
 def _required_columns(name: str) -> list[str]:
-    model = model_of(Instance.model_fields[name].annotation)
-    return [f for f, info in model.model_fields.items() if info.is_required()]
+    return [f for f, info in _sheet_fields(name).items() if info is None or info.is_required()]
 
 
 def scalar_fields() -> dict[str, str]:
-    """Rows of the ``instance`` sheet and their kinds: the scalars, then ``transition.*``."""
+    """Rows of the ``instance`` sheet and their kinds: the scalars, then ``transition.*``, then
+    the scalars of the pipeline block, ``pipeline.*``."""
     out = {}
     for f, info in Instance.model_fields.items():
         if f in LISTS or model_of(info.annotation) is not None:
@@ -95,11 +144,58 @@ def scalar_fields() -> dict[str, str]:
         out[f] = _kind(info.annotation)
     for f, info in Transition.model_fields.items():
         out[TRANSITION_PREFIX + f] = _kind(info.annotation)
+    for f, info in Pipeline.model_fields.items():
+        if model_of(info.annotation) is None:
+            out[PIPELINE_PREFIX + f] = _kind(info.annotation)
     return out
+
+
+def list_cell(values: list[Any], sep: str = LIST_SEPARATOR) -> Any:
+    """A list as one cell: ``[3, 4]`` -> ``"3;4"``; one item is written as a number. Floats keep
+    every digit (their shortest exact form), so the cell reads back to the same list."""
+
+    def item(v: Any) -> Any:
+        if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+            return int(v)
+        return v
+
+    if len(values) == 1:
+        return item(values[0])
+    return sep.join(repr(item(v)) if isinstance(item(v), float) else str(item(v)) for v in values)
+
+
+def _convert_list(value: Any, kind: str) -> tuple[Any, str | None]:
+    """A list cell (``3;4``, ``0.7;0.3``; ``,`` is read too; one number is a list of one) ->
+    ``(list, None)``, or ``(None, message)``."""
+    item = kind.split(":", 1)[1]
+    example = "3;4" if item == "int" else "0.7;0.3"
+    how = f"give the values separated by ';', e.g. {example}"
+    if isinstance(value, bool):
+        return None, f"is TRUE/FALSE, not a list of numbers: {how}"
+    if isinstance(value, int | float):
+        parts: list[Any] = [value]
+    elif isinstance(value, str):
+        if "," in value and ";" in value:
+            return None, f"mixes ';' and ',': {how}, with a decimal point"
+        parts = re.split(r"[;,]", value)
+        if any(not p.strip() for p in parts):
+            return None, f"has an empty item: {how}"
+    else:
+        parts = [value]
+    out = []
+    for p in parts:
+        v, msg = _convert(p, item)
+        if msg is not None:
+            shown = f"item {_quote(p.strip())} " if isinstance(p, str) and len(parts) > 1 else ""
+            return None, f"{shown}{msg}: {how}"
+        out.append(v)
+    return out, None
 
 
 def _convert(value: Any, kind: str) -> tuple[Any, str | None]:
     """A non-blank cell -> ``(value, None)``, or ``(None, message)`` when it cannot be read exactly."""
+    if kind.startswith("list:") and not isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
+        return _convert_list(value, kind)
     if isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
         return None, "is a date or time: type the value (format the cell as a number or as text)"
     if kind in ("bool", "int", "float") and isinstance(value, str) and value.strip() in EXCEL_ERRORS:

@@ -11,7 +11,19 @@ from pathlib import Path
 from typing import Any
 
 from allocator.core.instance import LISTS, Instance, InstanceError
-from allocator.io.table_cells import MEANING, README, SHEET_MEANING, TRANSITION_PREFIX, list_columns, scalar_fields
+from allocator.io.table_cells import (
+    MEANING,
+    PIPELINE_PREFIX,
+    PIPELINE_SHEETS,
+    README,
+    SHEET_MEANING,
+    SHEETS,
+    TEAM_SHEETS,
+    TRANSITION_PREFIX,
+    list_cell,
+    list_columns,
+    scalar_fields,
+)
 from allocator.io.tables import _col_letter
 
 # --------------------------------------------------------------------------- writing
@@ -37,33 +49,48 @@ def same_instance(a: Instance, b: Instance, rel: float = 1e-15) -> bool:
 def _cell(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)
+    if isinstance(value, list):  # delay_years, delay_shares: "3;4"
+        return list_cell(value)
     return value
+
+
+def _entries(d: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """The entries of list sheet ``name`` in the instance's JSON data ``d``."""
+    if name in PIPELINE_SHEETS:
+        return (d.get("pipeline") or {}).get(PIPELINE_SHEETS[name], [])
+    if name in TEAM_SHEETS:
+        key = TEAM_SHEETS[name]
+        return [{"team": team["id"], **e} for team in d.get("teams", []) for e in team.get(key, [])]
+    return d.get(name, [])
 
 
 def _tables(inst: Instance) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Every table of the instance: name -> (columns, rows), optional lists included when empty."""
     d = inst.to_dict()
     scalars = scalar_fields()
-    representable = set(LISTS) | {"transition"} | {f for f in scalars if "." not in f}
+    representable = set(LISTS) | {"transition", "pipeline", "teams"} | {f for f in scalars if "." not in f}
     left = sorted(set(d) - representable)
     if left:
         raise InstanceError(
             inst.name, [(k, "cannot be written as a table yet: keep this instance as JSON") for k in left]
         )
     tr = d.get("transition", {})
+    pipeline = d.get("pipeline") or {}
     rows = []
     for f in scalars:
         if f.startswith(TRANSITION_PREFIX):
             value = tr.get(f[len(TRANSITION_PREFIX) :])
+        elif f.startswith(PIPELINE_PREFIX):
+            value = pipeline.get(f[len(PIPELINE_PREFIX) :])
         else:
             value = d.get(f)
-        if f == "years":
+        if isinstance(value, list):  # years, pipeline.assess_years
             value = ",".join(str(y) for y in value)
         rows.append([f, _cell(value), MEANING.get(f, "")])
     tables = {"instance": (["field", "value", "meaning"], rows)}
-    for name in LISTS:
+    for name in SHEETS:
         cols = list(list_columns(name))
-        tables[name] = (cols, [[_cell(e.get(c)) for c in cols] for e in d.get(name, [])])
+        tables[name] = (cols, [[_cell(e.get(c)) for c in cols] for e in _entries(d, name)])
     return tables
 
 
@@ -90,6 +117,13 @@ def _xlsx_bytes(tables: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
     readme.append([])
     readme.append(["", "Row 1 of each sheet names the columns; an empty cell means absent (the default applies)."])
     readme.append(["", "A sheet with only its header row is an empty list. This sheet is never read."])
+    readme.append(["", "A list in one cell (delay_years, delay_shares) is written with semicolons: 3;4 and 0.7;0.3."])
+    readme.append(
+        [
+            "",
+            "Teams: one row per team in sheet teams; their members and need weights name the team in column team.",
+        ]
+    )
     readme.append(["", "Check the workbook with: allocator validate THIS.xlsx (format: docs/model.md §2)"])
     readme.column_dimensions["A"].width = 20
     readme.column_dimensions["B"].width = 90

@@ -5,6 +5,22 @@ column, such as ``meaning``, is ignored); every list of FORMULATION §2 is one s
 named after it, one column per field and one row per entry. A sheet called ``readme`` is
 ignored. Sheet and file names are matched without regard to case.
 
+The v2 blocks (FORMULATION §10, §11) are flattened the same way:
+
+- the pipeline's scalars are rows of the ``instance`` sheet, ``pipeline.horizon_year``,
+  ``pipeline.mobility`` and ``pipeline.assess_years`` (years comma-separated, like ``years``),
+  next to ``transition.*``; its lists are the sheets ``pipeline_specialties``, ``fill_rate`` and
+  ``stock``. An instance has a pipeline when any of these holds a value (and then
+  ``pipeline.horizon_year`` is required); with none, it has none.
+- a list inside one cell (``delay_years``, ``delay_shares``) is written ``3;4`` and
+  ``0.7;0.3`` (``,`` is read too; a single number is a list of one);
+- teams are the sheet ``teams`` (id, name, on) and two sheets of their lists,
+  ``team_members`` and ``team_need_weights``, whose column ``team`` names the team of each
+  row; a team's rows keep their order.
+
+Messages name the entry as JSON does (``teams[0].members[1].specialty``) and the sheet, row
+and column it came from.
+
 Reading never guesses. Each cell is converted by the type of its field, and a cell that
 cannot be read exactly is an error naming the file, the sheet, the row as Excel shows it
 (the header is row 1, the first entry row 2) and the column:
@@ -38,7 +54,11 @@ from allocator.core.limits import did_you_mean
 from allocator.core.validate import validate
 from allocator.io.table_cells import (
     NO_VALUE,
+    PIPELINE_PREFIX,
+    PIPELINE_SHEETS,
     README,
+    SHEETS,
+    TEAM_SHEETS,
     TRANSITION_PREFIX,
     _clean,
     _convert,
@@ -180,6 +200,8 @@ class _Origin:
     labels: dict[str, str] = field(default_factory=dict)  # list name -> label
     rows: dict[str, list[int]] = field(default_factory=dict)  # list name -> row of entry i
     scalar_rows: dict[str, int] = field(default_factory=dict)  # instance-sheet field -> row
+    # entries of the v2 sheets: JSON path ("pipeline.specialties[0]", "teams[1].members[2]") -> (sheet, row)
+    entries: dict[str, tuple[str, int]] = field(default_factory=dict)
     what: str = "sheet"  # or "file"
 
 
@@ -223,7 +245,12 @@ def _entry_rows(raw: _Raw) -> list[int]:
     return sorted(r for r in rows if r > 1)
 
 
-def _read_list(name: str, raw: _Raw, origin: _Origin) -> tuple[list[dict[str, Any]], list[_Problem]]:
+def _read_list(
+    name: str, raw: _Raw, origin: _Origin, path: str | None = None
+) -> tuple[list[dict[str, Any]], list[_Problem]]:
+    """The entries of list sheet ``name``; ``path`` is the JSON path of the list (``name``
+    unless given: ``pipeline.specialties``)."""
+    path = path or name
     kinds = list_columns(name)
     cols, problems = _header(raw, list(kinds))
     missing = [f for f in _required_columns(name) if f not in cols.values()]
@@ -238,7 +265,7 @@ def _read_list(name: str, raw: _Raw, origin: _Origin) -> tuple[list[dict[str, An
         entry: dict[str, Any] = {}
         cells = raw.rows.get(r, {})
         for c, f in cols.items():
-            where = f"{name}[{i}].{f}"
+            where = f"{path}[{i}].{f}"
             if (r, c) in raw.no_value:
                 problems.append(_Problem(raw.label, NO_VALUE, row=r, place=f"column {f}", where=where))
                 continue
@@ -283,6 +310,7 @@ def _read_scalars(raw: _Raw, origin: _Origin) -> tuple[dict[str, Any], list[_Pro
     kinds = scalar_fields()
     data: dict[str, Any] = {}
     transition: dict[str, Any] = {}
+    pipeline: dict[str, Any] = {}
     for r in _entry_rows(raw):
         cells = raw.rows.get(r, {})
         name, value = cells.get(1), cells.get(2)
@@ -321,17 +349,21 @@ def _read_scalars(raw: _Raw, origin: _Origin) -> tuple[dict[str, Any], list[_Pro
             problems.append(_Problem(raw.label, msg, row=r, place=f"field {name}", where=where, got=_shown(value)))
         elif name.startswith(TRANSITION_PREFIX):
             transition[name[len(TRANSITION_PREFIX) :]] = conv
+        elif name.startswith(PIPELINE_PREFIX):
+            pipeline[name[len(PIPELINE_PREFIX) :]] = conv
         else:
             data[name] = conv
     if transition:
         data["transition"] = transition
+    if pipeline:
+        data["pipeline"] = pipeline
     return data, problems
 
 
 def _tables_to_data(raws: list[_Raw], what: str) -> tuple[dict[str, Any], _Origin, list[_Problem]]:
     origin = _Origin(what=what)
     problems: list[_Problem] = []
-    known = ("instance", *LISTS)
+    known = ("instance", *SHEETS)
     by_name: dict[str, _Raw] = {}
     for raw in raws:
         problems += raw.problems
@@ -377,11 +409,136 @@ def _tables_to_data(raws: list[_Raw], what: str) -> tuple[dict[str, Any], _Origi
         entries, probs = _read_list(name, raw, origin)
         problems += probs
         data[name] = entries  # a sheet with only its header: an empty list, as if absent
+    problems += _read_pipeline(by_name, data, origin)
+    problems += _read_teams(by_name, data, origin)
     return data, origin, problems
+
+
+def _sheet_entries(
+    name: str, by_name: dict[str, _Raw], origin: _Origin, path: str
+) -> tuple[list[dict[str, Any]], list[int], list[_Problem]]:
+    """The entries of a v2 list sheet and their rows (nothing when it is absent or blank)."""
+    raw = by_name.get(name)
+    if raw is None:
+        return [], [], []
+    origin.labels[name] = raw.label
+    if not raw.rows and not raw.no_value:
+        return [], [], []
+    entries, problems = _read_list(name, raw, origin, path)
+    return entries, origin.rows[name], problems
+
+
+def _read_pipeline(by_name: dict[str, _Raw], data: dict[str, Any], origin: _Origin) -> list[_Problem]:
+    """The pipeline block: its scalars (already in ``data["pipeline"]``) and its three sheets.
+    There is a pipeline when any of them holds a value."""
+    problems: list[_Problem] = []
+    pipeline = data.get("pipeline", {})
+    for name, key in PIPELINE_SHEETS.items():
+        entries, rows, probs = _sheet_entries(name, by_name, origin, f"pipeline.{key}")
+        problems += probs
+        for i, r in enumerate(rows):
+            origin.entries[f"pipeline.{key}[{i}]"] = (name, r)
+        if entries:
+            pipeline[key] = entries
+    if pipeline:
+        data["pipeline"] = pipeline
+    return problems
+
+
+def _read_teams(by_name: dict[str, _Raw], data: dict[str, Any], origin: _Origin) -> list[_Problem]:
+    """The teams: sheet ``teams``, and the rows of ``team_members`` and ``team_need_weights``
+    gathered under the team their column ``team`` names."""
+    teams, rows, problems = _sheet_entries("teams", by_name, origin, "teams")
+    label = origin.labels.get("teams", "sheet teams")
+    first: dict[str, int] = {}  # team id -> index of its (first) entry
+    for g, (team, r) in enumerate(zip(teams, rows, strict=True)):
+        origin.entries[f"teams[{g}]"] = ("teams", r)
+        tid = team.get("id")
+        if isinstance(tid, str) and tid in first:
+            problems.append(
+                _Problem(
+                    label,
+                    f"duplicate team id '{_safe(tid)}' (first in row {rows[first[tid]]})",
+                    row=r,
+                    place="column id",
+                    where=f"teams[{g}].id",
+                )
+            )
+        elif isinstance(tid, str):
+            first[tid] = g
+        for key in TEAM_SHEETS.values():
+            team[key] = []
+    known = list(first)
+    for name, key in TEAM_SHEETS.items():
+        entries, sheet_rows, probs = _sheet_entries(name, by_name, origin, name)
+        moved: dict[int, str] = {}  # row -> JSON path of its entry
+        sheet_label = origin.labels.get(name, name)
+        for i, (entry, r) in enumerate(zip(entries, sheet_rows, strict=True)):
+            tid = entry.pop("team", None)
+            if tid is None:
+                if not any(p.row == r and p.place == "column team" for p in probs):
+                    problems.append(
+                        _Problem(
+                            sheet_label,
+                            f"names no team: give the id of a team of {origin.what} teams",
+                            row=r,
+                            place="column team",
+                            where=f"{name}[{i}].team",
+                        )
+                    )
+                continue
+            if tid not in first:
+                hint = did_you_mean(tid, known) or (f" (known: {', '.join(known[:8])})" if known else "")
+                problems.append(
+                    _Problem(
+                        sheet_label,
+                        f"unknown team {_quote(tid)}{hint}: a team is a row of {origin.what} teams",
+                        row=r,
+                        place="column team",
+                        where=f"{name}[{i}].team",
+                    )
+                )
+                continue
+            g = first[tid]
+            path = f"teams[{g}].{key}[{len(teams[g][key])}]"
+            teams[g][key].append(entry)
+            origin.entries[path] = (name, r)
+            moved[r] = path
+        for p in probs:  # a problem of a cell names the entry as JSON does
+            if p.row in moved and p.where:
+                p.where = moved[p.row] + p.where[p.where.index("]") + 1 :]
+        problems += probs
+    for g, (team, r) in enumerate(zip(teams, rows, strict=True)):
+        tid = team.get("id")
+        if isinstance(tid, str) and first.get(tid) == g and not team["members"]:
+            problems.append(
+                _Problem(
+                    label,
+                    f"team '{_safe(tid)}' has no members: add its rows to {origin.what} team_members "
+                    "(columns team, specialty, equivalence, max_share)",
+                    row=r,
+                    where=f"teams[{g}].members",
+                )
+            )
+    if teams:
+        data["teams"] = teams
+    return problems
 
 
 _ENTRY = re.compile(r"^([a-z_]+)\[(\d+)\](?:\.([A-Za-z_]\w*))?")
 _SCALAR = re.compile(r"^([a-z_]+(?:\.[a-z_]+)?)(?:\[\d+\])?$")
+
+
+def _nested(where: str, message: str, got: str | None, origin: _Origin) -> _Problem | None:
+    """A problem of an entry of the v2 sheets (``teams[0].members[1].specialty``) -> sheet, row
+    and column; ``None`` when ``where`` is not one."""
+    for path, (name, row) in sorted(origin.entries.items(), key=lambda kv: -len(kv[0])):
+        if where == path or where.startswith((path + ".", path + "[")):
+            rest = where[len(path) :].lstrip(".")
+            column = re.split(r"[.\[]", rest)[0] if rest else message.split(" ")[0]
+            place = f"column {column}" if column in list_columns(name) else None
+            return _Problem(origin.labels[name], message, row=row, place=place, where=where, got=got)
+    return None
 
 
 def _locate(where: str, message: str, origin: _Origin) -> _Problem:
@@ -390,6 +547,17 @@ def _locate(where: str, message: str, origin: _Origin) -> _Problem:
     m = re.search(r" \(got (.*)\)$", message)
     if m:
         message, got = message[: m.start()], m.group(1)
+    nested = _nested(where, message, got, origin)
+    if nested is not None:
+        return nested
+    if where == "pipeline.horizon_year" and message == "required field is missing":
+        label = origin.labels.get("instance", "instance")
+        row = origin.scalar_rows.get(where)
+        message = (
+            "required field is missing: a pipeline (any pipeline.* field, or rows in pipeline_specialties, "
+            "fill_rate or stock) needs its horizon year; leave them all empty for no pipeline"
+        )
+        return _Problem(label, message, row=row, place=f"field {where}" if row else None, where=where)
     m = _ENTRY.match(where)
     if m and m.group(1) in origin.rows and int(m.group(2)) < len(origin.rows[m.group(1)]):
         name, i, f = m.group(1), int(m.group(2)), m.group(3)
@@ -413,7 +581,7 @@ def _locate(where: str, message: str, origin: _Origin) -> _Problem:
         return _Problem(
             "", f"{message}: add a {origin.what} named {head}{'.csv' if origin.what == 'file' else ''}", where=where
         )
-    if head in scalar_fields() or head == "transition":
+    if head in scalar_fields() or head in ("transition", "pipeline"):
         label = origin.labels.get("instance", "instance")
         return _Problem(label, message, where=where, got=got)
     return _Problem("", message, where=where, got=got)
