@@ -42,6 +42,7 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, TypeVar
@@ -68,6 +69,9 @@ FILES = {
     "posts_regional": "posts/regional/regional_training_posts.csv",
     "national_context": "posts/regional/national_totals_context.csv",
     "icb_to_office": "posts/regional/icb_to_hee_local_office.csv",
+    "snpp_region": "population_projections/ons_snpp2022_nhser_by_5yr_age_sex_2022_2047.csv",
+    "snpp_icb": "population_projections/ons_snpp2022_icb2023_summary_2022_2047.csv",
+    "snpp_office": "population_projections/ons_snpp2022_hee_local_office_summary_2022_2047.csv",
 }
 
 # Checks stated in the PROVENANCE.md files (the build fails if a vendored file disagrees).
@@ -93,6 +97,19 @@ UK_POSTS_2024 = 9_331  # CT1/ST1 Round 1 posts over the 17 specialties (posts/PR
 UK_APPLICATIONS_2024 = 49_905
 ENGLAND_LEVEL_ONE_POSTS_2024 = 7_929  # HL7476 (posts/regional/PROVENANCE.md, S5)
 PAEDIATRICS_ST1_ENGLAND = {"2023": 417, "2024": 412}  # HL7483
+# ONS 2022-based projections (population_projections/PROVENANCE.md), all ages, whole persons
+SNPP_ENGLAND_TOTAL = {2022: 57_112_542, 2025: 58_893_277, 2030: 60_202_256, 2032: 60_759_854, 2035: 61_552_257}
+SNPP_REGION_TOTAL = {  # 2025, 2035
+    "London": (9_274_951, 9_583_875),
+    "South East": (9_341_742, 9_785_942),
+    "South West": (5_947_545, 6_305_179),
+    "Midlands": (11_276_201, 11_782_573),
+    "North East and Yorkshire": (8_745_840, 9_049_660),
+    "East of England": (6_898_037, 7_266_116),
+    "North West": (7_408_961, 7_778_913),
+}
+SNPP_YEARS = (2022, 2047)  # first and last projection year in the files
+SNPP_TOLERANCE = 2  # persons: ONS rows "may not sum exactly due to rounding" (max 1.1 seen)
 
 AGE_BANDS = [f"{a}-{a + 4}" for a in range(0, 90, 5)] + ["90+"]
 CHILD_BANDS = ["0-4", "5-9", "10-14"]  # children 0-14 (5-year bands cannot give 0-15)
@@ -162,6 +179,9 @@ WEIGHT_RULES = {
     "obstetrics-gynaecology": "women",  # share of women 15-44 in r ÷ share in England
     "general-practice": "pmc",  # primary medical care need index ÷ core need index
 }
+# The age-based rules get one need weight per year from the ONS projections (need_weights[].year);
+# the weight without a year (mid-2022 estimates) stays as the fallback.
+YEARLY_RULES = ("children", "women")
 
 # --------------------------------------------------------------------------- estimates
 
@@ -188,6 +208,73 @@ TRANSITION = {
     "max_region_net_loss_rate": 0.03,
 }
 NATIONAL_MOVES_RATE = Fraction(3, 100)  # max_national_moves = round(3 % of all posts)
+
+# --------------------------------------------------------------------------- pipeline (§10)
+
+PIPELINE_HORIZON = 2040
+PIPELINE_ASSESS_YEARS = [2035, 2040]
+# Indicative full length of each pathway from CT1/ST1 entry to CCT (curricula; not vendored):
+# core + higher training for uncoupled programmes.
+PROGRAMME_YEARS = {
+    "accs-emergency-medicine": 6,  # run-through EM (ACCS 3 + intermediate/higher 3)
+    "anaesthetics": 7,  # core 3 + ST4-7
+    "clinical-radiology": 5,
+    "core-psychiatry": 6,  # core 3 + higher 3
+    "core-surgery": 8,  # core 2 + ST3-8
+    "general-practice": 3,
+    "histopathology": 5,
+    "internal-medicine": 7,  # IMT 3 + higher 4 (group 1)
+    "obstetrics-gynaecology": 7,
+    "ophthalmology": 7,
+    "paediatrics": 7,  # Progress+ (2023)
+    "public-health": 5,
+}
+# GMC training pathways working paper (2017): programmes of 5 years take 5.5 on average, of 7 years 9.
+GMC_MEAN_YEARS = {5: Fraction(11, 2), 7: Fraction(9)}
+# NHS England (Population Medicine, 2023): about 80 % settle within 50 miles of where they trained.
+SETTLE_RATE = Fraction(8, 10)
+# Palmer et al. 2025 (Human Resources for Health): of GP trainees completing, the share who had
+# joined NHS general practice within 6, 12 and 24 months.
+GP_JOINED_BY_MONTHS = {6: Fraction(34, 100), 12: Fraction(47, 100), 24: Fraction(62, 100)}
+# Illustrative estimates (not published): see the docstrings of the functions using them.
+COMPLETION_RUN_THROUGH = Fraction(9, 10)
+COMPLETION_UNCOUPLED = Fraction(3, 4)  # core then a competitive ST3/ST4 application
+UNCOUPLED = ("anaesthetics", "core-psychiatry", "core-surgery", "internal-medicine")
+JOIN_RATE_OTHER = Fraction(9, 10)
+LEAVE_RATE = Fraction(4, 100)
+FILL_RATE = Fraction(95, 100)
+
+# --------------------------------------------------------------------------- teams (§11)
+
+# Non-medical training programmes: id, name, profession, England baseline posts a year, national
+# range (min, max), need-weight rule (None: weight 1). Illustrative estimates, not published.
+TEAM_PROGRAMMES = [
+    ("acp-primary-care", "Advanced clinical practitioner (primary care)", "acp", 600, (500, 1000), "pmc"),
+    ("pharmacist-primary-care", "Clinical pharmacist (primary care)", "pharmacist", 800, (600, 1200), "pmc"),
+    ("surgical-care-practitioner", "Surgical care practitioner", "scp", 120, (80, 250), None),
+]
+# Illustrative cost per training post a year, £ thousand: a medical post, then by profession.
+COST_PER_POST = {"medicine": 60, "acp": 30, "pharmacist": 20, "scp": 30}
+BUDGET_GROWTH = Fraction(1, 100)  # budget[t] = baseline cost × (1 + 1 % × (t − 2025))
+# Teams: id, name, members (specialty, equivalence, max_share), need-weight rule of the team.
+TEAMS = [
+    (
+        "primary-care",
+        "Primary care team",
+        [
+            ("general-practice", Fraction(1), None),
+            ("acp-primary-care", Fraction(6, 10), Fraction(25, 100)),
+            ("pharmacist-primary-care", Fraction(4, 10), Fraction(20, 100)),
+        ],
+        "pmc",
+    ),
+    (
+        "surgical",
+        "Surgical team",
+        [("core-surgery", Fraction(1), None), ("surgical-care-practitioner", Fraction(1, 2), Fraction(25, 100))],
+        None,
+    ),
+]
 
 OGL = "Open Government Licence v3.0"
 OPL = "Open Parliament Licence v3.0"
@@ -279,6 +366,8 @@ class Area:
     pmc_index: Fraction  # NHS England 2025/26, final primary medical care (England = 1)
     region: str = ""  # NHS England region name (ICBs)
     office: str = ""  # local office name (ICBs)
+    # ONS 2022-based projection by year: (persons, children 0-14, women 15-44), unrounded
+    projection: dict[int, tuple[Fraction, Fraction, Fraction]] = dc_field(default_factory=dict)
 
     @property
     def weighted_population(self) -> Fraction:
@@ -611,6 +700,111 @@ def _read_paediatrics(sources_dir: Path) -> dict[str, dict[str, int]]:
     return paeds
 
 
+Projection = dict[int, tuple[Fraction, Fraction, Fraction]]
+
+
+def _read_region_projections(sources_dir: Path) -> tuple[dict[str, Projection], Projection]:
+    """ONS-published projection rows of the 7 NHS England regions and of England: name ->
+    year -> (persons, children 0-14, women 15-44), unrounded, checked against PROVENANCE."""
+    cols = ["year", "nhser_name", "age_band", "female", "male", "persons"]
+    path, rows = read_rows(sources_dir, "snpp_region", cols)
+    out: dict[str, Projection] = {}
+    acc: dict[tuple[str, int], list[Fraction]] = {}
+    for row in rows:
+        name, year, band = row["nhser_name"], int(row["year"]), row["age_band"]
+        female, male, persons = (num(path, row, c) for c in ("female", "male", "persons"))
+        check(
+            abs(female + male - persons) <= Fraction(1, 10),
+            path,
+            "female + male = persons in every row (to 0.1)",
+            f"{name} {year} {band}",
+        )
+        a = acc.setdefault((name, year), [Fraction(0), Fraction(0), Fraction(0), Fraction(-1)])
+        if band == "All ages":
+            check(a[3] < 0, path, "one All ages row per area and year", f"{name} {year}")
+            a[3] = persons
+        elif band in CHILD_BANDS:
+            a[1] += persons
+        elif band in WOMEN_BANDS:
+            a[2] += female
+    for (name, year), (_, children, women, persons) in acc.items():
+        check(persons > 0, path, "an All ages row for every area and year", f"{name} {year}")
+        out.setdefault(name, {})[year] = (persons, children, women)
+    check(
+        sorted(out) == sorted([*ONS_REGION_TOTAL_2022, "England"]),
+        path,
+        "the 7 NHS England regions and England",
+        f"got {sorted(out)}",
+    )
+    years = list(range(SNPP_YEARS[0], SNPP_YEARS[1] + 1))
+    for name, by_year in out.items():
+        check(sorted(by_year) == years, path, f"every year {years[0]}-{years[-1]}", name)
+    england = out.pop("England")
+    for year, want in SNPP_ENGLAND_TOTAL.items():
+        got = round_half_up(england[year][0])
+        check(got == want, path, f"England {year} projection = {want:,} (PROVENANCE)", f"got {got:,}")
+    for name, wants in SNPP_REGION_TOTAL.items():
+        for year, want in zip((2025, 2035), wants, strict=True):
+            got = round_half_up(out[name][year][0])
+            check(got == want, path, f"{name} {year} projection = {want:,} (PROVENANCE)", f"got {got:,}")
+    for year in years:
+        for i, what in enumerate(("persons", "children 0-14", "women 15-44")):
+            total = sum((p[year][i] for p in out.values()), Fraction(0))
+            check(
+                abs(total - england[year][i]) <= SNPP_TOLERANCE,
+                path,
+                f"the 7 regions sum to England ({what}, within {SNPP_TOLERANCE})",
+                f"{year}: {float(total):,.1f} vs {float(england[year][i]):,.1f}",
+            )
+    return out, england
+
+
+def _read_icb_projections(
+    sources_dir: Path, icb_region: dict[str, str], icb_office: dict[str, str], regions: dict[str, Projection]
+) -> dict[str, Projection]:
+    """ONS projections by ICB (ODS code), checked against the region rows and the local-office
+    file; ``icb_region`` and ``icb_office`` map ODS codes to region and office names."""
+    cols = ["year", "icb_ods_code", "hee_local_office", "persons_all_ages", "persons_0_14", "female_15_44"]
+    path, rows = read_rows(sources_dir, "snpp_icb", cols)
+    out: dict[str, Projection] = {}
+    for row in rows:
+        ods, year = row["icb_ods_code"], int(row["year"])
+        check(ods in icb_region, path, "ICB ODS codes are those of the other vendored files", ods)
+        check(
+            row["hee_local_office"] == icb_office[ods],
+            path,
+            "local office of each ICB agrees with icb_to_hee_local_office.csv",
+            ods,
+        )
+        by_year = out.setdefault(ods, {})
+        check(year not in by_year, path, "one row per ICB and year", f"{ods} {year}")
+        by_year[year] = tuple(num(path, row, c) for c in cols[3:])  # type: ignore[assignment]
+    check(set(out) == set(icb_region), path, "all 42 ICBs", f"got {len(out)}")
+    for name, proj in regions.items():
+        for year, values in proj.items():
+            for i, what in enumerate(("persons", "children 0-14", "women 15-44")):
+                total = sum((out[c][year][i] for c in out if icb_region[c] == name), Fraction(0))
+                check(
+                    abs(total - values[i]) <= SNPP_TOLERANCE,
+                    path,
+                    f"{name}: its ICBs sum to the published region row ({what}, within {SNPP_TOLERANCE})",
+                    f"{year}: {float(total):,.1f} vs {float(values[i]):,.1f}",
+                )
+    p_off, rows = read_rows(sources_dir, "snpp_office", ["year", "hee_local_office", *cols[3:]])
+    check(len(rows) == 11 * len(next(iter(out.values()))), p_off, "11 local offices × every year")
+    for row in rows:
+        office, year = row["hee_local_office"], int(row["year"])
+        for i, c in enumerate(cols[3:]):
+            total = sum((out[ods][year][i] for ods in out if icb_office[ods] == office), Fraction(0))
+            check(
+                total == num(p_off, row, c),
+                p_off,
+                f"each local office = the sum of its ICBs in {_show(path)}",
+                f"{office} {year} {c}",
+            )
+    return out
+
+
 def read_sources(sources_dir: Path) -> Sources:
     """Read and check every vendored file the build needs."""
     sources_dir = Path(sources_dir)
@@ -632,6 +826,9 @@ def read_sources(sources_dir: Path) -> Sources:
             ods,
         )
     icb_office, straddlers = _read_office_map(sources_dir, ods_to_ons, need_icb)
+    proj_region, _ = _read_region_projections(sources_dir)
+    icb_region_name = {ods: v["region"] for ods, v in need_icb.items()}
+    proj_icb = _read_icb_projections(sources_dir, icb_region_name, icb_office, proj_region)
 
     icbs = []
     for ods, ons in ods_to_ons.items():
@@ -647,6 +844,7 @@ def read_sources(sources_dir: Path) -> Sources:
                 pmc_index=n["pmc"],
                 region=n["region"],
                 office=icb_office[ods],
+                projection=proj_icb[ods],
             )
         )
     region_order = [n for _, n in NHS_REGIONS]
@@ -661,6 +859,7 @@ def read_sources(sources_dir: Path) -> Sources:
             need_index=need_reg[name]["core"],
             pmc_index=need_reg[name]["pmc"],
             region=name,
+            projection=proj_region[name],
         )
         for rid, name in NHS_REGIONS
     ]
@@ -786,6 +985,133 @@ def transition_limits(national_total: int) -> dict[str, Any]:
     return TRANSITION | {"max_national_moves": round_half_up(NATIONAL_MOVES_RATE * national_total)}
 
 
+# --------------------------------------------------------------------------- pipeline and teams (rules)
+
+
+def whole_shares(shares: dict[int, Fraction]) -> dict[int, float]:
+    """Shares rounded to 4 decimals that still sum to exactly 1 (largest remainder on 10,000
+    units), so the JSON kernel passes the loader's "shares sum to 1" check."""
+    units = largest_remainder({k: v * 10_000 for k, v in shares.items()}, 10_000)
+    return {k: u / 10_000 for k, u in units.items()}
+
+
+def training_kernel(years: int) -> dict[int, Fraction]:
+    """Years from entry to completion and the share completing after each (LTFT, breaks).
+
+    Rule, from the GMC training pathways working paper (2017: five-year programmes take 5.5 years
+    on average, seven-year ones 9): the mean extra time is e = 0.5 year for a programme of 5
+    years or fewer, and e = 0.5 + 0.75 · (L − 5) for L ≥ 5 (the line through both published
+    points: 6 → 1.25, 7 → 2, 8 → 2.75). Completion is spread in equal shares over L, L + 1, …,
+    L + n with n = 2e rounded half up, so the mean is L + n/2: exactly 5.5 for L = 5 (5 and 6
+    years, half each) and 9 for L = 7 (7 to 11 years, a fifth each); 7.5 for L = 6, 11 for L = 8,
+    3.5 for L = 3."""
+    e = Fraction(1, 2) if years <= 5 else Fraction(1, 2) + Fraction(3, 4) * (years - 5)
+    n = round_half_up(2 * e)
+    return {years + k: Fraction(1, n + 1) for k in range(n + 1)}
+
+
+def gp_join() -> tuple[Fraction, dict[int, Fraction]]:
+    """GP join rate and the lag from completion to joining (Palmer et al. 2025): 47 % of
+    completers had joined NHS general practice within a year, 62 % within two. join_rate = 0.62
+    (those who had not joined within two years are not counted); of the joiners, 47/62 join in
+    the year they complete (lag 0; 34 % within six months) and 15/62 a year later (lag 1)."""
+    within_1, within_2 = GP_JOINED_BY_MONTHS[12], GP_JOINED_BY_MONTHS[24]
+    return within_2, {0: within_1 / within_2, 1: (within_2 - within_1) / within_2}
+
+
+def pipeline_kernel(sid: str) -> dict[int, Fraction]:
+    """Entry-to-workforce delays of a specialty: :func:`training_kernel` of its programme length;
+    for general practice convolved with the joining lag of :func:`gp_join`."""
+    kernel = training_kernel(PROGRAMME_YEARS[sid])
+    if sid != "general-practice":
+        return kernel
+    out: dict[int, Fraction] = {}
+    for d, share in kernel.items():
+        for lag, q in gp_join()[1].items():
+            out[d + lag] = out.get(d + lag, Fraction(0)) + share * q
+    return dict(sorted(out.items()))
+
+
+def completion_rate(sid: str) -> Fraction:
+    """Illustrative: 0.9 of filled entry posts complete a run-through pathway; 0.75 an uncoupled
+    one (anaesthetics, core psychiatry, core surgery, internal medicine), whose core trainees must
+    win a competitive higher-training post."""
+    return COMPLETION_UNCOUPLED if sid in UNCOUPLED else COMPLETION_RUN_THROUGH
+
+
+def pipeline_block(areas: list[Area], specialties: list[tuple[str, str]]) -> dict[str, Any]:
+    """The ``pipeline`` block (FORMULATION §10): published settle rate (0.8), GP join rate and
+    lags (Palmer et al.), delay kernels from the GMC rule; completion, join (other than GP),
+    leave and fill rates illustrative. ``stock`` is left out (no consultant or GP stock by
+    region and specialty is vendored): S0 = 0, so the stock counts the doctors who complete
+    training from 2026 on, from the baseline intakes before the plan and the plan's intakes."""
+    rows = []
+    for sid, _ in specialties:
+        kernel = whole_shares(pipeline_kernel(sid))
+        join = gp_join()[0] if sid == "general-practice" else JOIN_RATE_OTHER
+        rows.append(
+            {
+                "specialty": sid,
+                "completion_rate": r4(completion_rate(sid)),
+                "delay_years": list(kernel),
+                "delay_shares": list(kernel.values()),
+                "settle_rate": r4(SETTLE_RATE),
+                "join_rate": r4(join),
+                "leave_rate": r4(LEAVE_RATE),
+            }
+        )
+    return {
+        "horizon_year": PIPELINE_HORIZON,
+        "mobility": "need",
+        "specialties": rows,
+        "fill_rate": [
+            {"region": a.id, "specialty": sid, "rate": r4(FILL_RATE)} for a in areas for sid, _ in specialties
+        ],
+        "assess_years": list(PIPELINE_ASSESS_YEARS),
+    }
+
+
+def team_programme_baseline(areas: list[Area], rule: str | None, total: int) -> dict[str, int]:
+    """Baseline posts of a non-medical programme by region: the England baseline (illustrative)
+    split in proportion to need (population × need index × the rule's weight, mid-2022), whole
+    posts by largest remainder."""
+    need = {a.id: a.weighted_population * (1 if rule is None else need_weight(rule, a, areas)) for a in areas}
+    whole = sum(need.values(), Fraction(0))
+    return largest_remainder({k: total * v / whole for k, v in need.items()}, total)
+
+
+def teams_blocks(
+    areas: list[Area], baseline: dict[tuple[str, str], int], professions: dict[str, str]
+) -> dict[str, Any]:
+    """``national_posts`` ranges, ``cost_per_post``, ``budget`` and ``teams`` of the teams
+    instance (illustrative estimates; rules in the constants TEAM_PROGRAMMES, COST_PER_POST,
+    BUDGET_GROWTH and TEAMS). The budget of year t is the baseline cost × (1 + 1 % × (t − 2025)),
+    rounded half up to £ thousand."""
+    national = [
+        {"specialty": sid, "year": y, "min_posts": lo, "max_posts": hi}
+        for sid, _, _, _, (lo, hi), _ in TEAM_PROGRAMMES
+        for y in PLANNING_YEARS
+    ]
+    costs = [{"region": rid, "specialty": sid, "cost": COST_PER_POST[professions[sid]]} for (rid, sid) in baseline]
+    base_cost = sum(COST_PER_POST[professions[sid]] * b for (_, sid), b in baseline.items())
+    budget = [
+        {"year": y, "amount": round_half_up(base_cost * (1 + BUDGET_GROWTH * (y - BASELINE_YEAR)))}
+        for y in PLANNING_YEARS
+    ]
+    teams = []
+    for tid, name, members, rule in TEAMS:
+        team: dict[str, Any] = {"id": tid, "name": name, "members": []}
+        for sid, eq, cap in members:
+            m: dict[str, Any] = {"specialty": sid, "equivalence": r4(eq)}
+            if cap is not None:
+                m["max_share"] = r4(cap)
+            team["members"].append(m)
+        if rule is not None:
+            team["need_weights"] = [{"region": a.id, "weight": r4(need_weight(rule, a, areas))} for a in areas]
+        teams.append(team)
+    return {"national_posts": national, "cost_per_post": costs, "budget": budget, "teams": teams}
+
+
 # --------------------------------------------------------------------------- aggregation
 
 
@@ -796,6 +1122,7 @@ def local_office_areas(src: Sources) -> list[Area]:
     for oid, office in LOCAL_OFFICES:
         members = [a for a in src.icbs if a.office == office]
         pop = sum(a.population for a in members)
+        years = members[0].projection
         out.append(
             Area(
                 id=oid,
@@ -805,21 +1132,37 @@ def local_office_areas(src: Sources) -> list[Area]:
                 women=sum(a.women for a in members),
                 need_index=sum((a.population * a.need_index for a in members), Fraction(0)) / pop,
                 pmc_index=sum((a.population * a.pmc_index for a in members), Fraction(0)) / pop,
+                projection={
+                    y: tuple(sum((a.projection[y][i] for a in members), Fraction(0)) for i in range(3))  # type: ignore[misc]
+                    for y in years
+                },
             )
         )
     return out
 
 
-def need_weight(rule: str, area: Area, areas: list[Area]) -> Fraction:
-    """w[r,s] for a weight rule (WEIGHT_RULES); shares are relative to all ``areas`` (England)."""
-    pop = sum(a.population for a in areas)
-    if rule == "children":
-        return Fraction(area.children, area.population) / Fraction(sum(a.children for a in areas), pop)
-    if rule == "women":
-        return Fraction(area.women, area.population) / Fraction(sum(a.women for a in areas), pop)
+def need_weight(rule: str, area: Area, areas: list[Area], year: int | None = None) -> Fraction:
+    """w[r,s] for a weight rule (WEIGHT_RULES); shares are relative to all ``areas`` (England).
+
+    Without ``year``: from the ONS mid-2022 estimates. With ``year``: from the ONS 2022-based
+    projection of that year (unrounded), the same rule: share of the group in the area ÷ share
+    in England."""
     if rule == "pmc":
         return area.pmc_index / area.need_index
-    raise ValueError(rule)
+    i = {"children": 1, "women": 2}[rule]
+    if year is None:
+
+        def get(a: Area) -> tuple[Fraction, Fraction]:
+            return Fraction(a.population), Fraction(a.children if i == 1 else a.women)
+    else:
+
+        def get(a: Area) -> tuple[Fraction, Fraction]:
+            return a.projection[year][0], a.projection[year][i]
+
+    pop, group = get(area)
+    pop_e = sum((get(a)[0] for a in areas), Fraction(0))
+    group_e = sum((get(a)[1] for a in areas), Fraction(0))
+    return (group / pop) / (group_e / pop_e)
 
 
 # --------------------------------------------------------------------------- sources entries
@@ -864,13 +1207,40 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
             year="2022",
             licence=OGL,
             kind="published",
-            used_for="regions.population; need_weights for paediatrics (share of children "
-            "0-14) and obstetrics-gynaecology (share of women 15-44)",
+            used_for="regions.population; the need_weights without a year for paediatrics (share "
+            "of children 0-14) and obstetrics-gynaecology (share of women 15-44)",
             url="https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/"
             "populationestimates/datasets/clinicalcommissioninggroupmidyearpopulationestimates",
-            note="Residents at mid-2022, used for every planning year (population_by_year "
-            "omitted). Weight = share of the group in the region ÷ share in England; other "
-            "specialties have weight 1.",
+            note="Residents at mid-2022, kept as regions.population (the base: the fallback of any "
+            "year without a population_by_year entry, and the steady past before the first planning "
+            "year). Weight = share of the group in the region ÷ share in England; other "
+            "specialties have weight 1. Every planning year has its own population and age-based "
+            "weights from ons-snpp2022.",
+        ),
+        _src(
+            "snpp_region" if geo == "regions" else "snpp_icb",
+            id="ons-snpp2022",
+            table="2022-based subnational population projections for Sub-ICB locations by five-year "
+            "age group and sex, England (Table 3, migration category variant), "
+            + {
+                "regions": "the ONS-published NHS England region rows",
+                "offices": "Sub-ICB locations summed to ICBs (2023) and ICBs summed to local offices",
+                "icbs": "Sub-ICB locations summed to ICBs (2023)",
+            }[geo],
+            publisher="Office for National Statistics",
+            year="2025",
+            licence=OGL + " (contains National Statistics data © Crown copyright and database right 2025)",
+            kind="published",
+            used_for="population_by_year; the need_weights with a year for paediatrics (share of "
+            "children 0-14) and obstetrics-gynaecology (share of women 15-44)",
+            url="https://www.ons.gov.uk/peoplepopulationandcommunity/populationandmigration/"
+            "populationprojections/bulletins/subnationalpopulationprojectionsforengland/2022based",
+            note="Projected residents at mid-year (published 24 June 2025), rounded half up to whole "
+            "people; the need weights by year use the unrounded figures, by the same rule as "
+            "ons-mid2022. Projections, not forecasts (trend-based, no policy effects). The 2022 "
+            "base of the projections is ONS's revised mid-2022 estimate (England 57,112,542 "
+            "against 57,106,398 in ons-mid2022), so the two are not mixed within one year."
+            + (" A local office is the sum of its whole ICBs (see icb-to-local-office)." if geo == "offices" else ""),
         ),
         _src(
             need_file,
@@ -1033,7 +1403,235 @@ def source_entries(geo: str, src: Sources, national: dict[str, int]) -> list[dic
     return out
 
 
+def pipeline_source_entries() -> list[dict[str, str]]:
+    """The ``sources`` entries of the pipeline block (added to the regions' entries)."""
+    lengths = ", ".join(f"{sid} {n}" for sid, n in PROGRAMME_YEARS.items())
+    kernels = "; ".join(
+        f"{n} years: {', '.join(str(d) for d in training_kernel(n))}" for n in sorted(set(PROGRAMME_YEARS.values()))
+    )
+    gp = pipeline_kernel("general-practice")
+    gp_text = ", ".join(f"{d} ({float(q):.4f})" for d, q in gp.items())
+    return [
+        _src(
+            id="gmc-training-pathways-2017",
+            table="Training pathways: analysis of the time doctors take to complete specialty training (working paper)",
+            publisher="General Medical Council",
+            year="2017",
+            licence="figures cited with attribution; no data copied",
+            kind="published",
+            used_for="pipeline.specialties[].delay_years and delay_shares (the rule of est-delay-kernels)",
+            note="Five-year programmes take 5.5 years on average, seven-year programmes 9 years "
+            "(less than full-time training, breaks, time out of programme).",
+        ),
+        _src(
+            id="nhse-settle-2023",
+            table="Share of doctors who settle within 50 miles of where they trained",
+            publisher="NHS England (Population Medicine, 2023)",
+            year="2023",
+            licence="figure cited with attribution; no data copied",
+            kind="published",
+            used_for="pipeline.specialties[].settle_rate (0.8, every specialty)",
+            note="About 80 % of doctors settle within 50 miles of where they trained. An NHS "
+            "England region is wider than a 50-mile circle around most training sites, so 0.8 is, "
+            "if anything, a low settle rate for regions (one reason for choosing NHS England "
+            "regions for this instance). Applied to every specialty alike.",
+        ),
+        _src(
+            id="palmer-2025-gp-joiners",
+            table="Joining the NHS general practice workforce after completing GP training in England",
+            publisher="Palmer et al., Human Resources for Health",
+            year="2025",
+            licence="figures cited with attribution (open-access article); no data copied",
+            kind="published",
+            used_for="pipeline.specialties[general-practice].join_rate (0.62) and its delay_years "
+            "and delay_shares (with est-delay-kernels)",
+            note="Of GP trainees completing, 34 % had joined NHS general practice within 6 months, "
+            "47 % within a year, 62 % within two. join_rate = 0.62 (later joiners are not "
+            "counted); of the joiners 47/62 join in the year they complete and 15/62 a year later, "
+            f"so the GP kernel (years from entry: share) is {gp_text}.",
+        ),
+        _src(
+            id="est-programme-years",
+            table="Indicative length of each training pathway from CT1/ST1 entry to CCT",
+            publisher="this project (instances/build.py: PROGRAMME_YEARS)",
+            year=str(BASELINE_YEAR),
+            licence=OWN,
+            kind="estimated",
+            used_for="specialties[].programme_years",
+            note="Indicative full length of each curriculum, core plus higher training for "
+            f"uncoupled programmes (not vendored; taken as common knowledge of the curricula): {lengths}.",
+        ),
+        _src(
+            id="est-delay-kernels",
+            table="Years from entry to completion and the share completing after each",
+            publisher="this project (instances/build.py: training_kernel, pipeline_kernel)",
+            year=str(BASELINE_YEAR),
+            licence=OWN,
+            kind="estimated",
+            used_for="pipeline.specialties[].delay_years and delay_shares",
+            note="Mean extra time e = 0.5 year for programmes of 5 years or fewer and e = 0.5 + "
+            "0.75 × (L − 5) beyond (the line through the GMC's published 5 → 5.5 and 7 → 9); "
+            "completion in equal shares over L, …, L + n with n = 2e rounded half up (mean L + "
+            f"n/2). Kernels: {kernels}. General practice: convolved with the joining lag of "
+            "palmer-2025-gp-joiners (its kernel runs from entry to joining NHS general practice). "
+            "Shares rounded to 4 decimals by largest remainder so that they sum to 1.",
+        ),
+        _src(
+            id="est-completion-rate",
+            table="Share of filled entry posts that complete training",
+            publisher="this project (instances/build.py: completion_rate)",
+            year=str(BASELINE_YEAR),
+            licence=OWN,
+            kind="estimated",
+            used_for="pipeline.specialties[].completion_rate",
+            note=f"Illustrative, not published: {float(COMPLETION_RUN_THROUGH):g} for run-through "
+            f"pathways; {float(COMPLETION_UNCOUPLED):g} for the uncoupled ones ({', '.join(UNCOUPLED)}), "
+            "whose core trainees must win a competitive higher-training post.",
+        ),
+        _src(
+            id="est-join-rate",
+            table="Share of completers who join the NHS workforce in England (other than GP)",
+            publisher="this project (instances/build.py: JOIN_RATE_OTHER)",
+            year=str(BASELINE_YEAR),
+            licence=OWN,
+            kind="estimated",
+            used_for="pipeline.specialties[].join_rate (every specialty but general-practice)",
+            note=f"Illustrative, not published: {float(JOIN_RATE_OTHER):g} (some completers "
+            "emigrate, work abroad or outside the NHS).",
+        ),
+        _src(
+            id="est-leave-rate",
+            table="Share of the trained stock leaving each year",
+            publisher="this project (instances/build.py: LEAVE_RATE)",
+            year=str(BASELINE_YEAR),
+            licence=OWN,
+            kind="estimated",
+            used_for="pipeline.specialties[].leave_rate",
+            note=f"Illustrative, not published: {float(LEAVE_RATE):g} a year for every specialty "
+            "(about a 25-year career: retirement, emigration, leaving the NHS).",
+        ),
+        _src(
+            id="est-fill-rate",
+            table="Share of training posts filled",
+            publisher="this project (instances/build.py: FILL_RATE)",
+            year=str(BASELINE_YEAR),
+            licence=OWN,
+            kind="estimated",
+            used_for="pipeline.fill_rate",
+            note=f"Illustrative, not published: {float(FILL_RATE):g} in every region and "
+            "specialty (NHS England publishes fill rates by specialty; they are not vendored).",
+        ),
+        _src(
+            id="est-stock",
+            table="Trained workforce in the baseline year",
+            publisher="this project (instances/build.py: pipeline_block)",
+            year=str(BASELINE_YEAR),
+            licence=OWN,
+            kind="estimated",
+            used_for="pipeline.stock (left out: S0 = 0)",
+            note="No consultant or GP stock by region and specialty is vendored, so pipeline.stock "
+            f"is absent and the stock counts only the doctors who complete training from "
+            f"{BASELINE_YEAR + 1} on: from the baseline intakes of the years before the plan and "
+            "from the plan's intakes. It is a flow of new doctors, not the whole workforce; "
+            "leave_rate applies to it alike.",
+        ),
+        _src(
+            id="est-pipeline-years",
+            table="Evaluation horizon and assessed years",
+            publisher="this project (instances/build.py: PIPELINE_HORIZON, PIPELINE_ASSESS_YEARS)",
+            year=str(BASELINE_YEAR),
+            licence=OWN,
+            kind="estimated",
+            used_for="pipeline.horizon_year, pipeline.assess_years, pipeline.mobility",
+            note=f"A choice, not data: horizon {PIPELINE_HORIZON}, assessed years "
+            f"{', '.join(map(str, PIPELINE_ASSESS_YEARS))}; mobility 'need' (completers who do not "
+            "settle go where need is).",
+        ),
+    ]
+
+
+def teams_source_entries() -> list[dict[str, str]]:
+    """The ``sources`` entries of the non-medical programmes, costs, budget and teams."""
+    progs = "; ".join(
+        f"{sid} ({prof}): baseline {b:,} a year, range {lo:,}-{hi:,}"
+        for sid, _, prof, b, (lo, hi), _ in TEAM_PROGRAMMES
+    )
+    team_text = "; ".join(
+        f"{tid}: "
+        + ", ".join(
+            f"{sid} {float(eq):g}" + ("" if cap is None else f" (max share {float(cap):g})") for sid, eq, cap in members
+        )
+        for tid, _, members, _ in TEAMS
+    )
+    return [
+        _src(
+            id="est-team-programmes",
+            table="Non-medical training programmes: national posts a year and their regional baseline",
+            publisher="this project (instances/build.py: TEAM_PROGRAMMES, team_programme_baseline)",
+            year=str(BASELINE_YEAR),
+            licence=OWN,
+            kind="estimated",
+            used_for="specialties (profession acp, pharmacist, scp); their baseline_posts, "
+            "national_posts (ranges) and capacity",
+            note=f"Illustrative, not published: {progs}. Baseline by region = the national "
+            "baseline split by need-weighted population (ONS mid-2022 × need index × weight: the "
+            "primary medical care weight for primary-care programmes, 1 otherwise), whole posts by "
+            "largest remainder. Capacity by the rule of est-capacity.",
+        ),
+        _src(
+            id="est-costs",
+            table="Cost per training post a year (£ thousand) and the annual budget",
+            publisher="this project (instances/build.py: COST_PER_POST, BUDGET_GROWTH, teams_blocks)",
+            year=str(BASELINE_YEAR),
+            licence=OWN,
+            kind="estimated",
+            used_for="cost_per_post, budget",
+            note="Illustrative, not published: "
+            + ", ".join(f"{k} {v}" for k, v in COST_PER_POST.items())
+            + " (£ thousand per post a year, every region). Budget of year t = the baseline cost "
+            f"× (1 + {float(BUDGET_GROWTH):.0%} × (t − {BASELINE_YEAR})), rounded half up.",
+        ),
+        _src(
+            id="est-teams",
+            table="Teams: equivalences and substitution limits",
+            publisher="this project (instances/build.py: TEAMS)",
+            year=str(BASELINE_YEAR),
+            licence=OWN,
+            kind="estimated",
+            used_for="teams (members' equivalence and max_share, team need weights)",
+            note=f"Illustrative, not published: {team_text}. The primary-care team's need weights "
+            "are the general-practice weights (primary medical care index ÷ core index); the "
+            "surgical team's are 1. Substitution is capped by max_share because associate and "
+            "advanced-practice roles work under a senior doctor and do not replace doctors (the "
+            "Leng review of physician and anaesthesia associates, 2025, for associate roles); the "
+            "equivalences say how much need one post covers, not that one role replaces another.",
+        ),
+    ]
+
+
 # --------------------------------------------------------------------------- instances
+
+
+KEY_ORDER = (
+    "schema_version",
+    "name",
+    "description",
+    "baseline_year",
+    "years",
+    "regions",
+    "specialties",
+    "baseline_posts",
+    "national_posts",
+    "population_by_year",
+    "need_weights",
+    "capacity",
+    "cost_per_post",
+    "budget",
+    "transition",
+    "pipeline",
+    "teams",
+    "sources",
+)
 
 
 def make_instance(
@@ -1044,8 +1642,21 @@ def make_instance(
     specialties: list[tuple[str, str]],
     national: dict[str, int],
     sources: list[dict[str, str]],
+    *,
+    eval_years: list[int] | None = None,
+    weight_rules: dict[str, str] | None = None,
+    programme_years: dict[str, int] | None = None,
+    professions: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An instance (FORMULATION §2) from areas and a baseline keyed by (area id, specialty)."""
+    """An instance (FORMULATION §2) from areas and a baseline keyed by (area id, specialty).
+
+    ``population_by_year`` and the age-based need weights by year are given for ``eval_years``
+    (default: the planning years): ONS projected persons rounded half up to whole people, and
+    weights from the unrounded projections. ``extra`` adds blocks (pipeline, teams, costs, …);
+    the keys are written in the order of :data:`KEY_ORDER`."""
+    eval_years = list(PLANNING_YEARS) if eval_years is None else eval_years
+    rules = WEIGHT_RULES if weight_rules is None else weight_rules
     spec_names = {
         sid: name.replace(" CT1/ST1", "").replace(" CT1", "").replace(" ST1", "") for sid, name in specialties
     }
@@ -1058,6 +1669,17 @@ def make_instance(
         }
         for a in areas
     ]
+    spec_rows = []
+    for sid, _ in specialties:
+        row: dict[str, Any] = {"id": sid, "name": spec_names[sid]}
+        if programme_years is not None:
+            row["programme_years"] = programme_years[sid]
+        if professions is not None and professions.get(sid, "medicine") != "medicine":
+            row["profession"] = professions[sid]
+        spec_rows.append(row)
+    pop_rows = [
+        {"region": a.id, "year": y, "population": round_half_up(a.projection[y][0])} for a in areas for y in eval_years
+    ]
     base_rows, cap_rows, weight_rows = [], [], []
     for a in areas:
         for sid, _ in specialties:
@@ -1066,30 +1688,42 @@ def make_instance(
             base_rows.append({"region": a.id, "specialty": sid, "posts": b})
             cap_rows.append({"region": a.id, "specialty": sid, "min_posts": lo, "max_posts": hi})
     for sid, _ in specialties:
-        rule = WEIGHT_RULES.get(sid)
+        rule = rules.get(sid)
         if rule is None:
             continue
         for a in areas:
             weight_rows.append({"region": a.id, "specialty": sid, "weight": r4(need_weight(rule, a, areas))})
-    return {
+            if rule in YEARLY_RULES:
+                weight_rows += [
+                    {"region": a.id, "specialty": sid, "year": y, "weight": r4(need_weight(rule, a, areas, y))}
+                    for y in eval_years
+                ]
+    inst = {
         "schema_version": 2,  # transition.shrink_allowance is a v2 field
         "name": name,
         "description": description,
         "baseline_year": BASELINE_YEAR,
         "years": list(PLANNING_YEARS),
         "regions": regions,
-        "specialties": [{"id": sid, "name": spec_names[sid]} for sid, _ in specialties],
+        "specialties": spec_rows,
         "baseline_posts": base_rows,
+        "population_by_year": pop_rows,
         "need_weights": weight_rows,
         "capacity": cap_rows,
         "transition": transition_limits(sum(national.values())),
         "sources": sources,
-    }
+    } | (extra or {})
+    unknown = set(inst) - set(KEY_ORDER)
+    if unknown:
+        raise ValueError(f"make_instance: unknown keys {sorted(unknown)}")
+    return {k: inst[k] for k in KEY_ORDER if k in inst}
 
 
 COMMON_DESCRIPTION = (
     "CT1/ST1 entry posts of the {n} specialties with at least {m} UK posts in 2025, baseline "
-    "2025, planning 2026-2030. Population: ONS mid-2022 residents. Need index: NHS England "
+    "2025, planning 2026-2030. Population: ONS 2022-based projections for each planning year "
+    "(regions.population: ONS mid-2022 residents); the age-based need weights follow the "
+    "projected age structure year by year. Need index: NHS England "
     "2025/26 final core. National totals: UK 2025 Round-1 posts (secondary, unverified source) "
     "scaled to England, held constant; paediatrics: England 2024 published. {baseline} "
     "Capacity and transition limits are illustrative. See `sources` for what is published and "
@@ -1098,7 +1732,7 @@ COMMON_DESCRIPTION = (
 
 
 def build_instances(src: Sources) -> dict[str, dict[str, Any]]:
-    """The three instances, by file stem, checked."""
+    """The five instances, by file stem, checked."""
     specialties = select_specialties(src)
     national = england_national_posts(src, specialties)
     by_office_name = local_office_baseline(src, specialties, national)
@@ -1151,8 +1785,64 @@ def build_instances(src: Sources) -> dict[str, dict[str, Any]]:
         national,
         source_entries("icbs", src, national),
     )
+    region_areas = src.regions
+    region_base = {(region_id[r], s): n for (r, s), n in by_region_name.items()}
+    regions_sources = source_entries("regions", src, national)
+    out["england-pipeline-2025"] = make_instance(
+        "england-pipeline-2025",
+        "The workforce pipeline (FORMULATION §10) on the 7 NHS England regions: the posts, "
+        "baseline and planning years 2026-2030 of england-regions-2025, followed through training "
+        f"to {PIPELINE_HORIZON} (assessed in {', '.join(map(str, PIPELINE_ASSESS_YEARS))}). "
+        f"Population and age-based need weights: ONS 2022-based projections for every year to "
+        f"{PIPELINE_HORIZON}. Published: settle rate 0.8 (about 80 % settle within 50 miles of "
+        "where they trained, NHS England 2023); GP join rate 0.62 and joining lags (Palmer et al. "
+        "2025); training delays from the GMC's 5 → 5.5 and 7 → 9 years (2017). Illustrative: "
+        "programme lengths, completion, join (other than GP), leave and fill rates. No trained "
+        "stock by region and specialty is available, so pipeline.stock is absent: the stock "
+        f"counts only the doctors who complete training from {BASELINE_YEAR + 1} on (from the "
+        "baseline intakes before the plan and the plan's intakes), not the whole workforce. "
+        "See `sources` and instances/build.py.",
+        region_areas,
+        region_base,
+        specialties,
+        national,
+        regions_sources + pipeline_source_entries(),
+        eval_years=list(range(PLANNING_YEARS[0], PIPELINE_HORIZON + 1)),
+        programme_years=PROGRAMME_YEARS,
+        extra={"pipeline": pipeline_block(region_areas, specialties)},
+    )
+
+    team_specs = specialties + [(sid, name) for sid, name, *_ in TEAM_PROGRAMMES]
+    professions = {sid: "medicine" for sid, _ in specialties} | {sid: prof for sid, _, prof, *_ in TEAM_PROGRAMMES}
+    team_base = dict(region_base)
+    team_national = dict(national)
+    for sid, _, _, total, _, rule in TEAM_PROGRAMMES:
+        team_national[sid] = total
+        for rid, n in team_programme_baseline(region_areas, rule, total).items():
+            team_base[(rid, sid)] = n
+    team_base = {(a.id, sid): team_base[(a.id, sid)] for a in region_areas for sid, _ in team_specs}
+    out["england-teams-2025"] = make_instance(
+        "england-teams-2025",
+        "Teams and skill mix (FORMULATION §11) on the 7 NHS England regions: the 12 medical "
+        "programmes of england-regions-2025 (same baseline, national totals and planning years) "
+        "plus three non-medical training programmes: advanced clinical practitioners and clinical "
+        "pharmacists in primary care, surgical care practitioners. A primary-care team (general "
+        "practice, ACP, pharmacist) and a surgical team (core surgery, SCP) share need, with "
+        "substitution capped by max_share: associate and advanced-practice roles work under a "
+        "senior doctor and do not replace doctors (the Leng review, 2025). Non-medical national "
+        "posts are ranges; every post has a cost and each year a budget. The non-medical numbers, "
+        "costs, budget, equivalences and shares are illustrative estimates (see `sources`).",
+        region_areas,
+        team_base,
+        team_specs,
+        team_national,
+        regions_sources + teams_source_entries(),
+        weight_rules=WEIGHT_RULES | {sid: rule for sid, *_, rule in TEAM_PROGRAMMES if rule is not None},
+        professions=professions,
+        extra=teams_blocks(region_areas, team_base, professions),
+    )
     for name, inst in out.items():
-        check_instance(name, inst, national)
+        check_instance(name, inst, team_national if name == "england-teams-2025" else national)
     return out
 
 
@@ -1181,6 +1871,34 @@ def check_instance(name: str, inst: dict[str, Any], national: dict[str, int]) ->
         )
     for w in inst["need_weights"]:
         check(0.2 < w["weight"] < 5, where, "need weight in (0.2, 5)", str(w))
+    check(
+        {(p["region"], p["year"]) for p in inst["population_by_year"]}
+        == {(r, y) for r in regions for y in range(inst["years"][0], _last_year(inst) + 1)},
+        where,
+        "population_by_year gives every region and every year from the first planning year",
+    )
+    for team in inst.get("teams", []):
+        for r in regions:
+            cap = sum(m["equivalence"] * base[(r, m["specialty"])] for m in team["members"])
+            for m in team["members"]:
+                if "max_share" in m:
+                    check(
+                        m["equivalence"] * base[(r, m["specialty"])] <= m["max_share"] * cap,
+                        where,
+                        "the baseline keeps every team_mix limit",
+                        f"{team['id']} {r} {m['specialty']}",
+                    )
+    if "budget" in inst:
+        cost = {(c["region"], c["specialty"]): c["cost"] for c in inst["cost_per_post"]}
+        base_cost = sum(cost.get(k, 0) * b for k, b in base.items())
+        for b in inst["budget"]:
+            check(base_cost <= b["amount"], where, "the baseline keeps the budget", str(b["year"]))
+    for n in inst.get("national_posts", []):
+        check(n["min_posts"] <= sums[n["specialty"]] <= n["max_posts"], where, "baseline within the national range")
+
+
+def _last_year(inst: dict[str, Any]) -> int:
+    return inst["pipeline"]["horizon_year"] if "pipeline" in inst else inst["years"][-1]
 
 
 def to_json(inst: dict[str, Any]) -> str:
@@ -1207,7 +1925,7 @@ def write_all_or_nothing(texts: dict[Path, str]) -> None:
 
 
 def build_all(out_dir: Path, sources_dir: Path = DEFAULT_SOURCES) -> list[Path]:
-    """Read and check the sources, build and check the three instances, then write them to
+    """Read and check the sources, build and check the five instances, then write them to
     ``out_dir`` (all or nothing). Returns the paths written."""
     instances = build_instances(read_sources(Path(sources_dir)))
     texts = {Path(out_dir) / f"{name}.json": to_json(inst) for name, inst in instances.items()}

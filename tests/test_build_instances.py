@@ -15,11 +15,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCES = ROOT / "instances"
 SOURCES = INSTANCES / "sources"
-NAMES = ["england-regions-2025", "england-training-regions-2025", "england-icb-2025"]
+# the three posts instances (one per geography), then the pipeline (§10) and teams (§11) ones
+POSTS = ["england-regions-2025", "england-training-regions-2025", "england-icb-2025"]
+NAMES = [*POSTS, "england-pipeline-2025", "england-teams-2025"]
 SIZES = {
     "england-regions-2025": 7,
     "england-training-regions-2025": 11,
     "england-icb-2025": 42,
+    "england-pipeline-2025": 7,
+    "england-teams-2025": 7,
 }
 
 
@@ -67,7 +71,7 @@ def test_command_line(tmp_path):
 # --------------------------------------------------------------------------- sanity
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [*POSTS, "england-pipeline-2025"])
 def test_instance_is_sane(name):
     inst = _instance(name)
     assert inst["schema_version"] == 2  # shrink_allowance (v2): instances/README.md
@@ -94,8 +98,8 @@ def test_instance_is_sane(name):
 
 def test_column_sums_equal_national_totals():
     """Every specialty sums to the same national total in every geography."""
-    sums = [_column_sums(_instance(n)) for n in NAMES]
-    assert sums[0] == sums[1] == sums[2]
+    sums = [_column_sums(_instance(n)) for n in POSTS + ["england-pipeline-2025"]]
+    assert sums[0] == sums[1] == sums[2] == sums[3]
     src = build.read_sources(SOURCES)
     national = build.england_national_posts(src, build.select_specialties(src))
     assert sums[0] == national
@@ -160,12 +164,18 @@ def test_sources_are_complete(name):
 
 
 def test_vendored_folders_keep_their_provenance():
-    for folder in ("population", "need", "posts", "posts/regional"):
+    for folder in ("population", "need", "posts", "posts/regional", "population_projections"):
         assert (SOURCES / folder / "PROVENANCE.md").is_file()
         assert "vendored" in (SOURCES / folder / "VENDORED.md").read_text().lower()
     for rel in build.FILES.values():
         assert (SOURCES / rel).is_file(), rel
     assert not list(SOURCES.rglob("*.geojson"))
+    assert not list(SOURCES.rglob("*.xls"))  # the 2.8 MB ONS workbook is not vendored
+
+
+def test_build_reads_nothing_outside_the_vendored_sources():
+    text = (INSTANCES / "build.py").read_text(encoding="utf-8")
+    assert "/work/shared" not in text and "shared/data" not in text
 
 
 def test_largest_remainder():
@@ -302,3 +312,172 @@ def test_loads_through_the_project_loader(name):
     inst = instance.load_instance(INSTANCES / f"{name}.json")
     assert len(inst.regions) == SIZES[name]
     assert {s.id for s in inst.sources} >= {"ons-mid2022", "est-baseline"}
+
+
+# --------------------------------------------------------------------------- projections (ONS 2022-based)
+
+
+def _population(name: str) -> dict[tuple[str, int], int]:
+    return {(p["region"], p["year"]): p["population"] for p in _instance(name)["population_by_year"]}
+
+
+def test_population_by_year_is_the_ons_projection():
+    """Spot values stated in population_projections/PROVENANCE.md (whole persons)."""
+    src = build.read_sources(SOURCES)
+    london = next(a for a in src.regions if a.id == "london")
+    assert build.round_half_up(london.projection[2025][0]) == 9_274_951
+    pipeline = _population("england-pipeline-2025")
+    assert pipeline[("london", 2035)] == 9_583_875
+    assert pipeline[("south-east", 2035)] == 9_785_942
+    assert pipeline[("midlands", 2035)] == 11_782_573
+    # the regions instance has the same published rows for its planning years
+    regions = _population("england-regions-2025")
+    assert regions == {k: v for k, v in pipeline.items() if k[1] <= 2030}
+    # England 2030 (PROVENANCE: 60,202,256) within rounding of the 7 published region rows
+    assert abs(sum(v for (_, y), v in regions.items() if y == 2030) - 60_202_256) <= 7
+
+
+@pytest.mark.parametrize("name", POSTS)
+def test_every_planning_year_has_a_population_and_age_weights(name):
+    inst = _instance(name)
+    years = inst["years"]
+    assert years == [2026, 2027, 2028, 2029, 2030]
+    assert set(_population(name)) == {(r["id"], y) for r in inst["regions"] for y in years}
+    assert sum(r["population"] for r in inst["regions"]) == 57_106_398  # the base: ONS mid-2022
+    weights = {(w["region"], w["specialty"], w.get("year")): w["weight"] for w in inst["need_weights"]}
+    for spec in ("paediatrics", "obstetrics-gynaecology"):
+        for r in inst["regions"]:
+            assert {y for (rr, s, y) in weights if rr == r["id"] and s == spec} == {None, *years}
+    # the weights follow the projected age structure: London's children share rises 2026 → 2030
+    if name == "england-regions-2025":
+        assert weights[("london", "paediatrics", 2026)] < weights[("london", "paediatrics", 2030)]
+    assert all(y is None for (_, s, y) in weights if s == "general-practice")
+
+
+def test_geographies_nest_in_projections():
+    """ICB projections summed to regions match the published region rows within rounding."""
+    src = build.read_sources(SOURCES)
+    icb = _population("england-icb-2025")
+    regions = _population("england-regions-2025")
+    region_id = {name: rid for rid, name in build.NHS_REGIONS}
+    agg: dict[tuple[str, int], int] = {}
+    for a in src.icbs:
+        for y in range(2026, 2031):
+            k = (region_id[a.region], y)
+            agg[k] = agg.get(k, 0) + icb[(a.id, y)]
+    assert agg.keys() == regions.keys()
+    assert all(abs(agg[k] - regions[k]) <= 30 for k in agg)  # whole-person rounding of up to 11 ICBs
+
+
+# --------------------------------------------------------------------------- pipeline and teams
+
+
+def _mean(kernel: dict) -> float:
+    return sum(d * q for d, q in zip(kernel["delay_years"], kernel["delay_shares"], strict=True))
+
+
+def test_pipeline_instance():
+    inst = _instance("england-pipeline-2025")
+    p = inst["pipeline"]
+    assert p["horizon_year"] == 2040
+    assert p["assess_years"] == [2035, 2040]
+    assert "stock" not in p  # no stock by region and specialty is vendored: S0 = 0
+    assert "stock" in inst["description"]
+    regions = _instance("england-regions-2025")
+    for key in ("baseline_posts", "capacity", "transition", "years", "baseline_year", "regions"):
+        assert inst[key] == regions[key], key
+    years = range(2026, 2041)
+    assert set(_population("england-pipeline-2025")) == {(r["id"], y) for r in inst["regions"] for y in years}
+    paeds = {w.get("year") for w in inst["need_weights"] if w["specialty"] == "paediatrics" and w["region"] == "london"}
+    assert paeds == {None, *years}
+    lengths = {s["id"]: s["programme_years"] for s in inst["specialties"]}
+    specs = {s["specialty"]: s for s in p["specialties"]}
+    assert specs.keys() == lengths.keys()
+    for sid, s in specs.items():
+        assert s["settle_rate"] == 0.8  # NHS England 2023: about 80 % within 50 miles
+        assert abs(sum(s["delay_shares"]) - 1) < 1e-9
+        assert min(s["delay_years"]) == lengths[sid]
+        if lengths[sid] == 5:
+            assert _mean(s) == pytest.approx(5.5)  # GMC 2017
+        if lengths[sid] == 7:
+            assert _mean(s) == pytest.approx(9.0)  # GMC 2017
+            assert s["delay_years"] == [7, 8, 9, 10, 11]
+    gp = specs["general-practice"]
+    assert gp["join_rate"] == 0.62  # Palmer et al. 2025: 62 % within two years
+    assert gp["delay_years"] == [3, 4, 5]
+    assert gp["delay_shares"] == [0.379, 0.5, 0.121]  # {3, 4} half each, then 47/62 lag 0, 15/62 lag 1
+    assert {(f["region"], f["specialty"]) for f in p["fill_rate"]} == {
+        (b["region"], b["specialty"]) for b in inst["baseline_posts"]
+    }
+
+
+def test_teams_instance():
+    inst = _instance("england-teams-2025")
+    prof = {s["id"]: s.get("profession", "medicine") for s in inst["specialties"]}
+    assert sorted(v for v in prof.values() if v != "medicine") == ["acp", "pharmacist", "scp"]
+    sums = _column_sums(inst)
+    ranged = {n["specialty"] for n in inst["national_posts"]}
+    assert ranged == {s for s, v in prof.items() if v != "medicine"}
+    for n in inst["national_posts"]:
+        assert "posts" not in n and n["min_posts"] <= sums[n["specialty"]] <= n["max_posts"]
+    medical = {s: n for s, n in sums.items() if prof[s] == "medicine"}
+    assert medical == _column_sums(_instance("england-regions-2025"))
+    cost = {(c["region"], c["specialty"]): c["cost"] for c in inst["cost_per_post"]}
+    base = {(b["region"], b["specialty"]): b["posts"] for b in inst["baseline_posts"]}
+    assert cost.keys() == base.keys()
+    base_cost = sum(cost[k] * b for k, b in base.items())
+    amounts = [b["amount"] for b in inst["budget"]]
+    assert [b["year"] for b in inst["budget"]] == inst["years"]
+    assert base_cost <= amounts[0] and amounts == sorted(amounts)
+    teams = {t["id"]: t for t in inst["teams"]}
+    assert set(teams) == {"primary-care", "surgical"}
+    for t in teams.values():
+        for m in t["members"]:
+            # substitution is capped: a non-medical member always has a max_share below 1
+            assert (prof[m["specialty"]] == "medicine") == ("max_share" not in m), m
+            assert m.get("max_share", 0) < 1
+    assert {m["specialty"] for m in teams["primary-care"]["members"]} == {
+        "general-practice",
+        "acp-primary-care",
+        "pharmacist-primary-care",
+    }
+    assert {m["specialty"] for m in teams["surgical"]["members"]} == {"core-surgery", "surgical-care-practitioner"}
+
+
+# every field of the v2 blocks that carries a number, and the source kind it must have
+PARAMETERS = {
+    "england-pipeline-2025": {
+        "programme_years": "estimated",
+        "completion_rate": "estimated",
+        "delay_years": "estimated",
+        "settle_rate": "published",
+        "join_rate": "estimated",
+        "leave_rate": "estimated",
+        "fill_rate": "estimated",
+        "stock": "estimated",
+        "horizon_year": "estimated",
+        "population_by_year": "published",
+    },
+    "england-teams-2025": {
+        "national_posts": "estimated",
+        "cost_per_post": "estimated",
+        "budget": "estimated",
+        "teams": "estimated",
+        "population_by_year": "published",
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(PARAMETERS))
+def test_every_parameter_has_a_source_entry(name):
+    inst = _instance(name)
+    for field, kind in PARAMETERS[name].items():
+        hits = [s for s in inst["sources"] if field in s["used_for"] and s["kind"] == kind]
+        assert hits, (field, kind)
+        for s in hits:
+            if kind == "estimated":
+                assert s["note"] and s["publisher"].startswith("this project"), s["id"]
+    if name == "england-pipeline-2025":
+        ids = {s["id"]: s["kind"] for s in inst["sources"]}
+        for sid in ("gmc-training-pathways-2017", "nhse-settle-2023", "palmer-2025-gp-joiners", "ons-snpp2022"):
+            assert ids[sid] == "published"
