@@ -358,7 +358,7 @@ def test_every_backend_has_one_builder_per_family():
 
 def test_table_is_consistent():
     for f in families.FAMILIES:
-        assert f.sense in ("=", "<=", "range") and f.keys and set(f.keys) <= set(families.CELL_KEYS)
+        assert f.sense in ("=", "<=", "range") and f.keys and set(f.keys) <= {*families.CELL_KEYS, "team"}
         assert f.highs in ("rows", "column bounds")
         assert (f.penalty is None) == f.definition, f.name
         assert bool(f.words.rate) == (f.rate_field is not None or f.name == "programme_shrink"), f.name
