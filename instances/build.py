@@ -2,12 +2,21 @@
 
     python instances/build.py [--out instances] [--sources instances/sources]
 
-writes three instances (FORMULATION §2, ``schema_version: 2``, plus the project's ``sources``
+writes five instances (FORMULATION §2, ``schema_version: 2``, plus the project's ``sources``
 list):
 
 * ``england-regions-2025.json``           the 7 NHS England regions
 * ``england-training-regions-2025.json``  the 11 NHS England WT&E local offices (ex-HEE)
 * ``england-icb-2025.json``               the 42 integrated care boards (ICBs)
+* ``england-pipeline-2025.json``          the 7 regions with the workforce pipeline to 2040 (§10)
+* ``england-teams-2025.json``             the 7 regions with primary-care and surgical teams (§11)
+
+Every instance has ``population_by_year`` and need weights by year (``need_weights[].year``) for
+paediatrics (children 0-14) and obstetrics & gynaecology (women 15-44) from the ONS 2022-based
+subnational projections (published region rows; ICB sums; local-office sums of whole ICBs),
+for the planning years, and in the pipeline instance for every year to 2040.
+``regions[].population`` and the weights without a year stay the ONS mid-2022 estimates (the
+base, and the fallback of any year without an entry).
 
 Everything in those files is made here, from the CSV files in ``instances/sources/`` (each
 folder carries its PROVENANCE.md). Nothing is read from anywhere else. What is published and
@@ -19,12 +28,17 @@ written in this file, in a function or constant whose docstring says the rule in
   :func:`icb_baseline`, :func:`region_baseline`
 * capacity: :func:`capacity_bounds`
 * transition limits: :data:`TRANSITION` and :func:`transition_limits`
+* pipeline (§10): :data:`PROGRAMME_YEARS`, :func:`training_kernel`, :func:`gp_join`,
+  :func:`pipeline_kernel`, :func:`completion_rate`, :func:`pipeline_block`
+* teams (§11): :data:`TEAM_PROGRAMMES`, :data:`COST_PER_POST`, :data:`TEAMS`,
+  :func:`team_programme_baseline`, :func:`teams_blocks`
 
 The build first reads and checks every source file (totals against those stated in its
-PROVENANCE.md, row counts, code joins), then builds all three instances in memory and checks
+PROVENANCE.md, row counts, code joins), then builds all five instances in memory and checks
 them (every specialty's baseline column sums to its national total, min ≤ baseline ≤ max,
-years increasing). Only when everything passes are the files written, each to a temporary file
-renamed into place at the end: a failed build writes nothing. A failure raises
+years increasing, a population for every region and year, and the baseline keeps every
+``team_mix`` limit, budget and national range). Only when everything passes are the files
+written, each to a temporary file renamed into place at the end: a failed build writes nothing. A failure raises
 :class:`BuildError` naming the file and the check; on the command line it exits with code 2.
 
 Arithmetic is exact (:class:`fractions.Fraction`) until the last step, where floats are rounded
