@@ -186,7 +186,8 @@ def problem_data(inst: Instance) -> ProblemData:
 
     population = np.repeat(np.array([r.population for r in inst.regions], float)[:, None], Y, axis=1)
     for p in inst.population_by_year:
-        population[ri[p.region], ti[p.year]] = p.population
+        if p.year in ti:  # evaluation years after y_H belong to the pipeline (§10)
+            population[ri[p.region], ti[p.year]] = p.population
     need_index = np.array([r.need_index for r in inst.regions], float)
 
     weight = np.ones((R, S))
@@ -194,7 +195,7 @@ def problem_data(inst: Instance) -> ProblemData:
     for w in inst.need_weights:
         if w.year is None:
             weight[ri[w.region], si[w.specialty]] = w.weight
-        else:
+        elif w.year in ti:
             by_cell.setdefault((ri[w.region], si[w.specialty]), {})[w.year] = w.weight
     weights = by_year(weight, by_cell, years, set(years))  # (R, S, Y)
 
