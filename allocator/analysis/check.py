@@ -78,6 +78,29 @@ in the result)
     ``gap_closed_pct``, ``gini``, ``max_shortfall_pct``, ``posts_moved``, ``cost``), each
     equal to its recomputed value. Other keys in a row are ignored.
 
+v2 workforce (§10, §11; recomputed in :mod:`allocator.analysis.check_workforce` from x and
+the instance alone: intake, completions, joiners, stocks, fair stocks over every calendar
+year, team capacities and targets):
+
+``team_mix`` (each team member with a ``max_share``)
+    ``e_m · x[r,m,t] <= max_share_m · E[r,g,t]`` (``e_m · S`` with ``"on": "stock"``), a
+    hard constraint, named with its team, member, region and year.
+``supply`` (with a pipeline)
+    a solved result carries ``supply`` rows, every region × specialty × evaluation year once,
+    whose completions, joiners, stock and fair_stock equal the recomputed C, A, S, S*.
+``supply_kpi`` (with a pipeline)
+    a solved result carries ``supply_kpis``, one row per assessed year, whose supply_gap,
+    supply_gini and supply_max_shortfall_pct equal their recomputed values.
+``team`` (with teams)
+    a solved result carries ``teams`` rows, every team × region × year of the team once,
+    whose capacity and target equal the recomputed E and T_g.
+
+A result with such rows for an instance without a pipeline (teams) is a violation too. The
+``objective`` adds ``supply_shortfall · Σ max(0, S* − S) + supply_surplus · Σ max(0, S − S*)
++ worst_supply · z_S`` over regions, specialties and assessed years (``z_S`` the worst
+``100 · max(0, S* − S) / S̄*`` over S̄* > 0, counted only if its weight > 0) and
+``team_shortfall · Σ max(0, T_g − E) + team_surplus · Σ max(0, E − T_g)``.
+
 Tolerances
 ----------
 ``tol`` (default 1e-6) is absolute on post counts, scaled by the size of the row. A row
@@ -128,6 +151,7 @@ import numpy as np
 from allocator.analysis.check_families import FamilyChecks
 from allocator.analysis.check_report import CheckReport, Violation
 from allocator.analysis.check_tables import _Tables
+from allocator.analysis.check_workforce import WorkforceChecks, weighted_gini
 from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
 from allocator.io.results import (
@@ -142,7 +166,7 @@ from allocator.io.results import (
 )
 
 
-class _Checker(FamilyChecks):
+class _Checker(FamilyChecks, WorkforceChecks):
     """Runs every check of the module docstring and collects the violations."""
 
     def __init__(self, tables: _Tables, tol: float, rtol: float):
@@ -162,8 +186,9 @@ class _Checker(FamilyChecks):
         region: str | None = None,
         specialty: str | None = None,
         year: int | None = None,
+        team: str | None = None,
     ) -> None:
-        self.violations.append(Violation(constraint, region, specialty, year, float(amount), message))
+        self.violations.append(Violation(constraint, region, specialty, year, float(amount), message, team))
 
     def allowance(self, rhs: float, cells: int = 1) -> float:
         """How far a row over ``cells`` cells with right-hand side ``rhs`` may be off."""
@@ -299,7 +324,8 @@ class _Checker(FamilyChecks):
             f"{fmt_number(w.moves)} + cost {fmt_number(total_cost)} × {fmt_number(w.cost)} + worst shortfall "
             f"{fmt_number(z)}% × {fmt_number(w.worst_shortfall)}"
         )
-        return value, parts
+        extra, extra_parts = self.workforce_objective(model)  # v2 §10, §11 (0 without them)
+        return value + extra, parts + extra_parts
 
     def measures(self, x, dec, short, target) -> dict[int, dict[str, float | None]]:
         """The §8 measures per year against the allocation's targets ``target`` (all None for
@@ -332,18 +358,7 @@ class _Checker(FamilyChecks):
         Regions with ``v_r = 0`` are left out; 0 when ``Σ v = 0`` or ``p̄ = 0``.
         """
         tb = self.tb
-        v = tb.population[:, h] * tb.need_index
-        keep = v > 0
-        v = v[keep]
-        p = 1e5 * x[keep, :, h].sum(axis=1) / v
-        total_v = v.sum()
-        if total_v <= 0:
-            return 0.0
-        p_bar = (v * p).sum() / total_v
-        if p_bar == 0:
-            return 0.0
-        spread = (v[:, np.newaxis] * v[np.newaxis, :] * np.abs(p[:, np.newaxis] - p[np.newaxis, :])).sum()
-        return float(spread / (2.0 * total_v**2 * p_bar))
+        return weighted_gini(x[:, :, h].sum(axis=1), tb.population[:, h] * tb.need_index)
 
     def compare_kpis(self, rows: Any, computed: dict[int, dict[str, float | None]]) -> None:
         """Each planning year has one ``kpis`` row whose six measures match ``computed``."""
@@ -413,7 +428,8 @@ def check(
     result
         A dict in the FORMULATION §9 format, a path to such a JSON file, or an object with a
         ``to_dict()`` method returning one. Only ``status``, ``allocation`` (region,
-        specialty, year, posts, target), ``objective`` and ``kpis`` are read.
+        specialty, year, posts, target), ``objective``, ``kpis`` and (v2) ``supply``,
+        ``supply_kpis``, ``teams`` are read.
     model
         The model whose objective the result claims to minimise. None (the default): the
         objective value is not checked. Given: it is recomputed and compared when the
@@ -431,7 +447,8 @@ def check(
         ``ok`` is True when nothing is violated. Checks: allocation coverage and values;
         targets; ``national_total``, ``capacity``, ``lock``, ``growth_limit``,
         ``shrink_limit``, ``programme_shrink``, ``region_net_loss``, ``national_moves``,
-        ``budget``; the objective; the KPIs. ``flow`` and ``target_gap`` hold by
+        ``budget``, ``team_mix``; the objective; the KPIs; ``supply``, ``supply_kpi``,
+        ``team`` (v2 §10, §11). ``flow`` and ``target_gap`` hold by
         construction of the derived least inc, dec, short, surplus; ``worst_shortfall``
         defines z and is checked through the objective.
 
@@ -501,8 +518,12 @@ def check(
     checker.region_net_loss(x_prev, inc, dec)
     checker.national_moves(dec)
     checker.budget(x)
-
     complete = not np.isnan(x).any()
+    if complete:  # v2 §10, §11: supply and teams from x and the data alone
+        checker.recompute_workforce(x)
+        checker.team_mix()
+    elif tables.inst.pipeline is not None or tables.inst.teams:
+        checker.notes.append("team_mix, supply and teams not checked: cells of the allocation are missing")
     if model is not None:
         reported = data.get("objective")
         if status not in SOLVED:
@@ -524,6 +545,8 @@ def check(
     report.kpis = checker.measures(x, dec, short, target)
     if "kpis" in data and data["kpis"] is not None:
         checker.compare_kpis(data["kpis"], report.kpis)
+    report.supply_kpis = dict(checker.supply_kpis or {})
+    checker.check_workforce_rows(data, solved=status in SOLVED)
     return _finish(report, checker)
 
 

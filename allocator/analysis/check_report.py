@@ -27,6 +27,9 @@ class Violation:
         How far the row is violated, in its own unit (posts, cost, percentage points…); > 0.
     message
         The violation in plain words.
+    team
+        The team of a §11 row (``team``, ``team_mix``; ``specialty`` is then the member), else
+        None (and left out of :meth:`to_dict`).
     """
 
     constraint: str
@@ -35,9 +38,13 @@ class Violation:
     year: int | None
     amount: float
     message: str
+    team: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if self.team is None:
+            del out["team"]
+        return out
 
 
 @dataclass
@@ -62,6 +69,9 @@ class CheckReport:
         missing cells make it impossible to compute).
     objective
         The recomputed objective when a model was given, else None.
+    supply_kpis
+        With a pipeline (FORMULATION §10): the recomputed measures of each assessed year,
+        ``{year: {supply_gap, supply_gini, supply_max_shortfall_pct}}``; else empty.
     """
 
     ok: bool
@@ -71,6 +81,7 @@ class CheckReport:
     notes: list[str] = field(default_factory=list)
     kpis: dict[int, dict[str, float | None]] = field(default_factory=dict)
     objective: float | None = None
+    supply_kpis: dict[int, dict[str, float]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Number of violations per constraint name."""
@@ -107,4 +118,4 @@ class CheckReport:
             "notes": list(self.notes),
             "objective": self.objective,
             "kpis": [{"year": y, **m} for y, m in self.kpis.items()],
-        }
+        } | ({"supply_kpis": [{"year": y, **m} for y, m in self.supply_kpis.items()]} if self.supply_kpis else {})

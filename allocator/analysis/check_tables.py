@@ -32,20 +32,30 @@ class _Tables:
         for entry in inst.baseline_posts:
             self.baseline[self.ri[entry.region], self.si[entry.specialty]] = entry.posts
 
-        # population[r,t]: population_by_year, else the region's population
+        # population[r,t]: population_by_year, else the region's population (entries for the
+        # pipeline's evaluation years between or after the planning years are read by
+        # check_workforce, not here)
         self.population = np.zeros((nr, ny))
         for i, region in enumerate(inst.regions):
             for h in range(ny):
                 self.population[i, h] = region.population
         for entry in inst.population_by_year:
-            self.population[self.ri[entry.region], self.yi[entry.year]] = entry.population
+            if entry.year in self.yi:
+                self.population[self.ri[entry.region], self.yi[entry.year]] = entry.population
 
         self.need_index = np.array([r.need_index for r in inst.regions], dtype=float)
 
-        # need weights w[r,s]: default 1
+        # need weights: the general w[r,s] (an entry without ``year``, default 1), and those of
+        # each planning year (project extension: an entry with ``year`` gives that year only; a
+        # planning year without one uses the general weight)
         self.weight = np.ones((nr, ns))
         for entry in inst.need_weights:
-            self.weight[self.ri[entry.region], self.si[entry.specialty]] = entry.weight
+            if entry.year is None:
+                self.weight[self.ri[entry.region], self.si[entry.specialty]] = entry.weight
+        self.weight_by_year = np.repeat(self.weight[:, :, np.newaxis], ny, axis=2)
+        for entry in inst.need_weights:
+            if entry.year is not None and entry.year in self.yi:
+                self.weight_by_year[self.ri[entry.region], self.si[entry.specialty], self.yi[entry.year]] = entry.weight
 
         # national posts N[s,t]: default the baseline national total of s, every year
         self.national = np.zeros((ns, ny))
@@ -86,7 +96,7 @@ class _Tables:
         target = np.zeros(self.shape)
         for h in range(ny):
             for j in range(ns):
-                need = [self.population[i, h] * self.need_index[i] * self.weight[i, j] for i in range(nr)]
+                need = [self.population[i, h] * self.need_index[i] * self.weight_by_year[i, j, h] for i in range(nr)]
                 total = sum(need)
                 if total <= 0:
                     continue  # no need anywhere: no fair share (validation forbids posts here)

@@ -22,7 +22,11 @@ KPI_MEASURES = (
     "posts_moved",
     "cost",
 )
-# Families of FORMULATION §5 that are checked, in report order, then the result-format names.
+# v2 §9: the measures of a ``supply`` row (§10), a ``supply_kpis`` row, a ``teams`` row (§11).
+SUPPLY_MEASURES = ("completions", "joiners", "stock", "fair_stock")
+SUPPLY_KPI_MEASURES = ("supply_gap", "supply_gini", "supply_max_shortfall_pct")
+TEAM_MEASURES = ("capacity", "target")
+# Families of FORMULATION §5 (and §11's team_mix) that are checked, in report order, then the result-format names.
 FAMILIES = (
     "national_total",
     "capacity",
@@ -33,8 +37,9 @@ FAMILIES = (
     "region_net_loss",
     "national_moves",
     "budget",
+    "team_mix",
 )
-FORMAT_NAMES = ("status", "allocation", "target", "objective", "kpi")
+FORMAT_NAMES = ("status", "allocation", "target", "objective", "kpi", "supply", "supply_kpi", "team")
 
 # How many violations __str__ lists before summarising the rest.
 SHOWN = 50
@@ -128,8 +133,13 @@ def result_problems(data: Any, instance: Instance | None = None, report: bool = 
     (strings), a whole ``year``, ``posts`` a finite number >= 0 (-1e-6 allowed: solver noise)
     and ``target`` a finite number; ``kpis`` rows with a whole ``year`` and finite measures;
     ``binding`` rows with a ``constraint`` and a finite ``dual``; ``diagnosis`` an object
-    whose ``findings`` are objects. With ``instance``: the result names it, and every row's
-    region, specialty and year is one of its own, no row repeated. With ``report``: the six
+    whose ``findings`` are objects; (v2) ``supply`` rows with a ``region``, a ``specialty``, a
+    whole ``year`` and finite ``completions``, ``joiners``, ``stock``, ``fair_stock``;
+    ``supply_kpis`` rows with a whole ``year`` and finite ``supply_gap``, ``supply_gini``,
+    ``supply_max_shortfall_pct``; ``teams`` rows with a ``team``, a ``region``, a whole ``year``
+    and finite ``capacity`` and ``target``. With ``instance``: the result names it, every
+    allocation row's region, specialty and year is one of its own, no row repeated, and every
+    region, specialty and team named by a ``supply`` or ``teams`` row is one of its own. With ``report``: the six
     measures of every ``kpis`` row are present, and an allocation has its ``kpis``.
     Other keys are left alone (later versions add fields).
     """
@@ -241,6 +251,8 @@ def result_problems(data: Any, instance: Instance | None = None, report: bool = 
     if report and allocation and not kpis and data.get("status") in ("optimal", "feasible", "time_limit"):
         problems.append(("kpis", "missing: a result with an allocation gives its measures (kpis) per year"))
 
+    _workforce_rows(rows, text, year, number, problems, instance)
+
     for n, row in enumerate(rows("binding")):
         if not isinstance(row, dict):
             continue
@@ -272,6 +284,41 @@ def result_problems(data: Any, instance: Instance | None = None, report: bool = 
     if rounding is not None and not isinstance(rounding, dict):
         problems.append(("rounding", f"must be an object {{...}}, not {_json_kind(rounding)}"))
     return problems
+
+
+def _workforce_rows(rows, text, year, number, problems: list[tuple[str, str]], instance: Instance | None) -> None:
+    """The v2 rows of §9: ``supply``, ``supply_kpis`` and ``teams`` (helpers of :func:`result_problems`)."""
+    ids = {}
+    if instance is not None:
+        ids = {
+            "region": instance.region_ids,
+            "specialty": instance.specialty_ids,
+            "team": [t.id for t in instance.teams],
+        }
+    for key, names, measures in (
+        ("supply", ("region", "specialty"), SUPPLY_MEASURES),
+        ("supply_kpis", (), SUPPLY_KPI_MEASURES),
+        ("teams", ("team", "region"), TEAM_MEASURES),
+    ):
+        for n, row in enumerate(rows(key)):
+            if not isinstance(row, dict):
+                continue
+            where = f"{key}[{n}]"
+            missing = [f for f in (*names, "year", *measures) if f not in row]
+            if missing:
+                fields = ", ".join((*names, "year", *measures))
+                problems.append((where, f"missing {', '.join(missing)} (a {key} row has {fields})"))
+                continue
+            for name in names:
+                value = row[name]
+                text(f"{where}.{name}", value, required=True)
+                known = ids.get(name)
+                if known is not None and isinstance(value, str) and value and value not in known:
+                    shown = ", ".join(sorted(known)[:8]) + (", …" if len(known) > 8 else "")
+                    problems.append((f"{where}.{name}", f"unknown {name} {value!r} (known: {shown or 'none'})"))
+            year(f"{where}.year", row["year"], required=True)
+            for measure in measures:
+                number(f"{where}.{measure}", row[measure], required=True)
 
 
 def load_result(path: str | Path, instance: Instance | None = None, report: bool = False) -> dict[str, Any]:
