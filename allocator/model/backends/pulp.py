@@ -19,6 +19,8 @@ attribute of the problem       meaning
                                ``region_net_loss``, ``(t,)`` for ``national_moves`` and
                                ``budget``, ``(r, s, t)`` otherwise; a family with no rows is
                                absent
+``prob.stock``, ``prob.pool``  the variables of §10 and §11 (pipeline, teams) and their rows:
+                               see :mod:`~allocator.model.backends.pulp_workforce`
 ``prob._alloc_data``           the :class:`~allocator.core.data.ProblemData`
 ``prob._alloc_spec``           the :class:`~allocator.core.spec.ModelSpec`
 =============================  ==============================================================
@@ -77,32 +79,21 @@ from allocator.model.backends.base import (
     RawSolution,
     SolveOptions,
 )
+from allocator.model.backends.pulp_rows import SANITISE, add_row, label, row_name  # noqa: F401 - re-exported
+from allocator.model.backends.pulp_workforce import (  # noqa: F401 - §10, §11 builders found by name
+    stock_flow,
+    supply_gap,
+    team_gap,
+    team_mix,
+    workforce_objective,
+    workforce_variables,
+    worst_supply,
+)
 from allocator.model.highs_env import use_threads
-
-SANITISE = str.maketrans("-+[] ", "_____")  # what PuLP does to a row's name
-
 
 # ------------------------------------------------------------------------------ helpers
 
-
-def _label(key: tuple) -> str:
-    return ",".join(str(k) for k in key)
-
-
-def row_name(group: str, key: tuple) -> str:
-    """The name PuLP stores for row ``group[key]``: ``row_name("lock", ("north-east", "gp",
-    2026))`` is ``"lock_north_east,gp,2026_"`` (PuLP replaces ``-+[] `` by ``_``)."""
-    return f"{group}[{_label(key)}]".translate(SANITISE)
-
-
-def _add(prob: pulp.LpProblem, group: str, key: tuple, row: pulp.LpConstraint) -> None:
-    """Add ``row`` named ``group[key]`` and file it under ``prob.rows[group][key]``."""
-    name = row_name(group, key)
-    row.name = name
-    if prob.get_constraint_by_name(row.name) is not None:  # two ids alike once sanitised
-        row.name = f"{name}#{len(prob.rows.get(group, {}))}"
-    prob.addConstraint(row)
-    prob.rows.setdefault(group, {})[key] = row
+_add, _label = add_row, label  # the row and variable naming of pulp_rows
 
 
 def x_prev(prob: pulp.LpProblem, d: ProblemData, cell: tuple, at: tuple):
@@ -451,6 +442,7 @@ def objective(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> None:
         terms[prob.x[c]] = w.cost * float(d.cost[i, j])
     if prob.z is not None:
         terms[prob.z] = w.worst_shortfall
+    terms.update(workforce_objective(prob, spec))  # §10, §11
     prob.setObjective(pulp.LpAffineExpression(terms))
 
 
@@ -472,6 +464,7 @@ def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None) ->
     prob._alloc_spec = spec
     prob.rows = {}
     variables(prob, d, spec, integer)
+    workforce_variables(prob, d, spec)  # §10, §11 (none without pipeline or teams)
     for add_family in BUILDERS.values():  # one function per family, in table order
         add_family(prob, d, spec)
     objective(prob, d, spec)

@@ -24,6 +24,8 @@ component                   meaning
 ``m.x, m.inc, m.dec``       posts, posts gained, posts lost, each ``[r, s, t]``
 ``m.short, m.surplus``      below / above target, each ``[r, s, t]``
 ``m.z``                     worst relative shortfall in % (only if its weight > 0)
+``m.stock``, ``m.pool`` ...  the data and variables of §10 and §11 (pipeline, teams): see
+                            :mod:`~allocator.model.backends.pyomo_workforce`
 ``m.<family>[...]``         the rows of one family (``capacity`` is ``capacity_min`` and
                             ``capacity_max``); a family with no rows adds no component
 ``m.objective``             the weighted sum of §6
@@ -72,6 +74,15 @@ from allocator.core.spec import ModelSpec
 
 # ------------------------------------------------------------------------------ data
 from allocator.model.backends.pyomo_solve import solve_model  # noqa: F401 - the backend interface: build_model and solve_model
+from allocator.model.backends.pyomo_workforce import (  # noqa: F401 - §10, §11 builders found by name
+    stock_flow,
+    supply_gap,
+    team_gap,
+    team_mix,
+    workforce_components,
+    workforce_objective,
+    worst_supply,
+)
 
 
 def parameters(m: pyo.ConcreteModel, d: ProblemData) -> None:
@@ -459,6 +470,7 @@ def objective(m: pyo.ConcreteModel, spec: ModelSpec) -> None:
     ::
 
         minimise  Σ_k [a·short + b·surplus + m·(inc + dec) + c_w·c[r,s]·x]  +  q·z
+                  (+ the supply and team terms of §10, §11: ``workforce_objective``)
 
     with weights ``a, b, m, c_w, q`` = ``shortfall, surplus, moves, cost, worst_shortfall``
     of the model file. Sets ``m.objective``.
@@ -474,6 +486,7 @@ def objective(m: pyo.ConcreteModel, spec: ModelSpec) -> None:
         expr += w.cost * sum(m.cost[r, s] * m.x[r, s, t] for r, s, t in cells)
     if w.worst_shortfall > 0:
         expr += w.worst_shortfall * m.z
+    expr += workforce_objective(m, spec)  # §10, §11
     m.objective = pyo.Objective(expr=expr, sense=pyo.minimize)
 
 
@@ -495,6 +508,7 @@ def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None) ->
     m._alloc_spec = spec
     parameters(m, d)
     variables(m, spec, integer)
+    workforce_components(m, d, spec)  # §10, §11: data and variables (none without pipeline or teams)
     for add_family in BUILDERS.values():  # one function per family, in table order
         add_family(m, d, spec)
     objective(m, spec)
