@@ -20,11 +20,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import allocator
+from allocator.core.data import problem_data
 from allocator.core.spec import DEFAULT_MODEL, load_model
 from allocator.core.validate import validate
 from allocator.model.backends import pulp as pulp_backend
 from allocator.model.backends import pyomo as pyomo_backend
-from allocator.model.backends.base import FAMILIES
+from allocator.model.backends.base import FAMILIES, ROW_GROUP_FAMILY
 from allocator.study.generate import generate
 
 from .conftest import ROOT
@@ -106,6 +107,29 @@ def test_every_family_has_a_builder_in_each_algebraic_backend():
     for family in WORKFORCE:
         assert family in FAMILIES
         assert callable(pyomo_backend.BUILDERS[family]) and callable(pulp_backend.BUILDERS[family])
+
+
+def test_every_row_group_with_a_pipeline_and_teams():
+    """With a pipeline, a team with a max_share and a worst_supply weight every row group of
+    §10 and §11 is built, keyed by real ids (years as years)."""
+    d = problem_data(validate(toy_workforce()))
+    spec = DEFAULT_MODEL.with_weights(worst_supply=1.0)
+    m = pyomo_backend.build_model(d, spec)
+    prob = pulp_backend.build_model(d, spec)
+    groups = {g for g, f in ROW_GROUP_FAMILY.items() if f in WORKFORCE}
+    assert {"stock_flow_pool", "supply_gap_total", *WORKFORCE} <= groups
+    for name in groups:
+        assert isinstance(m.find_component(name), pyo.Constraint), name
+    assert groups <= set(prob.rows)
+    R, S, E = 3, 2, len(d.pipeline.years)
+    assert len(m.stock) == len(prob.stock) == len(m.stock_flow) == len(prob.rows["stock_flow"]) == R * S * E
+    assert len(m.stock_flow_pool) == len(prob.rows["stock_flow_pool"]) == S * E
+    assert len(m.supply_gap) == len(prob.rows["supply_gap"]) == R * S * 2
+    assert len(m.supply_gap_total) == len(prob.rows["supply_gap_total"]) == S * 2
+    assert set(m.team_mix) == set(prob.rows["team_mix"]) == {("t", "psych", r, y) for r in d.regions for y in d.years}
+    assert set(m.team_gap) == set(prob.rows["team_gap"]) == {("t", r, y) for r in d.regions for y in d.years}
+    assert ("north", "gp", 2032) in m.worst_supply and ("north", "gp", 2032) in prob.rows["worst_supply"]
+    assert m.z_supply is not None and prob.z_supply is not None
 
 
 @pytest.mark.parametrize("case", CASES)

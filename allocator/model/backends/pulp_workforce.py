@@ -10,6 +10,7 @@ attribute of the problem           meaning
 =================================  ==========================================================
 ``prob.stock[(r, s, e)]``          the trained workforce S of evaluation year e (``y_1 … H_E``)
 ``prob.pool[(s, e)]``              ``P = Σ_r' C[r',s,e]``, the completions of England
+``prob.stock_total[(s, a)]``       ``Σ_r' S[r',s,a]``, the national stock of an assessed year
 ``prob.supply_short[(r, s, a)]``,  stock below / above its fair share ``S*``, assessed years a
 ``prob.supply_surplus``
 ``prob.z_supply``                  the worst supply shortfall ``z_S`` in % (``None`` unless
@@ -17,9 +18,14 @@ attribute of the problem           meaning
 ``prob.team_short[(g, r, t)]``,    team capacity below / above its fair share, for each team,
 ``prob.team_surplus``              region and year of the team
 ``prob.rows[name][key]``           rows ``stock_flow[(r, s, e)]``, ``stock_flow_pool[(s, e)]``,
-                                   ``supply_gap[(r, s, a)]``, ``worst_supply[(r, s, a)]``,
+                                   ``supply_gap[(r, s, a)]``, ``supply_gap_total[(s, a)]``,
+                                   ``worst_supply[(r, s, a)]``,
                                    ``team_gap[(g, r, t)]``, ``team_mix[(g, s, r, t)]``
 =================================  ==========================================================
+
+``stock``, ``pool`` and ``stock_total`` are free (no bounds), as in the direct backend: they
+are sums of non-negative terms in ``x >= 0``, so a bound 0 would never bind, and without it the
+§6b tie-break's QP has fewer inequalities. Every other variable is ``>= 0``.
 
 Without a ``pipeline`` block (or ``teams``) these dicts are empty. The data are those of
 ``d.pipeline`` (:class:`~allocator.core.workforce.PipelineData`) and ``d.teams``.
@@ -51,22 +57,24 @@ from allocator.model.backends.pulp_rows import add_row, label
 
 
 def workforce_variables(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> None:
-    """The variables of §10 and §11, all ``>= 0``, as dicts keyed by real ids.
+    """The variables of §10 and §11, as dicts keyed by real ids.
 
-    ``stock[(r,s,e)]`` and ``pool[(s,e)]`` for each evaluation year e; ``supply_short``,
-    ``supply_surplus[(r,s,a)]`` for each assessed year a; ``z_supply`` only if the weight
+    ``stock[(r,s,e)]`` and ``pool[(s,e)]`` for each evaluation year e, ``stock_total[(s,a)]``
+    for each assessed year a (these three free: sums of non-negative terms of x);
+    ``supply_short``, ``supply_surplus[(r,s,a)]``, ``>= 0``; ``z_supply`` only if the weight
     ``worst_supply`` is positive (else ``None``); ``team_short``, ``team_surplus[(g,r,t)]``
     for each team, region and year of the team.
     """
 
-    def nonnegative(name: str, keys) -> dict:
-        return {k: prob.add_variable(f"{name}[{label(k)}]", lowBound=0) for k in keys}
+    def nonnegative(name: str, keys, low: float | None = 0) -> dict:
+        return {k: prob.add_variable(f"{name}[{label(k)}]", lowBound=low) for k in keys}
 
     p = d.pipeline
     years = [] if p is None else p.years
     assessed = [] if p is None else p.assess_years
-    prob.stock = nonnegative("stock", itertools.product(d.regions, d.specialties, years))
-    prob.pool = nonnegative("pool", itertools.product(d.specialties, years))
+    prob.stock = nonnegative("stock", itertools.product(d.regions, d.specialties, years), low=None)
+    prob.pool = nonnegative("pool", itertools.product(d.specialties, years), low=None)
+    prob.stock_total = nonnegative("stock_total", itertools.product(d.specialties, assessed), low=None)
     prob.supply_short = nonnegative("supply_short", itertools.product(d.regions, d.specialties, assessed))
     prob.supply_surplus = nonnegative("supply_surplus", itertools.product(d.regions, d.specialties, assessed))
     with_z = p is not None and spec.objective.worst_supply > 0
@@ -154,12 +162,17 @@ def supply_gap(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = No
 
     ::
 
-        stock[r,s,a] − share[r,s,a] · Σ_r' stock[r',s,a] − supply_surplus[r,s,a] + supply_short[r,s,a] = 0
+        stock[r,s,a] − share[r,s,a] · stock_total[s,a] − supply_surplus[r,s,a] + supply_short[r,s,a] = 0
                                                               for each r, s, assessed year a
+        stock_total[s,a] − Σ_r stock[r,s,a] = 0                for each s, assessed year a
+
+    ``stock_total`` holds the national stock once per specialty and year, so that the fair
+    stock ``S* = share · Σ_r' S`` does not put R terms in every row.
 
     Parameters
     ----------
-    prob : the problem; gets rows ``prob.rows["supply_gap"][(r, s, a)]``.
+    prob : the problem; gets rows ``prob.rows["supply_gap"][(r, s, a)]`` and
+        ``prob.rows["supply_gap_total"][(s, a)]``.
     d : the instance as arrays (only with a pipeline).
     """
     p = d.pipeline
@@ -167,11 +180,13 @@ def supply_gap(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = No
         return
     for (i, r), (j, s), e in itertools.product(enumerate(d.regions), enumerate(d.specialties), p.assess):
         a = p.years[e]
-        terms = {prob.stock[q, s, a]: -float(p.share[i, j, e]) for q in d.regions}
-        terms[prob.stock[r, s, a]] += 1.0
-        terms[prob.supply_surplus[r, s, a]] = -1.0
-        terms[prob.supply_short[r, s, a]] = 1.0
-        add_row(prob, "supply_gap", (r, s, a), pulp.LpAffineExpression(terms) == 0)
+        gap = prob.stock[r, s, a] - float(p.share[i, j, e]) * prob.stock_total[s, a]
+        row = gap - prob.supply_surplus[r, s, a] + prob.supply_short[r, s, a] == 0
+        add_row(prob, "supply_gap", (r, s, a), row)
+    for s, e in itertools.product(d.specialties, p.assess):
+        a = p.years[e]
+        national = pulp.lpSum(prob.stock[r, s, a] for r in d.regions)
+        add_row(prob, "supply_gap_total", (s, a), prob.stock_total[s, a] - national == 0)
 
 
 def worst_supply(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> None:

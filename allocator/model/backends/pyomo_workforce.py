@@ -21,6 +21,7 @@ component                     meaning
 ``m.fair_stock_bar[r,s,a]``   ``S̄*``, the fair stock when every planning year holds T̄ (data)
 ``m.stock[r,s,e]``            the trained workforce S of evaluation year e
 ``m.pool[s,e]``               ``P = Σ_r' C[r',s,e]``, the completions of England
+``m.stock_total[s,a]``        ``Σ_r' S[r',s,a]``, the national stock of an assessed year
 ``m.supply_short``,           stock below / above its fair share ``S*``, each ``[r, s, a]``
 ``m.supply_surplus``
 ``m.z_supply``                the worst supply shortfall ``z_S`` in % (only if its weight > 0)
@@ -33,6 +34,10 @@ component                     meaning
 ``m.team_short``,             team capacity below / above its fair share, each ``[g, r, t]``
 ``m.team_surplus``
 ============================  =================================================================
+
+``stock``, ``pool`` and ``stock_total`` are free (``Reals``), as in the direct backend: they are
+sums of non-negative terms in ``x >= 0``, so a bound 0 would never bind, and without it the
+§6b tie-break's QP has fewer inequalities. Every other variable is ``>= 0``.
 
 Without a ``pipeline`` block the pipeline Sets are empty and its variables have no index;
 without ``teams`` likewise. Each family adds no component when it has no rows.
@@ -64,10 +69,11 @@ from allocator.core.spec import ModelSpec
 
 
 def workforce_components(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec) -> None:
-    """The data (Sets, Params) and variables of §10 and §11, all variables ``>= 0``.
+    """The data (Sets, Params) and variables of §10 and §11.
 
-    ``stock[r,s,e]`` and ``pool[s,e]`` for each evaluation year e; ``supply_short`` and
-    ``supply_surplus[r,s,a]`` for each assessed year a; ``z_supply`` only if the weight
+    ``stock[r,s,e]`` and ``pool[s,e]`` for each evaluation year e, ``stock_total[s,a]`` for
+    each assessed year a (these three free: sums of non-negative terms of x); ``supply_short``
+    and ``supply_surplus[r,s,a]``, ``>= 0``; ``z_supply`` only if the weight
     ``worst_supply`` is positive; ``team_short`` and ``team_surplus[g,r,t]`` for each team,
     region and year of the team.
     """
@@ -78,8 +84,9 @@ def workforce_components(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec) 
     if p is not None:
         _pipeline_parameters(m, d)
     nonneg = pyo.NonNegativeReals
-    m.stock = pyo.Var(m.R, m.S, m.E, within=nonneg)
-    m.pool = pyo.Var(m.S, m.E, within=nonneg)
+    m.stock = pyo.Var(m.R, m.S, m.E, within=pyo.Reals)
+    m.pool = pyo.Var(m.S, m.E, within=pyo.Reals)
+    m.stock_total = pyo.Var(m.S, m.A, within=pyo.Reals)
     m.supply_short = pyo.Var(m.R, m.S, m.A, within=nonneg)
     m.supply_surplus = pyo.Var(m.R, m.S, m.A, within=nonneg)
     if p is not None and spec.objective.worst_supply > 0:
@@ -214,22 +221,30 @@ def supply_gap(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = No
 
     ::
 
-        stock[r,s,a] − share[r,s,a] · Σ_r' stock[r',s,a] = supply_surplus[r,s,a] − supply_short[r,s,a]
+        stock[r,s,a] − share[r,s,a] · stock_total[s,a] = supply_surplus[r,s,a] − supply_short[r,s,a]
                                                               for each r, s, assessed year a
+        stock_total[s,a] − Σ_r stock[r,s,a] = 0                for each s, assessed year a
+
+    ``stock_total`` holds the national stock once per specialty and year, so that the fair
+    stock ``S* = share · Σ_r' S`` does not put R terms in every row.
 
     Parameters
     ----------
-    m : the model; gets ``m.supply_gap[r, s, a]``.
+    m : the model; gets ``m.supply_gap[r, s, a]`` and ``m.supply_gap_total[s, a]``.
     d : the instance as arrays (only with a pipeline).
     """
     if d.pipeline is None:
         return
 
     def rule(m, r, s, a):
-        fair = m.stock_share[r, s, a] * sum(m.stock[q, s, a] for q in m.R)
+        fair = m.stock_share[r, s, a] * m.stock_total[s, a]
         return m.stock[r, s, a] - fair == m.supply_surplus[r, s, a] - m.supply_short[r, s, a]
 
+    def total_rule(m, s, a):
+        return m.stock_total[s, a] == sum(m.stock[r, s, a] for r in m.R)
+
     m.supply_gap = pyo.Constraint(m.R, m.S, m.A, rule=rule)
+    m.supply_gap_total = pyo.Constraint(m.S, m.A, rule=total_rule)
 
 
 def worst_supply(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec) -> None:
