@@ -1,5 +1,6 @@
 """A corpus of malformed inputs (issue 10): instance JSON, Excel workbooks, CSV folders, model
-files and option values, generated from the template instance (every list filled in).
+files and option values, generated from the template instance (every list filled in, the v2
+blocks of FORMULATION §10 and §11 too: a pipeline and a team).
 
 Every case runs ``allocator solve ... --out OUT`` in-process and must give exit code 2, a
 message naming the file and the place (entry and field; sheet, row as Excel shows it, and
@@ -9,6 +10,7 @@ column), no traceback, nothing written to ``--out``, and take well under a secon
 from __future__ import annotations
 
 import copy
+import csv
 import io
 import json
 import time
@@ -23,8 +25,9 @@ from typer.testing import CliRunner
 
 from allocator.cli.app import app
 from allocator.core.instance import LISTS
+from allocator.core.validate import validate
 from allocator.io.instance import load_instance
-from allocator.io.table_cells import list_columns, scalar_fields
+from allocator.io.table_cells import PIPELINE_SHEETS, SHEETS, TEAM_SHEETS, list_columns, scalar_fields
 from allocator.io.table_write import table_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +36,25 @@ INST = load_instance(TEMPLATE)
 BASE = INST.to_dict()  # every list has at least one entry
 XLSX = table_files(INST, "xlsx")[""]
 CSV = table_files(INST, "csv")
+assert INST.pipeline is not None and INST.teams and INST.schema_version == 2
+
+
+def _v1(data: dict) -> dict:
+    """The template without its v2 fields, as a schema_version 1 instance."""
+    data = copy.deepcopy(data)
+    data["schema_version"] = 1
+    for k in ("pipeline", "teams"):
+        data.pop(k, None)
+    for s in data["specialties"]:
+        s.pop("profession", None)
+    data["need_weights"] = [w for w in data["need_weights"] if "year" not in w]
+    data["national_posts"] = [n for n in data["national_posts"] if "posts" in n]
+    return data
+
+
+V1 = validate(_v1(BASE))
+V1_XLSX = table_files(V1, "xlsx")[""]
+V1_CSV = table_files(V1, "csv")
 runner = CliRunner()
 
 
@@ -112,10 +134,50 @@ for L in LISTS:
         json_case(f"{L}.region-unknown", _set((L, 0, "region") if L != "regions" else (L, 0, "id"), "nrth"), f"{L}[0]")
     if "specialty" in list_columns(L):
         json_case(f"{L}.specialty-unknown", _set((L, 0, "specialty"), "gpp"), f"{L}[0].specialty", "unknown specialty")
-    if "year" in list_columns(L) and L != "sources":
+    if "year" in list_columns(L) and L not in ("sources", "population_by_year", "need_weights"):
         json_case(f"{L}.year-not-planned", _set((L, 0, "year"), 2031), f"{L}[0].year", "not a planning year")
+    elif "year" in list_columns(L) and L != "sources":  # with a pipeline: any year up to its horizon
+        json_case(
+            f"{L}.year-after-horizon",
+            _set((L, 0, "year"), 2036),
+            f"{L}[0].year",
+            "outside the planning and evaluation years 2025–2035",
+        )
     json_case(f"{L}-not-a-list", _set((L,), {"a": 1}), L, "valid list")
     json_case(f"{L}-entry-not-object", _set((L, 0), 5), f"{L}[0]")
+
+
+def _get(d, path: tuple):
+    for k in path:
+        d = d[k]
+    return d
+
+
+# the lists of the v2 blocks, at their JSON paths
+NESTED = {
+    **{name: ("pipeline", key, 0) for name, key in PIPELINE_SHEETS.items()},
+    "teams": ("teams", 0),
+    **{name: ("teams", 0, key, 0) for name, key in TEAM_SHEETS.items()},
+}
+WRONG_LIST = {"list:int": ["3;4", [1.5], [0], 3], "list:float": ["0.7;0.3", [-1], [True], 1]}
+
+
+def _path_text(path: tuple) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+
+
+for name, path in NESTED.items():
+    for f, kind in list_columns(name).items():
+        if f == "team":
+            continue  # a column of the sheet only: in JSON the entry sits inside its team
+        where = _path_text((*path, f))
+        for v in WRONG.get(kind, []) + WRONG_LIST.get(kind, []):
+            json_case(f"{name}.{f}={v!r}", _set((*path, f), v), where)
+        json_case(
+            f"{name}.{f}-typo", lambda d, p=path, f=f: _get(d, p).update({f + "x": 1}), where + "x", "unknown field"
+        )
+        if f in ("region", "specialty"):
+            json_case(f"{name}.{f}-unknown", _set((*path, f), "nrth"), where, "unknown ")
 
 for f, v, where in [
     ("name", 12, "name"),
@@ -146,6 +208,21 @@ for f in scalar_fields():
         json_case(f"{f}={bad}", _set(("transition", k), bad), f)
         json_case(f"{f}=str", _set(("transition", k), "x"), f)
         json_case(f"{f}-typo", lambda d, k=k: d["transition"].update({k[:-1]: 1}), f"transition.{k[:-1]}")
+for k, bad in [
+    ("horizon_year", "2035"),
+    ("horizon_year", 2035.5),
+    ("horizon_year", -1),
+    ("horizon_year", 20352036),
+    ("mobility", "needs"),
+    ("mobility", 1),
+    ("assess_years", "2035"),
+    ("assess_years", [2035.5]),
+    ("assess_years", 2035),
+]:
+    json_case(f"pipeline.{k}={bad!r}", _set(("pipeline", k), bad), f"pipeline.{k}")
+json_case("pipeline-typo", lambda d: d["pipeline"].update(horizon=2035), "pipeline.horizon", "did you mean")
+json_case("pipeline-not-object", _set(("pipeline",), [2035]), "pipeline")
+json_case("teams-not-a-list", _set(("teams",), {"id": "t"}), "teams")
 json_case("top-level-typo", lambda d: d.update(regoins=[]), "regoins", "did you mean `regions`")
 json_case("duplicate-region", lambda d: d["regions"].append(dict(d["regions"][0])), "regions[3].id", "duplicate")
 json_case("duplicate-entry", lambda d: d["locks"].append(dict(d["locks"][0])), "locks[1]", "duplicate")
@@ -221,11 +298,11 @@ def _scalar(field: str, value):
     return edit
 
 
-for L in LISTS:
+for L in SHEETS:
     for c, (f, kind) in enumerate(list_columns(L).items(), start=1):
         at = f"sheet {L}, row 2, column {f}"
         xlsx_case(f"{L}.{f}=formula", _cell(L, 2, c, "=1+1"), at, "has no value: open and save the workbook")
-        if kind in ("float", "int"):
+        if kind in ("float", "int", "list:int", "list:float"):
             xlsx_case(f"{L}.{f}=TRUE", _cell(L, 2, c, True), at, "TRUE/FALSE")
             xlsx_case(f"{L}.{f}=text", _cell(L, 2, c, "lots"), at, "not a number")
         if kind == "int":
@@ -307,12 +384,12 @@ def _replace_cell(name: str, row: int, col: int, value: str):
     return edit
 
 
-for L in LISTS:
+for L in SHEETS:
     if L == "sources":
         continue  # its text holds commas; covered by the workbook cases
     for c, (f, kind) in enumerate(list_columns(L).items(), start=1):
         at = f"file {L}.csv, row 2, column {f}"
-        if kind in ("float", "int"):
+        if kind in ("float", "int", "list:int", "list:float"):
             csv_case(f"{L}.{f}=text", _replace_cell(L, 2, c, "lots"), at, "not a number")
             csv_case(f"{L}.{f}=TRUE", _replace_cell(L, 2, c, "TRUE"), at, "not a number")
         if kind == "int":
@@ -368,6 +445,423 @@ for id, edit, expect in [
     ("blank-header", lambda d: (d / "regions.csv").write_text("\n\nnorth,North,5\n"), "file regions.csv"),
 ]:
     csv_case(id, edit, expect)
+
+
+# ------------------------------------------------- the v2 blocks (§10, §11): one mistake, every route
+#
+# Each mistake is made in JSON and in the workbook and CSV folder (the same cells), and must be
+# named there: the entry and field in JSON; the sheet (or file), row and column in tables.
+
+
+def _edit_rows(sheets: dict[str, list[list]], changes: tuple) -> None:
+    """Apply table changes to ``{sheet: rows}`` (row 1 the header): ``("cell", sheet, row, column,
+    value)``, ``("field", field, value)`` in sheet instance, ``("clear", sheet)``, ``("append",
+    sheet, {column: value})``."""
+    for ch in changes:
+        if ch[0] == "field":
+            rows = sheets["instance"]
+            row = next(r for r in rows if r and r[0] == ch[1])
+            row[1] = ch[2]
+            continue
+        rows = sheets[ch[1]]
+        header = rows[0]
+        if ch[0] == "cell":
+            row = rows[ch[2] - 1]
+            row.extend([None] * (len(header) - len(row)))
+            row[header.index(ch[3])] = ch[4]
+        elif ch[0] == "clear":
+            del rows[1:]
+        elif ch[0] == "append":
+            rows.append([ch[2].get(h) for h in header])
+
+
+def _xlsx_edit(changes: tuple):
+    def edit(wb):
+        sheets = {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in wb.worksheets}
+        _edit_rows(sheets, changes)
+        for name, rows in sheets.items():
+            ws = wb[name]
+            ws.delete_rows(1, ws.max_row)
+            for row in rows:
+                ws.append(row)
+
+    return edit
+
+
+def _csv_edit(changes: tuple):
+    def edit(d: Path):
+        sheets = {p.stem: list(csv.reader(io.StringIO(p.read_text(), newline=""))) for p in d.glob("*.csv")}
+        _edit_rows(sheets, changes)
+        for name, rows in sheets.items():
+            buf = io.StringIO(newline="")
+            csv.writer(buf, lineterminator="\n").writerows([["" if v is None else v for v in r] for r in rows])
+            (d / f"{name}.csv").write_text(buf.getvalue())
+
+    return edit
+
+
+def _v1_case(route: str, id: str, make_files, *expect: str):
+    """A case on the v1 template (no v2 fields): ``make_files(folder)`` returns the path to read."""
+
+    def make(tmp: Path) -> list[str]:
+        return ["solve", str(make_files(tmp))]
+
+    CASES.append(Case(f"{route}:{id}", route, make, expect))
+
+
+def table_cases(id: str, changes: tuple, at: tuple, *expect: str, v1: bool = False):
+    """The same changed cells in a workbook and in a CSV folder; ``at`` is ``(sheet, row,
+    place)`` (row and place may be ``None``)."""
+    sheet, row, place = at
+
+    def where(label: str) -> str:
+        return label + (f", row {row}" if row else "") + (f", {place}" if place else "")
+
+    if not v1:
+        xlsx_case(id, _xlsx_edit(changes), where(f"sheet {sheet}"), *expect)
+        csv_case(id, _csv_edit(changes), where(f"file {sheet}.csv"), *expect)
+        return
+
+    def workbook(tmp: Path) -> Path:
+        wb = openpyxl.load_workbook(io.BytesIO(V1_XLSX))
+        _xlsx_edit(changes)(wb)
+        wb.save(tmp / "book.xlsx")
+        return tmp / "book.xlsx"
+
+    def folder(tmp: Path) -> Path:
+        d = tmp / "tables"
+        d.mkdir()
+        for name, content in V1_CSV.items():
+            (d / name).write_bytes(content)
+        _csv_edit(changes)(d)
+        return d
+
+    _v1_case("xlsx", id, workbook, "book.xlsx", where(f"sheet {sheet}"), *expect)
+    _v1_case("csv", id, folder, "tables", where(f"file {sheet}.csv"), *expect)
+
+
+def v1_json_case(id: str, edit: Callable[[dict], object], *expect: str):
+    def make(tmp: Path) -> list[str]:
+        data = V1.to_dict()
+        edit(data)
+        (tmp / "bad.json").write_text(json.dumps(data))
+        return ["solve", str(tmp / "bad.json")]
+
+    CASES.append(Case(f"json:{id}", "json", make, ("bad.json", *expect)))
+
+
+def _pipe(d: dict) -> dict:
+    return d["pipeline"]
+
+
+def _member(i: int):
+    return lambda d: d["teams"][0]["members"][i]
+
+
+NO_PIPELINE = (
+    ("field", "pipeline.horizon_year", None),
+    ("field", "pipeline.assess_years", None),
+    *(("clear", name) for name in PIPELINE_SHEETS),
+)
+FIELD = "field {}"
+# id, JSON edit, JSON where, table changes, (sheet, row, place), message: the mistakes of the brief
+for id, edit, where, changes, at, message in [
+    (
+        "delay-shares-sum",
+        lambda d: _pipe(d)["specialties"][0].update(delay_shares=[0.7, 0.2]),
+        "pipeline.specialties[0]",
+        (("cell", "pipeline_specialties", 2, "delay_shares", "0.7;0.2"),),
+        ("pipeline_specialties", 2, "column delay_shares"),
+        "delay_shares sum to 0.9, not 1",
+    ),
+    (
+        "delay-lengths",
+        lambda d: _pipe(d)["specialties"][0].update(delay_shares=[1.0]),
+        "pipeline.specialties[0]",
+        (("cell", "pipeline_specialties", 2, "delay_shares", "1"),),
+        ("pipeline_specialties", 2, "column delay_years"),
+        "delay_years has 2 entries but delay_shares has 1",
+    ),
+    (
+        "delay-shares-without-years",
+        lambda d: _pipe(d)["specialties"][0].pop("delay_years"),
+        "pipeline.specialties[0]",
+        (("cell", "pipeline_specialties", 2, "delay_years", None),),
+        ("pipeline_specialties", 2, "column delay_shares"),
+        "delay_shares needs delay_years (one share per delay)",
+    ),
+    (
+        "delay-zero",
+        lambda d: _pipe(d)["specialties"][0].update(delay_years=[0, 4]),
+        "pipeline.specialties[0].delay_years[0]",
+        (("cell", "pipeline_specialties", 2, "delay_years", "0;4"),),
+        ("pipeline_specialties", 2, "column delay_years"),
+        "greater than or equal to 1",
+    ),
+    (
+        "delay-over-100",
+        lambda d: _pipe(d)["specialties"][0].update(delay_years=[3, 400]),
+        "pipeline.specialties[0].delay_years[1]",
+        (("cell", "pipeline_specialties", 2, "delay_years", "3;400"),),
+        ("pipeline_specialties", 2, "column delay_years"),
+        "above the limit of 100",
+    ),
+    (
+        "unknown-team-member",
+        lambda d: _member(1)(d).update(specialty="acpp"),
+        "teams[0].members[1].specialty",
+        (("cell", "team_members", 3, "specialty", "acpp"),),
+        ("team_members", 3, "column specialty"),
+        "unknown team member 'acpp' (known: gp, psych, acp)",
+    ),
+    (
+        "duplicate-team-member",
+        lambda d: _member(1)(d).update(specialty="gp"),
+        "teams[0].members[1].specialty",
+        (("cell", "team_members", 3, "specialty", "gp"),),
+        ("team_members", 3, "column specialty"),
+        "'gp' is already a member (members[0])",
+    ),
+    (
+        "shrink-allowance-alone",
+        lambda d: (d["transition"].pop("max_shrink_rate"), d["transition"].update(shrink_allowance=1)),
+        "transition.shrink_allowance",
+        (("field", "transition.max_shrink_rate", None), ("field", "transition.shrink_allowance", 1)),
+        (
+            "instance",
+            list(scalar_fields()).index("transition.shrink_allowance") + 2,
+            FIELD.format("transition.shrink_allowance"),
+        ),
+        "shrink_allowance needs max_shrink_rate",
+    ),
+    (
+        "pipeline-without-horizon",
+        lambda d: _pipe(d).pop("horizon_year"),
+        "pipeline.horizon_year",
+        (("field", "pipeline.horizon_year", None),),
+        ("instance", list(scalar_fields()).index("pipeline.horizon_year") + 2, FIELD.format("pipeline.horizon_year")),
+        "required field is missing",
+    ),
+    (
+        "horizon-before-last-year",
+        lambda d: _pipe(d).update(horizon_year=2025, assess_years=[2025]),
+        "pipeline.horizon_year",
+        (("field", "pipeline.horizon_year", 2025), ("field", "pipeline.assess_years", 2025)),
+        ("instance", list(scalar_fields()).index("pipeline.horizon_year") + 2, FIELD.format("pipeline.horizon_year")),
+        "2025 is before the last planning year 2026",
+    ),
+    (
+        "assess-year-outside",
+        lambda d: _pipe(d).update(assess_years=[2030, 2036]),
+        "pipeline.assess_years[1]",
+        (("field", "pipeline.assess_years", "2030,2036"),),
+        ("instance", list(scalar_fields()).index("pipeline.assess_years") + 2, FIELD.format("pipeline.assess_years")),
+        "year 2036 is outside the evaluation years 2025–2035",
+    ),
+    (
+        "assess-year-before-planning",
+        lambda d: _pipe(d).update(assess_years=[2024]),
+        "pipeline.assess_years[0]",
+        (("field", "pipeline.assess_years", 2024),),
+        ("instance", list(scalar_fields()).index("pipeline.assess_years") + 2, FIELD.format("pipeline.assess_years")),
+        "year 2024 is outside the evaluation years 2025–2035",
+    ),
+    (
+        "no-programme-years-no-delays",
+        lambda d: d["specialties"][1].pop("programme_years"),
+        "specialties[1].programme_years",
+        (("cell", "specialties", 3, "programme_years", None),),
+        ("specialties", 3, "column programme_years"),
+        "required by the pipeline: 'psych' has no delay_years in pipeline.specialties",
+    ),
+    (
+        "settle-rate-above-1",
+        lambda d: _pipe(d)["specialties"][0].update(settle_rate=1.5),
+        "pipeline.specialties[0].settle_rate",
+        (("cell", "pipeline_specialties", 2, "settle_rate", 1.5),),
+        ("pipeline_specialties", 2, "column settle_rate"),
+        "less than or equal to 1",
+    ),
+    (
+        "fill-rate-above-1",
+        lambda d: _pipe(d)["fill_rate"][0].update(rate=1.2),
+        "pipeline.fill_rate[0].rate",
+        (("cell", "fill_rate", 2, "rate", 1.2),),
+        ("fill_rate", 2, "column rate"),
+        "less than or equal to 1",
+    ),
+    (
+        "equivalence-0",
+        lambda d: _member(0)(d).update(equivalence=0),
+        "teams[0].members[0].equivalence",
+        (("cell", "team_members", 2, "equivalence", 0),),
+        ("team_members", 2, "column equivalence"),
+        "greater than 0",
+    ),
+    (
+        "max-share-0",
+        lambda d: _member(1)(d).update(max_share=0),
+        "teams[0].members[1].max_share",
+        (("cell", "team_members", 3, "max_share", 0),),
+        ("team_members", 3, "column max_share"),
+        "greater than 0",
+    ),
+    (
+        "max-share-above-1",
+        lambda d: _member(1)(d).update(max_share=1.5),
+        "teams[0].members[1].max_share",
+        (("cell", "team_members", 3, "max_share", 1.5),),
+        ("team_members", 3, "column max_share"),
+        "less than or equal to 1",
+    ),
+    (
+        "team-on-stock-without-pipeline",
+        lambda d: (d.pop("pipeline"), d["teams"][0].update(on="stock")),
+        "teams[0].on",
+        (*NO_PIPELINE, ("cell", "teams", 2, "on", "stock")),
+        ("teams", 2, "column on"),
+        'a team "on": "stock" counts trained staff: it needs a pipeline block',
+    ),
+    (
+        "team-on-typo",
+        lambda d: d["teams"][0].update(on="stocks"),
+        "teams[0].on",
+        (("cell", "teams", 2, "on", "stocks"),),
+        ("teams", 2, "column on"),
+        "Input should be 'posts' or 'stock'",
+    ),
+    (
+        "population-after-horizon",
+        lambda d: d["population_by_year"][0].update(year=2036),
+        "population_by_year[0].year",
+        (("cell", "population_by_year", 2, "year", 2036),),
+        ("population_by_year", 2, "column year"),
+        "outside the planning and evaluation years 2025–2035",
+    ),
+]:
+    json_case(f"v2:{id}", edit, where, message)
+    table_cases(f"v2:{id}", changes, at, where, message)
+
+# a v1 file using a field of v2, and a later population year without a pipeline (on the v1 template)
+SET_2 = "set schema_version: 2"
+for id, edit, where, changes, at, message in [
+    (
+        "v1-pipeline",
+        lambda d: d.update(pipeline={"horizon_year": 2035}),
+        "pipeline",
+        (("field", "pipeline.horizon_year", 2035),),
+        ("instance", list(scalar_fields()).index("pipeline.horizon_year") + 2, "field pipeline.horizon_year"),
+        SET_2,
+    ),
+    (
+        "v1-teams",
+        lambda d: d.update(teams=[{"id": "t", "members": [{"specialty": "gp"}]}]),
+        "teams",
+        (("append", "teams", {"id": "t"}), ("append", "team_members", {"team": "t", "specialty": "gp"})),
+        ("teams", None, None),
+        SET_2,
+    ),
+    (
+        "v1-profession",
+        lambda d: d["specialties"][1].update(profession="acp"),
+        "specialties[1].profession",
+        (("cell", "specialties", 3, "profession", "acp"),),
+        ("specialties", 3, "column profession"),
+        SET_2,
+    ),
+    (
+        "v1-need-weight-year",
+        lambda d: d["need_weights"][0].update(year=2026),
+        "need_weights[0].year",
+        (("cell", "need_weights", 2, "year", 2026),),
+        ("need_weights", 2, "column year"),
+        SET_2,
+    ),
+    (
+        "v1-shrink-allowance",
+        lambda d: d["transition"].update(shrink_allowance=1),
+        "transition.shrink_allowance",
+        (("field", "transition.shrink_allowance", 1),),
+        ("instance", list(scalar_fields()).index("transition.shrink_allowance") + 2, None),
+        SET_2,
+    ),
+    (
+        "population-after-last-year-without-pipeline",
+        lambda d: d["population_by_year"][0].update(year=2031),
+        "population_by_year[0].year",
+        (("cell", "population_by_year", 2, "year", 2031),),
+        ("population_by_year", 2, "column year"),
+        "year 2031 is not a planning year (known: 2025, 2026)",
+    ),
+]:
+    v1_json_case(f"v2:{id}", edit, where, message)
+    table_cases(f"v2:{id}", changes, at, where, message, v1=True)
+
+# mistakes only a table can make: teams named by a column, lists written in one cell
+for id, changes, at, message in [
+    (
+        "unknown-team",
+        (("cell", "team_members", 3, "team", "primary-cre"),),
+        ("team_members", 3, "column team"),
+        "unknown team 'primary-cre' (did you mean `primary-care`?)",
+    ),
+    (
+        "member-without-team",
+        (("cell", "team_members", 3, "team", None),),
+        ("team_members", 3, "column team"),
+        "names no team",
+    ),
+    ("team-without-members", (("clear", "team_members"),), ("teams", 2, None), "team 'primary-care' has no members"),
+    (
+        "duplicate-team",
+        (("append", "teams", {"id": "primary-care"}),),
+        ("teams", 3, "column id"),
+        "duplicate team id 'primary-care' (first in row 2)",
+    ),
+    (
+        "delay-item-text",
+        (("cell", "pipeline_specialties", 2, "delay_years", "3;x"),),
+        ("pipeline_specialties", 2, "column delay_years"),
+        "item 'x' is not a number: give the values separated by ';', e.g. 3;4",
+    ),
+    (
+        "delay-fraction",
+        (("cell", "pipeline_specialties", 2, "delay_years", "3.5;4"),),
+        ("pipeline_specialties", 2, "column delay_years"),
+        "item '3.5' is not a whole number",
+    ),
+    (
+        "delay-empty-item",
+        (("cell", "pipeline_specialties", 2, "delay_years", "3;;4"),),
+        ("pipeline_specialties", 2, "column delay_years"),
+        "has an empty item",
+    ),
+    (
+        "shares-decimal-comma",
+        (("cell", "pipeline_specialties", 2, "delay_shares", "0,7;0,3"),),
+        ("pipeline_specialties", 2, "column delay_shares"),
+        "mixes ';' and ','",
+    ),
+    (
+        "pipeline-sheets-without-horizon",
+        (("field", "pipeline.horizon_year", None), ("field", "pipeline.assess_years", None)),
+        ("instance", list(scalar_fields()).index("pipeline.horizon_year") + 2, FIELD.format("pipeline.horizon_year")),
+        "a pipeline (any pipeline.* field, or rows in pipeline_specialties, fill_rate or stock) needs its horizon year",
+    ),
+    (
+        "mobility-typo",
+        (("field", "pipeline.mobility", "needs"),),
+        ("instance", list(scalar_fields()).index("pipeline.mobility") + 2, FIELD.format("pipeline.mobility")),
+        "Input should be 'need' or 'lost'",
+    ),
+    (
+        "assess-years-not-years",
+        (("field", "pipeline.assess_years", "2030;soon"),),
+        ("instance", list(scalar_fields()).index("pipeline.assess_years") + 2, FIELD.format("pipeline.assess_years")),
+        "not a number",
+    ),
+]:
+    table_cases(f"v2:{id}", changes, at, message)
 
 
 # --------------------------------------------------------------------------- model files

@@ -514,18 +514,91 @@ def instances(draw) -> dict:
             "shrink_by_programme_length": False,
             "max_national_moves": draw(NUM),
         }
+    if draw(st.booleans()):
+        _v2_blocks(draw, d, regions, specs, years)
     return d
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+RATE = st.floats(0, 1)
+
+
+def _v2_blocks(draw, d: dict, regions: list[str], specs: list[str], years: list[int]) -> None:
+    """Schema v2 (FORMULATION §10, §11): professions, need weights by year, a pipeline, teams."""
+    d["schema_version"] = 2
+    for s in d["specialties"]:
+        if draw(st.booleans()):
+            s["profession"] = draw(st.sampled_from(["medicine", "acp", "pa", "pharmacist"]))
+    pipeline = None
+    if draw(st.booleans()):
+        horizon = years[-1] + draw(st.integers(0, 15))
+        entries = []
+        for s in d["specialties"]:
+            if "programme_years" in s and draw(st.booleans()):
+                continue  # every default: completes after programme_years
+            entry = {"specialty": s["id"]}
+            if "programme_years" not in s or draw(st.booleans()):
+                delays = draw(st.lists(st.integers(1, 12), min_size=1, max_size=3, unique=True))
+                weights = draw(st.lists(st.integers(1, 9), min_size=len(delays), max_size=len(delays)))
+                entry["delay_years"] = delays
+                entry["delay_shares"] = [w / sum(weights) for w in weights]
+            for f in ("completion_rate", "settle_rate", "join_rate", "leave_rate"):
+                if draw(st.booleans()):
+                    entry[f] = draw(RATE)
+            entries.append(entry)
+        pipeline = {"horizon_year": horizon}
+        if entries:
+            pipeline["specialties"] = entries
+        if draw(st.booleans()):
+            pipeline["mobility"] = draw(st.sampled_from(["need", "lost"]))
+        cells = [(r, s) for r in regions for s in specs]
+        if draw(st.booleans()):
+            pipeline["fill_rate"] = [{"region": r, "specialty": s, "rate": draw(RATE)} for r, s in cells[:3]]
+        if draw(st.booleans()):
+            pipeline["stock"] = [{"region": r, "specialty": s, "headcount": draw(NUM)} for r, s in cells[-3:]]
+        if draw(st.booleans()):
+            pipeline["assess_years"] = sorted(draw(st.sets(st.integers(years[0], horizon), min_size=1, max_size=3)))
+        d["pipeline"] = pipeline
+    if draw(st.booleans()):
+        later = years[-1] + 1 if pipeline is None else pipeline["horizon_year"]
+        calendar = list(years) if pipeline is None else list(range(years[0], later + 1))
+        d["need_weights"] = [
+            {"region": regions[0], "specialty": specs[0], "year": y, "weight": draw(st.floats(0.5, 2))}
+            for y in sorted(draw(st.sets(st.sampled_from(calendar), min_size=1, max_size=3)))
+        ]
+    if draw(st.booleans()):
+        d["teams"] = []
+        for tid in draw(st.lists(IDS, min_size=1, max_size=3, unique=True)):
+            members = draw(st.lists(st.sampled_from(specs), min_size=1, max_size=len(specs), unique=True))
+            team = {
+                "id": tid,
+                "members": [
+                    {"specialty": m}
+                    | ({"equivalence": draw(st.floats(0.01, 5))} if draw(st.booleans()) else {})
+                    | ({"max_share": draw(st.floats(0.01, 1))} if draw(st.booleans()) else {})
+                    for m in members
+                ],
+            }
+            if draw(st.booleans()):
+                team["name"] = draw(TEXT)
+            if draw(st.booleans()):
+                team["need_weights"] = [{"region": r, "weight": draw(st.floats(0, 3))} for r in regions[:2]]
+            if pipeline is not None and draw(st.booleans()):
+                team["on"] = draw(st.sampled_from(["posts", "stock"]))
+            d["teams"].append(team)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=instances(), kind=st.sampled_from(["xlsx", "csv"]))
 def test_generated_tables_round_trip(tmp_path, data, kind):
+    """JSON -> workbook or CSV folder -> the same instance, with or without the v2 blocks (an
+    instance without a pipeline comes back without one)."""
     inst = validate(data)
     target = tmp_path / ("h.xlsx" if kind == "xlsx" else "h")
     if target.is_dir():
         shutil.rmtree(target)
     again = load_instance(write_tables(inst, target))
     assert again == inst if kind == "csv" else same_instance(again, inst)  # Excel keeps 16 digits
+    assert (again.pipeline is None) == (inst.pipeline is None) and len(again.teams) == len(inst.teams)
 
 
 NASTY = st.one_of(

@@ -469,6 +469,7 @@ def _read_teams(by_name: dict[str, _Raw], data: dict[str, Any], origin: _Origin)
         for key in TEAM_SHEETS.values():
             team[key] = []
     known = list(first)
+    teams_table = f"{origin.what} teams" + (".csv" if origin.what == "file" else "")
     for name, key in TEAM_SHEETS.items():
         entries, sheet_rows, probs = _sheet_entries(name, by_name, origin, name)
         moved: dict[int, str] = {}  # row -> JSON path of its entry
@@ -480,7 +481,7 @@ def _read_teams(by_name: dict[str, _Raw], data: dict[str, Any], origin: _Origin)
                     problems.append(
                         _Problem(
                             sheet_label,
-                            f"names no team: give the id of a team of {origin.what} teams",
+                            f"names no team: give the id of a team of {teams_table}",
                             row=r,
                             place="column team",
                             where=f"{name}[{i}].team",
@@ -492,7 +493,7 @@ def _read_teams(by_name: dict[str, _Raw], data: dict[str, Any], origin: _Origin)
                 problems.append(
                     _Problem(
                         sheet_label,
-                        f"unknown team {_quote(tid)}{hint}: a team is a row of {origin.what} teams",
+                        f"unknown team {_quote(tid)}{hint}: a team is a row of {teams_table}",
                         row=r,
                         place="column team",
                         where=f"{name}[{i}].team",
@@ -514,7 +515,8 @@ def _read_teams(by_name: dict[str, _Raw], data: dict[str, Any], origin: _Origin)
             problems.append(
                 _Problem(
                     label,
-                    f"team '{_safe(tid)}' has no members: add its rows to {origin.what} team_members "
+                    f"team '{_safe(tid)}' has no members: add its rows to {origin.what} team_members"
+                    f"{'.csv' if origin.what == 'file' else ''} "
                     "(columns team, specialty, equivalence, max_share)",
                     row=r,
                     where=f"teams[{g}].members",
@@ -581,6 +583,9 @@ def _locate(where: str, message: str, origin: _Origin) -> _Problem:
         return _Problem(
             "", f"{message}: add a {origin.what} named {head}{'.csv' if origin.what == 'file' else ''}", where=where
         )
+    if where == "pipeline" and "pipeline.horizon_year" in origin.scalar_rows:  # the block as a whole
+        row = origin.scalar_rows["pipeline.horizon_year"]
+        return _Problem(origin.labels["instance"], message, row=row, place="field pipeline.horizon_year", where=where)
     if head in scalar_fields() or head in ("transition", "pipeline"):
         label = origin.labels.get("instance", "instance")
         return _Problem(label, message, where=where, got=got)
