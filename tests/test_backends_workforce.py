@@ -117,7 +117,7 @@ def test_every_row_group_with_a_pipeline_and_teams():
     m = pyomo_backend.build_model(d, spec)
     prob = pulp_backend.build_model(d, spec)
     groups = {g for g, f in ROW_GROUP_FAMILY.items() if f in WORKFORCE}
-    assert {"stock_flow_pool", "supply_gap_total", *WORKFORCE} <= groups
+    assert {"stock_flow_pool", *WORKFORCE} <= groups
     for name in groups:
         assert isinstance(m.find_component(name), pyo.Constraint), name
     assert groups <= set(prob.rows)
