@@ -204,12 +204,14 @@ def test_mismatched_result_is_refused_and_nothing_written(tmp_path, solved):
 
 def test_same_name_other_data_is_refused(tmp_path, solved, england):
     data = england.to_dict()
-    data["regions"][0]["population"] *= 2
+    data["regions"][0]["need_index"] = 2 * (data["regions"][0].get("need_index") or 1.0)  # population is by year
     other = validate(data)
     with pytest.raises(ValueError, match="fair shares differ"):
         write_report(solved, other, tmp_path / "out")
     data = england.to_dict()
     data["years"] = data["years"][:-1]
+    for key in ("population_by_year", "need_weights"):  # entries by year name only planning years
+        data[key] = [e for e in data.get(key, []) if e.get("year") != 2030]
     with pytest.raises(ValueError, match=r"years differ \(in the result only: 2030\)"):
         write_report(solved, validate(data), tmp_path / "out")
     assert not (tmp_path / "out").exists()

@@ -175,6 +175,22 @@ def solve(
     raise typer.Exit(0 if res.status == "optimal" else 1)
 
 
+def _print_workforce(res, d) -> None:
+    """The supply and team sections (FORMULATION §10, §11), when the instance has them."""
+    from allocator.report.summary import workforce_tables
+
+    for title, frame in workforce_tables(res, d):
+        if frame is None:
+            console.print(escape(title), highlight=False)
+            continue
+        t = Table(title=title)
+        for c in frame.columns:
+            t.add_column(escape(str(c)), justify="left" if c in ("region", "team", "specialty") else "right")
+        for row in frame.itertuples(index=False):
+            t.add_row(*(escape(v) for v in row))
+        console.print(t)
+
+
 def _print_summary(res, d) -> None:
     from allocator.report.summary import kpi_table, region_table
 
@@ -232,6 +248,7 @@ def _print_summary(res, d) -> None:
             f"{r.per_100k_fair_share:.2f}",
         )
     console.print(t)
+    _print_workforce(res, d)
     if len(res.binding):
         t = Table(title="Binding constraints (top 8 by |dual|)")
         for c in ("constraint", "region", "specialty", "year", "dual"):

@@ -11,7 +11,9 @@ the baseline:
 - :func:`lorenz_figure`: Lorenz curves of posts against need, before and after, with the
   line of equality;
 - :func:`change_map`: change in posts per 100,000 by region on a map of the vendored
-  boundaries (:mod:`allocator.report.geo`), when the regions can be matched.
+  boundaries (:mod:`allocator.report.geo`), when the regions can be matched;
+- :func:`stock_figure` (a result with a pipeline, FORMULATION §10): the trained stock by region
+  over the evaluation years, with its fair stock dashed.
 """
 
 from __future__ import annotations
@@ -309,3 +311,40 @@ def _label_regions(ax, regions: list[str], names: list[str], change: np.ndarray,
             arrowprops={"arrowstyle": "-", "color": "#333333", "linewidth": 0.8, "shrinkA": 0, "shrinkB": 0},
         )
     ax.set_xlim(x0, x1 + 1.6)
+
+
+@_styled
+def stock_figure(d: ProblemData, frame, region_names: list[str | None] | None = None) -> Figure:
+    """Lines: the trained stock of all specialties by region over the evaluation years (solid),
+    each with its fair stock (dashed, same colour); the assessed years marked.
+
+    ``frame`` is :func:`allocator.report.workforce.stock_time_frame` (``region, year, stock,
+    fair_stock``)."""
+    import matplotlib
+
+    names = dict(zip(d.regions, _names(d.regions, region_names), strict=True))
+    R = len(d.regions)
+    cmap = matplotlib.colormaps["tab10" if R <= 10 else "tab20"]
+    fig = _figure(8.6, 5.0 if R <= ANNOTATE_MAX else 6.5)
+    ax = fig.add_subplot()
+    for i, region in enumerate(d.regions):
+        f = frame[frame["region"] == region]
+        colour = cmap(i % cmap.N)
+        ax.plot(f["year"], f["stock"], color=colour, linewidth=2, label=names[region])
+        ax.plot(f["year"], f["fair_stock"], color=colour, linewidth=1.2, linestyle="--")
+    for year in d.pipeline.assess_years:
+        ax.axvline(year, color="#888888", linewidth=0.8, linestyle=":")
+    ax.axvspan(d.years[0] - 0.5, d.years[-1] + 0.5, color="#f0f4f5", zorder=0)
+    assessed = ", ".join(map(str, d.pipeline.assess_years))
+    ax.set_xlabel(f"Year (shaded: planning years; dotted: assessed years {assessed})")
+    ax.set_ylabel("Trained doctors, all specialties")
+    ax.set_title("Trained stock by region (solid) and its fair stock (dashed)")
+    ax.grid(color="#eeeeee")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_xlim(d.pipeline.years[0], d.pipeline.years[-1])
+    if R <= 2 * ANNOTATE_MAX:
+        handles, labels = ax.get_legend_handles_labels()
+        handles += [Line2D([], [], color="black", linewidth=2), Line2D([], [], color="black", linestyle="--")]
+        labels += ["Stock", "Fair stock"]
+        fig.legend(handles, labels, loc="outside right center", frameon=False, fontsize=8 if R <= ANNOTATE_MAX else 6)
+    return fig

@@ -99,6 +99,19 @@ def check_match(result: Result, instance: Instance, d: ProblemData | None = None
         unknown_years = set(pd.to_numeric(b["year"]).dropna().astype(int)) - set(d.years)
         if unknown_years:
             problems.append(f"binding-constraint years unknown to the instance: {sorted(unknown_years)}")
+    sup = result.supply
+    if sup is not None and len(sup):
+        if d.pipeline is None:
+            problems.append("the result has a workforce supply but the instance has no pipeline")
+        else:
+            ys = set(pd.to_numeric(sup["year"]).astype(int))
+            for kind, got, want in (
+                ("supply regions", set(sup["region"].astype(str)), set(d.regions)),
+                ("supply specialties", set(sup["specialty"].astype(str)), set(d.specialties)),
+                ("supply years", ys, set(d.pipeline.years)),
+            ):
+                if msg := _diff(kind, got, want):
+                    problems.append(msg)
     if problems:
         raise ValueError("result does not match the instance: " + "; ".join(problems))
 

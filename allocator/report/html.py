@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from allocator.report import geo
+from allocator.report import geo, workforce
 from allocator.report.tables import (
     FIGURE_CAPTIONS,
     FIGURES,
@@ -65,6 +65,41 @@ def _table(frame: pd.DataFrame, digits: dict[str, int] | None = None) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _workforce_sections(ctx: _Context) -> list[str]:
+    """Supply (with a pipeline) and teams (with teams) sections: FORMULATION §10, §11."""
+    e = html.escape
+    parts: list[str] = []
+    if ctx.has_supply:
+        years = " and ".join(map(str, ctx.d.pipeline.assess_years))
+        table, sentence = ctx.disagreement
+        parts += [
+            f"<h2>Trained workforce in {e(years)}</h2>",
+            f"<p>{e(workforce.supply_headline(ctx.result, ctx.d, ctx.x))}</p>",
+            "<p class='small'>Supply: the trained stock of all specialties per 100,000 need-weighted population. "
+            "The baseline plan holds the baseline posts unchanged in every planning year; the fair stock shares "
+            "the national stock by need.</p>",
+            _table(ctx.supply_regions),
+            _table(ctx.supply_measures),
+            "<h2>Where the posts gap and the supply gap disagree</h2>",
+            f"<p>{e(sentence)}</p>",
+        ]
+        if len(table):
+            parts.append(_table(table))
+        if note := workforce.stock_note(ctx.d):
+            parts.append(f'<p class="note">{e(note)}</p>')
+    if ctx.has_teams:
+        parts += [
+            "<h2>Teams</h2>",
+            "<p class='small'>Team gap: Σ|team capacity − team fair share| over regions; capacity counts each "
+            "member's posts times its equivalence. Gini: inequality of team capacity per 100,000 team-need-weighted "
+            "population across regions.</p>",
+            _table(ctx.team_measures),
+        ]
+        for name, frame in ctx.team_mix.items():
+            parts += [f"<h3>{e(name)}: mix by region, {int(frame['Year'].iloc[0])}</h3>", _table(frame)]
+    return parts
+
+
 def page_html(ctx: _Context, pngs: dict[str, bytes]) -> str:
     """The one-page HTML summary, self-contained (figures embedded as base64 PNG)."""
     res, d = ctx.result, ctx.d
@@ -105,6 +140,7 @@ def page_html(ctx: _Context, pngs: dict[str, bytes]) -> str:
             f"<h2>Regions, {d.baseline_year} → {ctx.last}</h2>",
             _table(region_frame(ctx)),
         ]
+        parts += _workforce_sections(ctx)
     bf = ctx.binding
     if len(bf):
         top = bf.head(TOP_SHADOW_PRICES)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.core.data import ProblemData
+from allocator.report import workforce
 from allocator.solution.arrays import posts_array
 from allocator.solution.measures import posts_per_100k
 from allocator.solution.result import Result
@@ -66,6 +67,85 @@ def _md(frame: pd.DataFrame, digits: int = 2) -> str:
     return "\n".join(lines)
 
 
+def workforce_markdown(res: Result, d: ProblemData) -> list[str]:
+    """The supply (FORMULATION §10) and team (§11) sections of the Markdown report: none
+    without a pipeline or teams."""
+    x = posts_array(res, d)
+    out: list[str] = []
+    if workforce.has_supply(res, d, x):
+        dis = workforce.disagreement_frame(res, d, x)
+        out += [
+            "",
+            f"## Trained workforce in {' and '.join(map(str, d.pipeline.assess_years))}",
+            "",
+            workforce.supply_headline(res, d, x),
+            "",
+            "Supply per 100,000 need-weighted population (all specialties), the baseline plan held unchanged "
+            "and the allocation:",
+            "",
+            _md(workforce.supply_region_frame(res, d, x), 1),
+            "",
+            _md(workforce.supply_measure_frame(res, d, x), 3),
+            "",
+            "## Where the posts gap and the supply gap disagree",
+            "",
+            workforce.disagreement_sentence(dis, d),
+        ]
+        if len(dis):
+            out += ["", _md(dis.head(workforce.DISAGREE_ROWS), 1)]
+        if note := workforce.stock_note(d):
+            out += ["", f"Note: {note}"]
+    if workforce.has_teams(res, d, x):
+        mix = workforce.team_mix_frame(res, d, x)
+        out += ["", "## Teams", "", _md(workforce.team_measure_frame(res, d, x), 3)]
+        for team, frame in workforce.readable_team_mix(mix, str).items():
+            year = int(frame["Year"].iloc[0])
+            out += ["", f"Team {team}, {year}: capacity and each member's share of it (%) by region:", ""]
+            out.append(_md(_text(frame.drop(columns="Year"), 1)))
+    return out
+
+
+def _text(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
+    return frame.astype(object).map(
+        lambda v: "" if v is None or v != v else f"{v:,.{digits}f}" if isinstance(v, float | np.floating) else str(v)
+    )
+
+
+def workforce_tables(res: Result, d: ProblemData) -> list[tuple[str, pd.DataFrame | None]]:
+    """What the command line prints for the supply and team sections: (title, table of text)
+    or (a sentence, None). Empty without a pipeline or teams."""
+    if not len(res.allocation):
+        return []
+    x = posts_array(res, d)
+    out: list[tuple[str, pd.DataFrame | None]] = []
+    if workforce.has_supply(res, d, x):
+        sup = workforce.supply_region_frame(res, d, x)
+        cols = ["region", "year", "per_100k_baseline_plan", "per_100k", "per_100k_fair", "stock", "fair_stock"]
+        heads = ["region", "year", "per 100k baseline plan", "per 100k", "per 100k fair", "stock", "fair stock"]
+        out.append(
+            (
+                "Trained supply per 100,000 need-weighted population (assessed years)",
+                _text(sup[cols], 1).set_axis(heads, axis=1),
+            )
+        )
+        out.append((workforce.supply_headline(res, d, x), None))
+        dis = workforce.disagreement_frame(res, d, x)
+        supply_year = d.pipeline.assess_years[-1]
+        out.append((workforce.disagreement_sentence(dis, d), None))
+        if len(dis):
+            heads = ["region", "specialty", f"posts − fair share {d.years[-1]}", f"stock − fair stock {supply_year}"]
+            table = _text(dis.head(workforce.DISAGREE_ROWS), 1).set_axis(heads, axis=1)
+            out.append(("Posts gap against supply gap", table))
+        if note := workforce.stock_note(d):
+            out.append((note, None))
+    if workforce.has_teams(res, d, x):
+        out.append(("Teams: gap and Gini by year", _text(workforce.team_measure_frame(res, d, x), 3)))
+        mix = workforce.team_mix_frame(res, d, x)
+        wide = mix.pivot_table(index=["team", "region"], columns="specialty", values="share", sort=False) * 100
+        out.append(("Team mix, final year: each member's share of the team capacity (%)", _text(wide.reset_index(), 1)))
+    return out
+
+
 def markdown(res: Result, d: ProblemData | None = None, top: int = 10) -> str:
     """A one-page report a person can read without Python."""
     out = [f"# {res.instance}: {res.model}", ""]
@@ -97,6 +177,7 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10) -> str:
         ]
     if d is not None and len(res.allocation):
         out += ["", f"## Regions, baseline → {d.years[-1]}", "", _md(region_table(res, d), 1)]
+        out += workforce_markdown(res, d)
     if len(res.binding):
         out += [
             "",

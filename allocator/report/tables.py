@@ -13,6 +13,7 @@ import pandas as pd
 from allocator.analysis import shadow
 from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
+from allocator.report import workforce
 from allocator.report.summary import region_table
 from allocator.solution import equity, measures
 from allocator.solution.result import Result
@@ -20,7 +21,7 @@ from allocator.solution.result import Result
 MANIFEST = ".allocator-report.json"
 WORKBOOK = "report.xlsx"
 PAGE = "report.html"
-FIGURES = ("per_100k", "change_heatmap", "lorenz", "change_map")
+FIGURES = ("per_100k", "change_heatmap", "lorenz", "change_map", "stock_over_time")
 FIGURE_CAPTIONS = {
     "per_100k": "Posts per 100,000 need-weighted population by region, baseline and final year; "
     "the black mark is the region's fair share.",
@@ -29,6 +30,8 @@ FIGURE_CAPTIONS = {
     "lorenz": "Lorenz curves of posts against need across regions: the closer to the dashed line of "
     "equality, the more evenly posts follow need.",
     "change_map": "Change in posts per 100,000 need-weighted population by region, final year against the baseline.",
+    "stock_over_time": "Trained stock of all specialties by region over the evaluation years (solid), with the "
+    "fair stock need would give each region (dashed).",
 }
 TOP_SHADOW_PRICES = 10
 
@@ -98,6 +101,54 @@ class _Context:
     @cached_property
     def binding(self) -> pd.DataFrame:
         return binding_frame(self)
+
+    # the workforce sections (FORMULATION §10, §11): only with a pipeline, only with teams
+
+    @property
+    def has_supply(self) -> bool:
+        return workforce.has_supply(self.result, self.d, self.x)
+
+    @property
+    def has_teams(self) -> bool:
+        return workforce.has_teams(self.result, self.d, self.x)
+
+    @cached_property
+    def supply_regions(self) -> pd.DataFrame:
+        return workforce.readable_supply(workforce.supply_region_frame(self.result, self.d, self.x), self.rname)
+
+    @cached_property
+    def supply_measures(self) -> pd.DataFrame:
+        frame = workforce.supply_measure_frame(self.result, self.d, self.x)
+        return frame.rename(columns=workforce.SUPPLY_MEASURE_NAMES)
+
+    @cached_property
+    def stock_time(self) -> pd.DataFrame:
+        """Raw (ids): the figure draws it; :func:`workforce.readable_stock_time` for the workbook."""
+        return workforce.stock_time_frame(self.result, self.d, self.x)
+
+    @cached_property
+    def disagreement(self) -> tuple[pd.DataFrame, str]:
+        """(readable table, sentence) of where the posts gap and the supply gap disagree."""
+        raw = workforce.disagreement_frame(self.result, self.d, self.x)
+        return (
+            workforce.readable_disagreement(raw, self.d, self.rname),
+            workforce.disagreement_sentence(raw, self.d, self.rname),
+        )
+
+    @cached_property
+    def team_measures(self) -> pd.DataFrame:
+        frame = workforce.team_measure_frame(self.result, self.d, self.x)
+        frame["team"] = frame["team"].map(self.team_name)
+        return frame.rename(columns=workforce.TEAM_MEASURE_NAMES)
+
+    @cached_property
+    def team_mix(self) -> dict[str, pd.DataFrame]:
+        """Team display name → its mix by region in its final year."""
+        mix = workforce.readable_team_mix(workforce.team_mix_frame(self.result, self.d, self.x), self.rname)
+        return {self.team_name(t): f for t, f in mix.items()}
+
+    def team_name(self, tid: str) -> str:
+        return next((t.name or t.id for t in self.d.teams if t.id == tid), tid)
 
 
 def kpi_frame(ctx: _Context) -> pd.DataFrame:
@@ -245,6 +296,8 @@ def headline(ctx: _Context) -> list[str]:
             f"{ctx.rname(eq0['most_below_region']) if eq0['most_below_region'] else 'none'}, "
             f"{eq0['max_below_target_pct']:.1f}% below)."
         )
+    if ctx.has_supply:
+        lines.append(workforce.supply_headline(res, d, ctx.x))
     if res.mip_gap is not None and res.best_bound is not None:
         how = f" ({res.rounding.get('method')})" if res.rounding else ""
         lines.append(

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from allocator.report import workforce
 from allocator.report.tables import (
     EQUITY_NAMES,
     KPI_NAMES,
@@ -100,6 +101,10 @@ def _summary_rows(ctx: _Context) -> list[tuple[str, object]]:
     if res.diagnosis:
         rows.append(("Diagnosis", res.diagnosis.get("summary", "")))
     rows += [("In words", " ".join(headline(ctx)))]
+    if ctx.has_supply:
+        rows.append(("Posts gap and supply gap", ctx.disagreement[1]))
+        if note := workforce.stock_note(ctx.d):
+            rows.append(("Stock", note))
     rows += [("Note", n) for n in ctx.notes]
     return rows
 
@@ -173,6 +178,31 @@ def _defuse(book) -> None:
                     cell.quotePrefix = True
 
 
+def _sheet(xw, name: str, frame: pd.DataFrame, below: list[str] = ()) -> None:
+    """One table per sheet, formatted; lines of text a row below it."""
+    _clean(frame).to_excel(xw, sheet_name=name, index=False)
+    ws = xw.sheets[name]
+    _format_sheet(ws, frame)
+    for i, text in enumerate(below):
+        ws.cell(row=len(frame) + 3 + i, column=1, value=_cell_text(text))
+
+
+def _workforce_sheets(xw, ctx: _Context) -> None:
+    """Supply, Supply measures, Posts vs supply, Stock over time (with a pipeline); Team measures
+    and Team mix (with teams)."""
+    if ctx.has_supply:
+        note = workforce.stock_note(ctx.d)
+        _sheet(xw, "Supply", ctx.supply_regions, [note] if note else [])
+        _sheet(xw, "Supply measures", ctx.supply_measures)
+        table, sentence = ctx.disagreement
+        _sheet(xw, "Posts vs supply", table, [sentence])
+        _sheet(xw, "Stock over time", workforce.readable_stock_time(ctx.stock_time, ctx.rname))
+    if ctx.has_teams:
+        _sheet(xw, "Team measures", ctx.team_measures)
+        mix = pd.concat([f.assign(Team=t) for t, f in ctx.team_mix.items()], ignore_index=True)
+        _sheet(xw, "Team mix", mix[["Team"] + [c for c in mix.columns if c != "Team"]])
+
+
 def workbook_bytes(ctx: _Context) -> bytes:
     """The Excel workbook, formatted."""
     from openpyxl.styles import Alignment, Font
@@ -230,6 +260,8 @@ def workbook_bytes(ctx: _Context) -> bytes:
             for j in range(1, max(len(kf.columns), len(ef.columns)) + 1):
                 letter = get_column_letter(j)
                 ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 18)
+
+            _workforce_sheets(xw, ctx)
 
         bf = ctx.binding
         if not len(bf):

@@ -2,11 +2,14 @@
 
 :func:`write_report` writes, into one folder,
 
-- ``report.xlsx``: sheets Summary, Allocation, Changes, Regions, Measures, Binding and (for an
-  infeasible result) Diagnosis, with readable headers, frozen header rows, number formats
-  and column widths;
-- ``per_100k``, ``change_heatmap``, ``lorenz`` and (when the regions have boundaries,
-  :mod:`allocator.report.geo`) ``change_map``, each as ``.png`` and ``.svg`` (:mod:`allocator.report.figures`);
+- ``report.xlsx``: sheets Summary, Allocation, Changes, Regions, Measures, Binding, (with a
+  pipeline, FORMULATION §10) Supply, Supply measures, Posts vs supply, Stock over time, (with
+  teams, §11) Team measures, Team mix, and (for an infeasible result) Diagnosis, with readable
+  headers, frozen header rows, number formats and column widths
+  (:mod:`allocator.report.workforce`);
+- ``per_100k``, ``change_heatmap``, ``lorenz``, (when the regions have boundaries,
+  :mod:`allocator.report.geo`) ``change_map`` and (with a pipeline) ``stock_over_time``, each
+  as ``.png`` and ``.svg`` (:mod:`allocator.report.figures`);
 - ``report.html``: one self-contained page (inline CSS, figures embedded) a person can read
   without Python: headline, measures, regions, shadow prices in words, diagnosis, figures;
 - ``.allocator-report.json``: the manifest of the files the report wrote, each with the
@@ -104,6 +107,8 @@ def write_report(result: Result, instance: Instance, out_dir: Path, force: bool 
             stems.append("change_map")
         else:
             ctx.notes.append(f"No map: {match.reason}.")
+        if ctx.has_supply:
+            stems.append("stock_over_time")
     else:
         ctx.notes.append("No figures: the result has no allocation.")
     names = [WORKBOOK, PAGE] + [f"{s}.{ext}" for s in stems for ext in ("png", "svg")]
@@ -119,6 +124,7 @@ def write_report(result: Result, instance: Instance, out_dir: Path, force: bool 
             "change_heatmap": lambda: figures.change_heatmap(ctx.d, ctx.x, rn, sn),
             "lorenz": lambda: figures.lorenz_figure(ctx.d, ctx.x),
             "change_map": lambda: figures.change_map(ctx.d, ctx.x, match, rn),
+            "stock_over_time": lambda: figures.stock_figure(ctx.d, ctx.stock_time, rn),
         }
         for stem in stems:
             fig = figs[stem]()
