@@ -370,8 +370,9 @@ FAMILIES: tuple[Family, ...] = (
         "supply_gap",
         ("region", "specialty", "year"),
         "=",
-        "S − S* = supply_surplus − supply_short, with S* = D / Σ_r' D · Σ_r' S",
-        "each r, s, assessed year",
+        "S − S* = supply_surplus − supply_short, with S* = D / Σ_r' D · S_total and S_total[s,t] = Σ_r' S "
+        "defined once per specialty and year (row group `supply_gap_total`)",
+        "each r, s, assessed year (and each s, assessed year for S_total)",
         "a `pipeline` block",
         "definition: `supply_short` and `supply_surplus` measure the distance of the trained workforce "
         "from its fair share of the national workforce",
@@ -381,6 +382,7 @@ FAMILIES: tuple[Family, ...] = (
             noun="supply gap",
             conflict="definition: {cell} stock in {year} − its fair stock = supply surplus − supply shortfall",
         ),
+        row_groups=("supply_gap", "supply_gap_total"),
         definition=True,
         reported=False,
     ),
@@ -429,7 +431,7 @@ FAMILIES: tuple[Family, ...] = (
         "team_mix",
         ("team", "specialty", "region", "year"),
         "<=",
-        "e_m · x[r,m,t] ≤ max_share_m · E[r,g,t] (with `\"on\": \"stock\"`: e_m · S[r,m,t])",
+        'e_m · x[r,m,t] ≤ max_share_m · E[r,g,t] (with `"on": "stock"`: e_m · S[r,m,t])',
         "each member with `max_share`, r, t",
         "a team member with `max_share`",
         "one profession provides at most a set share of a team's capacity in a region (associate roles "

@@ -109,7 +109,9 @@ def least_auxiliaries(d: ProblemData, x: np.ndarray) -> tuple[np.ndarray, ...]:
     return inc, dec, short, surplus, (pct.max() if pct.size else 0.0)
 
 
-def columns_of(d: ProblemData, x: np.ndarray, with_z: bool, with_z_supply: bool = False) -> np.ndarray:
+def columns_of(
+    d: ProblemData, x: np.ndarray, with_z: bool, with_z_supply: bool = False, spec: ModelSpec | None = None
+) -> np.ndarray:
     """Every column of the direct backend's model for posts ``x``, at the least auxiliary values
     (``inc``, ``dec``, ``short``, ``surplus``, ``z`` of §4, and those of §10/§11): a MIP start."""
     from allocator.solution import workforce
@@ -119,9 +121,12 @@ def columns_of(d: ProblemData, x: np.ndarray, with_z: bool, with_z_supply: bool 
     if with_z:
         cols.append(np.array([worst]))
     extra = workforce.least(d, x)
-    for name in ("stock", "pool", "supply_short", "supply_surplus", "z_supply", "team_short", "team_surplus"):
-        if name in extra and (name != "z_supply" or with_z_supply):
-            cols.append(extra[name].reshape(-1))
+    from allocator.model.backends.highs import Columns, workforce_rows
+
+    pipe_rows, team_rows = workforce_rows(d, spec) if spec is not None else (True, True)
+    layout = Columns(d, with_z, with_z_supply, with_pipeline=pipe_rows, with_team_gap=team_rows)
+    for name in layout.extra:
+        cols.append(extra[name].reshape(-1))
     return np.concatenate(cols)
 
 
@@ -275,7 +280,7 @@ def integer_solve(
     gap_wanted = DEFAULT_GAP if options.mip_gap is None else options.mip_gap
     lo, hi = _neighbourhood(*effective_bounds(d), None, None)
     with_z = spec.objective.worst_shortfall > 0
-    cols = None if start.x is None else columns_of(d, start.x, with_z, spec.objective.worst_supply > 0)
+    cols = None if start.x is None else columns_of(d, start.x, with_z, spec.objective.worst_supply > 0, spec)
     opts = SolveOptions(
         time_limit=time_left,
         threads=options.threads,

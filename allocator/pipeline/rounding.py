@@ -27,7 +27,7 @@ from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
 from allocator.core.validate import validate
 from allocator.model.presolve import effective_bounds
-from allocator.solution import measures
+from allocator.solution import measures, workforce
 from allocator.solution.result import Result
 
 __all__ = ["ROUNDING_NOTE", "instance_of", "objective_of", "round_posts", "round_result", "whole_result"]
@@ -321,12 +321,14 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
     if wp.x is None:
         base.allocation = base.allocation.iloc[0:0]
         base.kpis = base.kpis.iloc[0:0]
+        workforce.attach(base, data, None)
         base.message = f"no whole-post plan that keeps every limit ({wp.status})"
         return base
     x = wp.x
     allocation = _allocation_of(data, x, result.allocation)
     base.allocation = allocation
     base.kpis = measures.kpis(data, x)
+    workforce.attach(base, data, x)
     base.message = (result.message + "; " if result.message else "") + f"whole posts ({wp.kind})"
     if x_lp is not None:
         record["cells_changed"] = int((np.abs(x - x_lp) > SNAP).sum())
@@ -338,6 +340,7 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
         base.message = f"the whole-post plan broke {len(report.violations)} constraint(s): not reported"
         base.allocation = base.allocation.iloc[0:0]
         base.kpis = base.kpis.iloc[0:0]
+        workforce.attach(base, data, None)
     return base
 
 

@@ -170,18 +170,20 @@ def build_data(
     *,
     instance: Instance | None = None,
     with_z: bool | None = None,
+    with_workforce: bool | None = None,
 ) -> Built:
     """Build the model of problem data in one backend. ``with_z`` (direct HiGHS backend only):
     keep the worst-shortfall column ``z`` even when ``spec`` does not price it, so that later
-    weightings can (``None``: only when priced)."""
+    weightings can (``None``: only when priced); ``with_workforce`` likewise keeps the §10/§11
+    definitions whatever their weights (``highs.workforce_rows``)."""
     quiet_banner()
     t0 = time.perf_counter()
-    if with_z is None:
+    if with_z is None and with_workforce is None:
         native = backend_module(backend).build_model(d, spec, integer)
     elif backend == "highs":
-        native = backend_module(backend).build_model(d, spec, integer, with_z=with_z)
+        native = backend_module(backend).build_model(d, spec, integer, with_z=with_z, with_workforce=with_workforce)
     else:
-        raise ValueError(f"with_z is an option of the highs backend, not {backend}")
+        raise ValueError(f"with_z and with_workforce are options of the highs backend, not {backend}")
     return Built(backend, native, d, spec, integer, time.perf_counter() - t0, instance)
 
 
@@ -224,11 +226,7 @@ def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, bu
     res.allocation = allocation_frame(d, x)
     res.kpis = measures.kpis(d, x)
     res.baseline_kpis = measures.baseline_kpis(d)
-    if d.pipeline is not None:
-        res.supply = workforce.supply_frame(d, x)
-        res.supply_kpis = workforce.supply_kpis(d, x)
-    if d.teams:
-        res.teams = workforce.teams_frame(d, x)
+    workforce.attach(res, d, x)
     columns = ["constraint", "region", "specialty", "year", "dual"]
     if any("team" in b for b in raw.binding):
         columns.insert(1, "team")

@@ -116,7 +116,7 @@ def team_measures(d: ProblemData, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataF
 
 def least(d: ProblemData, x: np.ndarray) -> dict[str, np.ndarray]:
     """The §10/§11 variables at their least values for posts ``x``, in the direct backend's
-    shapes: ``stock`` (R,S,E), ``pool`` (S,E), ``supply_short``/``supply_surplus`` (R,S,A),
+    shapes: ``stock`` (R,S,E), ``pool`` (S,E), ``stock_total`` (S,A), ``supply_short``/``supply_surplus`` (R,S,A),
     ``z_supply`` (max 100·supply_short/S̄* over S̄* > 0), ``team_short``/``team_surplus``
     (teams stacked, each R × its years). Only the variables the data has."""
     out: dict[str, np.ndarray] = {}
@@ -130,6 +130,7 @@ def least(d: ProblemData, x: np.ndarray) -> dict[str, np.ndarray]:
         out |= {
             "stock": sup.stock,
             "pool": sup.completions.sum(axis=0),
+            "stock_total": S.sum(axis=0),
             "supply_short": short,
             "supply_surplus": np.maximum(0.0, S - fair),
             "z_supply": np.array([pct.max() if pct.size else 0.0]),
@@ -154,3 +155,18 @@ def objective_terms(d: ProblemData, weights, x: np.ndarray) -> float:
     if "team_short" in aux:
         value += w.team_shortfall * aux["team_short"].sum() + w.team_surplus * aux["team_surplus"].sum()
     return float(value)
+
+
+def attach(result, d: ProblemData, x: np.ndarray | None) -> None:
+    """Set a result's ``supply``, ``supply_kpis`` and ``teams`` from posts ``x`` (emptied when
+    ``x`` is ``None``: no plan, nothing to report)."""
+    if x is None:
+        result.supply = pd.DataFrame(columns=SUPPLY_COLUMNS)
+        result.supply_kpis = pd.DataFrame(columns=SUPPLY_KPI_COLUMNS)
+        result.teams = pd.DataFrame(columns=TEAM_COLUMNS)
+        return
+    if d.pipeline is not None:
+        result.supply = supply_frame(d, x)
+        result.supply_kpis = supply_kpis(d, x)
+    if d.teams:
+        result.teams = teams_frame(d, x)

@@ -187,7 +187,9 @@ def frontier(
     if blocked is not None:
         raise ValueError(f"{inst.name} is infeasible, no frontier: {blocked.diagnosis['findings'][0]['message']}")
 
-    built = build_data(d, tie, "highs", integer=False, with_z=(kind == "worst-cost"))
+    built = build_data(
+        d, tie, "highs", integer=False, with_z=(kind == "worst-cost"), with_workforce=(kind == "supply-moves") or None
+    )
     h, v = built.model.highs, built.model.columns
     for k, val in SolveOptions(threads=threads, method=method).highs_options(integer=False).items():
         h.setOptionValue(k, val)

@@ -101,6 +101,9 @@ def solve_weightings(
     # instance infeasible (LP or integer), every run of that kind gets the same diagnosis
     infeasible: dict[bool, Result | None] = {}
     need_z = any(s.objective.worst_shortfall > 0 or s.objective.worst_supply > 0 for s in specs)
+    # the §10/§11 definitions, if any weighting weighs them (highs.workforce_rows)
+    weighs = ("supply_shortfall", "supply_surplus", "worst_supply", "team_shortfall", "team_surplus")
+    need_workforce = any(getattr(s.objective, k) > 0 for s in specs for k in weighs) or None
     built: Built | None = None  # the warm-started model, re-used from run to run
     for i in order:
         spec = specs[i]
@@ -119,7 +122,7 @@ def solve_weightings(
                 continue
             warm_started = built is not None
             if built is None:
-                built = build_data(d, spec, "highs", integer=False, with_z=need_z)
+                built = build_data(d, spec, "highs", integer=False, with_z=need_z, with_workforce=need_workforce)
                 built.build_seconds = built.model.build_seconds
                 raw = built.solve_raw(run_options)
                 first = raw.solve_seconds
@@ -138,7 +141,7 @@ def solve_weightings(
                     raw.solve_seconds += spent
                     warm_started = False
                 elif raw.status != "optimal":  # never trust a failed warm start: solve it cold
-                    built = build_data(d, spec, "highs", integer=False, with_z=need_z)
+                    built = build_data(d, spec, "highs", integer=False, with_z=need_z, with_workforce=need_workforce)
                     built.build_seconds = built.model.build_seconds
                     raw = built.solve_raw(run_options)
                     raw.solve_seconds += spent

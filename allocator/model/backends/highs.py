@@ -15,7 +15,7 @@ column bounds for ``capacity`` and ``lock``. No Python loop runs per variable or
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import highspy
@@ -28,6 +28,7 @@ from allocator.core.families import builders_in
 from allocator.core.spec import ModelSpec
 from allocator.model import tiebreak
 from allocator.model.backends.base import DUAL_TOL, HIGHS_STATUS, NOT_REPORTED, RawSolution, SolveOptions
+from allocator.model.backends.blocks import Block
 from allocator.model.backends.highs_workforce import (  # noqa: F401 - builders found by name
     stock_flow,
     supply_gap,
@@ -38,24 +39,10 @@ from allocator.model.backends.highs_workforce import (  # noqa: F401 - builders 
 from allocator.model.highs_env import use_threads
 
 INF = highspy.kHighsInf
-
-
-@dataclass
-class Block:
-    """Rows ``lower <= A x <= upper`` of one family; ``rows`` count from 0 within the block."""
-
-    name: str
-    rows: np.ndarray
-    cols: np.ndarray
-    vals: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    labels: dict[str, np.ndarray] = field(default_factory=dict)  # region/specialty/year index
-    start: int = 0  # first row in the whole LP, set on assembly
-
-    @property
-    def size(self) -> int:
-        return len(self.lower)
+#: Variables of §10 left without a lower bound: the stocks and completions are sums of
+#: non-negative terms of x >= 0 (FORMULATION §10: "all are affine in x"), so a bound 0 would
+#: never bind; left out, the tie-break's QP has thousands fewer inequalities (benchmarks/README.md).
+FREE_VARIABLES = ("stock", "pool", "stock_total")
 
 
 def row_ids(d: ProblemData, labels: dict[str, np.ndarray], i: int) -> dict:
@@ -101,9 +88,25 @@ class Columns:
     #: The per-cell variables of §4, in column order (``z`` follows them when ``q > 0``).
     CELL_VARIABLES = ("x", "inc", "dec", "short", "surplus")
     #: The variables of §10 and §11, in column order after those of §4 (where present).
-    WORKFORCE_VARIABLES = ("stock", "pool", "supply_short", "supply_surplus", "z_supply", "team_short", "team_surplus")
+    WORKFORCE_VARIABLES = (
+        "stock",
+        "pool",
+        "stock_total",
+        "supply_short",
+        "supply_surplus",
+        "z_supply",
+        "team_short",
+        "team_surplus",
+    )
 
-    def __init__(self, d: ProblemData, with_z: bool, with_z_supply: bool = False):
+    def __init__(
+        self,
+        d: ProblemData,
+        with_z: bool,
+        with_z_supply: bool = False,
+        with_pipeline: bool = True,
+        with_team_gap: bool = True,
+    ):
         R, S, Y = d.shape
         self.R, self.S, self.Y = R, S, Y
         self.K = K = R * S * Y
@@ -116,16 +119,16 @@ class Columns:
         self.first = self.t == 0  # cells whose x_prev is the baseline
         # §10, §11: (start, size, shape) of each variable present
         self.extra: dict[str, tuple[int, int, tuple[int, ...]]] = {}
-        p = d.pipeline
+        p = d.pipeline if with_pipeline else None
         sizes: list[tuple[str, tuple[int, ...]]] = []
         if p is not None:
             E, A = len(p.years), len(p.assess)
-            sizes += [("stock", (R, S, E)), ("pool", (S, E))]
+            sizes += [("stock", (R, S, E)), ("pool", (S, E)), ("stock_total", (S, A))]
             sizes += [("supply_short", (R, S, A)), ("supply_surplus", (R, S, A))]
             if with_z_supply:
                 sizes.append(("z_supply", (1,)))
         team_rows = sum(R * len(t.years) for t in d.teams)
-        if d.teams:
+        if d.teams and with_team_gap:
             sizes += [("team_short", (team_rows,)), ("team_surplus", (team_rows,))]
         for name, shape in sizes:
             size = int(np.prod(shape))
@@ -175,7 +178,7 @@ class Columns:
     def _locate_extra(self, name: str, k: int, shape: tuple[int, ...]) -> Location:
         if name == "z_supply":
             return Location(name, None, None, None)
-        if name == "pool":
+        if name in ("pool", "stock_total"):
             s, t = np.unravel_index(k, shape)
             return Location(name, None, int(s), int(t))
         if name.startswith("team_"):
@@ -388,6 +391,7 @@ def objective(d: ProblemData, v: Columns, spec: ModelSpec) -> np.ndarray:
     for name, weight in (
         ("stock", 0.0),
         ("pool", 0.0),
+        ("stock_total", 0.0),
         ("supply_short", w.supply_shortfall),
         ("supply_surplus", w.supply_surplus),
         ("z_supply", w.worst_supply),
@@ -442,6 +446,9 @@ class HighsModel:
             raise ValueError("this model has no z column: build it with with_z=True to weigh worst_shortfall")
         if v.z_supply is None and spec.objective.worst_supply > 0 and self.data.pipeline is not None:
             raise ValueError("this model has no z_supply column: build it with with_z=True to weigh worst_supply")
+        need_pipeline, need_team_gap = workforce_rows(self.data, spec)
+        if (need_pipeline and v.stock is None) or (need_team_gap and v.team_short is None):
+            raise ValueError("this model has no supply or team rows: build it with with_workforce=True to weigh them")
         cost = objective(self.data, v, spec)
         status = self.highs.changeColsCost(v.n, np.arange(v.n, dtype=np.int32), cost)
         if status == highspy.HighsStatus.kError:
@@ -449,19 +456,47 @@ class HighsModel:
         self.spec = spec
 
 
-def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None, with_z: bool | None = None) -> HighsModel:
+def workforce_rows(d: ProblemData, spec: ModelSpec, with_workforce: bool | None = None) -> tuple[bool, bool]:
+    """Whether the model needs the pipeline's columns and rows (§10) and the ``team_gap`` rows
+    (§11): ``(pipeline, team_gap)``.
+
+    They are definitions: with every weight on them 0 they cannot move the posts, the optimum
+    or the tie-break (FORMULATION §10: "a pipeline block with no supply weights changes
+    nothing but the report"), so the direct backend leaves them out unless asked
+    (``with_workforce=True``, e.g. to add a row on the stocks, or for a sweep whose later
+    weightings weigh them). The pipeline stays whenever a team counts stocks (``"on":
+    "stock"``: its ``team_mix`` rows read them); ``team_mix`` is a limit, always written.
+    """
+    w = spec.objective
+    if with_workforce:
+        return d.pipeline is not None, bool(d.teams)
+    supply = w.supply_shortfall > 0 or w.supply_surplus > 0 or w.worst_supply > 0
+    team = w.team_shortfall > 0 or w.team_surplus > 0
+    on_stock = any(t.on == "stock" and (team or np.isfinite(t.max_share).any()) for t in d.teams)
+    return d.pipeline is not None and (supply or on_stock), bool(d.teams) and team
+
+
+def build_model(
+    d: ProblemData,
+    spec: ModelSpec,
+    integer: bool | None = None,
+    with_z: bool | None = None,
+    with_workforce: bool | None = None,
+) -> HighsModel:
     """Assemble every family into one sparse LP and pass it to HiGHS in one call.
 
     ``with_z`` adds the ``z`` column and the ``worst_shortfall`` rows even when the weight
     ``q`` is 0 (so that :meth:`HighsModel.set_objective` can later weigh it), and with a
     pipeline the ``z_supply`` column and the ``worst_supply`` rows likewise; ``None`` adds
-    each only when its weight is > 0.
+    each only when its weight is > 0. ``with_workforce`` keeps the definitions of §10 and §11
+    whatever their weights (:func:`workforce_rows`).
     """
     t0 = time.perf_counter()
     integer = spec.solve.integer if integer is None else integer
     z_supply = spec.objective.worst_supply > 0 if with_z is None else with_z
     with_z = spec.objective.worst_shortfall > 0 if with_z is None else with_z
-    v = Columns(d, with_z=with_z, with_z_supply=z_supply)
+    pipe_rows, team_rows = workforce_rows(d, spec, with_workforce)
+    v = Columns(d, with_z=with_z, with_z_supply=z_supply, with_pipeline=pipe_rows, with_team_gap=team_rows)
     blocks = [b for f in ROW_FAMILIES if (b := f(d, v)) is not None]
     start = 0
     for b in blocks:
@@ -477,6 +512,9 @@ def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None, wi
     col_upper = np.full(v.n, INF)
     lo, hi = BUILDERS["lock"](d, *BUILDERS["capacity"](d))
     col_lower[: v.K], col_upper[: v.K] = lo, hi
+    for name in FREE_VARIABLES:  # §10: affine in x with non-negative terms, so >= 0 without a bound
+        if name in v.extra:
+            col_lower[v.span(name)] = -INF
 
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = v.n, start

@@ -5,6 +5,7 @@ Columns (after those of §4, see :class:`~allocator.model.backends.highs.Columns
     stock[r,s,e]            R·S·E   the trained workforce S of evaluation year e
     pool[s,e]               S·E     P = Σ_r' C[r',s,e], the completions of England
     supply_short, supply_surplus[r,s,a]   R·S·A  against the fair stock, assessed years a
+    stock_total[s,a]        S·A     the national stock Σ_r S of an assessed year
     z_supply                1       the worst supply shortfall z_S (only if its weight > 0)
     team_short, team_surplus[g,r,t]       Σ_g R·Y_g  against the team fair share
 
@@ -16,13 +17,12 @@ from __future__ import annotations
 import numpy as np
 
 from allocator.core.data import ProblemData
+from allocator.model.backends.blocks import Block
 
 INF = float("inf")
 
 
 def _block(name, rows, cols, vals, lower, upper, labels):
-    from allocator.model.backends.highs import Block  # the one Block type
-
     cat = [np.concatenate(a) if isinstance(a, list) else a for a in (rows, cols, vals)]
     return Block(name, *cat, np.asarray(lower, float), np.asarray(upper, float), labels)
 
@@ -45,7 +45,7 @@ def stock_flow(d: ProblemData, v):
     = j_s σ_s · C0[r,s,e] (+ (1 − ℓ_s)·S[r,s,y_1 − 1] in the first year)`` for each r, s, e;
     then the pool rows ``P[s,e] − Σ_r f K·x = Σ_r C0[r,s,e]`` for each s, e."""
     p = d.pipeline
-    if p is None:
+    if p is None or v.stock is None:
         return None
     R, S, _ = d.shape
     E = len(p.years)
@@ -86,33 +86,45 @@ def stock_flow(d: ProblemData, v):
 
 
 def supply_gap(d: ProblemData, v):
-    """``S − share · Σ_r' S − supply_surplus + supply_short = 0`` for each r, s, assessed year."""
+    """``S − share · S_total − supply_surplus + supply_short = 0`` for each r, s, assessed year,
+    then (row group ``supply_gap_total``) ``S_total[s,a] − Σ_r S[r,s,a] = 0`` for each s, a.
+
+    ``S_total`` holds the national stock once per specialty and year, so the rows of the fair
+    stock ``S* = share · Σ_r' S`` are not R terms each (measured: benchmarks/README.md)."""
     p = d.pipeline
-    if p is None:
+    if p is None or v.stock is None:
         return None
     R, S, _ = d.shape
     E, A = len(p.years), len(p.assess)
     n = R * S * A
     row = np.arange(n).reshape(R, S, A)
     stock = v.stock + (np.arange(R)[:, None, None] * S + np.arange(S)[None, :, None]) * E + p.assess[None, None, :]
-    rows = [row.ravel(), row.ravel(), row.ravel()]
-    cols = [stock.ravel(), v.supply_surplus + np.arange(n), v.supply_short + np.arange(n)]
-    vals = [np.ones(n), -np.ones(n), np.ones(n)]
+    total = v.stock_total + np.arange(S * A).reshape(S, A)
     share = p.share[:, :, p.assess]  # (R, S, A)
-    # row (r,s,a) gets − share[r,s,a] · S[r',s,a] for every r'
-    rr = np.broadcast_to(row[:, None], (R, R, S, A))  # [r, r', s, a]
-    cc = np.broadcast_to(stock[None], (R, R, S, A))
-    vv = np.broadcast_to(-share[:, None], (R, R, S, A))
-    rows.append(rr.ravel()), cols.append(cc.ravel()), vals.append(vv.ravel())
+    rows = [row.ravel(), row.ravel(), row.ravel(), row.ravel()]
+    cols = [stock.ravel(), np.broadcast_to(total[None], (R, S, A)).ravel(), v.supply_surplus + np.arange(n)]
+    cols.append(v.supply_short + np.arange(n))
+    vals = [np.ones(n), -share.ravel(), -np.ones(n), np.ones(n)]
+    # the national stock rows: S_total[s,a] − Σ_r S[r,s,a] = 0
+    trow = n + np.arange(S * A).reshape(S, A)
+    rows += [trow.ravel(), np.broadcast_to(trow[None], (R, S, A)).ravel()]
+    cols += [total.ravel(), stock.ravel()]
+    vals += [np.ones(S * A), -np.ones(n)]
     r, s, a = (x.ravel() for x in np.meshgrid(np.arange(R), np.arange(S), p.assess, indexing="ij"))
-    zeros = np.zeros(n)
-    return _block("supply_gap", rows, cols, vals, zeros, zeros.copy(), {"region": r, "specialty": s, "eval_year": a})
+    st, at = np.divmod(np.arange(S * A), A)
+    labels = {
+        "region": np.concatenate([r, np.full(S * A, -1)]),
+        "specialty": np.concatenate([s, st]),
+        "eval_year": np.concatenate([a, p.assess[at]]),
+    }
+    zeros = np.zeros(n + S * A)
+    return _block("supply_gap", rows, cols, vals, zeros, zeros.copy(), labels)
 
 
 def worst_supply(d: ProblemData, v):
     """``100 · supply_short − S̄* · z_S <= 0`` for each r, s, assessed year with S̄* > 0."""
     p = d.pipeline
-    if p is None or v.z_supply is None:
+    if p is None or v.z_supply is None or v.stock is None:
         return None
     bar = p.fair_stock_bar[:, :, p.assess].ravel()
     cells = np.flatnonzero(bar > 0)
@@ -138,7 +150,7 @@ def _team_capacity_cols(d: ProblemData, v, team, r: int, t: int):
 
 def team_gap(d: ProblemData, v):
     """``E[r,g,t] − share_g[r,t] · Σ_r' E[r',g,t] − team_surplus + team_short = 0``."""
-    if not d.teams:
+    if not d.teams or v.team_short is None:
         return None
     R = d.shape[0]
     rows, cols, vals, labels = [], [], [], {"team": [], "region": [], "at": []}
