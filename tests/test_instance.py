@@ -13,7 +13,9 @@ from allocator.core.instance import InstanceError
 from allocator.core.validate import validate
 from allocator.io.instance import load_instance, write_tables
 
-from .conftest import TOYS
+from .conftest import ROOT, TOYS
+
+TEMPLATE = ROOT / "instances" / "template.xlsx"  # schema v2: a pipeline and a team
 
 
 def problems(data) -> str:
@@ -89,6 +91,15 @@ def test_valid_minimal(base):
         ),
         (lambda d: d.update(years="2025"), "years: Input should be a valid list"),
         (lambda d: d["specialties"][0].update(programme_years=2.5), "specialties[0].programme_years"),
+        (lambda d: d.update(pipeline={"horizon_year": 2030}), "pipeline: the workforce pipeline (FORMULATION §10)"),
+        (
+            lambda d: d.update(schema_version=2, pipeline={"horizon_year": 2030, "assess_years": [2031]}),
+            "pipeline.assess_years[0]: year 2031 is outside the evaluation years",
+        ),
+        (
+            lambda d: d.update(schema_version=2, teams=[{"id": "t", "members": [{"specialty": "gpp"}]}]),
+            "teams[0].members[0].specialty: unknown team member 'gpp'",
+        ),
     ],
 )
 def test_each_rule_names_entry_and_field(base, edit, expected):
@@ -137,7 +148,7 @@ def test_capacity_entries_intersect(base):
     assert d.min_posts[0, 0].tolist() == [10, 15] and d.max_posts[0, 0].tolist() == [90, 90]
 
 
-@pytest.mark.parametrize("path", TOYS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [*TOYS, TEMPLATE], ids=lambda p: p.stem)
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
 def test_tables_round_trip(path, kind, tmp_path):
     """A workbook and a CSV folder load to the same instance as the JSON."""
