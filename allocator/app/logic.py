@@ -35,13 +35,29 @@ __all__ = ["UPLOAD_LIMIT_MB", "UPLOAD_TYPES", "ZIP_MAX_BYTES", "ZIP_MAX_MEMBERS"
 SESSION_FORMAT = "allocator-app-session"
 SESSION_VERSION = 1
 
-WEIGHTS = ("shortfall", "surplus", "moves", "cost", "worst_shortfall")
+WEIGHTS = (
+    "shortfall",
+    "surplus",
+    "moves",
+    "cost",
+    "worst_shortfall",
+    "supply_shortfall",
+    "supply_surplus",
+    "worst_supply",
+    "team_shortfall",
+    "team_surplus",
+)
 WEIGHT_HELP = {
     "shortfall": "a: per post below a region's fair share",
     "surplus": "b: per post above a region's fair share",
     "moves": "m: per post moved (gained or lost) — the price of disruption",
     "cost": "c_w: per unit of cost of the posts",
     "worst_shortfall": "q: per percentage point of the largest relative shortfall of any region",
+    "supply_shortfall": "per trained doctor below a region's fair stock in the assessed years (needs a pipeline)",
+    "supply_surplus": "per trained doctor above a region's fair stock (needs a pipeline)",
+    "worst_supply": "per percentage point of the largest relative supply shortfall (needs a pipeline)",
+    "team_shortfall": "per unit of team capacity below a region's fair share (needs teams)",
+    "team_surplus": "per unit of team capacity above a region's fair share (needs teams)",
 }
 
 #: The inputs that matter, as editable tables: list name -> columns.

@@ -160,7 +160,10 @@ def calendar_years(inst: Instance) -> list[int]:
 def _not_a_year(year: int, inst: Instance) -> str:
     if inst.pipeline is not None:
         return f"year {year} is outside the planning and evaluation years {inst.years[0]}–{inst.pipeline.horizon_year}"
-    return f"year {year} is not a planning year {known_ids([str(y) for y in inst.years])}"
+    later = ""
+    if year > inst.years[-1]:
+        later = " (years after the planning years need a pipeline block with its horizon_year)"
+    return f"year {year} is not a planning year {known_ids([str(y) for y in inst.years])}{later}"
 
 
 def _v2_fields(inst: Instance) -> list[tuple[str, str]]:
