@@ -210,7 +210,16 @@ def window(d: ProblemData, t: int, prev: np.ndarray) -> ProblemData:
     }  # fmt: skip
     changes = {name: np.take(getattr(d, name), range(t, t + 1), axis=axis) for name, axis in year_axis.items()}
     baseline_year = d.baseline_year if t == 0 else d.years[t - 1]
-    return dataclasses.replace(d, years=d.years[cut], baseline_year=baseline_year, baseline=prev, **changes)
+    # §11 teams on posts hold year by year; the pipeline (§10) and teams on stocks span the
+    # years, so one year's MIP leaves them out (the plan is checked whole afterwards)
+    teams = tuple(
+        dataclasses.replace(g, years=[g.years[t]], cols=np.array([0]), share=g.share[:, t : t + 1])
+        for g in d.teams
+        if g.on == "posts"
+    )
+    return dataclasses.replace(
+        d, years=d.years[cut], baseline_year=baseline_year, baseline=prev, pipeline=None, teams=teams, **changes
+    )
 
 
 def year_by_year(
