@@ -314,3 +314,20 @@ def test_typed_repair_steps_keep_the_recorded_keys():
     assert wp.method == wp.kind == "mip" and wp.steps_dicts()[1]["year"] == 2026
     with pytest.raises(dataclasses.FrozenInstanceError):
         wp.status = "feasible"
+
+
+@pytest.mark.parametrize("name", ["england-pipeline-2025", "england-teams-2025"])
+def test_instance_of_keeps_the_pipeline_and_teams(name):
+    """The instance rebuilt from problem data has the same pipeline arrays (kernels, constant
+    completions, stocks, need by evaluation year, fair stocks S̄*) and team shares."""
+    d = problem_data(allocator.load_instance(ROOT / "instances" / f"{name}.json"))
+    e = problem_data(instance_of(d))
+    for field in ("baseline", "national", "target", "need", "min_posts", "max_posts", "cost", "budget"):
+        np.testing.assert_allclose(getattr(e, field), getattr(d, field), rtol=1e-12, equal_nan=True)
+    if d.pipeline is not None:
+        for field in ("kernel", "base_completions", "stock_before", "population", "share", "fair_stock_bar"):
+            np.testing.assert_allclose(getattr(e.pipeline, field), getattr(d.pipeline, field), rtol=1e-12)
+    assert [t.id for t in e.teams] == [t.id for t in d.teams]
+    for a, b in zip(d.teams, e.teams, strict=True):
+        np.testing.assert_allclose(a.share, b.share, rtol=1e-12)
+        np.testing.assert_array_equal(a.members, b.members)

@@ -79,6 +79,7 @@ class PipelineData:
     population : (R, E); ``need`` and ``share`` : (R, S, E) D and D / Σ_r D in evaluation years.
     movers : (R, S, E) m: where completers who do not settle go (``share``, or 0 if ``"lost"``).
     fair_stock_bar : (R, S, E) S̄*: the fair stock when every planning year holds T̄ (§10).
+    delays : per specialty, ``(delay_years, delay_shares)`` as the instance states them.
     """
 
     years: list[int]
@@ -99,6 +100,7 @@ class PipelineData:
     share: np.ndarray
     movers: np.ndarray
     fair_stock_bar: np.ndarray
+    delays: tuple = ()
 
     @property
     def assess_years(self) -> list[int]:
@@ -243,6 +245,7 @@ def pipeline_data(inst: Instance, d) -> PipelineData | None:
         share=share,
         movers=movers,
         fair_stock_bar=np.zeros((R, S, E)),
+        delays=tuple((tuple(dy), tuple(sh)) for dy, sh in delays),
     )
     fair_bar = partial.forward(d.target_bar).fair_stock
     return PipelineData(**{**partial.__dict__, "fair_stock_bar": fair_bar})

@@ -118,7 +118,8 @@ def instance_of(d: ProblemData) -> Instance:
         ],
         "need_weights": [
             {"region": d.regions[r], "specialty": d.specialties[s], "weight": float(d.weight[r, s])} for r, s in cells
-        ],
+        ]
+        + _weights_by_year(d, d.need, d.population, d.years),
         "capacity": capacity,
         "locks": [
             {"region": d.regions[r], "specialty": d.specialties[s], "year": d.years[t], "posts": float(d.lock[r, s, t])}
@@ -132,7 +133,79 @@ def instance_of(d: ProblemData) -> Instance:
         "budget": [{"year": d.years[t], "amount": float(d.budget[t])} for t in np.flatnonzero(~np.isnan(d.budget))],
         "transition": {k: v for k, v in transition.items() if v is not None},
     }
+    if d.professions:
+        for spec, profession in zip(data["specialties"], d.professions, strict=True):
+            if profession != "medicine":
+                spec["profession"] = profession
+    _workforce_of(d, data)
     return validate(data, source=f"<problem data of {d.name}>")
+
+
+def _weights_by_year(d: ProblemData, need: np.ndarray, population: np.ndarray, years: list[int]) -> list[dict]:
+    """``need_weights`` entries with a ``year`` wherever the need of a year implies a weight
+    other than the general one (need weights by year, docs/workforce.md)."""
+    base = population * d.need_index[:, None]  # (R, T)
+    out = []
+    for r, s, t in zip(*np.nonzero(np.broadcast_to(base[:, None, :] > 0, need.shape)), strict=True):
+        w = need[r, s, t] / base[r, t]
+        if not np.isclose(w, d.weight[r, s], rtol=1e-15, atol=0):
+            out.append({"region": d.regions[r], "specialty": d.specialties[s], "year": years[t], "weight": float(w)})
+    return out
+
+
+def _workforce_of(d: ProblemData, data: dict) -> None:
+    """The ``pipeline`` and ``teams`` blocks of ``d`` written out into ``data``."""
+    p = d.pipeline
+    if p is not None:
+        later = [e for e, year in enumerate(p.years) if year not in d.years]
+        data["population_by_year"] += [
+            {"region": rid, "year": p.years[e], "population": float(p.population[r, e])}
+            for r, rid in enumerate(d.regions)
+            for e in later
+        ]
+        data["need_weights"] += _weights_by_year(
+            d, p.need[:, :, later], p.population[:, later], [p.years[e] for e in later]
+        )
+        data["pipeline"] = {
+            "horizon_year": p.horizon_year,
+            "mobility": p.mobility,
+            "assess_years": p.assess_years,
+            "specialties": [
+                {
+                    "specialty": sid,
+                    "completion_rate": float(p.completion[s]),
+                    "delay_years": list(p.delays[s][0]),
+                    "delay_shares": list(p.delays[s][1]),
+                    "settle_rate": float(p.settle[s]),
+                    "join_rate": float(p.join[s]),
+                    "leave_rate": float(p.leave[s]),
+                }
+                for s, sid in enumerate(d.specialties)
+            ],
+            "fill_rate": [
+                {"region": d.regions[r], "specialty": d.specialties[s], "rate": float(p.fill[r, s])}
+                for r, s in zip(*np.nonzero(p.fill != 1.0), strict=True)
+            ],
+            "stock": [
+                {"region": d.regions[r], "specialty": d.specialties[s], "headcount": float(p.stock0[r, s])}
+                for r, s in zip(*np.nonzero(p.stock0), strict=True)
+            ],
+        }
+    if d.teams:
+        data["teams"] = [
+            {
+                "id": g.id,
+                "name": g.name,
+                "on": g.on,
+                "members": [
+                    {"specialty": d.specialties[m], "equivalence": float(e)}
+                    | ({} if np.isnan(ms) else {"max_share": float(ms)})
+                    for m, e, ms in zip(g.members, g.equivalence, g.max_share, strict=True)
+                ],
+                "need_weights": [{"region": rid, "weight": float(g.weight[r])} for r, rid in enumerate(d.regions)],
+            }
+            for g in d.teams
+        ]
 
 
 def _whole_totals(d: ProblemData) -> np.ndarray:
