@@ -27,7 +27,7 @@ from pathlib import Path
 import allocator
 from allocator.core.data import problem_data
 from allocator.core.spec import load_model
-from allocator.model.backends import highs as hb
+from allocator.pipeline.steps import build_data
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,7 +66,7 @@ def main(argv=None) -> int:
         for backend in args.backends:
             base = None
             for label, inst in (("without pipeline", plain), ("with 15-year pipeline", piped)):
-                lp = hb.build_model(problem_data(inst), spec).highs
+                lp = build_data(problem_data(inst), spec).model.highs
                 rows, cols = lp.getNumRow(), lp.getNumCol()
                 times, res = [], None
                 for _ in range(args.repeats):

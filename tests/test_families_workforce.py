@@ -160,19 +160,26 @@ def stock_rows() -> dict:
 
 
 def supply_rows() -> dict:
+    """``S − share · S_total − supply_surplus + supply_short = 0``, and the national stock rows
+    ``S_total − Σ_r S = 0`` (keyed by specialty and year)."""
     rows = {}
     for s in ("gp", "acp"):
-        for r, other in ((N, S), (S, N)):
+        for r in (N, S):
             rows[(r, s, 2027)] = (
                 {
-                    var("stock", r, s, 2027): 1 - SHARE[r],
-                    var("stock", other, s, 2027): -SHARE[r],
+                    var("stock", r, s, 2027): 1,
+                    var("stock_total", s, 2027): -SHARE[r],
                     var("supply_surplus", r, s, 2027): -1,
                     var("supply_short", r, s, 2027): 1,
                 },
                 "=",
                 0.0,
             )
+        rows[(s, 2027)] = (
+            {var("stock_total", s, 2027): 1, var("stock", N, s, 2027): -1, var("stock", S, s, 2027): -1},
+            "=",
+            0.0,
+        )
     return rows
 
 
@@ -238,6 +245,7 @@ def data():
 def test_the_table_names_the_workforce_families():
     assert set(WORKFORCE) <= set(families.NAMES)
     assert families.family("stock_flow").groups == ("stock_flow", "stock_flow_pool")
+    assert families.family("supply_gap").groups == ("supply_gap", "supply_gap_total")
 
 
 def test_fair_stock_bar_by_hand(data):
@@ -266,6 +274,8 @@ def highs_rows(d) -> dict:
             names[j] = var("stock", d.regions[loc.r], d.specialties[loc.s], p.years[loc.t])
         elif loc.variable == "pool":
             names[j] = var("pool", d.specialties[loc.s], p.years[loc.t])
+        elif loc.variable == "stock_total":
+            names[j] = var("stock_total", d.specialties[loc.s], p.years[p.assess[loc.t]])
         elif loc.variable.startswith("supply_"):
             names[j] = var(loc.variable, d.regions[loc.r], d.specialties[loc.s], p.years[p.assess[loc.t]])
         elif loc.variable.startswith("team_"):
@@ -285,7 +295,57 @@ def highs_rows(d) -> dict:
     return out
 
 
-READERS = {"highs": highs_rows}
+def pyomo_rows(d) -> dict:
+    import pyomo.environ as pyo
+    from pyomo.repn import generate_standard_repn
+
+    from allocator.model.backends.pyomo import build_model
+
+    m = build_model(d, SPEC, integer=False)
+    out: dict = {f: {} for f in WORKFORCE}
+    for group, family in families.ROW_GROUP_FAMILY.items():
+        component = m.find_component(group)
+        if family not in out or component is None:
+            continue
+        for index, con in component.items():
+            repn = generate_standard_repn(con.body)
+            coefs: dict = {}
+            for v_, c in zip(repn.linear_vars, repn.linear_coefs, strict=True):
+                idx = v_.index()
+                label = v_.parent_component().name if idx is None else var(v_.parent_component().name, *idx)
+                coefs[label] = coefs.get(label, 0.0) + float(c)
+            const = float(pyo.value(repn.constant))
+            lo = -INF if con.lower is None else float(pyo.value(con.lower)) - const
+            hi = INF if con.upper is None else float(pyo.value(con.upper)) - const
+            key = index if isinstance(index, tuple) else (index,)
+            out[family][key] = _row(coefs, lo, hi)
+    return out
+
+
+def pulp_rows(d) -> dict:
+    from allocator.model.backends.pulp import build_model
+
+    prob = build_model(d, SPEC, integer=False)
+    label = {}
+    for name in ("x", "inc", "dec", "short", "surplus", "stock", "pool", "stock_total", "supply_short"):
+        label.update({v_.name: var(name, *key) for key, v_ in getattr(prob, name).items()})
+    for name in ("supply_surplus", "team_short", "team_surplus"):
+        label.update({v_.name: var(name, *key) for key, v_ in getattr(prob, name).items()})
+    if prob.z_supply is not None:
+        label[prob.z_supply.name] = "z_supply"
+    out: dict = {f: {} for f in WORKFORCE}
+    for group, family in families.ROW_GROUP_FAMILY.items():
+        if family not in out:
+            continue
+        for key, con in prob.rows.get(group, {}).items():
+            coefs = {label[v_.name]: float(c) for v_, c in con.items()}
+            rhs = -float(con.constant)
+            lo, hi = {0: (rhs, rhs), -1: (-INF, rhs), 1: (rhs, INF)}[con.sense]
+            out[family][key] = _row(coefs, lo, hi)
+    return out
+
+
+READERS = {"highs": highs_rows, "pyomo": pyomo_rows, "pulp": pulp_rows}
 
 
 @pytest.fixture(scope="module", params=sorted(READERS))

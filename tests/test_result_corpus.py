@@ -251,7 +251,8 @@ GRID_CASES: list[tuple[str, Any, str]] = [
     (
         "unknown-weight",
         "[grid]\nmovs = [1]\n",
-        "grid.movs: unknown weight (known: shortfall, surplus, moves, cost, worst_shortfall); did you mean `moves`?",
+        "grid.movs: unknown weight (known: shortfall, surplus, moves, cost, worst_shortfall, "
+        "supply_shortfall, supply_surplus, worst_supply, team_shortfall, team_surplus); did you mean `moves`?",
     ),
     ("unknown-weight-markup", "[grid]\n'[bold]moves' = [1]\n", "grid.[bold]moves"),
     ("grid-number", "grid = 3\n", "grid: must be a table"),

@@ -95,7 +95,8 @@ def test_grid_file_is_parsed(tmp_path):
     [
         (
             "[grid]\nmovs = [0.1]\n",
-            "grid.movs: unknown weight (known: shortfall, surplus, moves, cost, worst_shortfall)",
+            "grid.movs: unknown weight (known: shortfall, surplus, moves, cost, worst_shortfall, "
+            "supply_shortfall, supply_surplus, worst_supply, team_shortfall, team_surplus)",
         ),
         ("[grid]\nmoves = [0.1, -1]\n", "grid.moves[1]: weights are numbers ≥ 0"),
         ("[grid]\nmoves = ['a']\n", "grid.moves[0]: must be a number"),
