@@ -15,6 +15,9 @@ default model, and prints one Markdown row:
   seconds per iteration and the best Lagrangian bound after ``--iterations`` subgradient
   steps (Polyak step on the reference optimum, the most favourable case), against the
   optimum.
+- ``dw`` (decomposition): Dantzig–Wolfe on the same split, the 65 blocks pricing columns for
+  a master over the coupling rows and one convexity row per specialty, until no column prices
+  out (the LP optimum) or ``--iterations``.
 - ``trust`` (scale): R = 200 end to end with the tie-break, and HiGHS IPM alone on its MPS.
 - ``sweep``: 50 weightings (moves × worst shortfall, 10 × 5) on the national instance solved
   warm (``allocator.study.warm.solve_weightings``: primal simplex from the previous basis, the
@@ -22,6 +25,7 @@ default model, and prints one Markdown row:
 
     python benchmarks/levers.py reduced                  # ~1 min
     python benchmarks/levers.py lagrange --iterations 30 # ~3 min
+    python benchmarks/levers.py dw --iterations 300      # ~5 min
     python benchmarks/levers.py trust --time-limit 600   # ~10 min
     python benchmarks/levers.py sweep --cold 3           # ~15 min
 """
@@ -230,6 +234,105 @@ def lever_lagrange(args) -> None:
     )
 
 
+# ---------------------------------------------------------------------------- dantzig-wolfe
+
+
+def lever_dw(args) -> None:
+    """Dantzig–Wolfe on the same split: a master over the coupling rows (region_net_loss,
+    national_moves) and one convexity row per specialty, columns priced by the 65 block LPs
+    (warm simplex), an elastic slack priced at 1e3 per post until the master is feasible."""
+    import highspy
+
+    INF = highspy.kHighsInf
+    _, d = _national(args.regions)
+    m = _built(d)
+    ref = _ipm(m.highs, args.time_limit)
+    z_star = m.highs.getInfo().objective_function_value
+    lp = m.highs.getLp()
+    A = sp.csc_matrix(
+        (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
+        shape=(lp.num_row_, lp.num_col_),
+    ).tocsr()
+    rl, ru = np.array(lp.row_lower_), np.array(lp.row_upper_)
+    cost, cl, cu = np.array(lp.col_cost_), np.array(lp.col_lower_), np.array(lp.col_upper_)
+    coupling = np.zeros(A.shape[0], bool)
+    for b in m.blocks:
+        if b.name in ("region_net_loss", "national_moves"):
+            coupling[b.start : b.start + b.size] = True
+    Ac, bc = A[coupling].tocsc(), ru[coupling]
+    v = m.columns
+    spec_of = np.full(v.n, -1)
+    for name in v.names:
+        spec_of[v.span(name)] = v.s
+    rest = A[~coupling]
+    rl_r, ru_r = rl[~coupling], ru[~coupling]
+    row_spec = spec_of[rest.indices[rest.indptr[:-1]]]
+    blocks = []
+    for s in range(v.S):
+        cols = np.flatnonzero(spec_of == s)
+        rows = np.flatnonzero(row_spec == s)
+        sub = rest[rows][:, cols].tocsc()
+        h = highspy.Highs()
+        h.silent()
+        blp = highspy.HighsLp()
+        blp.num_col_, blp.num_row_ = len(cols), len(rows)
+        blp.col_cost_, blp.col_lower_, blp.col_upper_ = cost[cols], cl[cols], cu[cols]
+        blp.row_lower_, blp.row_upper_ = rl_r[rows], ru_r[rows]
+        blp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        blp.a_matrix_.start_, blp.a_matrix_.index_, blp.a_matrix_.value_ = sub.indptr, sub.indices, sub.data
+        blp.a_matrix_.num_col_, blp.a_matrix_.num_row_ = len(cols), len(rows)
+        h.passModel(blp)
+        h.setOptionValue("solver", "simplex")
+        blocks.append((cols, h, Ac[:, cols]))
+    nc = Ac.shape[0]
+    master = highspy.Highs()
+    master.silent()
+    master.setOptionValue("solver", "simplex")
+    # rows: coupling (<= bc), convexity (= 1); elastic slacks on the coupling rows
+    master.addRows(nc, np.full(nc, -INF), bc, 0, np.array([], np.int32), np.array([], np.int32), np.array([]))
+    master.addRows(v.S, np.ones(v.S), np.ones(v.S), 0, np.array([], np.int32), np.array([], np.int32), np.array([]))
+    for i in range(nc):
+        master.addCol(1e3, 0.0, INF, 1, np.array([i], np.int32), np.array([-1.0]))
+    t0 = time.perf_counter()
+    pi, mu = np.zeros(nc), np.zeros(v.S)
+    best_lb, it, added, z_prev, z = -np.inf, 0, 0, np.inf, np.inf
+    while it < args.iterations:
+        it += 1
+        total_rc, new = 0.0, 0
+        for s, (cols, h, Acs) in enumerate(blocks):
+            red = cost[cols] - Acs.T @ pi
+            h.changeColsCost(len(cols), np.arange(len(cols), dtype=np.int32), red)
+            h.run()
+            vals = np.asarray(h.getSolution().col_value)
+            rc = float(red @ vals) - mu[s]
+            total_rc += min(rc, 0.0)
+            if rc < -1e-9 * max(1.0, abs(z_star)) or it == 1:
+                a = Acs @ vals
+                nz = np.flatnonzero(a)
+                idx = np.concatenate([nz, [nc + s]]).astype(np.int32)
+                master.addCol(float(cost[cols] @ vals), 0.0, INF, len(idx), idx, np.concatenate([a[nz], [1.0]]))
+                new += 1
+        added += new
+        master.run()
+        z = master.getInfo().objective_function_value
+        dual = np.asarray(master.getSolution().row_dual)
+        pi, mu = dual[:nc], dual[nc:]
+        if it > 1:  # Lagrangian bound from the previous master's duals
+            best_lb = max(best_lb, z_prev + total_rc)
+        z_prev = z
+        if it in (1, 2, 5, 10, 20, 50, 100, 200) or new == 0:
+            print(
+                f"iteration {it}: master {z:.4f} (optimum {z_star:.4f}, {100 * (z - z_star) / z_star:+.3f}%), "
+                f"bound {best_lb:.4f}, {added} columns, {time.perf_counter() - t0:.1f} s"
+            )
+        if new == 0:
+            break
+    print(
+        f"| Dantzig–Wolfe, {it} iterations | {time.perf_counter() - t0:.1f} s | master {z:.4f} vs optimum "
+        f"{z_star:.4f} ({100 * (z - z_star) / z_star:+.3f}%) | IPM on the whole LP {ref:.1f} s |"
+    )
+
+
 # --------------------------------------------------------------------------------- trust
 
 
@@ -290,7 +393,7 @@ def lever_sweep(args) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("lever", choices=["reduced", "lagrange", "trust", "sweep"])
+    ap.add_argument("lever", choices=["reduced", "lagrange", "dw", "trust", "sweep"])
     ap.add_argument("--regions", type=int, default=None, help="R (default 42; 200 for trust)")
     ap.add_argument("--iterations", type=int, default=30)
     ap.add_argument("--cold", type=int, default=3)
@@ -298,7 +401,9 @@ def main() -> int:
     args = ap.parse_args()
     if args.regions is None:
         args.regions = 200 if args.lever == "trust" else 42
-    {"reduced": lever_reduced, "lagrange": lever_lagrange, "trust": lever_trust, "sweep": lever_sweep}[args.lever](args)
+    levers = {"reduced": lever_reduced, "lagrange": lever_lagrange, "dw": lever_dw, "trust": lever_trust}
+    levers["sweep"] = lever_sweep
+    levers[args.lever](args)
     return 0
 
 
