@@ -158,37 +158,33 @@ def lever_reduced(args) -> None:
 # ------------------------------------------------------------------------------ lagrange
 
 
-def lever_lagrange(args) -> None:
-    """Dualise region_net_loss and national_moves; the rest separates by specialty."""
+def split(m):
+    """The built model split for decomposition: ``(cost, Ac, bc, blocks)`` with the coupling rows
+    ``Ac v <= bc`` (``region_net_loss``, ``national_moves``) and, per specialty, ``(columns,
+    highspy.Highs of its block LP, Ac[:, columns])``, each block solved by simplex (warm across
+    cost changes)."""
     import highspy
 
-    _, d = _national(args.regions)
-    m = _built(d)
-    ref = _ipm(m.highs, args.time_limit)
-    z_star = m.highs.getInfo().objective_function_value
     lp = m.highs.getLp()
     A = sp.csc_matrix(
         (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
         shape=(lp.num_row_, lp.num_col_),
     ).tocsr()
     rl, ru = np.array(lp.row_lower_), np.array(lp.row_upper_)
-    cost = np.array(lp.col_cost_)
-    cl, cu = np.array(lp.col_lower_), np.array(lp.col_upper_)
+    cost, cl, cu = np.array(lp.col_cost_), np.array(lp.col_lower_), np.array(lp.col_upper_)
     coupling = np.zeros(A.shape[0], bool)
     for b in m.blocks:
         if b.name in ("region_net_loss", "national_moves"):
             coupling[b.start : b.start + b.size] = True
-    Ac, bc = A[coupling], ru[coupling]  # all "<=" rows
+    Ac, bc = A[coupling].tocsc(), ru[coupling]  # all "<=" rows
     v = m.columns
-    # columns of specialty s: the per-cell variables of its cells (z absent: q = 0)
-    spec_of = np.full(v.n, -1)
+    spec_of = np.full(v.n, -1)  # the specialty of every column (z absent: q = 0)
     for name in v.names:
-        sl = v.span(name)
-        spec_of[sl] = v.s
-    blocks = []
+        spec_of[v.span(name)] = v.s
     rest = A[~coupling]
     rl_r, ru_r = rl[~coupling], ru[~coupling]
-    row_spec = np.array([spec_of[rest.indices[rest.indptr[i]]] for i in range(rest.shape[0])])
+    row_spec = spec_of[rest.indices[rest.indptr[:-1]]]
+    blocks = []
     for s in range(v.S):
         cols = np.flatnonzero(spec_of == s)
         rows = np.flatnonzero(row_spec == s)
@@ -204,14 +200,26 @@ def lever_lagrange(args) -> None:
         blp.a_matrix_.num_col_, blp.a_matrix_.num_row_ = len(cols), len(rows)
         h.passModel(blp)
         h.setOptionValue("solver", "simplex")
-        blocks.append((cols, h))
+        blocks.append((cols, h, Ac[:, cols]))
+    return cost, Ac, bc, blocks
+
+
+def lever_lagrange(args) -> None:
+    """Dualise region_net_loss and national_moves; the rest separates by specialty."""
+
+    _, d = _national(args.regions)
+    m = _built(d)
+    ref = _ipm(m.highs, args.time_limit)
+    z_star = m.highs.getInfo().objective_function_value
+    v = m.columns
+    cost, Ac, bc, blocks = split(m)
     lam = np.zeros(Ac.shape[0])
     best, times = -np.inf, []
     col = np.zeros(v.n)
     for it in range(args.iterations):
         t0 = time.perf_counter()
         reduced = cost + Ac.T @ lam
-        for cols, h in blocks:
+        for cols, h, _ in blocks:
             h.changeColsCost(len(cols), np.arange(len(cols), dtype=np.int32), reduced[cols])
             h.run()
             col[cols] = np.asarray(h.getSolution().col_value)
@@ -248,42 +256,8 @@ def lever_dw(args) -> None:
     m = _built(d)
     ref = _ipm(m.highs, args.time_limit)
     z_star = m.highs.getInfo().objective_function_value
-    lp = m.highs.getLp()
-    A = sp.csc_matrix(
-        (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
-        shape=(lp.num_row_, lp.num_col_),
-    ).tocsr()
-    rl, ru = np.array(lp.row_lower_), np.array(lp.row_upper_)
-    cost, cl, cu = np.array(lp.col_cost_), np.array(lp.col_lower_), np.array(lp.col_upper_)
-    coupling = np.zeros(A.shape[0], bool)
-    for b in m.blocks:
-        if b.name in ("region_net_loss", "national_moves"):
-            coupling[b.start : b.start + b.size] = True
-    Ac, bc = A[coupling].tocsc(), ru[coupling]
     v = m.columns
-    spec_of = np.full(v.n, -1)
-    for name in v.names:
-        spec_of[v.span(name)] = v.s
-    rest = A[~coupling]
-    rl_r, ru_r = rl[~coupling], ru[~coupling]
-    row_spec = spec_of[rest.indices[rest.indptr[:-1]]]
-    blocks = []
-    for s in range(v.S):
-        cols = np.flatnonzero(spec_of == s)
-        rows = np.flatnonzero(row_spec == s)
-        sub = rest[rows][:, cols].tocsc()
-        h = highspy.Highs()
-        h.silent()
-        blp = highspy.HighsLp()
-        blp.num_col_, blp.num_row_ = len(cols), len(rows)
-        blp.col_cost_, blp.col_lower_, blp.col_upper_ = cost[cols], cl[cols], cu[cols]
-        blp.row_lower_, blp.row_upper_ = rl_r[rows], ru_r[rows]
-        blp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        blp.a_matrix_.start_, blp.a_matrix_.index_, blp.a_matrix_.value_ = sub.indptr, sub.indices, sub.data
-        blp.a_matrix_.num_col_, blp.a_matrix_.num_row_ = len(cols), len(rows)
-        h.passModel(blp)
-        h.setOptionValue("solver", "simplex")
-        blocks.append((cols, h, Ac[:, cols]))
+    cost, Ac, bc, blocks = split(m)
     nc = Ac.shape[0]
     master = highspy.Highs()
     master.silent()
