@@ -330,3 +330,19 @@ def test_a_long_solve_does_not_hold_up_other_sessions():
         last = now
     worker.join()
     assert max(pauses) < 0.5
+
+
+def test_a_pipeline_scenario_with_supply_weights():
+    """A pipeline instance solved with the supply weights set in the app: the weights move the
+    plan, the headline says where the trained workforce ends up, and the report files carry the
+    supply."""
+    inst = allocator.load_instance(ROOT / "instances" / "england-pipeline-2025.json")
+    base = logic.run_scenario("fair share", inst, allocator.DEFAULT_MODEL, report=False)
+    spec = logic.model_with(allocator.DEFAULT_MODEL, {"supply_shortfall": 1.0, "supply_surplus": 1.0}, "supply")
+    run = logic.run_scenario("supply", inst, spec, report=False)
+    assert base.solved and run.solved
+    gap = {s.name: float(s.result.supply_kpis.set_index("year").loc[2040, "supply_gap"]) for s in (base, run)}
+    assert gap["supply"] < gap["fair share"]
+    line = next(x for x in logic.headline(run.result, inst) if "trained workforce" in x)
+    assert "In 2040" in line and f"{gap['supply']:,.0f}" in line
+    assert "supply" in json.loads(run.files["result.json"])

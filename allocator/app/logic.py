@@ -289,6 +289,12 @@ def headline(result: Result, inst: allocator.Instance) -> list[str]:
             f"The region furthest below its fair share in {last} is {worst['region']}, "
             f"at {worst['after vs fair share (%)']:.1f}% of it."
         )
+    supply = _final(result.supply_kpis)
+    if supply is not None:  # a pipeline (FORMULATION §10): where the trained doctors will be
+        lines.append(
+            f"In {int(supply['year'])} the trained workforce these posts yield is {supply['supply_gap']:,.0f} "
+            f"away from each region's fair share of it (Gini of supply per 100,000: {supply['supply_gini']:.3f})."
+        )
     if result.mip_gap is not None and result.best_bound is not None:
         lines.append(
             f"Whole posts that keep every limit: the objective is within {100 * result.mip_gap:.3f}% of the best "
