@@ -215,6 +215,24 @@ def test_set_objective_needs_the_z_column(inst):
     assert np.asarray(m.highs.getLp().col_cost_)[m.columns.inc] == 0.3
 
 
+def test_warm_sweeps_over_supply_weights_equal_cold_solves():
+    """A pipeline instance (§10) swept over the supply weights: the warm-started model keeps the
+    supply rows from the first run (the first weighting does not weigh them) and every run
+    equals its cold solve; set_objective refuses a model built without them."""
+    inst = allocator.load_instance(ROOT / "instances" / "england-pipeline-2025.json")
+    d = problem_data(inst)
+    specs = [DEFAULT_MODEL.with_weights(supply_shortfall=w, supply_surplus=w) for w in (0.0, 0.5, 1.0)]
+    warm = {i: (res, w) for i, res, w in solve_weightings(d, specs)}
+    cold = {i: res for i, res, _ in solve_weightings(d, specs, warm=False)}
+    for i in range(len(specs)):
+        assert warm[i][0].objective == pytest.approx(cold[i].objective, rel=1e-6), specs[i]
+        assert allocator.check(inst, warm[i][0], model=specs[i]).ok
+    assert sum(w for _, w in warm.values()) == len(specs) - 1
+    m = highs.build_model(d, DEFAULT_MODEL)
+    with pytest.raises(ValueError, match="with_workforce=True"):
+        m.set_objective(specs[1])
+
+
 # ------------------------------------------------------------------------------ Dask sweeps
 
 

@@ -53,6 +53,9 @@ __all__ = [
 
 WEIGHT_COLUMNS = tuple(f"w_{k}" for k in Objective.model_fields)  # w_shortfall … w_worst_shortfall
 MEASURES = tuple(KPI_COLUMNS[1:])  # gap_posts … cost: the measures of allocator.solution.measures.kpis
+#: With a pipeline (FORMULATION §10): the supply gap and Gini of the last assessed year (NaN without
+#: one; stores written before them read them back as NaN).
+SUPPLY_MEASURES = ("supply_gap", "supply_gini")
 _KEYS = [("run_id", pa.string()), ("hash", pa.string()), ("scenario", pa.string()), ("model", pa.string())]
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -68,6 +71,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("status", pa.string()),
             ("objective", pa.float64()),
             *[(m, pa.float64()) for m in MEASURES],
+            *[(m, pa.float64()) for m in SUPPLY_MEASURES],
             ("warm_start", pa.bool_()),
             ("solve_seconds", pa.float64()),
             ("message", pa.string()),
@@ -101,7 +105,7 @@ def _to_table(df: pd.DataFrame, table: str) -> pa.Table:
     schema = SCHEMAS[table]
     df = df.reindex(columns=schema.names)
     if table == "runs":
-        df = df.astype({"objective": float, **dict.fromkeys(MEASURES, float)})
+        df = df.astype({"objective": float, **dict.fromkeys(MEASURES + SUPPLY_MEASURES, float)})
         df["error"] = df["error"].astype(object).where(df["error"].notna(), None)
     return pa.Table.from_pandas(df, schema=schema, preserve_index=False)
 

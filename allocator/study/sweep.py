@@ -152,6 +152,7 @@ def _solve_group(task: dict) -> list[dict]:
                 "warm_start": warm,
                 "solve_seconds": res.solve_seconds,
                 "kpis": res.kpis.to_dict(orient="records") if len(res.kpis) else [],
+                "supply_kpis": res.supply_kpis.to_dict(orient="records") if len(res.supply_kpis) else [],
                 "x": x,
             }
         )
@@ -193,6 +194,8 @@ def _run_row(run: _Run, backend: str, instance: str, rec: dict) -> dict:
         "objective": rec.get("objective"),
     }
     row.update(_summary(pd.DataFrame(rec.get("kpis") or [])))
+    supply = rec.get("supply_kpis") or []  # §10: the last assessed year
+    row.update({m: float(supply[-1][m]) if supply else np.nan for m in ("supply_gap", "supply_gini")})
     row.update(
         {
             "warm_start": bool(rec.get("warm_start", False)),
