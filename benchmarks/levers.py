@@ -18,6 +18,8 @@ default model, and prints one Markdown row:
 - ``dw`` (decomposition): Dantzig–Wolfe on the same split, the 65 blocks pricing columns for
   a master over the coupling rows and one convexity row per specialty, until no column prices
   out (the LP optimum) or ``--iterations``.
+- ``ipm-face``: the §6b face from the interior-point duals without crossover, at several
+  tolerances for "non-zero", against the shipped route (crossover, basic duals).
 - ``trust`` (scale): R = 200 end to end with the tie-break, and HiGHS IPM alone on its MPS.
 - ``sweep``: 50 weightings (moves × worst shortfall, 10 × 5) on the national instance solved
   warm (``allocator.study.warm.solve_weightings``: primal simplex from the previous basis, the
@@ -307,6 +309,52 @@ def lever_dw(args) -> None:
     )
 
 
+# ------------------------------------------------------------------------- interior duals
+
+
+def lever_ipm_face(args) -> None:
+    """The §6b face from the interior-point duals (no crossover): a reduced cost or row dual
+    above ``tol · max(1, |cost|)`` fixes its column or row, as complementary slackness does
+    with a basic solution's duals; then the same QP. Compared with the shipped route (crossover,
+    then the face from the basic duals) on the posts it reports."""
+    from allocator.model import tiebreak
+
+    _, d = _national(args.regions)
+    target_bar = d.target_bar.reshape(-1)
+    m = _built(d)
+    t_ref = _ipm(m.highs, args.time_limit)
+    v = m.columns
+    t0 = time.perf_counter()
+    ref = tiebreak.least_squares(m.highs, np.arange(v.K), target_bar)
+    t_ref_tb = time.perf_counter() - t0
+    print(f"shipped: IPM + crossover {t_ref:.1f} s, tie-break {t_ref_tb:.1f} s ({ref.free_columns:,} free columns)")
+    for tol in (1e-9, 1e-7, 1e-5, 1e-4, 1e-3, 1e-2):
+        m = _built(d)
+        h = m.highs
+        t_ipm = _run(h, time_limit=args.time_limit, solver="ipm", run_crossover="off")
+        lp, sol = h.getLp(), h.getSolution()
+        scale = np.maximum(1.0, np.abs(np.asarray(lp.col_cost_)))
+        cd, rd = np.asarray(sol.col_dual), np.asarray(sol.row_dual)
+        cl, cu = np.array(lp.col_lower_, float), np.array(lp.col_upper_, float)
+        rl, ru = np.array(lp.row_lower_, float), np.array(lp.row_upper_, float)
+        lo_c, up_c = (cd > tol * scale) & np.isfinite(cl), (cd < -tol * scale) & np.isfinite(cu)
+        cu[lo_c], cl[up_c] = cl[lo_c], cu[up_c]
+        lo_r, up_r = (rd > tol) & np.isfinite(rl), (rd < -tol) & np.isfinite(ru)
+        ru[lo_r], rl[up_r] = rl[lo_r], ru[up_r]
+        t1 = time.perf_counter()
+        try:
+            tb = tiebreak.on_face(tiebreak.constraint_matrix(lp), cl, cu, rl, ru, np.arange(v.K), target_bar)
+            diff = float(np.abs(tb.posts - ref.posts).max())
+            obj = float(np.asarray(lp.col_cost_) @ tb.columns)
+            status = (
+                f"max |Δ posts| {diff:.1e}, objective {obj:.6f} vs {float(np.asarray(lp.col_cost_) @ ref.columns):.6f}"
+            )
+        except tiebreak.TieBreakError as err:
+            status = f"QP failed: {err}"
+        t_qp = time.perf_counter() - t1
+        print(f"| tol {tol:g} | IPM without crossover {t_ipm:.1f} s | QP {t_qp:.1f} s | {status} |")
+
+
 # --------------------------------------------------------------------------------- trust
 
 
@@ -367,7 +415,7 @@ def lever_sweep(args) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("lever", choices=["reduced", "lagrange", "dw", "trust", "sweep"])
+    ap.add_argument("lever", choices=["reduced", "lagrange", "dw", "ipm-face", "trust", "sweep"])
     ap.add_argument("--regions", type=int, default=None, help="R (default 42; 200 for trust)")
     ap.add_argument("--iterations", type=int, default=30)
     ap.add_argument("--cold", type=int, default=3)
@@ -376,7 +424,7 @@ def main() -> int:
     if args.regions is None:
         args.regions = 200 if args.lever == "trust" else 42
     levers = {"reduced": lever_reduced, "lagrange": lever_lagrange, "dw": lever_dw, "trust": lever_trust}
-    levers["sweep"] = lever_sweep
+    levers["sweep"], levers["ipm-face"] = lever_sweep, lever_ipm_face
     levers[args.lever](args)
     return 0
 
