@@ -1,6 +1,7 @@
 """The direct HiGHS backend's families of FORMULATION §10 (pipeline) and §11 (teams).
 
-Columns (after those of §4, see :class:`~allocator.model.backends.highs.Columns`), all ``>= 0``::
+Columns (after those of §4, see :class:`~allocator.model.backends.highs.Columns`); ``stock``,
+``pool`` and ``stock_total`` have no lower bound (``highs.FREE_VARIABLES``), the others are ``>= 0``::
 
     stock[r,s,e]            R·S·E   the trained workforce S of evaluation year e
     pool[s,e]               S·E     P = Σ_r' C[r',s,e], the completions of England
@@ -23,8 +24,10 @@ INF = float("inf")
 
 
 def _block(name, rows, cols, vals, lower, upper, labels):
-    cat = [np.concatenate(a) if isinstance(a, list) else a for a in (rows, cols, vals)]
-    return Block(name, *cat, np.asarray(lower, float), np.asarray(upper, float), labels)
+    """A :class:`Block` from lists of triplet arrays, explicit zeros dropped."""
+    rows, cols, vals = (np.concatenate(a) if isinstance(a, list) else a for a in (rows, cols, vals))
+    nz = vals != 0
+    return Block(name, rows[nz], cols[nz], vals[nz], np.asarray(lower, float), np.asarray(upper, float), labels)
 
 
 def _intake_terms(d: ProblemData, v, rows_of_rse, scale: np.ndarray):
@@ -138,38 +141,45 @@ def worst_supply(d: ProblemData, v):
     return _block("worst_supply", rows, cols, vals, np.full(m, -INF), np.zeros(m), labels)
 
 
-def _team_capacity_cols(d: ProblemData, v, team, r: int, t: int):
-    """Columns and coefficients of ``E[r,g,t] = Σ_m e_m · X[r,m,t]`` (X = x or the stocks)."""
+def _capacity_columns(d: ProblemData, v, team) -> np.ndarray:
+    """(R, M, Y_g) the column of ``X[r,m,t]`` in ``E[r,g,t] = Σ_m e_m · X[r,m,t]``: the posts
+    ``x`` of the team's planning years, or (``"on": "stock"``) the stocks of its assessed years."""
+    r = np.arange(d.shape[0])[:, None, None]
+    m = team.members[None, :, None]
+    t = team.cols[None, None, :]
     if team.on == "stock":
-        E = len(d.pipeline.years)
-        cols = v.stock + (r * d.shape[1] + team.members) * E + team.cols[t]
-    else:
-        cols = v.x + v.cell[r, team.members, team.cols[t]]
-    return cols, team.equivalence
+        return v.stock + (r * d.shape[1] + m) * len(d.pipeline.years) + t
+    return v.x + v.cell[r, m, t]
 
 
 def team_gap(d: ProblemData, v):
-    """``E[r,g,t] − share_g[r,t] · Σ_r' E[r',g,t] − team_surplus + team_short = 0``."""
+    """``E[r,g,t] − share_g[r,t] · Σ_r' E[r',g,t] − team_surplus + team_short = 0`` for each team,
+    region and year of the team (rows ``[g][r][t]``, as the team columns are stacked)."""
     if not d.teams or v.team_short is None:
         return None
     R = d.shape[0]
     rows, cols, vals, labels = [], [], [], {"team": [], "region": [], "at": []}
-    row = 0
+    start = 0
     for g, team in enumerate(d.teams):
-        off = v.team_offset[g]
-        for r in range(R):
-            for t in range(len(team.years)):
-                var = off + r * len(team.years) + t
-                for r2 in range(R):
-                    c, e = _team_capacity_cols(d, v, team, r2, t)
-                    coef = e * ((1.0 if r2 == r else 0.0) - team.share[r, t])
-                    rows.append(np.full(len(c), row)), cols.append(c), vals.append(coef)
-                rows.append(np.array([row, row])), cols.append(np.array([v.team_surplus + var, v.team_short + var]))
-                vals.append(np.array([-1.0, 1.0]))
-                labels["team"].append(g), labels["region"].append(r), labels["at"].append(team.years[t])
-                row += 1
-    zeros = np.zeros(row)
-    return _block("team_gap", rows, cols, vals, zeros, zeros.copy(), {k: np.array(a) for k, a in labels.items()})
+        T = len(team.years)
+        row = start + np.arange(R * T).reshape(R, T)
+        X = _capacity_columns(d, v, team)  # (R', M, T)
+        # row (r, t) gets e_m · (δ(r, r') − share[r, t]) on X[r', m, t]
+        coef = team.equivalence[None, None, :, None] * (np.eye(R)[:, :, None, None] - team.share[:, None, None, :])
+        shape = (R, R, len(team.members), T)  # [r, r', m, t]
+        rows.append(np.broadcast_to(row[:, None, None, :], shape).ravel())
+        cols.append(np.broadcast_to(X[None], shape).ravel())
+        vals.append(coef.ravel())
+        var = v.team_offset[g] + np.arange(R * T)
+        rows += [row.ravel(), row.ravel()]
+        cols += [v.team_surplus + var, v.team_short + var]
+        vals += [-np.ones(R * T), np.ones(R * T)]
+        labels["team"].append(np.full(R * T, g))
+        labels["region"].append(np.repeat(np.arange(R), T))
+        labels["at"].append(np.tile(team.years, R))
+        start += R * T
+    zeros = np.zeros(start)
+    return _block("team_gap", rows, cols, vals, zeros, zeros.copy(), {k: np.concatenate(a) for k, a in labels.items()})
 
 
 def team_mix(d: ProblemData, v):
@@ -179,18 +189,32 @@ def team_mix(d: ProblemData, v):
         return None
     R = d.shape[0]
     rows, cols, vals, labels = [], [], [], {"team": [], "specialty": [], "region": [], "at": []}
-    row = 0
+    start = 0
     for g, team in enumerate(d.teams):
-        for i in np.flatnonzero(np.isfinite(team.max_share)):
-            for r in range(R):
-                for t in range(len(team.years)):
-                    c, e = _team_capacity_cols(d, v, team, r, t)
-                    coef = -team.max_share[i] * e
-                    coef[i] += e[i]
-                    rows.append(np.full(len(c), row)), cols.append(c), vals.append(coef)
-                    labels["team"].append(g), labels["specialty"].append(int(team.members[i]))
-                    labels["region"].append(r), labels["at"].append(team.years[t])
-                    row += 1
+        limited = np.flatnonzero(np.isfinite(team.max_share))
+        if not len(limited):
+            continue
+        L, M, T = len(limited), len(team.members), len(team.years)
+        row = start + np.arange(L * R * T).reshape(L, R, T)
+        X = _capacity_columns(d, v, team)  # (R, M, T)
+        # row (l, r, t) gets δ(m, l)·e_m − max_share_l·e_m on X[r, m, t]  (L, M)
+        own = np.eye(M)[limited]  # (L, M)
+        coef = own * team.equivalence[None, :] - team.max_share[limited][:, None] * team.equivalence[None, :]
+        shape = (L, R, M, T)
+        rows.append(np.broadcast_to(row[:, :, None, :], shape).ravel())
+        cols.append(np.broadcast_to(X[None], shape).ravel())
+        vals.append(np.broadcast_to(coef[:, None, :, None], shape).ravel())
+        labels["team"].append(np.full(L * R * T, g))
+        labels["specialty"].append(np.repeat(team.members[limited], R * T))
+        labels["region"].append(np.tile(np.repeat(np.arange(R), T), L))
+        labels["at"].append(np.tile(team.years, L * R))
+        start += L * R * T
     return _block(
-        "team_mix", rows, cols, vals, np.full(row, -INF), np.zeros(row), {k: np.array(a) for k, a in labels.items()}
+        "team_mix",
+        rows,
+        cols,
+        vals,
+        np.full(start, -INF),
+        np.zeros(start),
+        {k: np.concatenate(a) for k, a in labels.items()},
     )
