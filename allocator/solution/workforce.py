@@ -11,17 +11,22 @@ import numpy as np
 import pandas as pd
 
 from allocator.core.data import ProblemData
+from allocator.core.workforce import Supply
 from allocator.solution.measures import weighted_gini
 from allocator.solution.result import SUPPLY_COLUMNS, SUPPLY_KPI_COLUMNS, TEAM_COLUMNS
 
 
-def supply_frame(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
+def _supply(d: ProblemData, x: np.ndarray, sup: Supply | None) -> Supply:
+    return d.pipeline.forward(x) if sup is None else sup
+
+
+def supply_frame(d: ProblemData, x: np.ndarray, sup: Supply | None = None) -> pd.DataFrame:
     """§9 ``supply``: completions, joiners, stock and fair stock for every region × specialty ×
-    evaluation year (empty without a pipeline)."""
+    evaluation year (empty without a pipeline). ``sup``: the pipeline of ``x``, if computed."""
     p = d.pipeline
     if p is None:
         return pd.DataFrame(columns=SUPPLY_COLUMNS)
-    sup = p.forward(x)
+    sup = _supply(d, x, sup)
     idx = pd.MultiIndex.from_product([d.regions, d.specialties, p.years], names=SUPPLY_COLUMNS[:3])
     frame = idx.to_frame(index=False)
     for name in ("completions", "joiners", "stock", "fair_stock"):
@@ -35,83 +40,81 @@ def supply_per_100k(d: ProblemData, stock: np.ndarray) -> np.ndarray:
     return np.divide(1e5 * stock.sum(axis=1), wp, out=np.zeros_like(wp), where=wp > 0)
 
 
-def supply_kpis(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
+def supply_kpis(d: ProblemData, x: np.ndarray, sup: Supply | None = None) -> pd.DataFrame:
     """§10 measures per assessed year: ``supply_gap = Σ |S − S*|``, ``supply_gini`` (the §8 Gini
     of supply per 100,000 need-weighted population), ``supply_max_shortfall_pct``."""
     p = d.pipeline
     if p is None:
         return pd.DataFrame(columns=SUPPLY_KPI_COLUMNS)
-    sup = p.forward(x)
+    sup = _supply(d, x, sup)
     per = supply_per_100k(d, sup.stock)
     wp = p.population * d.need_index[:, None]
-    rows = []
-    for e in p.assess:
-        S, fair = sup.stock[:, :, e], sup.fair_stock[:, :, e]
-        short = np.maximum(0.0, fair - S)
-        pct = np.divide(100 * short, fair, out=np.zeros_like(fair), where=fair > 0)
-        rows.append(
-            {
-                "year": p.years[e],
-                "supply_gap": float(np.abs(S - fair).sum()),
-                "supply_gini": weighted_gini(per[:, e], wp[:, e]),
-                "supply_max_shortfall_pct": float(pct.max()) if pct.size else 0.0,
-            }
-        )
-    return pd.DataFrame(rows, columns=SUPPLY_KPI_COLUMNS)
+    S, fair = sup.stock[:, :, p.assess], sup.fair_stock[:, :, p.assess]  # (R, S, A)
+    pct = np.divide(100 * np.maximum(0.0, fair - S), fair, out=np.zeros_like(fair), where=fair > 0)
+    return pd.DataFrame(
+        {
+            "year": p.assess_years,
+            "supply_gap": np.abs(S - fair).sum(axis=(0, 1)),
+            "supply_gini": [weighted_gini(per[:, e], wp[:, e]) for e in p.assess],
+            "supply_max_shortfall_pct": pct.max(axis=(0, 1)) if pct.size else 0.0,
+        },
+        columns=SUPPLY_KPI_COLUMNS,
+    )
 
 
-def _team_arrays(d: ProblemData, x: np.ndarray):
-    stock = d.pipeline.forward(x).stock if d.pipeline is not None else None
+def _team_arrays(d: ProblemData, x: np.ndarray, sup: Supply | None = None):
+    """``(team, E, T_g)`` per team: capacity and fair share, (R, Y_g) each."""
+    stock = _supply(d, x, sup).stock if d.pipeline is not None and any(t.on == "stock" for t in d.teams) else None
     for team in d.teams:
         E = team.capacity(x, stock)
         yield team, E, team.target(E)
 
 
-def teams_frame(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
+def teams_frame(d: ProblemData, x: np.ndarray, sup: Supply | None = None) -> pd.DataFrame:
     """§9 ``teams``: capacity and fair share of every team × region × year of the team."""
-    rows = []
-    for team, E, T in _team_arrays(d, x):
-        for r, region in enumerate(d.regions):
-            for t, year in enumerate(team.years):
-                rows.append({"team": team.id, "region": region, "year": year, "capacity": E[r, t], "target": T[r, t]})
-    return pd.DataFrame(rows, columns=TEAM_COLUMNS)
+    frames = []
+    for team, E, T in _team_arrays(d, x, sup):
+        idx = pd.MultiIndex.from_product([[team.id], d.regions, team.years], names=TEAM_COLUMNS[:3])
+        frame = idx.to_frame(index=False)
+        frame["capacity"], frame["target"] = E.reshape(-1), T.reshape(-1)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=TEAM_COLUMNS)
 
 
 def team_measures(d: ProblemData, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
     """§11 measures: per team and year the team gap ``Σ_r |E − T_g|`` and the Gini of team
     capacity per 100,000 team-need-weighted population; and the share of each member in each
     region's team capacity (``team, region, year, specialty, share``)."""
-    kpi, mix = [], []
-    stock = d.pipeline.forward(x).stock if d.pipeline is not None else None
-    for team, E, T in _team_arrays(d, x):
+    kpis, mixes = [], []
+    sup = d.pipeline.forward(x) if d.pipeline is not None and any(t.on == "stock" for t in d.teams) else None
+    for team, E, T in _team_arrays(d, x, sup):
         pop = d.pipeline.population[:, team.cols] if team.on == "stock" else d.population
         v = pop * (d.need_index * team.weight)[:, None]
         per = np.divide(1e5 * E, v, out=np.zeros_like(E), where=v > 0)
-        X = stock if team.on == "stock" else x
-        for t, year in enumerate(team.years):
-            kpi.append(
+        kpis.append(
+            pd.DataFrame(
                 {
                     "team": team.id,
-                    "year": year,
-                    "team_gap": float(np.abs(E[:, t] - T[:, t]).sum()),
-                    "team_gini": weighted_gini(per[:, t], v[:, t]),
+                    "year": team.years,
+                    "team_gap": np.abs(E - T).sum(axis=0),
+                    "team_gini": [weighted_gini(per[:, t], v[:, t]) for t in range(len(team.years))],
                 }
             )
-            for r, region in enumerate(d.regions):
-                for m, s in enumerate(team.members):
-                    part = team.equivalence[m] * X[r, s, team.cols[t]]
-                    mix.append(
-                        {
-                            "team": team.id,
-                            "region": region,
-                            "year": year,
-                            "specialty": d.specialties[s],
-                            "share": float(part / E[r, t]) if E[r, t] > 0 else 0.0,
-                        }
-                    )
-    return pd.DataFrame(kpi, columns=["team", "year", "team_gap", "team_gini"]), pd.DataFrame(
-        mix, columns=["team", "region", "year", "specialty", "share"]
-    )
+        )
+        X = sup.stock if team.on == "stock" else x
+        part = team.equivalence[None, :, None] * X[:, team.members][:, :, team.cols]  # (R, M, Y_g)
+        share = np.divide(part, E[:, None, :], out=np.zeros_like(part), where=E[:, None, :] > 0)
+        idx = pd.MultiIndex.from_product(
+            [[team.id], d.regions, [d.specialties[s] for s in team.members], team.years],
+            names=["team", "region", "specialty", "year"],
+        )
+        mixes.append(idx.to_frame(index=False).assign(share=share.reshape(-1)))
+    kpi_cols, mix_cols = ["team", "year", "team_gap", "team_gini"], ["team", "region", "year", "specialty", "share"]
+    kpi = pd.concat(kpis, ignore_index=True)[kpi_cols] if kpis else pd.DataFrame(columns=kpi_cols)
+    if not mixes:
+        return kpi, pd.DataFrame(columns=mix_cols)
+    mix = pd.concat(mixes, ignore_index=True).sort_values(["team", "year", "region"], kind="stable")
+    return kpi, mix[mix_cols].reset_index(drop=True)
 
 
 def least(d: ProblemData, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -136,7 +139,7 @@ def least(d: ProblemData, x: np.ndarray) -> dict[str, np.ndarray]:
             "z_supply": np.array([pct.max() if pct.size else 0.0]),
         }
     if d.teams:
-        parts = list(_team_arrays(d, x))
+        parts = list(_team_arrays(d, x, sup if p is not None else None))
         out["team_short"] = np.concatenate([np.maximum(0.0, T - E).ravel() for _, E, T in parts])
         out["team_surplus"] = np.concatenate([np.maximum(0.0, E - T).ravel() for _, E, T in parts])
     return out
@@ -165,8 +168,9 @@ def attach(result, d: ProblemData, x: np.ndarray | None) -> None:
         result.supply_kpis = pd.DataFrame(columns=SUPPLY_KPI_COLUMNS)
         result.teams = pd.DataFrame(columns=TEAM_COLUMNS)
         return
-    if d.pipeline is not None:
-        result.supply = supply_frame(d, x)
-        result.supply_kpis = supply_kpis(d, x)
+    sup = d.pipeline.forward(x) if d.pipeline is not None else None  # once, for all three
+    if sup is not None:
+        result.supply = supply_frame(d, x, sup)
+        result.supply_kpis = supply_kpis(d, x, sup)
     if d.teams:
-        result.teams = teams_frame(d, x)
+        result.teams = teams_frame(d, x, sup)
