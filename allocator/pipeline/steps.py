@@ -34,7 +34,7 @@ from allocator.model.backends.base import RawSolution, SolveOptions
 from allocator.model.highs_env import quiet_banner
 from allocator.model.presolve import presolve_findings
 from allocator.solution import measures, workforce
-from allocator.solution.result import ALLOCATION_COLUMNS, Result
+from allocator.solution.result import ALLOCATION_COLUMNS, Result, binding_frame
 
 __all__ = [
     "Built",
@@ -227,10 +227,7 @@ def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, bu
     res.kpis = measures.kpis(d, x)
     res.baseline_kpis = measures.baseline_kpis(d)
     workforce.attach(res, d, x)
-    columns = ["constraint", "region", "specialty", "year", "dual"]
-    if any("team" in b for b in raw.binding):
-        columns.insert(1, "team")
-    res.binding = pd.DataFrame(raw.binding, columns=columns)
+    res.binding = binding_frame(raw.binding)
     if len(res.binding):
         res.binding = res.binding.reindex(res.binding["dual"].abs().sort_values(ascending=False).index)
         res.binding = res.binding.reset_index(drop=True)

@@ -29,6 +29,8 @@ KPI_COLUMNS = ["year", "gap_posts", "gap_closed_pct", "gini", "max_shortfall_pct
 SUPPLY_COLUMNS = ["region", "specialty", "year", "completions", "joiners", "stock", "fair_stock"]
 #: v2 §9: the §10 measures per assessed year.
 SUPPLY_KPI_COLUMNS = ["year", "supply_gap", "supply_gini", "supply_max_shortfall_pct"]
+#: The columns of ``binding``; a binding ``team_mix`` row (v2 §11) also names its ``team``.
+BINDING_COLUMNS = ["constraint", "region", "specialty", "year", "dual"]
 #: v2 §9 with teams (§11): one row per team × region × year of the team.
 TEAM_COLUMNS = ["team", "region", "year", "capacity", "target"]
 
@@ -40,6 +42,15 @@ def json_number(v: Any) -> Any:
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v
+
+
+def binding_frame(records: list) -> pd.DataFrame:
+    """``binding`` records as a frame with :data:`BINDING_COLUMNS`, and ``team`` after
+    ``constraint`` when some row names one (v2 §11)."""
+    columns = list(BINDING_COLUMNS)
+    if any(isinstance(b, dict) and "team" in b for b in records):
+        columns.insert(1, "team")
+    return pd.DataFrame(records, columns=columns)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -86,9 +97,7 @@ class Result:
     objective: float | None = None
     allocation: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALLOCATION_COLUMNS))
     kpis: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=KPI_COLUMNS))
-    binding: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["constraint", "region", "specialty", "year", "dual"])
-    )
+    binding: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BINDING_COLUMNS))
     diagnosis: dict | None = None
     mip_gap: float | None = None
     best_bound: float | None = None
@@ -191,10 +200,7 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
-        columns = ["constraint", "region", "specialty", "year", "dual"]
-        if any(isinstance(b, dict) and "team" in b for b in data.get("binding") or []):
-            columns.insert(1, "team")  # v2 §11: a team_mix row names its team
-        binding = pd.DataFrame(data.get("binding", []), columns=columns)
+        binding = binding_frame(data.get("binding") or [])
         return cls(
             status=data["status"],
             instance=data.get("instance", ""),
