@@ -151,6 +151,12 @@ def closest(word: str, known: Iterable[str]) -> str | None:
     return lower[close[0]] if close else None
 
 
+def known_ids(ids: list[str]) -> str:
+    """``(known: a, b, …)``: the first eight ids, for a message naming an unknown one."""
+    shown = ", ".join(ids[:8]) + (", …" if len(ids) > 8 else "")
+    return f"(known: {shown})"
+
+
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """`` (did you mean `max_posts`?)`` for a near miss of a known name, else ``""``."""
     near = closest(word, known)

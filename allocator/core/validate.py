@@ -11,6 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from allocator.core.instance import SCHEMA_VERSIONS, Instance, InstanceError
+from allocator.core.limits import known_ids  # noqa: F401 - re-exported
 
 # --------------------------------------------------------------------------- validation
 
@@ -49,11 +50,6 @@ def _pydantic_problems(err: ValidationError, root: type[BaseModel] | None = None
                 msg += f" (got {shown})"
         problems.append((_where(loc), msg))
     return problems
-
-
-def known_ids(ids: list[str]) -> str:
-    shown = ", ".join(ids[:8]) + (", …" if len(ids) > 8 else "")
-    return f"(known: {shown})"
 
 
 def _cross_check(inst: Instance) -> list[tuple[str, str]]:

@@ -4,11 +4,7 @@
 from __future__ import annotations
 
 from allocator.core.instance import Instance
-
-
-def _known(ids: list[str]) -> str:
-    shown = ", ".join(ids[:8]) + (", …" if len(ids) > 8 else "")
-    return f"(known: {shown})"
+from allocator.core.limits import known_ids
 
 
 def _duplicates(keys: list[tuple], where: str) -> list[tuple[str, str]]:
@@ -53,7 +49,7 @@ def pipeline_problems(inst: Instance) -> list[tuple[str, str]]:
     for i, ps in enumerate(p.specialties):
         where = f"pipeline.specialties[{i}]"
         if ps.specialty not in sset:
-            problems.append((f"{where}.specialty", f"unknown specialty '{ps.specialty}' {_known(specs)}"))
+            problems.append((f"{where}.specialty", f"unknown specialty '{ps.specialty}' {known_ids(specs)}"))
         elif ps.specialty in listed:
             problems.append((f"{where}.specialty", f"specialty '{ps.specialty}' is listed twice"))
         listed.add(ps.specialty)
@@ -74,11 +70,12 @@ def pipeline_problems(inst: Instance) -> list[tuple[str, str]]:
         for i, e in enumerate(entries):
             ok = True
             if e.region not in rset:
-                problems.append((f"pipeline.{list_name}[{i}].region", f"unknown region '{e.region}' {_known(regions)}"))
+                unknown = f"unknown region '{e.region}' {known_ids(regions)}"
+                problems.append((f"pipeline.{list_name}[{i}].region", unknown))
                 ok = False
             if e.specialty not in sset:
                 problems.append(
-                    (f"pipeline.{list_name}[{i}].specialty", f"unknown specialty '{e.specialty}' {_known(specs)}")
+                    (f"pipeline.{list_name}[{i}].specialty", f"unknown specialty '{e.specialty}' {known_ids(specs)}")
                 )
                 ok = False
             keys.append((e.region, e.specialty) if ok else (i,))
@@ -101,7 +98,7 @@ def team_problems(inst: Instance) -> list[tuple[str, str]]:
         for i, m in enumerate(team.members):
             if m.specialty not in sset:
                 problems.append(
-                    (f"{where}.members[{i}].specialty", f"unknown team member '{m.specialty}' {_known(specs)}")
+                    (f"{where}.members[{i}].specialty", f"unknown team member '{m.specialty}' {known_ids(specs)}")
                 )
             elif m.specialty in members:
                 problems.append(
@@ -114,7 +111,8 @@ def team_problems(inst: Instance) -> list[tuple[str, str]]:
         keys = []
         for i, w in enumerate(team.need_weights):
             if w.region not in rset:
-                problems.append((f"{where}.need_weights[{i}].region", f"unknown region '{w.region}' {_known(regions)}"))
+                unknown = f"unknown region '{w.region}' {known_ids(regions)}"
+                problems.append((f"{where}.need_weights[{i}].region", unknown))
                 keys.append((i,))
             else:
                 keys.append((w.region,))

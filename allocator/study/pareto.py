@@ -175,12 +175,10 @@ def frontier(
         raise ValueError(f"unknown frontier '{kind}' (choose one of: {', '.join(KINDS)})")
     if points < 2:
         raise ValueError("a frontier needs at least 2 points")
-    if kind == "supply-moves" and (instance.pipeline if isinstance(instance, Instance) else None) is None:
-        instance = instance if isinstance(instance, Instance) else load_instance(instance)
-        if instance.pipeline is None:
-            raise ValueError(f"{instance.name} has no pipeline block: the supply-moves frontier needs one (§10)")
     spec = KINDS[kind]
     inst = instance if isinstance(instance, Instance) else load_instance(instance)
+    if kind == "supply-moves" and inst.pipeline is None:
+        raise ValueError(f"{inst.name} has no pipeline block: the supply-moves frontier needs one (§10)")
     tie = model if isinstance(model, ModelSpec) else load_model(model)  # None: the default model
     d = problem_data(inst)
     blocked = presolve(d, tie)
