@@ -43,6 +43,8 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from allocator.model.tiebreak import constraint_matrix
+
 SEED = 1
 
 
@@ -84,10 +86,7 @@ def substitute(lp, pairs: list[tuple[np.ndarray, np.ndarray]]):
     import highspy
 
     INF = highspy.kHighsInf
-    A = sp.csc_matrix(
-        (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
-        shape=(lp.num_row_, lp.num_col_),
-    ).tocsr()
+    A = constraint_matrix(lp).tocsr()
     rl, ru = np.array(lp.row_lower_, float), np.array(lp.row_upper_, float)
     cost = np.array(lp.col_cost_, float)
     rows = np.concatenate([p[0] for p in pairs])
@@ -168,10 +167,7 @@ def split(m):
     import highspy
 
     lp = m.highs.getLp()
-    A = sp.csc_matrix(
-        (np.asarray(lp.a_matrix_.value_), np.asarray(lp.a_matrix_.index_), np.asarray(lp.a_matrix_.start_)),
-        shape=(lp.num_row_, lp.num_col_),
-    ).tocsr()
+    A = constraint_matrix(lp).tocsr()
     rl, ru = np.array(lp.row_lower_), np.array(lp.row_upper_)
     cost, cl, cu = np.array(lp.col_cost_), np.array(lp.col_lower_), np.array(lp.col_upper_)
     coupling = np.zeros(A.shape[0], bool)
