@@ -23,6 +23,7 @@ with ``m = share`` (mobility ``"need"``) or 0 (``"lost"``), and ``S`` before ``y
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -157,11 +158,6 @@ class TeamInfo:
         return self.share * capacity.sum(axis=0)[None]
 
 
-def _planning_index(years: list[int], u: int) -> int:
-    """The planning year in place in calendar year ``u``: the last ``y_p <= u`` (-1: baseline)."""
-    return int(np.searchsorted(np.asarray(years), u, side="right")) - 1
-
-
 def pipeline_data(inst: Instance, d) -> PipelineData | None:
     """The pipeline block of ``inst`` as arrays, with ``d`` its :class:`~allocator.core.data.ProblemData`."""
     p = inst.pipeline
@@ -190,14 +186,16 @@ def pipeline_data(inst: Instance, d) -> PipelineData | None:
 
     kernel = np.zeros((S, E, Y))
     base_share = np.zeros((S, E))  # completions per baseline filled post
+    e_idx = np.arange(E)[:, None]
     for s, (dy, sh) in enumerate(delays):
-        for e, year in enumerate(years):
-            for delay, share in zip(dy, sh, strict=True):
-                q = _planning_index(d.years, year - delay)
-                if q < 0:
-                    base_share[s, e] += completion[s] * share
-                else:
-                    kernel[s, e, q] += completion[s] * share
+        # the planning year in place when the intake of year e − delay entered: the last
+        # y_p <= e − delay, or -1 (the baseline, a steady past)
+        q = np.searchsorted(np.asarray(d.years), np.asarray(years)[:, None] - np.asarray(dy, int)[None, :], "right") - 1
+        weight = np.broadcast_to(completion[s] * np.asarray(sh, float)[None, :], q.shape)
+        e = np.broadcast_to(e_idx, q.shape)
+        past = q < 0
+        np.add.at(base_share[s], e[past], weight[past])
+        np.add.at(kernel[s], (e[~past], q[~past]), weight[~past])
     base_intake = fill * d.baseline
     base_completions = base_intake[:, :, None] * base_share[None]
 
@@ -247,8 +245,7 @@ def pipeline_data(inst: Instance, d) -> PipelineData | None:
         fair_stock_bar=np.zeros((R, S, E)),
         delays=tuple((tuple(dy), tuple(sh)) for dy, sh in delays),
     )
-    fair_bar = partial.forward(d.target_bar).fair_stock
-    return PipelineData(**{**partial.__dict__, "fair_stock_bar": fair_bar})
+    return dataclasses.replace(partial, fair_stock_bar=partial.forward(d.target_bar).fair_stock)
 
 
 def team_data(inst: Instance, d, pipe: PipelineData | None) -> tuple[TeamInfo, ...]:
