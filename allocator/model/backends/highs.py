@@ -127,8 +127,11 @@ class Columns:
             sizes += [("supply_short", (R, S, A)), ("supply_surplus", (R, S, A))]
             if with_z_supply:
                 sizes.append(("z_supply", (1,)))
-        team_rows = sum(R * len(t.years) for t in d.teams)
+        # teams are stacked [g][r][t]: the years of each team, and its first team_* column
+        self.team_years = np.array([len(t.years) for t in d.teams], int)
+        self.team_offset = np.concatenate([[0], np.cumsum(R * self.team_years)[:-1]]).astype(int)
         if d.teams and with_team_gap:
+            team_rows = int(R * self.team_years.sum())
             sizes += [("team_short", (team_rows,)), ("team_surplus", (team_rows,))]
         for name, shape in sizes:
             size = int(np.prod(shape))
@@ -136,8 +139,6 @@ class Columns:
             n += size
         for name in self.WORKFORCE_VARIABLES:
             setattr(self, name, self.extra[name][0] if name in self.extra else None)
-        # first team_* column of each team (teams are stacked: [g][r][t])
-        self.team_offset = np.cumsum([0] + [R * len(t.years) for t in d.teams])[:-1]
         self.n = n
 
     @property
@@ -183,9 +184,7 @@ class Columns:
             return Location(name, None, int(s), int(t))
         if name.startswith("team_"):
             g = int(np.searchsorted(self.team_offset, k, side="right")) - 1
-            rest = k - int(self.team_offset[g])
-            years = (self.team_offset[g + 1] if g + 1 < len(self.team_offset) else shape[0]) - self.team_offset[g]
-            r, t = divmod(rest, int(years) // self.R)
+            r, t = divmod(k - int(self.team_offset[g]), int(self.team_years[g]))
             return Location(name, int(r), None, int(t), g)
         r, s, t = np.unravel_index(k, shape)
         return Location(name, int(r), int(s), int(t))
