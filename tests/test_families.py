@@ -27,8 +27,6 @@ from allocator.core import families
 from allocator.core.data import problem_data
 from allocator.core.spec import DEFAULT_MODEL
 
-from .test_families_workforce import WORKFORCE
-
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "model.md"
 
 # 2 regions × 1 specialty × 2 years; every transition limit, a budget, a lock, capacity, a
@@ -198,7 +196,9 @@ def data():
     return problem_data(allocator.validate(TINY))
 
 
-#: The families of §5; those of §10 and §11 have their hand-written rows in test_families_workforce.py.
+#: The families of §10 and §11 (their hand-written rows are in test_families_workforce.py, read
+#: by the same readers below) and those of §5.
+WORKFORCE = ("stock_flow", "supply_gap", "worst_supply", "team_gap", "team_mix")
 SECTION5 = tuple(n for n in families.NAMES if n not in WORKFORCE)
 
 
@@ -210,10 +210,31 @@ def test_every_family_has_expected_rows():
 # ------------------------------------------------------------------------------ readers
 
 
-def highs_rows(d) -> dict:
+def column_name(d, v, j: int) -> str:
+    """The name of column ``j`` of the direct backend's LP, as the algebraic models name it:
+    ``x[north,gp,2025]``, ``stock[north,gp,2027]``, ``pool[gp,2026]``, ``team_short[t,north,2025]``, ``z``."""
+    loc = v.locate(j)
+    p = d.pipeline
+    if loc.variable in v.CELL_VARIABLES:
+        return f"{loc.variable}[{d.regions[loc.r]},{d.specialties[loc.s]},{d.years[loc.t]}]"
+    if loc.variable == "stock":
+        return f"stock[{d.regions[loc.r]},{d.specialties[loc.s]},{p.years[loc.t]}]"
+    if loc.variable == "pool":
+        return f"pool[{d.specialties[loc.s]},{p.years[loc.t]}]"
+    if loc.variable == "stock_total":
+        return f"stock_total[{d.specialties[loc.s]},{p.years[p.assess[loc.t]]}]"
+    if loc.variable.startswith("supply_"):
+        return f"{loc.variable}[{d.regions[loc.r]},{d.specialties[loc.s]},{p.years[p.assess[loc.t]]}]"
+    if loc.variable.startswith("team_"):
+        team = d.teams[loc.team]
+        return f"{loc.variable}[{team.id},{d.regions[loc.r]},{team.years[loc.t]}]"
+    return loc.variable  # z, z_supply
+
+
+def highs_rows(d, spec=SPEC) -> dict:
     from allocator.model.backends.highs import build_model, row_ids
 
-    m = build_model(d, SPEC, integer=False)
+    m = build_model(d, spec, integer=False)
     lp = m.highs.getLp()
     v = m.columns
     A = np.zeros((lp.num_row_, lp.num_col_))
@@ -221,12 +242,7 @@ def highs_rows(d) -> dict:
     for j in range(lp.num_col_):
         for p in range(start[j], start[j + 1]):
             A[index[p], j] = value[p]
-    names = [""] * v.n
-    for var, first in (("x", v.x), ("inc", v.inc), ("dec", v.dec), ("short", v.short), ("surplus", v.surplus)):
-        for k in range(v.K):
-            names[first + k] = f"{var}[{d.regions[v.r[k]]},{d.specialties[v.s[k]]},{d.years[v.t[k]]}]"
-    if v.z is not None:
-        names[v.z] = "z"
+    names = [column_name(d, v, j) for j in range(v.n)]
     lo, hi = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
     out: dict = {f: {} for f in families.NAMES}
     for b in m.blocks:
@@ -244,13 +260,13 @@ def highs_rows(d) -> dict:
     return out
 
 
-def pyomo_rows(d) -> dict:
+def pyomo_rows(d, spec=SPEC) -> dict:
     import pyomo.environ as pyo
     from pyomo.repn import generate_standard_repn
 
     from allocator.model.backends.pyomo import build_model
 
-    m = build_model(d, SPEC, integer=False)
+    m = build_model(d, spec, integer=False)
     parts: dict = {}
     for group, family in families.ROW_GROUP_FAMILY.items():
         component = m.find_component(group)
@@ -273,15 +289,23 @@ def pyomo_rows(d) -> dict:
     return _merge(parts)
 
 
-def pulp_rows(d) -> dict:
+def pulp_rows(d, spec=SPEC) -> dict:
+    import pulp
+
     from allocator.model.backends.pulp import build_model
 
-    prob = build_model(d, SPEC, integer=False)
+    prob = build_model(d, spec, integer=False)
     total = {var.name: (s, t) for (s, t), var in prob.total.items()}
-    # PuLP sanitises names (x[north,gp,2025] is stored as x_north,gp,2025_): name them again
-    label = {"z": "z"}
-    for name in ("x", "inc", "dec", "short", "surplus"):
-        label.update({var.name: f"{name}[{','.join(str(i) for i in c)}]" for c, var in getattr(prob, name).items()})
+    # PuLP sanitises names (x[north,gp,2025] is stored as x_north,gp,2025_): name them again,
+    # from every dict of variables the problem carries (x … surplus, and those of §10/§11)
+    label = {}
+    for name, value in vars(prob).items():
+        if isinstance(value, pulp.LpVariable):
+            label[value.name] = name  # z, z_supply
+        elif name != "total" and isinstance(value, dict) and value:
+            first = next(iter(value.values()))
+            if isinstance(first, pulp.LpVariable):
+                label.update({var.name: f"{name}[{','.join(str(i) for i in c)}]" for c, var in value.items()})
 
     def expand(coefs: dict) -> dict:
         """``total[s,t]`` replaced by ``Σ_r x[r,s,t]`` (the row national_total[s,t] says so)."""

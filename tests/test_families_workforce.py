@@ -28,6 +28,7 @@ intake; own = j·σ = 0.8, pooled = j·(1 − σ)·m = 0.15 north, 0.05 south):
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -37,6 +38,9 @@ import allocator
 from allocator.core import families
 from allocator.core.data import problem_data
 from allocator.core.spec import DEFAULT_MODEL
+
+from .test_families import READERS as ALL_READERS
+from .test_families import WORKFORCE, _row
 
 TINY = {
     "schema_version": 2,
@@ -219,14 +223,7 @@ EXPECTED = {
     "team_gap": team_rows()[0],
     "team_mix": team_rows()[1],
 }
-WORKFORCE = tuple(EXPECTED)
-
-
-def _row(coefs: dict, lo: float, hi: float) -> tuple:
-    coefs = {k: float(c) for k, c in coefs.items() if abs(c) > 1e-15}
-    if coefs[min(coefs)] < 0:
-        coefs, lo, hi = {k: -c for k, c in coefs.items()}, -hi, -lo
-    return (tuple(sorted((k, round(c, 9)) for k, c in coefs.items())), round(float(lo), 6), round(float(hi), 6))
+assert set(EXPECTED) == set(WORKFORCE)
 
 
 def expected(family: str) -> dict:
@@ -253,99 +250,7 @@ def test_fair_stock_bar_by_hand(data):
     assert bar == pytest.approx(np.array([[126.174375, 45.0], [42.058125, 15.0]]))
 
 
-def highs_rows(d) -> dict:
-    from allocator.model.backends.highs import build_model, row_ids
-
-    m = build_model(d, SPEC, integer=False)
-    lp = m.highs.getLp()
-    v = m.columns
-    A = np.zeros((lp.num_row_, lp.num_col_))
-    start, index, value = (np.asarray(a) for a in (lp.a_matrix_.start_, lp.a_matrix_.index_, lp.a_matrix_.value_))
-    for j in range(lp.num_col_):
-        for p in range(start[j], start[j + 1]):
-            A[index[p], j] = value[p]
-    names = [""] * v.n
-    p = d.pipeline
-    for j in range(v.n):
-        loc = v.locate(j)
-        if loc.variable in ("x", "inc", "dec", "short", "surplus"):
-            names[j] = var(loc.variable, d.regions[loc.r], d.specialties[loc.s], d.years[loc.t])
-        elif loc.variable == "stock":
-            names[j] = var("stock", d.regions[loc.r], d.specialties[loc.s], p.years[loc.t])
-        elif loc.variable == "pool":
-            names[j] = var("pool", d.specialties[loc.s], p.years[loc.t])
-        elif loc.variable == "stock_total":
-            names[j] = var("stock_total", d.specialties[loc.s], p.years[p.assess[loc.t]])
-        elif loc.variable.startswith("supply_"):
-            names[j] = var(loc.variable, d.regions[loc.r], d.specialties[loc.s], p.years[p.assess[loc.t]])
-        elif loc.variable.startswith("team_"):
-            team = d.teams[loc.team]
-            names[j] = var(loc.variable, team.id, d.regions[loc.r], team.years[loc.t])
-        else:
-            names[j] = loc.variable
-    lo, hi = np.asarray(lp.row_lower_), np.asarray(lp.row_upper_)
-    out: dict = {f: {} for f in WORKFORCE}
-    for b in m.blocks:
-        if b.name not in out:
-            continue
-        for i in range(b.size):
-            k = b.start + i
-            key = tuple(row_ids(d, b.labels, i).values())
-            out[b.name][key] = _row({names[j]: A[k, j] for j in np.flatnonzero(A[k])}, lo[k], hi[k])
-    return out
-
-
-def pyomo_rows(d) -> dict:
-    import pyomo.environ as pyo
-    from pyomo.repn import generate_standard_repn
-
-    from allocator.model.backends.pyomo import build_model
-
-    m = build_model(d, SPEC, integer=False)
-    out: dict = {f: {} for f in WORKFORCE}
-    for group, family in families.ROW_GROUP_FAMILY.items():
-        component = m.find_component(group)
-        if family not in out or component is None:
-            continue
-        for index, con in component.items():
-            repn = generate_standard_repn(con.body)
-            coefs: dict = {}
-            for v_, c in zip(repn.linear_vars, repn.linear_coefs, strict=True):
-                idx = v_.index()
-                label = v_.parent_component().name if idx is None else var(v_.parent_component().name, *idx)
-                coefs[label] = coefs.get(label, 0.0) + float(c)
-            const = float(pyo.value(repn.constant))
-            lo = -INF if con.lower is None else float(pyo.value(con.lower)) - const
-            hi = INF if con.upper is None else float(pyo.value(con.upper)) - const
-            key = index if isinstance(index, tuple) else (index,)
-            out[family][key] = _row(coefs, lo, hi)
-    return out
-
-
-def pulp_rows(d) -> dict:
-    from allocator.model.backends.pulp import build_model
-
-    prob = build_model(d, SPEC, integer=False)
-    label = {}
-    for name in ("x", "inc", "dec", "short", "surplus", "stock", "pool", "stock_total", "supply_short"):
-        label.update({v_.name: var(name, *key) for key, v_ in getattr(prob, name).items()})
-    for name in ("supply_surplus", "team_short", "team_surplus"):
-        label.update({v_.name: var(name, *key) for key, v_ in getattr(prob, name).items()})
-    if prob.z_supply is not None:
-        label[prob.z_supply.name] = "z_supply"
-    out: dict = {f: {} for f in WORKFORCE}
-    for group, family in families.ROW_GROUP_FAMILY.items():
-        if family not in out:
-            continue
-        for key, con in prob.rows.get(group, {}).items():
-            coefs = {label[v_.name]: float(c) for v_, c in con.items()}
-            rhs = -float(con.constant)
-            lo, hi = {0: (rhs, rhs), -1: (-INF, rhs), 1: (rhs, INF)}[con.sense]
-            out[family][key] = _row(coefs, lo, hi)
-    return out
-
-
-READERS = {"highs": highs_rows, "pyomo": pyomo_rows, "pulp": pulp_rows}
+READERS = {name: functools.partial(reader, spec=SPEC) for name, reader in ALL_READERS.items()}
 
 
 @pytest.fixture(scope="module", params=sorted(READERS))
