@@ -302,7 +302,7 @@ def pulp_rows(d, spec=SPEC) -> dict:
     for name, value in vars(prob).items():
         if isinstance(value, pulp.LpVariable):
             label[value.name] = name  # z, z_supply
-        elif name != "total" and isinstance(value, dict) and value:
+        elif name != "total" and not name.startswith("_") and isinstance(value, dict) and value:
             first = next(iter(value.values()))
             if isinstance(first, pulp.LpVariable):
                 label.update({var.name: f"{name}[{','.join(str(i) for i in c)}]" for c, var in value.items()})
