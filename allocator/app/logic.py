@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 import allocator
 from allocator import DEFAULT_MODEL, InstanceError, ModelSpec, Result
+from allocator.core.spec import Objective
 
 from . import adapters
 from .uploads import UPLOAD_LIMIT_MB, UPLOAD_TYPES, ZIP_MAX_BYTES, ZIP_MAX_MEMBERS, problem_rows, read_upload, safe_name
@@ -35,18 +36,7 @@ __all__ = ["UPLOAD_LIMIT_MB", "UPLOAD_TYPES", "ZIP_MAX_BYTES", "ZIP_MAX_MEMBERS"
 SESSION_FORMAT = "allocator-app-session"
 SESSION_VERSION = 1
 
-WEIGHTS = (
-    "shortfall",
-    "surplus",
-    "moves",
-    "cost",
-    "worst_shortfall",
-    "supply_shortfall",
-    "supply_surplus",
-    "worst_supply",
-    "team_shortfall",
-    "team_surplus",
-)
+WEIGHTS = tuple(Objective.model_fields)  # every weight of a model file, in its order
 WEIGHT_HELP = {
     "shortfall": "a: per post below a region's fair share",
     "surplus": "b: per post above a region's fair share",

@@ -10,6 +10,7 @@ import numpy as np
 from allocator.core.data import ProblemData
 from allocator.core.spec import ModelSpec
 from allocator.model.backends.base import SolveOptions
+from allocator.model.backends.highs import workforce_rows
 from allocator.pipeline.steps import Built, build_data, error_result, infeasible_result, presolve
 from allocator.solution.result import Result
 from allocator.study.scenarios import WEIGHTS
@@ -101,9 +102,8 @@ def solve_weightings(
     # instance infeasible (LP or integer), every run of that kind gets the same diagnosis
     infeasible: dict[bool, Result | None] = {}
     need_z = any(s.objective.worst_shortfall > 0 or s.objective.worst_supply > 0 for s in specs)
-    # the §10/§11 definitions, if any weighting weighs them (highs.workforce_rows)
-    weighs = ("supply_shortfall", "supply_surplus", "worst_supply", "team_shortfall", "team_surplus")
-    need_workforce = any(getattr(s.objective, k) > 0 for s in specs for k in weighs) or None
+    # the §10/§11 definitions, if any weighting needs them: later weightings reuse the model
+    need_workforce = any(any(workforce_rows(d, s)) for s in specs) or None
     built: Built | None = None  # the warm-started model, re-used from run to run
     for i in order:
         spec = specs[i]
