@@ -132,13 +132,19 @@ def test_iis_of_a_feasible_model_is_empty(base):
     assert iis_findings(build_model(d, allocator.DEFAULT_MODEL, integer=False)) == []
 
 
-def test_diagnosis_has_conflict_and_relaxation_in_its_summary(base):
+def test_diagnosis_words_lead_with_the_relaxation_and_detail_holds_the_conflict(base):
+    """The summary says what to change (the needed rate in words); the solver's conflict set
+    and the raw relax_by figures are in the technical detail, not in the words."""
     base["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 90}]
     base["transition"] = {"max_region_net_loss_rate": 0.0}
     d = diag(base)
     assert d["conflict_status"] == "irreducible"
-    assert "region_net_loss[north,2025] ≤ 0" in d["summary"] and "national_total[gp,2025] = 90" in d["summary"]
-    assert "instead of 0%" in d["summary"]  # the needed rate, in words
+    assert d["summary"].startswith("Allow ") and "instead of 0%" in d["summary"]  # the needed rate, in words
+    assert "[" not in d["summary"] and "irreducible" not in d["summary"]
+    conflict = next(line for line in d["technical_detail"] if "irreducible infeasible subset" in line)
+    assert "region_net_loss[north,2025] ≤ 0" in conflict and "national_total[gp,2025] = 90" in conflict
+    f = d["findings"][0]
+    assert f"relax_by {f['relax_by']:g}" in " ".join(d["technical_detail"])
     f = d["findings"][0]
     assert f["direction"] == "up" and f["rate"] == 0.0
     assert f["needed_rate"] == pytest.approx(f["relax_by"] / {"north": 20, "south": 80}[f["region"]])

@@ -29,9 +29,20 @@ from allocator import DEFAULT_MODEL, InstanceError, ModelSpec, Result
 from allocator.core.spec import Objective
 
 from . import adapters
+from .advice import binding_limits, compare_advice, diagnosis_view
 from .uploads import UPLOAD_LIMIT_MB, UPLOAD_TYPES, ZIP_MAX_BYTES, ZIP_MAX_MEMBERS, problem_rows, read_upload, safe_name
 
-__all__ = ["UPLOAD_LIMIT_MB", "UPLOAD_TYPES", "ZIP_MAX_BYTES", "ZIP_MAX_MEMBERS", "problem_rows", "read_upload"]
+__all__ = [
+    "UPLOAD_LIMIT_MB",
+    "UPLOAD_TYPES",
+    "ZIP_MAX_BYTES",
+    "ZIP_MAX_MEMBERS",
+    "binding_limits",
+    "compare_advice",
+    "diagnosis_view",
+    "problem_rows",
+    "read_upload",
+]
 
 SESSION_FORMAT = "allocator-app-session"
 SESSION_VERSION = 1
@@ -356,17 +367,14 @@ def changes(result: Result, inst: allocator.Instance, threshold: float = 0.05) -
 
 
 def holding_back(scenario: Scenario, top: int = 10) -> list[str]:
-    """What holds the allocation back: the binding limits as sentences, largest shadow price first."""
+    """What holds the allocation back: the binding limits as sentences, one per family and
+    region (:func:`allocator.analysis.shadow.group`), largest shadow price first."""
     res = scenario.result
     if res is None or not res.solved or res.binding is None or len(res.binding) == 0:
         return []
     d = allocator.problem_data(scenario.instance)
-    frame = adapters.explain_sentences(res, d, scenario.instance, scenario.model)
-    out = []
-    for s in frame["sentence"].head(top):
-        s = str(s).strip()
-        out.append(s[:1].upper() + s[1:] + ("" if s.endswith(".") else "."))
-    return out
+    frame = adapters.grouped_sentences(res, d, scenario.instance, scenario.model)
+    return [str(s) for s in frame["sentence"].head(top)]
 
 
 def _with_changes(frame: pd.DataFrame, baseline: str) -> pd.DataFrame:
