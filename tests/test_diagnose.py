@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 import allocator
@@ -201,3 +203,48 @@ def test_penalty_table_covers_every_row_family():
     assert all(why for _, _, why in RELAXATION_PENALTIES)
     assert PENALTY["national_total"] > PENALTY["lock"] > PENALTY["budget"] > PENALTY["capacity"]
     assert PENALTY["flow"] == PENALTY["target_gap"] == PENALTY["worst_shortfall"] == -1
+
+
+# ------------------------------------------------------- words first: the action and its quantity
+
+
+def _words(data, integer=None):
+    res = allocator.solve(allocator.validate(data), integer=integer)
+    assert res.status == "infeasible"
+    return res.diagnosis
+
+
+def test_action_sentences_of_the_pre_solve_checks(base):
+    """Each pre-solve finding, in words: the verb, what to change and the number first, the reason after."""
+    case = copy.deepcopy(base)
+    case["capacity"] = [{"region": "north", "specialty": "gp", "min_posts": 30}]
+    case["locks"] = [{"region": "north", "specialty": "gp", "year": 2025, "posts": 25}]
+    assert _words(case)["summary"].startswith(
+        "Lower the minimum of north gp in 2025 to 25 posts (min_posts), or raise its lock to 30 or unlock it: "
+    )
+    case = copy.deepcopy(base)
+    case["cost_per_post"] = [{"region": "north", "specialty": "gp", "cost": 1}]
+    case["capacity"] = [{"region": "north", "specialty": "gp", "min_posts": 30}]
+    case["budget"] = [{"year": 2025, "amount": 20}]
+    assert _words(case)["summary"].startswith("Raise the 2025 budget by 10, to 30: ")
+    case = copy.deepcopy(base)
+    case["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 80}]
+    case["transition"] = {"max_national_moves": 5}
+    assert _words(case)["summary"].startswith("Raise max_national_moves to 20, or slow the fall of the national totals")
+    case = copy.deepcopy(base)
+    case["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 150}]
+    case["transition"] = {"max_growth_rate": 0.1}
+    assert _words(case)["summary"].startswith(
+        "Allow gp 40 more posts of growth across the regions, or a growth rate of 50% instead of 10%, "
+        "or grow the national total more slowly: it needs 150 posts nationally in 2025"
+    )
+    case = copy.deepcopy(base)
+    case["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 100.5}]
+    assert _words(case, integer=True)["summary"].startswith(
+        "Round the 2025 national total of gp to 100 or 101 posts: it is 100.5"
+    )
+    case = copy.deepcopy(base)
+    case["capacity"] = [{"region": "north", "specialty": "gp", "min_posts": 30.2, "max_posts": 30.8}]
+    assert _words(case, integer=True)["summary"].startswith(
+        "Widen the 2025 capacity of north gp to hold a whole number, for example raise its max_posts to 31: "
+    )

@@ -104,6 +104,9 @@ def test_workbook_sheets_headers_and_frozen_panes(report_dir):
     assert summary["Model"] == "equity-first"
     assert summary["Status"] == "optimal"
     assert "Gap to fair shares (posts)" in summary
+    held = [v for k, v in summary.items() if str(k).startswith("What holds it back")]
+    assert len(held) == 5 and held[1].startswith("London's regional net-loss limits bind in 5 years")
+    assert wb["Binding"].max_row - 1 == 72  # the binding table stays one row per binding constraint
     sentence = wb["Binding"]["G2"].value
     assert sentence[0].isupper() and sentence.endswith(".")
     assert "Diagnosis" not in wb.sheetnames
@@ -145,6 +148,10 @@ def test_html_is_self_contained(report_dir):
     for part in ("Measures by year", "Regions, 2025", "shadow prices", "London", "closes"):
         assert part in text
     assert "Why it cannot be solved" not in text
+    # shadow prices grouped by family and region: 72 binding rows, 5 sentences
+    assert "What holds the allocation back (5 of 5, largest shadow prices first)" in text
+    assert "London&#x27;s regional net-loss limits bind in 5 years (2026–2030)" in text
+    assert "The national totals bind in 60 cells (all 12 specialties 2026–2030)" in text
 
 
 def test_manifest_lists_what_was_written(report_dir):
