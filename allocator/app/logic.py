@@ -488,10 +488,12 @@ def relaxation(inst: allocator.Instance, diagnosis: dict | None) -> tuple[alloca
         return None, ["The diagnosis proposes no relaxation."]
     data = inst.to_dict()
     done: list[str] = []
-    for f in findings:
+    actions = (diagnosis or {}).get("actions") or []
+    for n, f in enumerate(findings):
         fam, by, up = f.get("constraint"), f.get("relax_by"), f.get("direction") == "up"
+        said = actions[n] if len(actions) == len(findings) else f.get("message", "")  # words first
         if by is None:
-            return None, [f"Cannot apply '{fam}' automatically: {f.get('message', '')}"]
+            return None, [f"Cannot apply this automatically: {said}"]
         by = float(by) * (1 + _SLACK) + _SLACK
         if fam == "budget":
             for b in data.get("budget", []):
@@ -552,7 +554,7 @@ def relaxation(inst: allocator.Instance, diagnosis: dict | None) -> tuple[alloca
                 tr[key] = new
                 done.append(f"Transition {key}: {old if old is None else f'{100 * old:.3g}%'} → {100 * new:.4g}%.")
         else:
-            return None, [f"Cannot apply '{fam}' automatically: {f.get('message', '')}"]
+            return None, [f"Cannot apply this automatically: {said}"]
     try:
         relaxed = allocator.validate(data, f"{inst.name} (relaxed)", strict=False)
     except InstanceError as err:
