@@ -217,3 +217,17 @@ def test_markdown_report_words_first():
     inst = allocator.load_instance(ENGLAND)
     md = markdown(allocator.solve(inst), allocator.problem_data(inst))
     assert "## What holds the allocation back\n\n1. London's regional net-loss limits bind in 5 years (2026–2030)" in md
+
+
+def test_findings_without_a_figure_still_lead_with_an_action(base):
+    """The LP is feasible but whole posts are not, or the relaxation failed: an action each, and
+    no raw-figure line for a finding that has no relax_by."""
+    from allocator.analysis.diagnosis_words import action, technical_detail
+    from allocator.model.findings import finding
+
+    d = allocator.problem_data(allocator.validate(base))
+    lp = finding("unknown", "the LP relaxation is feasible ...", "lp_feasible")
+    err = finding("error", "HiGHS could not compute a feasibility relaxation.", "error")
+    assert action(lp, d).startswith("Solve without whole posts and round the result")
+    assert action(err, d).startswith("Relax the limits one at a time")
+    assert technical_detail("the pre-solve checks", "", [lp, err]) == ["Found by the pre-solve checks."]

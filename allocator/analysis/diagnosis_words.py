@@ -198,11 +198,10 @@ def _number(v) -> str:
 
 def finding_detail(f) -> str:
     """A finding's raw figures in one line: ``shrink_limit[london,psychiatry,2026]: relax_by 15.375
-    (direction up, rate 0.05, needed_rate 0.106)``; ``f`` a Finding or its JSON dict."""
+    (direction up, rate 0.05, needed_rate 0.106)``; ``f`` a Finding or its JSON dict with a
+    ``relax_by``."""
     keys = [str(f[k]) for k in ("team", "region", "specialty", "year") if f.get(k) is not None]
-    name = f"{f.get('constraint', '?')}[{','.join(keys)}]"
-    if f.get("relax_by") is None:
-        return f"{name}: no relaxation figure"
+    name = f"{f.get('constraint', '?')}" + (f"[{','.join(keys)}]" if keys else "")
     extra = [f"{k} {_number(f[k])}" for k in ("direction", "bound", "rate", "needed_rate") if f.get(k) is not None]
     return f"{name}: relax_by {_number(f['relax_by'])}" + (f" ({', '.join(extra)})" if extra else "")
 
@@ -213,7 +212,7 @@ def technical_detail(stage: str, conflict_line: str, findings) -> list[str]:
     lines = [f"Found by {stage}."]
     if conflict_line:
         lines.append(conflict_line)
-    lines += [finding_detail(f) for f in findings]
+    lines += [finding_detail(f) for f in findings if f.get("relax_by") is not None]
     return lines
 
 
@@ -239,4 +238,4 @@ def words_and_detail(diagnosis: dict | None) -> tuple[str, list[str], list[str]]
         text, conflict = text.split(_OLD_CONFLICT, 1)
         old.append("These cannot all hold (" + conflict)
     actions = [_cap(str(f.get("message", ""))) for f in findings if f.get("message")]
-    return text, actions, old + [finding_detail(f) for f in findings]
+    return text, actions, old + [finding_detail(f) for f in findings if f.get("relax_by") is not None]
