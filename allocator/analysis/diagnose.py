@@ -486,8 +486,12 @@ def diagnosis(d: ProblemData, spec=None, findings: list[Finding] | None = None, 
             if stated:
                 conflict, conflict_status = stated, "pre-solve"
     if conflict:
-        source = "HiGHS's irreducible infeasible subset" if conflict_status != "pre-solve" else "pre-solve checks"
-        conflict_line = f"These cannot all hold ({source}, {conflict_status}): {_conflict_words(conflict)}."
+        source = (
+            f"HiGHS's irreducible infeasible subset, {conflict_status}"
+            if conflict_status != "pre-solve"
+            else "the pre-solve checks"
+        )
+        conflict_line = f"These cannot all hold ({source}): {_conflict_words(conflict)}."
     elif conflict_status == "feasible":
         conflict_line = "The LP relaxation is feasible: only the requirement of whole posts conflicts."
     else:
@@ -517,8 +521,9 @@ def diagnose(d: ProblemData, spec=None, findings: list[Finding] | None = None, i
     -------
     dict with keys
 
-    - ``summary``: one paragraph, the first three ``actions`` (and how many more), in words
-      a policy analyst acts on: no solver names;
+    - ``summary``: one paragraph in words a policy analyst acts on, no solver names: the
+      ``actions`` of the first three limits and cells (one per family and cell, its other
+      years named) and how many more;
     - ``actions``: every finding as a sentence starting with what to change and by how much
       (:func:`allocator.analysis.diagnosis_words.action`);
     - ``constraints``: the families of the findings;
