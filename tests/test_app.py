@@ -219,6 +219,25 @@ def test_the_proposed_relaxation_makes_the_instance_feasible(name):
     assert allocator.solve(relaxed).status == "optimal"
 
 
+def test_holding_back_is_grouped_by_family_and_region():
+    """England: 70 binding rows, three sentences (London's and North East and Yorkshire's net-loss
+    limits, the national totals)."""
+    inst = allocator.load_instance(ROOT / "instances" / "england-regions-2025.json")
+    sc = logic.run_scenario("A", inst, allocator.DEFAULT_MODEL, report=False)
+    held = logic.holding_back(sc)
+    assert len(held) == 3 < len(sc.result.binding)
+    assert held[0].startswith("London's regional net-loss limits bind in 5 years (2026–2030)")
+
+
+def test_diagnosis_view_is_words_first_with_the_detail_apart():
+    res = allocator.solve(allocator.load_instance(INFEASIBLE / "lock-above-capacity.json"))
+    table, detail = logic.diagnosis_view(res.diagnosis)
+    assert list(table.columns) == ["what to change", "region", "specialty", "year"]  # no raw relax_by
+    assert table["what to change"].tolist() == res.diagnosis["actions"]
+    assert table["what to change"][0].startswith("Raise the capacity of london psychiatry in 2026 to 134 posts")
+    assert detail == res.diagnosis["technical_detail"] and any("relax_by 14" in line for line in detail)
+
+
 def test_a_relaxation_that_is_not_simple_is_declined():
     inst = allocator.load_instance(INFEASIBLE / "programme-length-shrink.json")
     relaxed, words = logic.relaxation(inst, allocator.solve(inst).diagnosis)
@@ -267,6 +286,10 @@ def test_page_shows_the_diagnosis_and_applies_the_relaxation():
     at.selectbox(key="shipped").set_value("infeasible: lock-above-capacity").run()
     _solve(at, "Locked")
     assert "cannot be solved" in at.error[0].value
+    shown = at.dataframe[-1].value
+    assert "relax_by" not in shown.columns and shown["what to change"][0].startswith("Raise the capacity")
+    detail = next(x for x in at.expander if x.label == "Technical detail")
+    assert "relax_by 14" in detail.markdown[0].value
     button = next(b for b in at.button if b.label == "Apply the relaxation and solve again")
     button.click()
     at.run()

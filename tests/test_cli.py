@@ -82,7 +82,10 @@ def test_infeasible_exit_1(tmp_path):
     p = tmp_path / "inf.json"
     p.write_text(json.dumps(data))
     r = runner.invoke(app, ["solve", str(p)])
-    assert r.exit_code == 1 and "national_total" in r.output
+    # words first: what to change; the solver's names only with --verbose
+    assert r.exit_code == 1 and "Raise max_posts of gp by" in r.output and "national_total" not in r.output
+    r = runner.invoke(app, ["solve", str(p), "--verbose"])
+    assert r.exit_code == 1 and "Technical detail" in r.output and "national_total[gp,2025]" in r.output
     r = runner.invoke(app, ["validate", str(p)])
     assert r.exit_code == 1
     r = runner.invoke(app, ["solve", str(p), "--format", "json"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 import allocator
@@ -132,13 +134,19 @@ def test_iis_of_a_feasible_model_is_empty(base):
     assert iis_findings(build_model(d, allocator.DEFAULT_MODEL, integer=False)) == []
 
 
-def test_diagnosis_has_conflict_and_relaxation_in_its_summary(base):
+def test_diagnosis_words_lead_with_the_relaxation_and_detail_holds_the_conflict(base):
+    """The summary says what to change (the needed rate in words); the solver's conflict set
+    and the raw relax_by figures are in the technical detail, not in the words."""
     base["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 90}]
     base["transition"] = {"max_region_net_loss_rate": 0.0}
     d = diag(base)
     assert d["conflict_status"] == "irreducible"
-    assert "region_net_loss[north,2025] ≤ 0" in d["summary"] and "national_total[gp,2025] = 90" in d["summary"]
-    assert "instead of 0%" in d["summary"]  # the needed rate, in words
+    assert d["summary"].startswith("Allow ") and "instead of 0%" in d["summary"]  # the needed rate, in words
+    assert "[" not in d["summary"] and "irreducible" not in d["summary"]
+    conflict = next(line for line in d["technical_detail"] if "irreducible infeasible subset" in line)
+    assert "region_net_loss[north,2025] ≤ 0" in conflict and "national_total[gp,2025] = 90" in conflict
+    f = d["findings"][0]
+    assert f"relax_by {f['relax_by']:g}" in " ".join(d["technical_detail"])
     f = d["findings"][0]
     assert f["direction"] == "up" and f["rate"] == 0.0
     assert f["needed_rate"] == pytest.approx(f["relax_by"] / {"north": 20, "south": 80}[f["region"]])
@@ -195,3 +203,48 @@ def test_penalty_table_covers_every_row_family():
     assert all(why for _, _, why in RELAXATION_PENALTIES)
     assert PENALTY["national_total"] > PENALTY["lock"] > PENALTY["budget"] > PENALTY["capacity"]
     assert PENALTY["flow"] == PENALTY["target_gap"] == PENALTY["worst_shortfall"] == -1
+
+
+# ------------------------------------------------------- words first: the action and its quantity
+
+
+def _words(data, integer=None):
+    res = allocator.solve(allocator.validate(data), integer=integer)
+    assert res.status == "infeasible"
+    return res.diagnosis
+
+
+def test_action_sentences_of_the_pre_solve_checks(base):
+    """Each pre-solve finding, in words: the verb, what to change and the number first, the reason after."""
+    case = copy.deepcopy(base)
+    case["capacity"] = [{"region": "north", "specialty": "gp", "min_posts": 30}]
+    case["locks"] = [{"region": "north", "specialty": "gp", "year": 2025, "posts": 25}]
+    assert _words(case)["summary"].startswith(
+        "Lower the minimum of north gp in 2025 to 25 posts (min_posts), or raise its lock to 30 or unlock it: "
+    )
+    case = copy.deepcopy(base)
+    case["cost_per_post"] = [{"region": "north", "specialty": "gp", "cost": 1}]
+    case["capacity"] = [{"region": "north", "specialty": "gp", "min_posts": 30}]
+    case["budget"] = [{"year": 2025, "amount": 20}]
+    assert _words(case)["summary"].startswith("Raise the 2025 budget by 10, to 30: ")
+    case = copy.deepcopy(base)
+    case["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 80}]
+    case["transition"] = {"max_national_moves": 5}
+    assert _words(case)["summary"].startswith("Raise max_national_moves to 20, or slow the fall of the national totals")
+    case = copy.deepcopy(base)
+    case["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 150}]
+    case["transition"] = {"max_growth_rate": 0.1}
+    assert _words(case)["summary"].startswith(
+        "Allow gp 40 more posts of growth across the regions, or a growth rate of 50% instead of 10%, "
+        "or grow the national total more slowly: it needs 150 posts nationally in 2025"
+    )
+    case = copy.deepcopy(base)
+    case["national_posts"] = [{"specialty": "gp", "year": 2025, "posts": 100.5}]
+    assert _words(case, integer=True)["summary"].startswith(
+        "Round the 2025 national total of gp to 100 or 101 posts: it is 100.5"
+    )
+    case = copy.deepcopy(base)
+    case["capacity"] = [{"region": "north", "specialty": "gp", "min_posts": 30.2, "max_posts": 30.8}]
+    assert _words(case, integer=True)["summary"].startswith(
+        "Widen the 2025 capacity of north gp to hold a whole number, for example raise its max_posts to 31: "
+    )

@@ -58,7 +58,16 @@ def test_relaxation_diagnosis_is_typed(base):
     assert {f.kind for f in diag.findings} == {"relaxation"}
     assert all(m.kind in ("row", "column") for m in diag.conflict)
     as_json = diag.to_dict()
-    assert list(as_json) == ["summary", "constraints", "findings", "conflict", "conflict_status"]
+    assert list(as_json) == [
+        "summary",
+        "actions",
+        "constraints",
+        "findings",
+        "conflict",
+        "conflict_status",
+        "technical_detail",
+    ]
+    assert len(as_json["actions"]) == len(as_json["findings"]) and as_json["summary"].startswith("Allow ")
     assert allocator.solve(allocator.validate(base)).diagnosis == as_json
 
 

@@ -11,6 +11,7 @@ import math
 import pytest
 
 import allocator
+from allocator.analysis.diagnosis_words import ACTION_VERBS
 
 from .conftest import ROOT
 
@@ -105,10 +106,16 @@ def test_infeasible_diagnosed_and_relaxation_solves(stem):
     assert family in diag["constraints"], diag["summary"]
     named = [f for f in diag["findings"] if f["constraint"] == family]
     assert named and all(f["relax_by"] > 0 and f["direction"] in ("up", "down") for f in named)
-    assert ("pre-solve checks" in diag["summary"]) == (stage == "pre-solve")
+    detail = " ".join(diag["technical_detail"])
+    assert ("pre-solve checks" in diag["technical_detail"][0]) == (stage == "pre-solve")
     assert family in {m["constraint"] for m in diag["conflict"]}, diag["conflict"]
     assert diag["conflict_status"] in ("irreducible", "pre-solve")
-    assert "cannot all hold" in diag["summary"]
+    assert "cannot all hold" in detail and "cannot all hold" not in diag["summary"]
+    # words first: every finding an action with its quantity; the solver's names only in the detail
+    assert len(diag["actions"]) == len(diag["findings"]) and diag["summary"].startswith(diag["actions"][0])
+    assert diag["summary"].split()[0] in ACTION_VERBS, diag["summary"]
+    assert not any(word in diag["summary"] for word in ("irreducible", "IIS", "[", "relax_by"))
+    assert all(f"relax_by {f['relax_by']:g}" in detail for f in named)
     # it is the §9 diagnosis of the JSON result
     out = json.loads(res.to_json())
     assert out["status"] == "infeasible" and out["diagnosis"] == json.loads(json.dumps(diag))

@@ -104,6 +104,9 @@ def test_workbook_sheets_headers_and_frozen_panes(report_dir):
     assert summary["Model"] == "equity-first"
     assert summary["Status"] == "optimal"
     assert "Gap to fair shares (posts)" in summary
+    held = [v for k, v in summary.items() if str(k).startswith("What holds it back")]
+    assert len(held) == 5 and held[1].startswith("London's regional net-loss limits bind in 5 years")
+    assert wb["Binding"].max_row - 1 == 72  # the binding table stays one row per binding constraint
     sentence = wb["Binding"]["G2"].value
     assert sentence[0].isupper() and sentence.endswith(".")
     assert "Diagnosis" not in wb.sheetnames
@@ -145,6 +148,10 @@ def test_html_is_self_contained(report_dir):
     for part in ("Measures by year", "Regions, 2025", "shadow prices", "London", "closes"):
         assert part in text
     assert "Why it cannot be solved" not in text
+    # shadow prices grouped by family and region: 72 binding rows, 5 sentences
+    assert "What holds the allocation back (5 of 5, largest shadow prices first)" in text
+    assert "London&#x27;s regional net-loss limits bind in 5 years (2026–2030)" in text
+    assert "The national totals bind in 60 cells (all 12 specialties 2026–2030)" in text
 
 
 def test_manifest_lists_what_was_written(report_dir):
@@ -252,13 +259,20 @@ def test_infeasible_report_has_a_diagnosis(tmp_path, infeasible):
     assert wb.sheetnames == ["Summary", "Binding", "Diagnosis"]
     ws = wb["Diagnosis"]
     assert ws.freeze_panes == "A2"
-    assert [c.value for c in ws[1]] == ["Constraint", "Region", "Specialty", "Year", "Relax by", "What to change"]
-    assert ws["B2"].value == "London" and ws["F2"].value
-    assert ws.max_row - 1 == len(res.diagnosis["findings"])
+    # words first (what to change, then where); the raw figures under "Technical detail"
+    assert [c.value for c in ws[1]] == ["What to change", "Constraint", "Region", "Specialty", "Year"]
+    n = len(res.diagnosis["findings"])
+    assert ws["C2"].value == "London" and ws["A2"].value == res.diagnosis["actions"][0]
+    assert ws.cell(row=n + 3, column=1).value == "Technical detail"
+    below = [ws.cell(row=n + 4 + i, column=1).value for i in range(len(res.diagnosis["technical_detail"]))]
+    assert below == res.diagnosis["technical_detail"] and ws.max_row == n + 3 + len(below)
     summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True)}
     assert summary["Status"] == "infeasible" and summary["Diagnosis"] == res.diagnosis["summary"]
     text = (out / "report.html").read_text()
     assert "Why it cannot be solved" in text and "shrink_limit" in text
+    words, detail = text.split("<details><summary>Technical detail</summary>")
+    assert "shrink_limit[" not in words and "relax_by" not in words and "irreducible" not in words
+    assert "shrink_limit[" in detail and "relax_by" in detail
     assert not list(out.glob("*.png"))
 
 

@@ -12,7 +12,15 @@ import numpy as np
 import pytest
 
 import allocator
-from allocator.analysis.shadow import EXPLAIN_COLUMNS, RANGING_COLUMNS, explain, names_from_instance, ranging
+from allocator.analysis.shadow import (
+    EXPLAIN_COLUMNS,
+    GROUP_COLUMNS,
+    RANGING_COLUMNS,
+    explain,
+    group,
+    names_from_instance,
+    ranging,
+)
 from allocator.model.backends.base import SolveOptions
 
 from .conftest import BASE, ROOT
@@ -150,6 +158,31 @@ def test_every_family_has_a_sentence():
     assert not e.sentence.str.contains("one more unit of the bound").any()  # every family has its template
     assert not e.value.isna().any()
     assert len(set(e.constraint)) >= 5
+    # grouped: one sentence per family, region and direction, each row in exactly one
+    g = group(e, names=names_from_instance(inst), specialties=len(d.specialties))
+    assert sorted(i for rows in g["rows"] for i in rows) == list(range(len(e)))
+    assert set(g.constraint) == set(e.constraint) and len(g) <= len(e)
+    assert g.sentence.str.match(r"^[A-Z]").all() and g.sentence.str.endswith(".").all()
+    assert not g.sentence.str.contains("each unit of these limits").any()  # every family has its words
+
+
+def test_grouped_sentence_of_toy_shrink():
+    """toy-shrink: South's shrink limits bind in 2025 and 2026 (duals −3.78 and −1.98): one
+    sentence; the national totals of the two years another."""
+    inst, d, res = solved(TOY / "toy-shrink.json")
+    names = names_from_instance(inst)
+    e = explain(res, d, names=names)
+    g = group(e, names=names, specialties=len(d.specialties))
+    assert list(g.columns) == GROUP_COLUMNS and len(g) == 2 < len(e)
+    shrink = g[g.constraint == "shrink_limit"].iloc[0]
+    assert shrink.sentence == (
+        "South's shrink limits bind in 2 cells (General practice 2025 and 2026): each post more they let a cell "
+        "lose would lower the objective by 1.98–3.78."
+    )
+    assert shrink.dual == pytest.approx(e[e.constraint == "shrink_limit"].dual.min())
+    assert shrink.what == "South's shrink limits (General practice 2025 and 2026)"
+    assert group(e.head(1), names=names).sentence.iloc[0].lower() == e.sentence.iloc[0].lower() + "."
+    assert group(e.iloc[0:0]).empty and list(group(e.iloc[0:0]).columns) == GROUP_COLUMNS
 
 
 # ------------------------------------------------------------- the sentences are true

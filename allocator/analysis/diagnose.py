@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from allocator.analysis.diagnosis_words import action, summary, technical_detail
 from allocator.core.data import ProblemData
 from allocator.core.families import BY_NAME, NONNEGATIVITY, words
 from allocator.model.findings import ConflictMember, Diagnosis, Finding
@@ -456,12 +457,12 @@ def diagnosis(d: ProblemData, spec=None, findings: list[Finding] | None = None, 
     from allocator.model.backends.highs import build_model
 
     spec = spec or DEFAULT_MODEL
-    kind, stage = "pre-solve", "pre-solve checks"
+    kind, stage = "pre-solve", "the pre-solve checks (proofs from the data, before any model is built)"
     presolved = bool(findings)
     findings = list(findings or [])
     if not findings:
         findings = relaxation_findings(build_model(d, spec, integer=False))
-        kind, stage = "relaxation", "the smallest relaxation HiGHS finds"
+        kind, stage = "relaxation", "HiGHS's feasibility relaxation (the smallest weighted relaxation of the limits)"
     if not findings:
         findings = [
             make_finding(
@@ -484,18 +485,27 @@ def diagnosis(d: ProblemData, spec=None, findings: list[Finding] | None = None, 
             stated = _presolve_conflict(d, findings)
             if stated:
                 conflict, conflict_status = stated, "pre-solve"
-    summary = (
-        f"'{d.name}' cannot be satisfied ({stage}): "
-        + "; ".join(f.message.rstrip(".") for f in findings[:3])
-        + (f"; and {len(findings) - 3} more" if len(findings) > 3 else "")
-        + "."
-    )
     if conflict:
-        source = "HiGHS's irreducible infeasible subset" if conflict_status != "pre-solve" else "pre-solve checks"
-        summary += f" These cannot all hold ({source}): {_conflict_words(conflict)}."
+        source = (
+            f"HiGHS's irreducible infeasible subset, {conflict_status}"
+            if conflict_status != "pre-solve"
+            else "the pre-solve checks"
+        )
+        conflict_line = f"These cannot all hold ({source}): {_conflict_words(conflict)}."
     elif conflict_status == "feasible":
-        summary += " The LP relaxation is feasible: only the requirement of whole posts conflicts."
-    return Diagnosis(kind, summary, tuple(findings), tuple(conflict), conflict_status)
+        conflict_line = "The LP relaxation is feasible: only the requirement of whole posts conflicts."
+    else:
+        conflict_line = f"No conflict set from HiGHS ({conflict_status})." if iis else ""
+    actions = [action(f, d) for f in findings]
+    return Diagnosis(
+        kind,
+        summary(findings, actions),
+        tuple(findings),
+        tuple(conflict),
+        conflict_status,
+        actions=tuple(actions),
+        technical_detail=tuple(technical_detail(stage, conflict_line, findings)),
+    )
 
 
 def diagnose(d: ProblemData, spec=None, findings: list[Finding] | None = None, iis: bool = True) -> dict:
@@ -511,14 +521,20 @@ def diagnose(d: ProblemData, spec=None, findings: list[Finding] | None = None, i
     -------
     dict with keys
 
-    - ``summary``: one paragraph naming the stage, the first three findings and the
-      conflicting constraints;
+    - ``summary``: one paragraph in words a policy analyst acts on, no solver names: the
+      ``actions`` of the first three limits and cells (one per family and cell, its other
+      years named) and how many more;
+    - ``actions``: every finding as a sentence starting with what to change and by how much
+      (:func:`allocator.analysis.diagnosis_words.action`);
     - ``constraints``: the families of the findings;
     - ``findings``: the relaxation (or pre-solve) findings, each with ``relax_by``;
     - ``conflict``: the members of the IIS (or, where the LP cannot show the conflict, the
       members stated by the pre-solve check), by family name and index, with numbers;
     - ``conflict_status``: ``irreducible``, ``reducible``, ``time_limit``, ``feasible``
       (the LP relaxation is feasible: only whole posts conflict), ``pre-solve`` or
-      ``unavailable``.
+      ``unavailable``;
+    - ``technical_detail``: lines for a researcher: the stage that found the conflict, the
+      conflict set by family and index (HiGHS's IIS or the pre-solve check), and every
+      finding's raw ``relax_by``, ``direction``, ``rate`` and ``needed_rate``.
     """
     return diagnosis(d, spec, findings, iis).to_dict()

@@ -13,6 +13,10 @@ binding limit never raises it: a binding ``≤`` limit has ``dual ≤ 0``, a bin
 ``dual ≥ 0``, and an equality (national total, lock) either sign. Each sentence describes
 the direction that lowers the objective, by ``|dual|``.
 
+:func:`group` joins the sentences of one family and one region into one ("London's shrink
+limits bind in 10 cells (psychiatry 2025–2027, …): each post more they let a cell lose would
+lower the objective by 0.4–0.9"), for the report and the app.
+
 A dual is a marginal value: it holds for small changes only, up to the limits that
 :func:`ranging` reports, and at a degenerate optimum it may hold in one direction only.
 """
@@ -225,6 +229,166 @@ def explain(
     order = frame["dual"].abs().sort_values(ascending=False, kind="stable").index
     frame = frame.loc[order].reset_index(drop=True)
     return frame.head(top) if top is not None else frame
+
+
+# --------------------------------------------------------------------------- grouping
+
+GROUP_COLUMNS = ["constraint", "region", "cells", "dual", "dual_low", "dual_high", "rows", "what", "sentence"]
+
+#: How grouped sentences name several limits of a family, and one unit of them moved the
+#: improving way: ``{family: (plural noun, (dual < 0 words, dual > 0 words))}``.
+_GROUP_WORDS = {
+    "national_total": (
+        "national totals",
+        (
+            "each post more nationally, with fair shares held fixed (they in fact scale with the total, so this "
+            "is not the value of a bigger programme),",
+            "each post fewer nationally, with fair shares held fixed (they in fact scale with the total),",
+        ),
+    ),
+    "capacity": ("capacity limits", ("each post more of capacity", "each post less of minimum capacity")),
+    "lock": ("locks", ("each post more locked", "each post fewer locked")),
+    "growth_limit": ("growth limits", ("each post more they let a cell gain", "")),
+    "shrink_limit": ("shrink limits", ("each post more they let a cell lose", "")),
+    "programme_shrink": ("programme-length shrink limits", ("each post more they let a cell lose", "")),
+    "region_net_loss": ("regional net-loss limits", ("each post more they let the region lose", "")),
+    "national_moves": ("national moves limits", ("each post more allowed to move", "")),
+    "budget": ("budgets", ("each unit more of budget", "")),
+    "team_mix": ("skill-mix limits", ("each unit more of team capacity their max_share allows", "")),
+}
+#: Families whose rows say a cell sets a worst shortfall (the dual is per 1/100 post).
+_WORST = {"worst_shortfall": "fair share", "worst_supply": "fair stock"}
+
+
+def years_text(years: list[int]) -> str:
+    """``[2025, 2026, 2027, 2029]`` → ``2025–2027 and 2029``."""
+    runs: list[list[int]] = []
+    for y in sorted(set(years)):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    parts = [f"{r[0]}–{r[-1]}" if len(r) > 2 else " and ".join(map(str, r)) if len(r) == 2 else str(r[0]) for r in runs]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
+
+
+def _cells_text(rows: pd.DataFrame, names: Mapping[str, str], every: int | None, shown: int = 6) -> str:
+    """The cells of a group, compactly: specialties with the same years together
+    (``psychiatry 2025–2027, gp and paediatrics 2026``; ``all 12 specialties 2026–2030``)."""
+    if rows["specialty"].isna().all():
+        return years_text([int(y) for y in rows["year"].dropna()]) if rows["year"].notna().any() else ""
+    by_spec: dict[str, list[int]] = {}
+    for spec, year in zip(rows["specialty"], rows["year"], strict=True):
+        by_spec.setdefault(str(spec), []).append(int(year))
+    by_years: dict[str, list[str]] = {}
+    for spec, years in by_spec.items():
+        by_years.setdefault(years_text(years), []).append(names.get(spec, spec))
+    parts = []
+    for years, specs in by_years.items():
+        if every is not None and len(specs) == every and every > 2:
+            who = f"all {every} specialties"
+        else:
+            who = ", ".join(specs[:-1]) + " and " + specs[-1] if len(specs) > 1 else specs[0]
+        parts.append(f"{who} {years}")
+    if len(parts) > shown:
+        parts = parts[:shown] + [f"{len(parts) - shown} more"]
+    return ", ".join(parts)
+
+
+def _range(lo: float, hi: float) -> str:
+    return _fmt(lo) if _fmt(lo) == _fmt(hi) else f"{_fmt(lo)}–{_fmt(hi)}"
+
+
+def _cap(text: str) -> str:
+    text = str(text).strip()
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def _what(name: str, region: str | None, rows: pd.DataFrame, names, every) -> str | None:
+    """The limits of a group in a few words: "London's shrink limits (psychiatry 2025–2027)";
+    ``None`` for the rows that say a cell sets the worst shortfall (not a limit to loosen)."""
+    if name in _WORST:
+        return None
+    where = names.get(region, region) if region else None
+    noun = _GROUP_WORDS.get(name, (f"{name.replace('_', ' ')} limits",))[0] if len(rows) > 1 else None
+    if noun is None:
+        noun = words(name).noun if name in BY_NAME else name.replace("_", " ")
+    cells = _cells_text(rows, names, every)
+    return f"{where + chr(39) + 's' if where else 'the'} {noun}" + (f" ({cells})" if cells else "")
+
+
+def _group_sentence(name: str, region: str | None, rows: pd.DataFrame, names, every) -> str:
+    """One sentence for the binding rows of one family and region (and direction)."""
+    n = len(rows)
+    cells = _cells_text(rows, names, every)
+    where = names.get(region, region) if region else None
+    unit = "years" if rows["specialty"].isna().all() and rows["year"].notna().any() else "cells"
+    by = rows["dual"].abs()
+    if name in _WORST:
+        owner = f"In {where}, " if where else ""
+        return _cap(
+            f"{owner}{n} {unit} ({cells}) are the furthest below their {_WORST[name]} and set the worst "
+            f"shortfall: letting each fall one more short would lower the objective by "
+            f"{_range(100 * by.min(), 100 * by.max())}."
+        )
+    plural, (up, down) = _GROUP_WORDS.get(name, (f"{name.replace('_', ' ')} limits", ("", "")))
+    each = (down if rows["dual"].iloc[0] > 0 else up) or "each unit of these limits moved the improving way"
+    owner = f"{where}'s" if where else "The"
+    worth = _range(by.min(), by.max())
+    return _cap(f"{owner} {plural} bind in {n} {unit} ({cells}): {each} would lower the objective by {worth}")
+
+
+def group(frame: pd.DataFrame, names: Mapping[str, str] | None = None, specialties: int | None = None) -> pd.DataFrame:
+    """The sentences of :func:`explain`, one per family, region and direction.
+
+    Binding rows of one family and one region whose shadow prices point the same way (ten
+    shrink limits of London across specialties and years, say) become one sentence that
+    lists the cells compactly and gives the range of their shadow prices; a group of one row
+    keeps :func:`explain`'s own sentence. The ungrouped frame stays the researcher's view.
+
+    Parameters
+    ----------
+    frame : the DataFrame of :func:`explain`.
+    names : ``{id: display name}`` (:func:`names_from_instance`).
+    specialties : how many specialties the instance has (cells of every specialty are then
+        written "all N specialties").
+
+    Returns
+    -------
+    DataFrame ``constraint, region, cells, dual, dual_low, dual_high, rows, sentence``, largest
+    ``|dual|`` first: ``cells`` the number of binding rows covered, ``dual`` the largest
+    (signed), ``dual_low``/``dual_high`` the least and largest ``|dual|``, ``rows`` the index
+    labels in ``frame`` of the rows covered (each row of ``frame`` is in exactly one group),
+    ``what`` the limits in a few words ("London's shrink limits (psychiatry 2025–2027)"; ``None``
+    for cells that set the worst shortfall, which are not limits).
+    """
+    names = dict(names or {})
+    if frame is None or len(frame) == 0:
+        return pd.DataFrame(columns=GROUP_COLUMNS)
+    keyed = frame.assign(_region=frame["region"].fillna(""), _sign=np.sign(pd.to_numeric(frame["dual"])).astype(int))
+    out = []
+    for (name, region, _), rows in keyed.groupby(["constraint", "_region", "_sign"], sort=False):
+        by = rows["dual"].abs()
+        if len(rows) == 1:
+            text = _cap(rows["sentence"].iloc[0])
+        else:
+            text = _group_sentence(name, region or None, rows, names, specialties)
+        out.append(
+            {
+                "constraint": name,
+                "region": region or None,
+                "cells": len(rows),
+                "dual": float(rows["dual"].loc[by.idxmax()]),
+                "dual_low": float(by.min()),
+                "dual_high": float(by.max()),
+                "rows": list(rows.index),
+                "what": _what(name, region or None, rows, names, specialties),
+                "sentence": text,
+            }
+        )
+    grouped = pd.DataFrame(out, columns=GROUP_COLUMNS)
+    order = grouped["dual_high"].sort_values(ascending=False, kind="stable").index
+    return grouped.loc[order].reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------- ranging

@@ -1,5 +1,6 @@
-"""The app's only imports of package internals: the report writer, the workbook writer and the
-shadow-price sentences. Repoint these three imports if the modules move."""
+"""The app's only imports of package internals: the report writer, the workbook writer, the
+shadow-price sentences (one by one and grouped) and the words of a diagnosis. Repoint these
+imports if the modules move."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from allocator.analysis.shadow import explain, names_from_instance
+from allocator.analysis.diagnosis_words import words_and_detail
+from allocator.analysis.shadow import explain, group, names_from_instance
 from allocator.io.instance import write_tables
 from allocator.report.write import write_report
 
-__all__ = ["explain_sentences", "instance_workbook", "report_files"]
+__all__ = ["diagnosis_words", "explain_sentences", "grouped_sentences", "instance_workbook", "report_files"]
 
 # Reports draw figures with matplotlib (Agg canvases, no pyplot state); one at a time keeps
 # the memory of several sessions' reports bounded.
@@ -38,3 +40,15 @@ def instance_workbook(instance) -> bytes:
 def explain_sentences(result, data, instance, spec) -> pd.DataFrame:
     """The binding constraints of a result as sentences, largest shadow price first."""
     return explain(result, data, names=names_from_instance(instance), spec=spec)
+
+
+def grouped_sentences(result, data, instance, spec) -> pd.DataFrame:
+    """The binding constraints of a result as sentences, one per family and region, largest
+    shadow price first (:func:`allocator.analysis.shadow.group`)."""
+    frame = explain_sentences(result, data, instance, spec)
+    return group(frame, names=names_from_instance(instance), specialties=len(data.specialties))
+
+
+def diagnosis_words(diagnosis: dict | None) -> tuple[str, list[str], list[str]]:
+    """``(summary, actions, technical detail)`` of a diagnosis, old or new."""
+    return words_and_detail(diagnosis)

@@ -29,9 +29,20 @@ from allocator import DEFAULT_MODEL, InstanceError, ModelSpec, Result
 from allocator.core.spec import Objective
 
 from . import adapters
+from .advice import binding_limits, compare_advice, diagnosis_view
 from .uploads import UPLOAD_LIMIT_MB, UPLOAD_TYPES, ZIP_MAX_BYTES, ZIP_MAX_MEMBERS, problem_rows, read_upload, safe_name
 
-__all__ = ["UPLOAD_LIMIT_MB", "UPLOAD_TYPES", "ZIP_MAX_BYTES", "ZIP_MAX_MEMBERS", "problem_rows", "read_upload"]
+__all__ = [
+    "UPLOAD_LIMIT_MB",
+    "UPLOAD_TYPES",
+    "ZIP_MAX_BYTES",
+    "ZIP_MAX_MEMBERS",
+    "binding_limits",
+    "compare_advice",
+    "diagnosis_view",
+    "problem_rows",
+    "read_upload",
+]
 
 SESSION_FORMAT = "allocator-app-session"
 SESSION_VERSION = 1
@@ -356,17 +367,14 @@ def changes(result: Result, inst: allocator.Instance, threshold: float = 0.05) -
 
 
 def holding_back(scenario: Scenario, top: int = 10) -> list[str]:
-    """What holds the allocation back: the binding limits as sentences, largest shadow price first."""
+    """What holds the allocation back: the binding limits as sentences, one per family and
+    region (:func:`allocator.analysis.shadow.group`), largest shadow price first."""
     res = scenario.result
     if res is None or not res.solved or res.binding is None or len(res.binding) == 0:
         return []
     d = allocator.problem_data(scenario.instance)
-    frame = adapters.explain_sentences(res, d, scenario.instance, scenario.model)
-    out = []
-    for s in frame["sentence"].head(top):
-        s = str(s).strip()
-        out.append(s[:1].upper() + s[1:] + ("" if s.endswith(".") else "."))
-    return out
+    frame = adapters.grouped_sentences(res, d, scenario.instance, scenario.model)
+    return [str(s) for s in frame["sentence"].head(top)]
 
 
 def _with_changes(frame: pd.DataFrame, baseline: str) -> pd.DataFrame:
@@ -480,10 +488,12 @@ def relaxation(inst: allocator.Instance, diagnosis: dict | None) -> tuple[alloca
         return None, ["The diagnosis proposes no relaxation."]
     data = inst.to_dict()
     done: list[str] = []
-    for f in findings:
+    actions = (diagnosis or {}).get("actions") or []
+    for n, f in enumerate(findings):
         fam, by, up = f.get("constraint"), f.get("relax_by"), f.get("direction") == "up"
+        said = actions[n] if len(actions) == len(findings) else f.get("message", "")  # words first
         if by is None:
-            return None, [f"Cannot apply '{fam}' automatically: {f.get('message', '')}"]
+            return None, [f"Cannot apply this automatically: {said}"]
         by = float(by) * (1 + _SLACK) + _SLACK
         if fam == "budget":
             for b in data.get("budget", []):
@@ -544,7 +554,7 @@ def relaxation(inst: allocator.Instance, diagnosis: dict | None) -> tuple[alloca
                 tr[key] = new
                 done.append(f"Transition {key}: {old if old is None else f'{100 * old:.3g}%'} → {100 * new:.4g}%.")
         else:
-            return None, [f"Cannot apply '{fam}' automatically: {f.get('message', '')}"]
+            return None, [f"Cannot apply this automatically: {said}"]
     try:
         relaxed = allocator.validate(data, f"{inst.name} (relaxed)", strict=False)
     except InstanceError as err:

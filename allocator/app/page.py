@@ -332,11 +332,14 @@ if res.solved:
         st.caption("No limit binds: the allocation reaches its targets.")
 elif res.status == "infeasible" and res.diagnosis:
     diag = res.diagnosis
-    st.markdown("**The diagnosis**")
-    findings = pd.DataFrame(diag.get("findings") or [])
-    if len(findings):
-        front = [c for c in ("constraint", "region", "specialty", "year", "relax_by", "message") if c in findings]
-        st.dataframe(findings[front], hide_index=True, width="stretch")
+    st.markdown("**The diagnosis: what to change**")
+    table, detail = L.diagnosis_view(diag)
+    if len(table):
+        st.dataframe(table, hide_index=True, width="stretch")
+    if detail:
+        with st.expander("Technical detail"):
+            st.caption("How the conflict was found, the solver's conflict set and the raw relaxation figures.")
+            st.markdown("\n".join(f"- `{line}`" for line in detail))
     relaxed, words = L.relaxation(sc.instance, diag)
     if relaxed is not None:
         st.markdown("**The relaxation the diagnosis proposes**")
@@ -385,8 +388,6 @@ deltas = [c for c in regions_frame.columns if str(c).startswith("Δ ")]
 if deltas and (regions_frame[deltas].abs() > 0.05).any().any():
     st.markdown("**Change in posts per region against the baseline**")
     st.bar_chart(regions_frame[deltas], horizontal=True, stack=False)
-elif deltas:
-    st.caption(
-        "These scenarios allocate the same posts: the limits (transition, capacity, locks), not the "
-        "objective weights, decide this allocation. Loosen a limit in the inputs to see them differ."
-    )
+advice = L.compare_advice(solved, base_name, regions_frame)
+if advice:
+    st.caption(" ".join(advice))

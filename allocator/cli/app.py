@@ -155,7 +155,7 @@ def solve(
     if quiet:
         print(res.to_json(), end="")
     else:
-        _print_summary(res, d)
+        _print_summary(res, d, verbose)
     if out is not None:
         written = []
         if report:  # first: it refuses (and writes nothing) if it would overwrite a file it did not make
@@ -191,7 +191,25 @@ def _print_workforce(res, d) -> None:
         console.print(t)
 
 
-def _print_summary(res, d) -> None:
+def _print_diagnosis(diagnosis: dict, verbose: bool = False, shown: int = 10) -> None:
+    """What to change, action first; the solver's detail (conflict set, raw figures) with ``verbose``."""
+    from allocator.analysis.diagnosis_words import words_and_detail
+
+    _, actions, detail = words_and_detail(diagnosis)
+    console.print("[red]It cannot be solved as it stands. What to change:[/]", highlight=False)
+    for a in actions[:shown]:
+        console.print(f"  • {escape(a)}", highlight=False)
+    if len(actions) > shown:
+        console.print(f"  … and {len(actions) - shown} more in result.json (--out).", highlight=False)
+    if verbose and detail:
+        console.print("[bold]Technical detail[/]", highlight=False)
+        for line in detail:
+            console.print(f"  {escape(line)}", highlight=False)
+    elif detail:
+        console.print("(--verbose shows the technical detail: the solver's conflict set and figures)", highlight=False)
+
+
+def _print_summary(res, d, verbose: bool = False) -> None:
     from allocator.report.summary import kpi_table, region_table
 
     colour = "green" if res.status == "optimal" else "yellow" if res.status == "feasible" else "red"
@@ -214,9 +232,7 @@ def _print_summary(res, d) -> None:
             highlight=False,
         )
     if res.diagnosis:
-        console.print(f"[red]{escape(str(res.diagnosis['summary']))}[/]", highlight=False)
-        for f in res.diagnosis["findings"][:10]:
-            console.print(f"  • [bold]{escape(str(f['constraint']))}[/]: {escape(str(f['message']))}", highlight=False)
+        _print_diagnosis(res.diagnosis, verbose)
         return
     if not len(res.kpis):
         return

@@ -133,7 +133,8 @@ def result_problems(data: Any, instance: Instance | None = None, report: bool = 
     (strings), a whole ``year``, ``posts`` a finite number >= 0 (-1e-6 allowed: solver noise)
     and ``target`` a finite number; ``kpis`` rows with a whole ``year`` and finite measures;
     ``binding`` rows with a ``constraint`` and a finite ``dual``; ``diagnosis`` an object
-    whose ``findings`` are objects; (v2) ``supply`` rows with a ``region``, a ``specialty``, a
+    whose ``findings`` are objects and whose ``actions`` and ``technical_detail`` (when
+    present) are lists of strings; (v2) ``supply`` rows with a ``region``, a ``specialty``, a
     whole ``year`` and finite ``completions``, ``joiners``, ``stock``, ``fair_stock``;
     ``supply_kpis`` rows with a whole ``year`` and finite ``supply_gap``, ``supply_gini``,
     ``supply_max_shortfall_pct``; ``teams`` rows with a ``team``, a ``region``, a whole ``year``
@@ -268,6 +269,13 @@ def result_problems(data: Any, instance: Instance | None = None, report: bool = 
             problems.append(("diagnosis", f"must be an object {{...}}, not {_json_kind(diagnosis)}"))
         else:
             text("diagnosis.summary", diagnosis.get("summary"))
+            for key in ("actions", "technical_detail"):  # v3 words; absent in older results
+                lines = diagnosis.get(key)
+                if lines is not None and not isinstance(lines, list):
+                    problems.append((f"diagnosis.{key}", f"must be a list of strings, not {_json_kind(lines)}"))
+                for n, line in enumerate(lines if isinstance(lines, list) else []):
+                    if not isinstance(line, str):
+                        problems.append((f"diagnosis.{key}[{n}]", f"must be a string, not {_json_kind(line)}"))
             findings = diagnosis.get("findings")
             if findings is not None and not isinstance(findings, list):
                 problems.append(("diagnosis.findings", f"must be a list, not {_json_kind(findings)}"))

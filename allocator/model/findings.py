@@ -174,7 +174,10 @@ class Diagnosis:
 
     ``kind``: ``pre-solve`` (the findings are the pre-solve checks') or ``relaxation`` (HiGHS's
     feasibility relaxation); ``conflict_status``: ``irreducible``, ``reducible``,
-    ``time_limit``, ``feasible``, ``pre-solve`` or ``unavailable``.
+    ``time_limit``, ``feasible``, ``pre-solve`` or ``unavailable``. ``summary`` and
+    ``actions`` are words a policy analyst acts on (``actions[i]``: ``findings[i]`` as a
+    sentence that starts with what to change); ``technical_detail`` holds what a researcher
+    checks (the stage, the solver's conflict set, the raw ``relax_by`` figures), one line each.
     """
 
     kind: str
@@ -182,6 +185,8 @@ class Diagnosis:
     findings: tuple[Finding, ...]
     conflict: tuple[ConflictMember, ...] = field(default=())
     conflict_status: str = "unavailable"
+    actions: tuple[str, ...] = field(default=())
+    technical_detail: tuple[str, ...] = field(default=())
 
     def __post_init__(self):
         if self.kind not in DIAGNOSIS_KINDS:
@@ -195,8 +200,10 @@ class Diagnosis:
     def to_dict(self) -> dict:
         return {
             "summary": self.summary,
+            "actions": list(self.actions),
             "constraints": self.constraints,
             "findings": [f.to_dict() for f in self.findings],
             "conflict": [m.to_dict() for m in self.conflict],
             "conflict_status": self.conflict_status,
+            "technical_detail": list(self.technical_detail),
         }

@@ -151,13 +151,17 @@ def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, opt
     if repaired.status == "infeasible":
         # the repair's last resort is the whole range: no whole-post plan exists
         res = whole_result(d, spec, lp, repaired, lp.objective, x_lp, instance=inst)
+        fix = (
+            "Add a shrink_allowance or growth_allowance of one post, or widen capacity: the instance has a "
+            "fractional solution but no whole-post plan keeps every limit, as limits read in whole posts are "
+            "tighter (with max_shrink_rate 0.05 and no shrink_allowance a cell under 20 posts cannot lose a post)."
+        )
         res.diagnosis = {
-            "summary": "The instance has a fractional solution but no whole-post plan keeps every limit: "
-            "limits read in whole posts are tighter (with max_shrink_rate 0.05 and no shrink_allowance a "
-            "cell under 20 posts cannot lose a post). A shrink_allowance or growth_allowance of one post, "
-            "or wider capacity, usually restores a plan.",
+            "summary": fix,
+            "actions": [fix],
             "constraints": [],
             "findings": [],
+            "technical_detail": ["Found by the whole-post repair: its last resort, the whole range, found no plan."],
         }
         return res
     wp = integer_solve(d, spec, repaired, lp.objective, options, left())

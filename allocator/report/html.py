@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from allocator.analysis.diagnosis_words import words_and_detail
 from allocator.report import geo, workforce
 from allocator.report.tables import (
     FIGURE_CAPTIONS,
@@ -100,6 +101,37 @@ def _workforce_sections(ctx: _Context) -> list[str]:
     return parts
 
 
+def _dual_range(dual: float, low: float, high: float) -> str:
+    """The shadow prices of a group, signed as the rows are: '−9.4' or '−1.98 to −9.4'."""
+    sign = -1.0 if dual < 0 else 1.0
+    one = f"{sign * high:,.4g}"
+    text = one if f"{low:,.4g}" == f"{high:,.4g}" else f"{sign * low:,.4g} to {one}"
+    return text.replace("-", "\u2212")
+
+
+def _diagnosis_section(diagnosis: dict, shown: int = 20) -> list[str]:
+    """What to change, action first; the solver's detail in a closed ``<details>`` element."""
+    e = html.escape
+    _, actions, detail = words_and_detail(diagnosis)
+    parts = [
+        "<h2>Why it cannot be solved</h2>",
+        '<div class="diag"><p>It cannot be solved as it stands. What to change:</p><ol>',
+        *[f"<li>{e(a)}</li>" for a in actions[:shown]],
+        "</ol></div>",
+    ]
+    if len(actions) > shown:
+        parts.append(f"<p class='small'>… and {len(actions) - shown} more in the Diagnosis sheet of report.xlsx.</p>")
+    if detail:
+        parts += [
+            "<details><summary>Technical detail</summary>",
+            "<p class='small'>How the conflict was found, the solver's conflict set and the raw relaxation "
+            "figures (also in result.json).</p><ul class='small'>",
+            *[f"<li>{e(line)}</li>" for line in detail],
+            "</ul></details>",
+        ]
+    return parts
+
+
 def page_html(ctx: _Context, pngs: dict[str, bytes]) -> str:
     """The one-page HTML summary, self-contained (figures embedded as base64 PNG)."""
     res, d = ctx.result, ctx.d
@@ -116,20 +148,7 @@ def page_html(ctx: _Context, pngs: dict[str, bytes]) -> str:
         '<div class="lead">' + "".join(f"<p>{e(s)}</p>" for s in headline(ctx)) + "</div>",
     ]
     if res.diagnosis:
-        diag = res.diagnosis
-        parts += [
-            "<h2>Why it cannot be solved</h2>",
-            f'<div class="diag"><p>{e(diag.get("summary", ""))}</p></div>',
-            "<ul>",
-            *[
-                f"<li><b>{e(str(f.get('constraint', '')))}</b>: {e(str(f.get('message', '')))}</li>"
-                for f in diag.get("findings", [])[:20]
-            ],
-            "</ul>",
-        ]
-        n = len(diag.get("findings", []))
-        if n > 20:
-            parts.append(f"<p class='small'>… and {n - 20} more findings in the Diagnosis sheet of report.xlsx.</p>")
+        parts += _diagnosis_section(res.diagnosis)
     if ctx.x is not None:
         parts += [
             "<h2>Measures by year</h2>",
@@ -141,23 +160,20 @@ def page_html(ctx: _Context, pngs: dict[str, bytes]) -> str:
             _table(region_frame(ctx)),
         ]
         parts += _workforce_sections(ctx)
-    bf = ctx.binding
-    if len(bf):
-        top = bf.head(TOP_SHADOW_PRICES)
+    groups = ctx.binding_groups
+    if len(groups):
+        top = groups.head(TOP_SHADOW_PRICES)
         parts += [
-            f"<h2>What holds the allocation back (top {len(top)} shadow prices)</h2>",
+            f"<h2>What holds the allocation back ({len(top)} of {len(groups)}, largest shadow prices first)</h2>",
             "<p class='small'>A shadow price is the change in the objective per unit of a constraint's bound: "
-            "the constraints whose relaxation would most improve the allocation.</p>",
+            "the constraints whose relaxation would most improve the allocation. Limits of one kind in one region "
+            "are taken together; every binding row, one by one, is in the Binding sheet of report.xlsx.</p>",
             "<ol>",
             *[
-                f"<li>{e(s)} <span class='small'>({e(str(c))}, shadow price "
-                f"{f'{v:,.4g}'.replace('-', chr(0x2212))})</span></li>"
-                for s, c, v in zip(
-                    top["What it means"],
-                    top["Constraint"],
-                    top["Shadow price (objective per unit of bound)"],
-                    strict=True,
-                )
+                f"<li>{e(str(g.sentence))} <span class='small'>({e(str(g.constraint))}, {g.cells} "
+                f"{'rows' if g.cells != 1 else 'row'}, shadow price {_dual_range(g.dual, g.dual_low, g.dual_high)})"
+                "</span></li>"
+                for g in top.itertuples(index=False)
             ],
             "</ol>",
         ]

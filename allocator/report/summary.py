@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from allocator.analysis import shadow
+from allocator.analysis.diagnosis_words import words_and_detail
 from allocator.core.data import ProblemData
 from allocator.report import workforce
 from allocator.solution.arrays import posts_array
@@ -163,8 +165,11 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10) -> str:
     if res.tie_break:
         out.append(f"Tie-break among equal optima (FORMULATION §6b): {res.tie_break}.")
     if res.diagnosis:
-        out += ["", "## Why it cannot be solved", "", res.diagnosis["summary"], ""]
-        out += [f"- **{f['constraint']}**: {f['message']}" for f in res.diagnosis["findings"]]
+        _, actions, detail = words_and_detail(res.diagnosis)
+        out += ["", "## Why it cannot be solved", "", "It cannot be solved as it stands. What to change:", ""]
+        out += [f"{n}. {a}" for n, a in enumerate(actions, start=1)]
+        if detail:
+            out += ["", "### Technical detail", ""] + [f"- {line}" for line in detail]
     if len(res.kpis):
         out += [
             "",
@@ -178,6 +183,10 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10) -> str:
     if d is not None and len(res.allocation):
         out += ["", f"## Regions, baseline → {d.years[-1]}", "", _md(region_table(res, d), 1)]
         out += workforce_markdown(res, d)
+    if len(res.binding) and d is not None:
+        groups = shadow.group(shadow.explain(res, d), specialties=len(d.specialties))
+        out += ["", "## What holds the allocation back", ""]
+        out += [f"{n}. {g}" for n, g in enumerate(groups["sentence"].head(top), start=1)]
     if len(res.binding):
         out += [
             "",

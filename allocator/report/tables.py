@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.analysis import shadow
+from allocator.analysis.diagnosis_words import words_and_detail
 from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
 from allocator.report import workforce
@@ -99,8 +100,18 @@ class _Context:
         return equity.equity_table(self.d, self.d.baseline_by_year)
 
     @cached_property
+    def explained(self) -> pd.DataFrame:
+        """:func:`allocator.analysis.shadow.explain` of the result: one sentence per binding row."""
+        return shadow.explain(self.result, self.d, names=self.names)
+
+    @cached_property
     def binding(self) -> pd.DataFrame:
         return binding_frame(self)
+
+    @cached_property
+    def binding_groups(self) -> pd.DataFrame:
+        """The shadow-price sentences grouped by family and region (:func:`allocator.analysis.shadow.group`)."""
+        return shadow.group(self.explained, names=self.names, specialties=len(self.d.specialties))
 
     # the workforce sections (FORMULATION §10, §11): only with a pipeline, only with teams
 
@@ -230,7 +241,7 @@ def region_frame(ctx: _Context) -> pd.DataFrame:
 
 
 def binding_frame(ctx: _Context) -> pd.DataFrame:
-    ex = shadow.explain(ctx.result, ctx.d, names=ctx.names)
+    ex = ctx.explained
     return pd.DataFrame(
         {
             "Constraint": ex["constraint"],
@@ -245,17 +256,27 @@ def binding_frame(ctx: _Context) -> pd.DataFrame:
 
 
 def diagnosis_frame(ctx: _Context) -> pd.DataFrame:
+    """One row per finding: what to change (action first), then where; the raw ``relax_by``
+    figures are in :func:`diagnosis_detail`."""
     rows = ctx.result.diagnosis.get("findings", [])
+    _, actions, _ = words_and_detail(ctx.result.diagnosis)
+    if len(actions) != len(rows):  # a diagnosis without per-finding actions
+        actions = [_sentence(f.get("message", "")) for f in rows]
     return pd.DataFrame(
         {
+            "What to change": actions,
             "Constraint": [f.get("constraint", "") for f in rows],
             "Region": [ctx.rname(f.get("region")) for f in rows],
             "Specialty": [ctx.rname(f.get("specialty")) for f in rows],
             "Year": pd.array([f.get("year") for f in rows], dtype="Int64"),
-            "Relax by": [f.get("relax_by") for f in rows],
-            "What to change": [f.get("message", "") for f in rows],
         }
     )
+
+
+def diagnosis_detail(ctx: _Context) -> list[str]:
+    """The diagnosis's technical detail (how it was found, the solver's conflict set, the raw
+    ``relax_by`` of every finding), one line each."""
+    return words_and_detail(ctx.result.diagnosis)[2]
 
 
 def _sentence(text: str) -> str:

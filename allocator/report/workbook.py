@@ -12,9 +12,11 @@ from allocator.report import workforce
 from allocator.report.tables import (
     EQUITY_NAMES,
     KPI_NAMES,
+    TOP_SHADOW_PRICES,
     _Context,
     allocation_frame,
     changes_frame,
+    diagnosis_detail,
     diagnosis_frame,
     equity_frame,
     headline,
@@ -101,6 +103,8 @@ def _summary_rows(ctx: _Context) -> list[tuple[str, object]]:
     if res.diagnosis:
         rows.append(("Diagnosis", res.diagnosis.get("summary", "")))
     rows += [("In words", " ".join(headline(ctx)))]
+    for n, g in enumerate(ctx.binding_groups.head(TOP_SHADOW_PRICES).itertuples(index=False), start=1):
+        rows.append((f"What holds it back ({n})", g.sentence))  # one per family and region; rows in Binding
     if ctx.has_supply:
         rows.append(("Posts gap and supply gap", ctx.disagreement[1]))
         if note := workforce.stock_note(ctx.d):
@@ -277,6 +281,14 @@ def workbook_bytes(ctx: _Context) -> bytes:
         if ctx.result.diagnosis:
             df = diagnosis_frame(ctx)
             _clean(df).to_excel(xw, sheet_name="Diagnosis", index=False)
-            _format_sheet(xw.sheets["Diagnosis"], df, wrap=("What to change",))
+            ws = xw.sheets["Diagnosis"]
+            _format_sheet(ws, df, wrap=("What to change",))
+            detail = diagnosis_detail(ctx)
+            if detail:  # words first; the solver's conflict set and raw figures under their own heading
+                from openpyxl.styles import Font
+
+                ws.cell(row=len(df) + 3, column=1, value="Technical detail").font = Font(bold=True, size=12)
+                for i, line in enumerate(detail):
+                    ws.cell(row=len(df) + 4 + i, column=1, value=_cell_text(line))
         _defuse(xw.book)
     return buf.getvalue()
