@@ -1,5 +1,5 @@
-"""The app's only imports of package internals: the report writer, the workbook writer and the
-shadow-price sentences. Repoint these three imports if the modules move."""
+"""The app's only imports of package internals: the report writer, the workbook writer, the
+shadow-price sentences and the Assumptions section. Repoint these imports if the modules move."""
 
 from __future__ import annotations
 
@@ -11,20 +11,22 @@ import pandas as pd
 
 from allocator.analysis.shadow import explain, names_from_instance
 from allocator.io.instance import write_tables
+from allocator.report.assumptions import assumptions
 from allocator.report.write import write_report
 
-__all__ = ["explain_sentences", "instance_workbook", "report_files"]
+__all__ = ["assumption_sections", "explain_sentences", "instance_workbook", "report_files"]
 
 # Reports draw figures with matplotlib (Agg canvases, no pyplot state); one at a time keeps
 # the memory of several sessions' reports bounded.
 _REPORT_LOCK = threading.Lock()
 
 
-def report_files(result, instance) -> dict[str, bytes]:
+def report_files(result, instance, spec=None) -> dict[str, bytes]:
     """The report of a result as ``{file name: bytes}``: report.xlsx, report.html and the
-    figures (per_100k.png, change_map.png where the regions have a map, …)."""
+    figures (per_100k.png, change_map.png where the regions have a map, …); ``spec``, the
+    model in effect, gives the Assumptions section its weights."""
     with _REPORT_LOCK, tempfile.TemporaryDirectory(prefix="allocator-app-") as tmp:
-        written = write_report(result, instance, Path(tmp))
+        written = write_report(result, instance, Path(tmp), model=spec)
         return {p.name: p.read_bytes() for p in written}
 
 
@@ -38,3 +40,9 @@ def instance_workbook(instance) -> bytes:
 def explain_sentences(result, data, instance, spec) -> pd.DataFrame:
     """The binding constraints of a result as sentences, largest shadow price first."""
     return explain(result, data, names=names_from_instance(instance), spec=spec)
+
+
+def assumption_sections(result, instance, spec) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The Assumptions section of a result (:func:`allocator.report.assumptions.assumptions`),
+    the same rows the report's Assumptions carry."""
+    return assumptions(instance, result, spec)

@@ -13,7 +13,9 @@ import pandas as pd
 from allocator.analysis import shadow
 from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
+from allocator.core.spec import ModelSpec
 from allocator.report import workforce
+from allocator.report.assumptions import Section, assumptions
 from allocator.report.summary import region_table
 from allocator.solution import equity, measures
 from allocator.solution.result import Result
@@ -75,6 +77,8 @@ class _Context:
     region_names: list[str]
     specialty_names: list[str]
     notes: list[str] = field(default_factory=list)
+    spec: ModelSpec | None = None  # the model in effect, for the Assumptions section
+    model_file: str | None = None
 
     def rname(self, rid) -> str:
         return self.names.get(rid, rid) if isinstance(rid, str) else ""
@@ -101,6 +105,11 @@ class _Context:
     @cached_property
     def binding(self) -> pd.DataFrame:
         return binding_frame(self)
+
+    @cached_property
+    def assumptions(self) -> list[Section]:
+        """The Assumptions section (:func:`allocator.report.assumptions.assumptions`)."""
+        return assumptions(self.instance, self.result, self.spec, model_file=self.model_file, d=self.d)
 
     # the workforce sections (FORMULATION §10, §11): only with a pipeline, only with teams
 
