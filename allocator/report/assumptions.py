@@ -34,6 +34,8 @@ __all__ = ["Section", "assumptions", "brief", "number", "percent"]
 #: A section: a title and its (label, value) rows.
 Section = tuple[str, list[tuple[str, str]]]
 
+MODEL = "Model and objective weights"
+WEIGHT = "Objective weight: "
 #: How many locks (or entries of a by-specialty block) are listed one by one before summarising.
 LISTED = 10
 TRANSITION_FIELDS = (
@@ -77,6 +79,11 @@ def number(value: Any, digits: int = 4) -> str:
 def percent(rate: Any) -> str:
     """A rate (a fraction, FORMULATION v3 §2) as a percentage: ``0.05`` → ``5 %``."""
     return "none" if rate is None else f"{number(100 * float(rate))} %"
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """``1 entry``, ``84 entries``."""
+    return f"{number(n)} {one if n == 1 else many or one + 's'}"
 
 
 def _value(value: Any, kind: str) -> str:
@@ -123,17 +130,17 @@ def _model(spec: ModelSpec | None, model_file: str | None, result: Result | None
                 "(give the model file to the report to list them)",
             )
         )
-        return "Model", rows
+        return MODEL, rows
     default = spec == DEFAULT_MODEL
     rows.append(("Model", spec.name))
     if spec.description:
         rows.append(("Description", " ".join(spec.description.split())))
     rows.append(("Model file", model_file or ("none: the built-in default model" if default else "not recorded")))
     for key, weight in spec.objective.model_dump().items():
-        rows.append((f"Weight: {key.replace('_', ' ')}", number(weight)))
+        rows.append((f"{WEIGHT}{key.replace('_', ' ')}", number(weight)))
     rows.append(("Whole posts by MIP (integer)", "yes" if spec.solve.integer else "no"))
     rows.append(("Tie-break among equal optima (setting)", spec.solve.tie_break))
-    return "Model", rows
+    return MODEL, rows
 
 
 def _transition(inst: Instance, d: ProblemData) -> Section:
@@ -308,15 +315,16 @@ def _optional_blocks(inst: Instance, d: ProblemData) -> Section:
         pipe = "not used"
     ranged = int(d.ranged.sum())
     tr = inst.transition
+    entries = _count(len(inst.capacity), "entry", "entries")
     rows = [
         ("pipeline", pipe),
         ("teams", f"active: {len(inst.teams)} team{'s' if len(inst.teams) != 1 else ''}" if inst.teams else "not used"),
-        ("budget", f"active: {len(inst.budget)} year(s)" if inst.budget else "not used: no budget limit"),
-        ("locks", f"active: {len(inst.locks)}" if inst.locks else "not used"),
-        ("capacity", f"active: {len(inst.capacity)} entries" if inst.capacity else "not used: 0 to unbounded"),
+        ("budget", f"active: {_count(len(inst.budget), 'year')}" if inst.budget else "not used: no budget limit"),
+        ("locks", f"active: {_count(len(inst.locks), 'lock')}" if inst.locks else "not used"),
+        ("capacity", f"active: {entries}" if inst.capacity else "not used: 0 to unbounded"),
         (
             "costs",
-            f"active: {len(inst.cost_per_post)} entries; 0 (default) elsewhere"
+            f"active: {_count(len(inst.cost_per_post), 'entry', 'entries')}; 0 (default) elsewhere"
             if inst.cost_per_post
             else "not used: cost 0 (default)",
         ),
@@ -409,11 +417,12 @@ def assumptions(
 
 def brief(sections: list[Section]) -> list[str]:
     """A few lines for the printed summary: the model's non-zero weights, the transition
-    limits that are set, national totals, and the optional blocks in use."""
+    limits that are set, national totals, the optional blocks in use, and the hashes and
+    versions the result was computed from."""
     by = dict(sections)
     lines = []
-    model = by.get("Model", [])
-    weights = [f"{k.removeprefix('Weight: ')} {v}" for k, v in model if k.startswith("Weight: ") and v != "0"]
+    model = by.get(MODEL, [])
+    weights = [f"{k.removeprefix(WEIGHT)} {v}" for k, v in model if k.startswith(WEIGHT) and v != "0"]
     name = next((v for k, v in model if k == "Model"), "")
     lines.append(f"Model {name.split(':')[0]}" + (f": weights {', '.join(weights)}" if weights else ""))
     limits = [f"{k} {v}" for k, v in by.get("Transition limits", []) if v not in ("none", "no")]
@@ -426,4 +435,11 @@ def brief(sections: list[Section]) -> list[str]:
     blocks = by.get("Optional blocks", [])
     active = [f"{k} ({v.removeprefix('active: ')})" for k, v in blocks if v.startswith("active")]
     lines.append("Optional blocks in use: " + ("; ".join(active) if active else "none"))
+    inputs = dict(by.get("Inputs", []))
+    if inputs:
+        lines.append(
+            f"Computed from: instance sha256 {inputs.get('instance sha256')}, model sha256 "
+            f"{inputs.get('model sha256')}, allocator {inputs.get('allocator version')}, "
+            f"HiGHS {inputs.get('highs version')}"
+        )
     return lines
