@@ -38,6 +38,7 @@ def test_solve_json_is_section_9(tmp_path):
     assert r.exit_code == 0
     data = json.loads(r.stdout)
     keys = ["status", "objective", "backend", "model", "instance", "allocation", "kpis", "binding", "tie_break"]
+    keys += ["inputs", "timings"]  # FORMULATION §9 v3
     assert list(data) == keys
     assert data["tie_break"] == "least-squares"  # FORMULATION §6b, the default
     assert set(data["allocation"][0]) == {"region", "specialty", "year", "posts", "target"}

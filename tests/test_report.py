@@ -71,7 +71,7 @@ def infeasible(england):
 
 def test_workbook_sheets_headers_and_frozen_panes(report_dir):
     wb = openpyxl.load_workbook(report_dir / "report.xlsx")
-    assert wb.sheetnames == ["Summary", "Allocation", "Changes", "Regions", "Measures", "Binding"]
+    assert wb.sheetnames == ["Summary", "Allocation", "Changes", "Regions", "Measures", "Binding", "Assumptions"]
     headers = {ws.title: [c.value for c in ws[1] if c.value is not None] for ws in wb.worksheets}
     assert headers["Summary"] == ["Item", "Value"]
     for ws in wb.worksheets:
@@ -256,7 +256,7 @@ def test_infeasible_report_has_a_diagnosis(tmp_path, infeasible):
     out = tmp_path / "out"
     write_report(res, inst, out)
     wb = openpyxl.load_workbook(out / "report.xlsx")
-    assert wb.sheetnames == ["Summary", "Binding", "Diagnosis"]
+    assert wb.sheetnames == ["Summary", "Binding", "Diagnosis", "Assumptions"]
     ws = wb["Diagnosis"]
     assert ws.freeze_panes == "A2"
     # words first (what to change, then where); the raw figures under "Technical detail"

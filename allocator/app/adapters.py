@@ -1,6 +1,6 @@
 """The app's only imports of package internals: the report writer, the workbook writer, the
-shadow-price sentences (one by one and grouped) and the words of a diagnosis. Repoint these
-imports if the modules move."""
+shadow-price sentences (one by one and grouped), the words of a diagnosis and the Assumptions
+section. Repoint these imports if the modules move."""
 
 from __future__ import annotations
 
@@ -13,20 +13,29 @@ import pandas as pd
 from allocator.analysis.diagnosis_words import words_and_detail
 from allocator.analysis.shadow import explain, group, names_from_instance
 from allocator.io.instance import write_tables
+from allocator.report.assumptions import assumptions
 from allocator.report.write import write_report
 
-__all__ = ["diagnosis_words", "explain_sentences", "grouped_sentences", "instance_workbook", "report_files"]
+__all__ = [
+    "assumption_sections",
+    "diagnosis_words",
+    "explain_sentences",
+    "grouped_sentences",
+    "instance_workbook",
+    "report_files",
+]
 
 # Reports draw figures with matplotlib (Agg canvases, no pyplot state); one at a time keeps
 # the memory of several sessions' reports bounded.
 _REPORT_LOCK = threading.Lock()
 
 
-def report_files(result, instance) -> dict[str, bytes]:
+def report_files(result, instance, spec=None) -> dict[str, bytes]:
     """The report of a result as ``{file name: bytes}``: report.xlsx, report.html and the
-    figures (per_100k.png, change_map.png where the regions have a map, …)."""
+    figures (per_100k.png, change_map.png where the regions have a map, …); ``spec``, the
+    model in effect, gives the Assumptions section its weights."""
     with _REPORT_LOCK, tempfile.TemporaryDirectory(prefix="allocator-app-") as tmp:
-        written = write_report(result, instance, Path(tmp))
+        written = write_report(result, instance, Path(tmp), model=spec)
         return {p.name: p.read_bytes() for p in written}
 
 
@@ -52,3 +61,9 @@ def grouped_sentences(result, data, instance, spec) -> pd.DataFrame:
 def diagnosis_words(diagnosis: dict | None) -> tuple[str, list[str], list[str]]:
     """``(summary, actions, technical detail)`` of a diagnosis, old or new."""
     return words_and_detail(diagnosis)
+
+
+def assumption_sections(result, instance, spec) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The Assumptions section of a result (:func:`allocator.report.assumptions.assumptions`),
+    the same rows the report's Assumptions carry."""
+    return assumptions(instance, result, spec)

@@ -242,9 +242,16 @@ def run_scenario(
     files: dict[str, bytes] = {"result.json": result.to_json().encode("utf-8")}
     if report:
         say("writing the report (workbook, page and figures)")
-        files.update(adapters.report_files(result, inst))
+        files.update(adapters.report_files(result, inst, spec))
     files["instance.xlsx"] = adapters.instance_workbook(inst)
     return Scenario(name, inst, spec, round_posts, result, files, time.perf_counter() - t0)
+
+
+def assumptions(scenario: Scenario) -> list[tuple[str, pd.DataFrame]]:
+    """The Assumptions section of a scenario's result as (title, table of Item | Value), the
+    same rows as the Assumptions of its report.html and report.xlsx."""
+    sections = adapters.assumption_sections(scenario.result, scenario.instance, scenario.model)
+    return [(title, pd.DataFrame(rows, columns=["Item", "Value"])) for title, rows in sections]
 
 
 def slug(name: str) -> str:

@@ -350,6 +350,15 @@ elif res.status == "infeasible" and res.diagnosis:
     else:
         st.info(" ".join(words) + " Change the inputs above by hand.")
 
+with st.expander("Assumptions: model, limits, totals, capacity, need, optional blocks, inputs", expanded=False):
+    st.caption(
+        "What this result assumed and what it was computed from; the same section is in report.html and the "
+        "Assumptions sheet of report.xlsx."
+    )
+    for title, table in L.assumptions(sc):
+        st.markdown(f"**{title}**")
+        st.dataframe(table, hide_index=True, width="stretch")
+
 st.markdown("**Downloads**")
 d = st.columns(5)
 stem = L.slug(sc.name)

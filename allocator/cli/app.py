@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import time
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -119,14 +120,18 @@ def solve(
         ),
     ] = False,
     force: Annotated[bool, typer.Option("--force", help="Let --report overwrite files it did not create.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", help="HiGHS's log, on standard error.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="HiGHS's log and the seconds of each stage, on standard error.")
+    ] = False,
 ):
     """Solve an instance and print a summary (or the result as JSON)."""
     from allocator.core.data import problem_data
     from allocator.pipeline.solve import solve as run_solve
 
     _check_options(time_limit=time_limit, threads=threads, mip_gap=mip_gap)
+    started = time.perf_counter()
     inst = _load(instance)
+    read = time.perf_counter() - started  # reading the file: part of the result's load time (§9 v3)
     try:
         spec = load_model(model)
     except InstanceError as e:
@@ -151,11 +156,23 @@ def solve(
             round_posts=round_posts,
             verbose=verbose,
         )
+    res.timings["load"] = read + res.timings.get("load", 0.0)
+    res.timings["total"] = read + res.timings.get("total", 0.0)
     d = problem_data(inst)  # for the summary and report.md
+    from allocator.report.assumptions import assumptions, brief
+
+    model_file = None if model is None else str(model)
+    sections = assumptions(inst, res, spec, model_file=model_file, d=d)
+    if verbose:  # FORMULATION §9 v3 timings: standard error only, never into --format json
+        shown = ", ".join(f"{k.replace('_', ' ')} {v:.3f}s" for k, v in res.to_dict().get("timings", {}).items())
+        err.print(f"timings: {shown}", highlight=False, markup=False)
     if quiet:
         print(res.to_json(), end="")
     else:
         _print_summary(res, d, verbose)
+        console.print("[bold]Assumptions[/] (all of them in the report's Assumptions section)", highlight=False)
+        for line in brief(sections):
+            console.print("  " + escape(line), highlight=False)
     if out is not None:
         written = []
         if report:  # first: it refuses (and writes nothing) if it would overwrite a file it did not make
@@ -163,12 +180,12 @@ def solve(
             from allocator.report.write import write_report
 
             try:
-                written += write_report(res, inst, Path(out), force=force)
+                written += write_report(res, inst, Path(out), force=force, model=spec, model_file=model_file)
             except ValueError as e:
                 fail(e)
             from allocator.io.atomic import atomic_write
 
-            written += atomic_write({"report.md": markdown(res, d)}, Path(out))
+            written += atomic_write({"report.md": markdown(res, d, assumptions=sections)}, Path(out))
         written = res.write(out) + written
         if not quiet:
             console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, markup=False)

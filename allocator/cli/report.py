@@ -22,6 +22,10 @@ def report_command(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files of the same names not written by allocator report.")
     ] = False,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="The model file the result was solved with: its weights go in the Assumptions."),
+    ] = None,
 ):
     """Write a result's report: Excel workbook, figures (PNG, SVG) and a one-page HTML summary."""
     from allocator.core.instance import InstanceError
@@ -44,8 +48,22 @@ def report_command(
         check_match(res, inst)
     except ValueError as e:
         fail(f"{result}: {e} ({instance})")
+    spec = None
+    if model is not None:
+        from allocator.core.provenance import model_sha256
+        from allocator.core.spec import load_model
+
+        try:
+            spec = load_model(model)
+        except InstanceError as e:
+            fail(str(e))
+        recorded = (res.inputs or {}).get("model_sha256")
+        if recorded and recorded != model_sha256(spec):
+            fail(f"--model {model}: not the model of {result} (its model_sha256 differs: other weights or options)")
     try:
-        written = write_report(res, inst, out, force=force)
+        written = write_report(
+            res, inst, out, force=force, model=spec, model_file=None if model is None else str(model)
+        )
     except ValueError as e:
         fail(str(e))
     console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, markup=False)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.core.instance import Instance
+from allocator.core.provenance import instance_sha256
 from allocator.core.workforce import PipelineData, TeamInfo, by_year, pipeline_data, team_data
 
 
@@ -65,6 +66,9 @@ class ProblemData:
         or ``None``.
     teams : the teams of §11 (:class:`~allocator.core.workforce.TeamInfo`), possibly none.
     professions : (S,) the profession of each programme (§11; ``"medicine"`` by default).
+    instance_sha256, schema_version : what the instance was (§9 v3 ``inputs``: the hash of the
+        instance as read, :func:`allocator.core.provenance.instance_sha256`, and its declared
+        ``schema_version``); results made from these arrays carry them.
     """
 
     name: str
@@ -99,6 +103,8 @@ class ProblemData:
     pipeline: PipelineData | None = None
     teams: tuple[TeamInfo, ...] = ()
     professions: tuple[str, ...] = ()
+    instance_sha256: str | None = None
+    schema_version: int | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -259,6 +265,8 @@ def problem_data(inst: Instance) -> ProblemData:
         max_region_net_loss_rate=tr.max_region_net_loss_rate,
         max_national_moves=tr.max_national_moves,
         professions=tuple(s.profession for s in inst.specialties),
+        instance_sha256=instance_sha256(inst),
+        schema_version=inst.schema_version,
     )
     if inst.pipeline is None and not inst.teams:
         return d

@@ -234,4 +234,7 @@ def validate(data: dict[str, Any], source: str = "<instance>", strict: bool = Tr
     problems = check_limits(inst) or _cross_check(inst)
     if problems:
         raise InstanceError(source, problems)
+    from allocator.core.provenance import remember
+
+    remember(inst, data)  # FORMULATION §9 v3: the hash of the instance as read
     return inst

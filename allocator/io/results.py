@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,9 @@ FAMILIES = (
     "team_mix",
 )
 FORMAT_NAMES = ("status", "allocation", "target", "objective", "kpi", "supply", "supply_kpi", "team")
+
+#: A SHA-256 as §9 v3 ``inputs`` writes it.
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 # How many violations __str__ lists before summarising the rest.
 SHOWN = 50
@@ -140,7 +144,8 @@ def result_problems(data: Any, instance: Instance | None = None, report: bool = 
     ``supply_max_shortfall_pct``; ``teams`` rows with a ``team``, a ``region``, a whole ``year``
     and finite ``capacity`` and ``target``. With ``instance``: the result names it, every
     allocation row's region, specialty and year is one of its own, no row repeated, and every
-    region, specialty and team named by a ``supply`` or ``teams`` row is one of its own. With ``report``: the six
+    region, specialty and team named by a ``supply`` or ``teams`` row is one of its own; (v3)
+    ``inputs`` and ``timings`` in their form (:func:`_provenance`). With ``report``: the six
     measures of every ``kpis`` row are present, and an allocation has its ``kpis``.
     Other keys are left alone (later versions add fields).
     """
@@ -291,7 +296,35 @@ def result_problems(data: Any, instance: Instance | None = None, report: bool = 
     rounding = data.get("rounding")
     if rounding is not None and not isinstance(rounding, dict):
         problems.append(("rounding", f"must be an object {{...}}, not {_json_kind(rounding)}"))
+    _provenance(data, text, number, problems)
     return problems
+
+
+def _provenance(data: dict, text, number, problems: list[tuple[str, str]]) -> None:
+    """The v3 fields of §9: ``inputs`` (hashes as 64 hex digits, versions as text, the declared
+    ``schema_version`` a whole number) and ``timings`` (seconds, finite and >= 0). Both are
+    optional: results written before v3 have neither."""
+    given = data.get("inputs")
+    if given is not None:
+        if not isinstance(given, dict):
+            problems.append(("inputs", f"must be an object {{...}}, not {_json_kind(given)}"))
+        else:
+            for key in ("instance_sha256", "model_sha256"):
+                value = given.get(key)
+                if value is not None and not (isinstance(value, str) and SHA256.fullmatch(value)):
+                    problems.append((f"inputs.{key}", f"must be a SHA-256 of 64 hex digits, not {_json_kind(value)}"))
+            for key in ("allocator_version", "highs_version"):
+                text(f"inputs.{key}", given.get(key))
+            version = given.get("schema_version")
+            if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+                problems.append(("inputs.schema_version", f"must be a whole number, not {_json_kind(version)}"))
+    timings = data.get("timings")
+    if timings is not None:
+        if not isinstance(timings, dict):
+            problems.append(("timings", f"must be an object {{...}} of seconds, not {_json_kind(timings)}"))
+        else:
+            for stage, seconds in timings.items():
+                number(f"timings.{stage}", seconds, required=True, least=0.0)
 
 
 def _workforce_rows(rows, text, year, number, problems: list[tuple[str, str]], instance: Instance | None) -> None:

@@ -87,12 +87,16 @@ def solve(
     status ``infeasible`` and a ``diagnosis``. So has one the solver finds infeasible.
     """
     say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
     inst, spec = _instance(instance), _model(model)
     say("computing targets")
     d = problem_data(inst)
+    load = time.perf_counter() - t0
     integer = spec.solve.integer if integer is None else integer
     options = SolveOptions(time_limit, threads, method, mip_gap, integer, verbose, tie_break)
-    return run(d, spec, backend, options, instance=inst, round_posts=round_posts, progress=progress)
+    res = run(d, spec, backend, options, instance=inst, round_posts=round_posts, progress=progress)
+    res.timings = {"load": load, **res.timings, "total": time.perf_counter() - t0}
+    return res
 
 
 def run(
@@ -113,6 +117,13 @@ def run(
     that plan; ``round_posts`` rounds an optimal LP answer (:meth:`Built.solve`).
     ``instance``: the instance of ``d``, for the rounding's checks.
     """
+    t0 = time.perf_counter()
+    res = _run(d, spec, backend, options, instance=instance, round_posts=round_posts, progress=progress)
+    res.timings["total"] = time.perf_counter() - t0
+    return res
+
+
+def _run(d, spec, backend, options, *, instance, round_posts, progress) -> Result:
     say = progress or (lambda _msg: None)
     options = options or SolveOptions()
     integer = spec.solve.integer if options.integer is None else options.integer
@@ -147,6 +158,7 @@ def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, opt
     if lp.status != "optimal":
         return lp
     x_lp = lp.posts_array(d)
+    t_whole = time.perf_counter()
     repaired = repair(d, spec, x_lp, lp.objective, time_limit=left(), mip_gap=options.mip_gap, threads=options.threads)
     if repaired.status == "infeasible":
         # the repair's last resort is the whole range: no whole-post plan exists
@@ -169,4 +181,5 @@ def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, opt
     res.binding = res.binding.iloc[0:0]  # duals belong to the LP, not to a whole-post plan
     res.build_seconds = built.build_seconds
     res.solve_seconds = time.perf_counter() - t0 - built.build_seconds
+    res.timings["whole_posts"] = time.perf_counter() - t_whole  # repair, MIP, measures, checker
     return res

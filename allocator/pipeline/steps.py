@@ -28,6 +28,7 @@ import pandas as pd
 from allocator.analysis.diagnose import diagnose
 from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
+from allocator.core.provenance import inputs
 from allocator.core.spec import ModelSpec
 from allocator.model.backends import BACKENDS
 from allocator.model.backends.base import RawSolution, SolveOptions
@@ -45,6 +46,7 @@ __all__ = [
     "error_result",
     "error_text",
     "infeasible_result",
+    "inputs_of",
     "presolve",
 ]
 
@@ -54,6 +56,11 @@ def backend_module(name: str):
     if name not in BACKENDS:
         raise ValueError(f"unknown backend '{name}' (choose one of: {', '.join(BACKENDS)})")
     return importlib.import_module(f"allocator.model.backends.{name}")
+
+
+def inputs_of(d: ProblemData, spec: ModelSpec) -> dict:
+    """The §9 v3 ``inputs`` of a result of ``d`` under ``spec`` (:mod:`allocator.core.provenance`)."""
+    return inputs(d.instance_sha256, d.schema_version, spec)
 
 
 # ------------------------------------------------------------------------------ pre-solve
@@ -68,16 +75,20 @@ def infeasible_result(d: ProblemData, spec: ModelSpec, backend: str, diagnosis: 
         backend=backend,
         diagnosis=diagnosis,
         message=message,
+        inputs=inputs_of(d, spec),
     )
 
 
 def presolve(d: ProblemData, spec: ModelSpec, integer: bool = False, backend: str = "highs") -> Result | None:
     """The pre-solve checks: ``None`` when they prove nothing, else the ``infeasible`` Result
     (with its diagnosis) that a solve of ``spec`` returns without building a model."""
+    t0 = time.perf_counter()
     findings = presolve_findings(d, integer)
     if not findings:
         return None
-    return infeasible_result(d, spec, backend, diagnose(d, spec, findings), "infeasible (pre-solve checks)")
+    res = infeasible_result(d, spec, backend, diagnose(d, spec, findings), "infeasible (pre-solve checks)")
+    res.timings["assemble"] = time.perf_counter() - t0  # the checks and their diagnosis
+    return res
 
 
 # ------------------------------------------------------------------------------ errors
@@ -91,7 +102,14 @@ def error_text(err: BaseException) -> str:
 
 def error_result(d: ProblemData, spec: ModelSpec, backend: str, err: BaseException) -> Result:
     """The Result of a run that raised: status ``error``, the exception in ``message``."""
-    return Result(status="error", instance=d.name, model=spec.name, backend=backend, message=error_text(err))
+    return Result(
+        status="error",
+        instance=d.name,
+        model=spec.name,
+        backend=backend,
+        message=error_text(err),
+        inputs=inputs_of(d, spec),
+    )
 
 
 # ------------------------------------------------------------------------------ build and solve
@@ -159,6 +177,7 @@ class Built:
                 mip_gap=options.mip_gap,
                 threads=options.threads,
             )
+        res.timings["total"] = self.build_seconds + time.perf_counter() - t0
         return res
 
 
@@ -191,7 +210,20 @@ def build_data(
 
 
 def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, build_seconds: float = 0.0) -> Result:
-    """A backend's raw solution → Result, with measures and (if infeasible) a diagnosis."""
+    """A backend's raw solution → Result, with measures and (if infeasible) a diagnosis, its
+    §9 v3 ``inputs`` and the ``timings`` of build (``build_seconds``), solve, tie-break and assembly."""
+    t0 = time.perf_counter()
+    res = _assemble(d, spec, backend, raw, build_seconds)
+    res.inputs = inputs_of(d, spec)
+    stages = {"build": build_seconds} if build_seconds > 0 else {}  # 0: built for another run
+    stages["solve"] = raw.solve_seconds
+    if raw.tie_break == "least-squares":
+        stages["tie_break"] = raw.tie_break_seconds
+    res.timings = {**stages, "assemble": time.perf_counter() - t0}
+    return res
+
+
+def _assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, build_seconds: float) -> Result:
     if raw.status == "error" and raw.mip_gap is None:
         raw.status = _confirm_status(d, spec)
     res = Result(

@@ -42,6 +42,7 @@ figcaption{font-size:.85em;color:#4c6272}
 .note{background:#fff9c4;padding:.5em .8em;border-left:4px solid #ffeb3b}
 .diag{background:#fde8e6;padding:.5em .8em;border-left:4px solid #d5281b}
 .small{font-size:.8em;color:#4c6272}
+table.assumptions td:first-child{width:35%}table.assumptions td.text{text-align:left;word-break:break-word}
 """
 
 
@@ -132,6 +133,21 @@ def _diagnosis_section(diagnosis: dict, shown: int = 20) -> list[str]:
     return parts
 
 
+def assumptions_html(sections) -> list[str]:
+    """The Assumptions section (:mod:`allocator.report.assumptions`): one small table per part."""
+    e = html.escape
+    parts = [
+        "<h2>Assumptions</h2>",
+        "<p class='small'>What this result assumed: the model and its weights, the limits, totals, locks, capacity "
+        "and need it was solved under, the optional blocks in use and their defaults, and what it was computed "
+        "from (SHA-256 of the instance as read and of the model, versions) and how long each stage took.</p>",
+    ]
+    for title, rows in sections:
+        body = "".join(f"<tr><td>{e(label)}</td><td class='text'>{e(value)}</td></tr>" for label, value in rows)
+        parts.append(f"<h3>{e(title)}</h3><table class='assumptions'><tbody>{body}</tbody></table>")
+    return parts
+
+
 def page_html(ctx: _Context, pngs: dict[str, bytes]) -> str:
     """The one-page HTML summary, self-contained (figures embedded as base64 PNG)."""
     res, d = ctx.result, ctx.d
@@ -188,6 +204,7 @@ def page_html(ctx: _Context, pngs: dict[str, bytes]) -> str:
                 )
     for n in ctx.notes:
         parts.append(f'<p class="note">{e(n)}</p>')
+    parts += assumptions_html(ctx.assumptions)
     foot = "The full tables are in report.xlsx beside this page."
     if "change_map" in pngs:
         foot += " " + geo.ATTRIBUTION

@@ -148,8 +148,23 @@ def workforce_tables(res: Result, d: ProblemData) -> list[tuple[str, pd.DataFram
     return out
 
 
-def markdown(res: Result, d: ProblemData | None = None, top: int = 10) -> str:
-    """A one-page report a person can read without Python."""
+def assumptions_markdown(sections) -> list[str]:
+    """The Assumptions section (:mod:`allocator.report.assumptions`) as Markdown: one
+    two-column table per part."""
+    out = ["", "## Assumptions"]
+    for title, rows in sections:
+        out += ["", f"### {title}", "", "| item | value |", "|---|---|"]
+        out += [f"| {_cell(label)} | {_cell(value)} |" for label, value in rows]
+    return out
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown(res: Result, d: ProblemData | None = None, top: int = 10, assumptions: list | None = None) -> str:
+    """A one-page report a person can read without Python; ``assumptions``: the sections of
+    :func:`allocator.report.assumptions.assumptions`, written at the end."""
     out = [f"# {res.instance}: {res.model}", ""]
     out.append(
         f"Status **{res.status}**, backend {res.backend}, objective {res.objective:,.4f}."
@@ -196,4 +211,6 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10) -> str:
             "",
             _md(res.binding.head(top).astype(object).fillna(""), 4),
         ]
+    if assumptions:
+        out += assumptions_markdown(assumptions)
     return "\n".join(out) + "\n"

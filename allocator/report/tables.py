@@ -14,7 +14,9 @@ from allocator.analysis import shadow
 from allocator.analysis.diagnosis_words import words_and_detail
 from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
+from allocator.core.spec import ModelSpec
 from allocator.report import workforce
+from allocator.report.assumptions import Section, assumptions
 from allocator.report.summary import region_table
 from allocator.solution import equity, measures
 from allocator.solution.result import Result
@@ -76,6 +78,8 @@ class _Context:
     region_names: list[str]
     specialty_names: list[str]
     notes: list[str] = field(default_factory=list)
+    spec: ModelSpec | None = None  # the model in effect, for the Assumptions section
+    model_file: str | None = None
 
     def rname(self, rid) -> str:
         return self.names.get(rid, rid) if isinstance(rid, str) else ""
@@ -112,6 +116,11 @@ class _Context:
     def binding_groups(self) -> pd.DataFrame:
         """The shadow-price sentences grouped by family and region (:func:`allocator.analysis.shadow.group`)."""
         return shadow.group(self.explained, names=self.names, specialties=len(self.d.specialties))
+
+    @cached_property
+    def assumptions(self) -> list[Section]:
+        """The Assumptions section (:func:`allocator.report.assumptions.assumptions`)."""
+        return assumptions(self.instance, self.result, self.spec, model_file=self.model_file, d=self.d)
 
     # the workforce sections (FORMULATION §10, §11): only with a pipeline, only with teams
 

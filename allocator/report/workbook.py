@@ -207,6 +207,22 @@ def _workforce_sheets(xw, ctx: _Context) -> None:
         _sheet(xw, "Team mix", mix[["Team"] + [c for c in mix.columns if c != "Team"]])
 
 
+def _assumptions_sheet(xw, ctx: _Context) -> None:
+    """The sheet "Assumptions": Section | Item | Value, every value as text already rounded
+    for reading (:mod:`allocator.report.assumptions`); full precision stays in result.json."""
+    from openpyxl.styles import Alignment
+
+    rows = [(title, label, value) for title, items in ctx.assumptions for label, value in items]
+    frame = pd.DataFrame(rows, columns=["Section", "Item", "Value"])
+    _clean(frame).to_excel(xw, sheet_name="Assumptions", index=False)
+    ws = xw.sheets["Assumptions"]
+    _format_sheet(ws, frame)
+    for letter, width in (("A", 20), ("B", 40), ("C", 90)):
+        ws.column_dimensions[letter].width = width
+    for row in ws.iter_rows(min_row=2, min_col=3, max_col=3):
+        row[0].alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
+
+
 def workbook_bytes(ctx: _Context) -> bytes:
     """The Excel workbook, formatted."""
     from openpyxl.styles import Alignment, Font
@@ -290,5 +306,6 @@ def workbook_bytes(ctx: _Context) -> bytes:
                 ws.cell(row=len(df) + 3, column=1, value="Technical detail").font = Font(bold=True, size=12)
                 for i, line in enumerate(detail):
                     ws.cell(row=len(df) + 4 + i, column=1, value=_cell_text(line))
+        _assumptions_sheet(xw, ctx)
         _defuse(xw.book)
     return buf.getvalue()

@@ -4,14 +4,15 @@
 
 - ``report.xlsx``: sheets Summary, Allocation, Changes, Regions, Measures, Binding, (with a
   pipeline, FORMULATION §10) Supply, Supply measures, Posts vs supply, Stock over time, (with
-  teams, §11) Team measures, Team mix, and (for an infeasible result) Diagnosis, with readable
+  teams, §11) Team measures, Team mix, (for an infeasible result) Diagnosis, and Assumptions, with readable
   headers, frozen header rows, number formats and column widths
   (:mod:`allocator.report.workforce`);
 - ``per_100k``, ``change_heatmap``, ``lorenz``, (when the regions have boundaries,
   :mod:`allocator.report.geo`) ``change_map`` and (with a pipeline) ``stock_over_time``, each
   as ``.png`` and ``.svg`` (:mod:`allocator.report.figures`);
 - ``report.html``: one self-contained page (inline CSS, figures embedded) a person can read
-  without Python: headline, measures, regions, shadow prices in words, diagnosis, figures;
+  without Python: headline, measures, regions, shadow prices in words, diagnosis, figures,
+  and the Assumptions section (:mod:`allocator.report.assumptions`; also a sheet of the workbook);
 - ``.allocator-report.json``: the manifest of the files the report wrote, each with the
   sha256 of its content.
 
@@ -38,6 +39,7 @@ from pathlib import Path
 from allocator.analysis import shadow
 from allocator.core.data import problem_data
 from allocator.core.instance import Instance
+from allocator.core.spec import ModelSpec
 from allocator.io.atomic import atomic_write
 from allocator.report import geo
 from allocator.report.guard import _proven, _read_manifest, _sha256, check_match, check_overwrite
@@ -50,7 +52,9 @@ from allocator.solution.result import Result
 # ------------------------------------------------------------------------ writing
 
 
-def _context(result: Result, instance: Instance) -> _Context:
+def _context(
+    result: Result, instance: Instance, spec: ModelSpec | None = None, model_file: str | None = None
+) -> _Context:
     d = problem_data(instance)
     check_match(result, instance, d)
     names = shadow.names_from_instance(instance)
@@ -62,6 +66,8 @@ def _context(result: Result, instance: Instance) -> _Context:
         names=names,
         region_names=[r.name or r.id for r in instance.regions],
         specialty_names=[s.name or s.id for s in instance.specialties],
+        spec=spec,
+        model_file=model_file,
     )
 
 
@@ -70,7 +76,15 @@ def _manifest_bytes(files: dict[str, set[str]]) -> bytes:
     return (json.dumps({"written_by": "allocator report", "files": listed}, indent=2) + "\n").encode()
 
 
-def write_report(result: Result, instance: Instance, out_dir: Path, force: bool = False) -> list[Path]:
+def write_report(
+    result: Result,
+    instance: Instance,
+    out_dir: Path,
+    force: bool = False,
+    *,
+    model: ModelSpec | None = None,
+    model_file: str | None = None,
+) -> list[Path]:
     """Write the workbook, the figures and the HTML page of a result into ``out_dir``.
 
     Parameters
@@ -83,6 +97,11 @@ def write_report(result: Result, instance: Instance, out_dir: Path, force: bool 
         The folder, created if needed.
     force : bool
         Overwrite files of the same names that the report did not write.
+    model : ModelSpec, optional
+        The model in effect, whose weights the Assumptions section lists (without it, only
+        the default model's are known, recognised by the result's ``model_sha256``).
+    model_file : str, optional
+        The name of the model file it was read from.
 
     Returns
     -------
@@ -98,7 +117,7 @@ def write_report(result: Result, instance: Instance, out_dir: Path, force: bool 
     from allocator.report import figures  # matplotlib: imported only when a report is written
 
     out = Path(out_dir)
-    ctx = _context(result, instance)
+    ctx = _context(result, instance, model, model_file)
     match = geo.match_regions(ctx.d.regions, [r.name for r in instance.regions])
     stems = []
     if ctx.x is not None:

@@ -33,6 +33,10 @@ SUPPLY_KPI_COLUMNS = ["year", "supply_gap", "supply_gini", "supply_max_shortfall
 BINDING_COLUMNS = ["constraint", "region", "specialty", "year", "dual"]
 #: v2 §9 with teams (§11): one row per team × region × year of the team.
 TEAM_COLUMNS = ["team", "region", "year", "capacity", "target"]
+#: v3 §9 ``inputs``: what a result was computed from (:mod:`allocator.core.provenance`).
+INPUT_FIELDS = ("instance_sha256", "model_sha256", "allocator_version", "highs_version", "schema_version")
+#: v3 §9 ``timings``: seconds per stage of the pipeline, in order; a stage that did not run is absent.
+TIMING_STAGES = ("load", "build", "solve", "tie_break", "whole_posts", "assemble", "total")
 
 
 def json_number(v: Any) -> Any:
@@ -51,6 +55,10 @@ def binding_frame(records: list) -> pd.DataFrame:
     if any(isinstance(b, dict) and "team" in b for b in records):
         columns.insert(1, "team")
     return pd.DataFrame(records, columns=columns)
+
+
+def _is_seconds(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -88,6 +96,13 @@ class Result:
     supply_kpis : with a pipeline, DataFrame ``year, supply_gap, supply_gini,
         supply_max_shortfall_pct`` for each assessed year.
     teams : with teams (§11), DataFrame ``team, region, year, capacity, target``.
+    inputs : (v3) what the result was computed from: ``instance_sha256``, ``model_sha256``,
+        ``allocator_version``, ``highs_version``, ``schema_version`` (:data:`INPUT_FIELDS`;
+        :mod:`allocator.core.provenance`); ``None`` where not stated (results written before v3).
+    timings : (v3) seconds of each stage that ran, keys among :data:`TIMING_STAGES`
+        (``load``: reading the instance and computing its targets; ``build``; ``solve``: HiGHS;
+        ``tie_break``: §6b; ``whole_posts``: repair and MIP of §7; ``assemble``: measures and
+        diagnosis; ``total``: the whole call).
     """
 
     status: str
@@ -110,6 +125,8 @@ class Result:
     supply: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SUPPLY_COLUMNS))
     supply_kpis: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SUPPLY_KPI_COLUMNS))
     teams: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TEAM_COLUMNS))
+    inputs: dict | None = None
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -165,8 +182,8 @@ class Result:
         return posts.to_numpy().reshape(d.shape)
 
     def to_dict(self) -> dict[str, Any]:
-        """The §9 format: ``bound`` and ``gap`` where known (always for ``feasible``), and
-        ``tie_break`` where stated."""
+        """The §9 format: ``bound`` and ``gap`` where known (always for ``feasible``),
+        ``tie_break`` where stated, and (v3) ``inputs`` and ``timings`` (to the microsecond)."""
         out: dict[str, Any] = {
             "status": self.status,
             "objective": json_number(self.objective),
@@ -190,6 +207,10 @@ class Result:
             frame = getattr(self, key)
             if frame is not None and len(frame):
                 out[key] = _records(frame[columns])
+        if self.inputs is not None:
+            out["inputs"] = dict(self.inputs)
+        if self.timings:
+            out["timings"] = {k: round(float(self.timings[k]), 6) for k in TIMING_STAGES if k in self.timings}
         return out
 
     def to_json(self, path: str | Path | None = None) -> str:
@@ -219,6 +240,10 @@ class Result:
             supply=pd.DataFrame(data.get("supply") or [], columns=SUPPLY_COLUMNS),
             supply_kpis=pd.DataFrame(data.get("supply_kpis") or [], columns=SUPPLY_KPI_COLUMNS),
             teams=pd.DataFrame(data.get("teams") or [], columns=TEAM_COLUMNS),
+            inputs=dict(data["inputs"]) if isinstance(data.get("inputs"), dict) else None,  # v3; absent before
+            timings={k: float(v) for k, v in (data.get("timings") or {}).items() if _is_seconds(v)}
+            if isinstance(data.get("timings"), dict)
+            else {},
         )
 
     @classmethod

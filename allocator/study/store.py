@@ -7,7 +7,10 @@ A sweep with ``out=DIR`` writes::
                               gap_posts, gap_closed_pct, gini (final planning year),
                               max_shortfall_pct (worst over the years), posts_moved, cost
                               (summed over the years), warm_start, solve_seconds, message,
-                              error, instance, finished_at
+                              error, instance, finished_at, instance_sha256 and the
+                              seconds of each stage, time_load … time_total (FORMULATION
+                              §9 v3 ``inputs`` and ``timings``: stores written before
+                              them read back None and NaN; a stage that did not run, NaN)
     DIR/measures.parquet/     one row per run × planning year: the six §8 measures
     DIR/allocations.parquet/  one row per run × region × specialty × year: posts, target,
                               baseline (the cell's baseline-year posts)
@@ -37,7 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from allocator.core.spec import Objective
-from allocator.solution.result import KPI_COLUMNS
+from allocator.solution.result import KPI_COLUMNS, TIMING_STAGES
 
 __all__ = [
     "SCHEMAS",
@@ -56,6 +59,8 @@ MEASURES = tuple(KPI_COLUMNS[1:])  # gap_posts … cost: the measures of allocat
 #: With a pipeline (FORMULATION §10): the supply gap and Gini of the last assessed year (NaN without
 #: one; stores written before them read them back as NaN).
 SUPPLY_MEASURES = ("supply_gap", "supply_gini")
+#: Seconds of each stage of a run (§9 v3 ``timings``): time_load … time_total.
+TIMING_COLUMNS = tuple(f"time_{stage}" for stage in TIMING_STAGES)
 _KEYS = [("run_id", pa.string()), ("hash", pa.string()), ("scenario", pa.string()), ("model", pa.string())]
 
 SCHEMAS: dict[str, pa.Schema] = {
@@ -78,6 +83,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("error", pa.string()),
             ("instance", pa.string()),
             ("finished_at", pa.timestamp("us", tz="UTC")),
+            ("instance_sha256", pa.string()),
+            *[(t, pa.float64()) for t in TIMING_COLUMNS],
         ]
     ),
     "measures": pa.schema([*_KEYS, ("year", pa.int64()), *[(m, pa.float64()) for m in MEASURES]]),
@@ -105,7 +112,7 @@ def _to_table(df: pd.DataFrame, table: str) -> pa.Table:
     schema = SCHEMAS[table]
     df = df.reindex(columns=schema.names)
     if table == "runs":
-        df = df.astype({"objective": float, **dict.fromkeys(MEASURES + SUPPLY_MEASURES, float)})
+        df = df.astype({"objective": float, **dict.fromkeys(MEASURES + SUPPLY_MEASURES + TIMING_COLUMNS, float)})
         df["error"] = df["error"].astype(object).where(df["error"].notna(), None)
     return pa.Table.from_pandas(df, schema=schema, preserve_index=False)
 

@@ -151,6 +151,8 @@ def _solve_group(task: dict) -> list[dict]:
                 "error": res.message if res.status == "error" else None,
                 "warm_start": warm,
                 "solve_seconds": res.solve_seconds,
+                "timings": dict(res.timings),
+                "instance_sha256": (res.inputs or {}).get("instance_sha256"),
                 "kpis": res.kpis.to_dict(orient="records") if len(res.kpis) else [],
                 "supply_kpis": res.supply_kpis.to_dict(orient="records") if len(res.supply_kpis) else [],
                 "x": x,
@@ -204,6 +206,8 @@ def _run_row(run: _Run, backend: str, instance: str, rec: dict) -> dict:
             "error": rec.get("error"),
             "instance": instance,
             "finished_at": pd.Timestamp(datetime.now(UTC)),
+            "instance_sha256": rec.get("instance_sha256"),
+            **{f"time_{k}": float(v) for k, v in (rec.get("timings") or {}).items()},
         }
     )
     return row
