@@ -88,6 +88,7 @@ def test_equity_functions_take_an_instance_path(solved):
             assert (by_path == by_data).all(), name
 
 
+@pytest.mark.slow  # over a second (docs/architecture.md, Tests)
 def test_study_and_report_functions_take_an_instance_path(solved, tmp_path):
     assert shadow.names_from_instance(str(TOY)) == shadow.names_from_instance(allocator.load_instance(TOY))
     assert shadow.explain(solved, str(TOY)).equals(shadow.explain(solved, allocator.problem_data(TOY)))
@@ -100,6 +101,7 @@ def test_study_and_report_functions_take_an_instance_path(solved, tmp_path):
     assert [r.status for _, r, _ in runs] == ["optimal"]
 
 
+@pytest.mark.slow  # over a second (docs/architecture.md, Tests)
 def test_sweep_takes_an_instance_path():
     """Without a client a sweep starts a local cluster of processes; one in-process worker is enough here."""
     dask = pytest.importorskip("dask.distributed")
@@ -155,6 +157,7 @@ def banner(proc: subprocess.CompletedProcess) -> list[str]:
     return [line for line in lines if any(b in line for b in BANNER)]
 
 
+@pytest.mark.slow  # a subprocess each
 @pytest.mark.parametrize(
     "args",
     [
@@ -174,6 +177,7 @@ def test_an_infeasible_solve_prints_no_banner(args):
     assert not banner(proc), banner(proc)
 
 
+@pytest.mark.slow  # over a second (docs/architecture.md, Tests)
 def test_verbose_shows_the_solver_log():
     proc = run("solve", str(SOLVER_INFEASIBLE), "--verbose")
     assert proc.returncode == 1
@@ -192,6 +196,7 @@ def test_an_infeasible_sweep_prints_no_banner(tmp_path):
     assert not banner(proc), banner(proc)
 
 
+@pytest.mark.slow  # over a second (docs/architecture.md, Tests)
 def test_a_library_solve_prints_nothing():
     """``allocator.solve`` on an infeasible instance in a script: nothing on either stream."""
     code = f"import allocator; assert allocator.solve({str(PRESOLVE_INFEASIBLE)!r}).status == 'infeasible'"

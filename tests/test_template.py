@@ -49,6 +49,7 @@ def instance_sheet(path) -> dict[str, object]:
     return {r[0]: r[1] for r in cells(path)["instance"][1:]}
 
 
+@pytest.mark.slow  # over a second: writes and reads both workbooks
 def test_committed_workbooks_are_what_the_script_builds(tmp_path):
     """openpyxl's files are not byte-stable (zip times), so the instances and every cell are compared."""
     module = script()
