@@ -7,7 +7,10 @@ Library quickstart::
     res.status, res.objective
     res.allocation          # pandas DataFrame: region, specialty, year, posts, target
     res.kpis                # FORMULATION §8 measures per year
-    allocator.check(allocator.load_instance("..."), res)   # the independent checker
+    allocator.check("instances/england-regions-2025.json", res)   # the independent checker
+
+Every function that takes an instance takes an :class:`Instance` or the path of its file
+(JSON, workbook or CSV folder).
 
 The contract is FORMULATION.md (the project's copy: docs/model.md).
 """
@@ -23,13 +26,13 @@ from allocator.analysis.check import check
 
 # imported eagerly so `allocator.check` stays the function after `import allocator.check`
 from allocator.analysis.check_report import CheckReport
-from allocator.core.data import ProblemData, problem_data
+from allocator.core.data import ProblemData
 from allocator.core.instance import Instance, InstanceError
 from allocator.core.spec import DEFAULT_MODEL, ModelSpec, load_model
 from allocator.core.validate import validate
 from allocator.io.instance import load_instance
 from allocator.model.backends.base import SolveOptions
-from allocator.pipeline.solve import Built, build, solve
+from allocator.pipeline.solve import Built, build, problem_data, solve
 from allocator.solution.result import Result
 
 __version__ = "0.1.0"

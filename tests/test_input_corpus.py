@@ -1,5 +1,5 @@
 """A corpus of malformed inputs (issue 10): instance JSON, Excel workbooks, CSV folders, model
-files and option values, generated from the template instance (every list filled in, the v2
+files and option values, generated from the workforce template instance (every list filled in, the v2
 blocks of FORMULATION §10 and §11 too: a pipeline and a team).
 
 Every case runs ``allocator solve ... --out OUT`` in-process and must give exit code 2, a
@@ -31,7 +31,7 @@ from allocator.io.table_cells import PIPELINE_SHEETS, SHEETS, TEAM_SHEETS, list_
 from allocator.io.table_write import table_files
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATE = ROOT / "instances" / "template.xlsx"
+TEMPLATE = ROOT / "instances" / "template-workforce.xlsx"  # every sheet filled in
 INST = load_instance(TEMPLATE)
 BASE = INST.to_dict()  # every list has at least one entry
 XLSX = table_files(INST, "xlsx")[""]

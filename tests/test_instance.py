@@ -15,7 +15,8 @@ from allocator.io.instance import load_instance, write_tables
 
 from .conftest import ROOT, TOYS
 
-TEMPLATE = ROOT / "instances" / "template.xlsx"  # schema v2: a pipeline and a team
+# the simple study, and the same with every v2 block (pipeline, teams)
+TEMPLATES = [ROOT / "instances" / "template.xlsx", ROOT / "instances" / "template-workforce.xlsx"]
 
 
 def problems(data) -> str:
@@ -148,7 +149,7 @@ def test_capacity_entries_intersect(base):
     assert d.min_posts[0, 0].tolist() == [10, 15] and d.max_posts[0, 0].tolist() == [90, 90]
 
 
-@pytest.mark.parametrize("path", [*TOYS, TEMPLATE], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [*TOYS, *TEMPLATES], ids=lambda p: p.stem)
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
 def test_tables_round_trip(path, kind, tmp_path):
     """A workbook and a CSV folder load to the same instance as the JSON."""

@@ -25,7 +25,7 @@ from allocator.io.table_write import same_instance, write_tables
 
 from .conftest import ROOT
 
-TEMPLATE = ROOT / "instances" / "template.xlsx"
+TEMPLATE = ROOT / "instances" / "template-workforce.xlsx"  # every sheet has a row to edit
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from allocator.io.table_write import same_instance, write_tables
 from .conftest import ROOT
 
 runner = CliRunner()
-TEMPLATE = ROOT / "instances" / "template.xlsx"
+WORKFORCE = ROOT / "instances" / "template-workforce.xlsx"
 
 BASE = {
     "schema_version": 2,
@@ -197,12 +197,12 @@ def test_convert_round_trips_exactly(data, tmp_path):
     assert json.loads((tmp_path / "b.json").read_text()).get("pipeline") == inst.to_dict().get("pipeline")
 
 
-def test_template_has_an_example_of_every_v2_sheet():
-    inst = load_instance(TEMPLATE)
+def test_workforce_template_has_an_example_of_every_v2_sheet():
+    inst = load_instance(WORKFORCE)
     assert inst.schema_version == 2 and inst.pipeline is not None and inst.teams
     assert any(s.profession != "medicine" for s in inst.specialties)
     assert any(w.year is not None for w in inst.need_weights)
-    wb = openpyxl.load_workbook(TEMPLATE)
+    wb = openpyxl.load_workbook(WORKFORCE)
     for name in ("pipeline_specialties", "fill_rate", "stock", "teams", "team_members", "team_need_weights"):
         assert wb[name].max_row >= 2, name
     readme = {r[0].value: r[1].value for r in wb["readme"].iter_rows(min_row=2) if r[0].value}

@@ -143,6 +143,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -153,7 +154,8 @@ from allocator.analysis.check_report import CheckReport, Violation
 from allocator.analysis.check_tables import _Tables
 from allocator.analysis.check_workforce import WorkforceChecks, weighted_gini
 from allocator.core.instance import Instance
-from allocator.core.spec import ModelSpec
+from allocator.core.spec import ModelSpec, load_model
+from allocator.io.instance import as_instance
 from allocator.io.results import (
     KPI_MEASURES,
     SOLVED,
@@ -413,9 +415,9 @@ def _worst_shortfall(target: np.ndarray, short: np.ndarray) -> float:
 
 
 def check(
-    instance: Instance,
+    instance: Instance | str | Path,
     result: Any,
-    model: ModelSpec | None = None,
+    model: ModelSpec | str | Path | None = None,
     tol: float = 1e-6,
     rtol: float = 1e-6,
 ) -> CheckReport:
@@ -424,14 +426,15 @@ def check(
     Parameters
     ----------
     instance
-        The validated instance the result claims to solve.
+        The instance the result claims to solve, or the path of its file (JSON, workbook or
+        CSV folder).
     result
         A dict in the FORMULATION §9 format, a path to such a JSON file, or an object with a
         ``to_dict()`` method returning one. Only ``status``, ``allocation`` (region,
         specialty, year, posts, target), ``objective``, ``kpis`` and (v2) ``supply``,
         ``supply_kpis``, ``teams`` are read.
     model
-        The model whose objective the result claims to minimise. None (the default): the
+        The model (or model file) whose objective the result claims to minimise. None (the default): the
         objective value is not checked. Given: it is recomputed and compared when the
         status is ``optimal`` or ``feasible`` and the result carries an ``objective``.
     tol
@@ -456,7 +459,12 @@ def check(
     ------
     ResultFormatError
         If the result cannot be read at all (no such file, not JSON, not an object).
+    InstanceError
+        If ``instance`` is a path to a file that is not a valid instance.
     """
+    instance = as_instance(instance)
+    if model is not None and not isinstance(model, ModelSpec):
+        model = load_model(model)
     data = read_result(result)
     status = data.get("status")
     report = CheckReport(ok=True, status=status if isinstance(status, str) else None)

@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from allocator.core.data import ProblemData
 from allocator.core.families import BY_NAME, CELL_KEYS, FAMILIES, words
+from allocator.core.instance import Instance
+from allocator.io.instance import as_instance, as_problem_data
 from allocator.solution.arrays import posts_array
 
 EXPLAIN_COLUMNS = ["constraint", "region", "specialty", "year", "dual", "value", "sentence"]
@@ -49,13 +52,14 @@ RANGING_COLUMNS = [
 ]
 
 
-def names_from_instance(inst) -> dict[str, str]:
-    """``{id: display name}`` for the regions and specialties of an instance.
+def names_from_instance(inst: Instance | str | Path) -> dict[str, str]:
+    """``{id: display name}`` for the regions and specialties of an instance (or an instance file).
 
     An entity without a ``name`` keeps its id. Region and specialty ids share one mapping,
     as in the instance they are distinct name spaces only in principle; if an id is used for
     both, the region's name wins.
     """
+    inst = as_instance(inst)
     names = {s.id: s.name or s.id for s in inst.specialties}
     names.update({r.id: r.name or r.id for r in inst.regions})
     return names
@@ -175,7 +179,7 @@ def _sentence(row: dict, value: float, d: ProblemData, names: Mapping[str, str],
 
 def explain(
     result,
-    d: ProblemData,
+    d: ProblemData | Instance | str | Path,
     top: int | None = None,
     names: Mapping[str, str] | None = None,
     spec=None,
@@ -185,7 +189,7 @@ def explain(
     Parameters
     ----------
     result : a :class:`~allocator.solution.result.Result` (optimal LP: integer results have no duals).
-    d : its :class:`~allocator.core.data.ProblemData`.
+    d : its :class:`~allocator.core.data.ProblemData`, or its instance (or the instance's file).
     top : keep only the ``top`` largest ``|dual|``.
     names : ``{id: display name}`` for regions and specialties
         (:func:`names_from_instance`); ids are used where a name is missing.
@@ -207,6 +211,7 @@ def explain(
       the shortfall allowed by the worst shortfall ``T · z / 100``;
     - ``sentence``: the improving direction in words, with ``|dual|``.
     """
+    d = as_problem_data(d)
     names = dict(names or {})
     rows = result.binding
     if rows is None or len(rows) == 0:

@@ -110,9 +110,10 @@ def shipped_instances(root: Path | None = None) -> dict[str, Path]:
     for pattern, prefix in (("england-*.json", ""), ("toy/*.json", "toy: "), ("infeasible/*.json", "infeasible: ")):
         for p in sorted(base.glob(pattern)):
             out[prefix + p.stem] = p
-    template = base / "template.xlsx"
-    if template.exists():
-        out["template (workbook)"] = template
+    for name in ("template", "template-workforce"):  # the simple study, then every block switched on
+        template = base / f"{name}.xlsx"
+        if template.exists():
+            out[f"{name} (workbook)"] = template
     return out
 
 

@@ -5,11 +5,15 @@ Excel and CSV tables.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from allocator.core.instance import Instance, InstanceError, read_utf8
 from allocator.core.validate import validate
+
+if TYPE_CHECKING:
+    from allocator.core.data import ProblemData
 
 # --------------------------------------------------------------------------- loaders
 
@@ -24,6 +28,38 @@ def load_instance(path: str | Path) -> Instance:
 
         return load_tables(path)
     return validate(_read_json(path), str(path), strict=True)
+
+
+def as_instance(instance: Instance | str | os.PathLike) -> Instance:
+    """The instance itself, or the instance loaded from a path (:func:`load_instance`).
+
+    Every public function that takes an instance takes it through here, so each accepts an
+    :class:`Instance` or the path (``str`` or :class:`~pathlib.Path`) of a JSON file, a
+    workbook or a folder of CSV files.
+
+    Raises
+    ------
+    InstanceError
+        If the file cannot be read or is not a valid instance.
+    TypeError
+        If ``instance`` is neither an Instance nor a path.
+    """
+    if isinstance(instance, Instance):
+        return instance
+    if isinstance(instance, str | os.PathLike):
+        return load_instance(instance)
+    raise TypeError(
+        f"expected an Instance or the path of an instance file, not {type(instance).__name__}: "
+        "load one with allocator.load_instance(path)"
+    )
+
+
+def as_problem_data(data: ProblemData | Instance | str | os.PathLike) -> ProblemData:
+    """Problem data as given, or computed from an instance or an instance file
+    (:func:`as_instance`, then :func:`allocator.core.data.problem_data`)."""
+    from allocator.core.data import ProblemData, problem_data
+
+    return data if isinstance(data, ProblemData) else problem_data(as_instance(data))
 
 
 def _read_json(path: Path) -> Any:
@@ -51,9 +87,9 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def write_tables(inst: Instance, path: str | Path) -> Path:
-    """Write an instance as an Excel workbook (``.xlsx``) or a folder of CSV files
-    (:func:`allocator.io.instance.write_tables`)."""
+def write_tables(inst: Instance | str | Path, path: str | Path) -> Path:
+    """Write an instance (or the instance in a file) as an Excel workbook (``.xlsx``) or a
+    folder of CSV files (:func:`allocator.io.table_write.write_tables`)."""
     from allocator.io.table_write import write_tables as write
 
-    return write(inst, path)
+    return write(as_instance(inst), path)

@@ -16,10 +16,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from allocator.core.data import ProblemData, problem_data
+from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec, load_model
-from allocator.io.instance import load_instance
+from allocator.io.instance import as_instance, as_problem_data
 from allocator.model.backends.base import SolveOptions
 from allocator.pipeline.steps import (  # noqa: F401  (re-exported: the pipeline's public names)
     Built,
@@ -32,8 +32,11 @@ from allocator.pipeline.steps import (  # noqa: F401  (re-exported: the pipeline
 from allocator.solution.result import Result
 
 
-def _instance(instance: Instance | str | Path) -> Instance:
-    return instance if isinstance(instance, Instance) else load_instance(instance)
+def problem_data(instance: Instance | str | Path) -> ProblemData:
+    """The problem data of an instance or an instance file: dense arrays, fair shares and
+    targets (FORMULATION §4), every default of §2 applied
+    (:func:`allocator.core.data.problem_data`)."""
+    return as_problem_data(instance)
 
 
 def _model(model: ModelSpec | str | Path | None) -> ModelSpec:
@@ -47,7 +50,7 @@ def build(
     integer: bool | None = None,
 ) -> Built:
     """Build the model of an instance in one backend without solving it."""
-    inst, spec = _instance(instance), _model(model)
+    inst, spec = as_instance(instance), _model(model)
     integer = spec.solve.integer if integer is None else integer
     return build_data(problem_data(inst), spec, backend, integer, instance=inst)
 
@@ -88,7 +91,7 @@ def solve(
     """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
-    inst, spec = _instance(instance), _model(model)
+    inst, spec = as_instance(instance), _model(model)
     say("computing targets")
     d = problem_data(inst)
     load = time.perf_counter() - t0

@@ -41,6 +41,7 @@ from allocator.core.data import problem_data
 from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
 from allocator.io.atomic import atomic_write
+from allocator.io.instance import as_instance
 from allocator.report import geo
 from allocator.report.guard import _proven, _read_manifest, _sha256, check_match, check_overwrite
 from allocator.report.html import page_html
@@ -78,8 +79,8 @@ def _manifest_bytes(files: dict[str, set[str]]) -> bytes:
 
 def write_report(
     result: Result,
-    instance: Instance,
-    out_dir: Path,
+    instance: Instance | str | Path,
+    out_dir: str | Path,
     force: bool = False,
     *,
     model: ModelSpec | None = None,
@@ -91,9 +92,9 @@ def write_report(
     ----------
     result : Result
         A result (any status) of ``instance``.
-    instance : Instance
-        The instance it was solved on.
-    out_dir : Path
+    instance : Instance, str or Path
+        The instance it was solved on, or the path of its file.
+    out_dir : str or Path
         The folder, created if needed.
     force : bool
         Overwrite files of the same names that the report did not write.
@@ -117,6 +118,7 @@ def write_report(
     from allocator.report import figures  # matplotlib: imported only when a report is written
 
     out = Path(out_dir)
+    instance = as_instance(instance)
     ctx = _context(result, instance, model, model_file)
     match = geo.match_regions(ctx.d.regions, [r.name for r in instance.regions])
     stems = []

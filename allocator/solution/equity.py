@@ -5,7 +5,8 @@ Every function here is computed from posts ``x[r,s,t]`` (an (R, S, Y) array in i
 and the :class:`~allocator.core.data.ProblemData` alone, like :mod:`allocator.solution.measures`, so it
 means the same for a result of any model file, backend or rounding. Each public function taking
 ``x`` also takes a :class:`~allocator.solution.result.Result` and reads its posts by label
-(:meth:`~allocator.solution.result.Result.posts_array`). ``docs/measures.md``
+(:meth:`~allocator.solution.result.Result.posts_array`); each taking ``d`` also takes an
+:class:`~allocator.core.instance.Instance` or the path of its file. ``docs/measures.md``
 gives each formula with a worked example and how to read it.
 
 Notation (per planning year ``t``):
@@ -17,12 +18,19 @@ Notation (per planning year ``t``):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from allocator.core.data import ProblemData
+from allocator.core.instance import Instance
+from allocator.io.instance import as_problem_data
 from allocator.solution.measures import posts_per_100k, weighted_gini
 from allocator.solution.result import Result
+
+#: what a function here takes as ``d``: problem data, or the instance (or its file) to compute them from
+Data = ProblemData | Instance | str | Path
 
 __all__ = [
     "distance_from_target",
@@ -44,13 +52,14 @@ def as_posts(d: ProblemData, x: np.ndarray | Result) -> np.ndarray:
     return np.asarray(x, float)
 
 
-def per_100k(d: ProblemData, x: np.ndarray | Result) -> np.ndarray:
+def per_100k(d: Data, x: np.ndarray | Result) -> np.ndarray:
     """Posts per 100,000 need-weighted population, (R, Y).
 
     ``p[r,t] = 1e5 · Σ_s x[r,s,t] / (population[r,t] · need_index[r])`` (FORMULATION §8),
     0 for a region with no weighted population. Same as
     :func:`allocator.solution.measures.posts_per_100k`.
     """
+    d = as_problem_data(d)
     return posts_per_100k(d, as_posts(d, x))
 
 
@@ -137,7 +146,7 @@ def theil(p: np.ndarray, v: np.ndarray, groups: np.ndarray | None = None) -> dic
     return {"total": total, "between": between, "within": within}
 
 
-def theil_by_year(d: ProblemData, x: np.ndarray | Result, basis: str = "target") -> pd.DataFrame:
+def theil_by_year(d: Data, x: np.ndarray | Result, basis: str = "target") -> pd.DataFrame:
     """Theil T of posts across region × specialty cells, split between and within regions.
 
     Units are the cells ``(r, s)`` of year ``t``, with posts ``x[r,s,t]`` and need weight
@@ -162,6 +171,7 @@ def theil_by_year(d: ProblemData, x: np.ndarray | Result, basis: str = "target")
     -------
     DataFrame ``year, theil, between_regions, within_regions``.
     """
+    d = as_problem_data(d)
     x = as_posts(d, x)
     if basis == "target":
         weight = d.target
@@ -213,7 +223,7 @@ def lorenz_points(p: np.ndarray, v: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"need_share": np.r_[0.0, need], "posts_share": np.r_[0.0, posts]})
 
 
-def lorenz_by_year(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
+def lorenz_by_year(d: Data, x: np.ndarray | Result) -> pd.DataFrame:
     """Lorenz curves across regions for every planning year, and for the baseline.
 
     Per year, ``p`` is :func:`per_100k` and ``v`` the need-weighted population. The
@@ -225,6 +235,7 @@ def lorenz_by_year(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
     -------
     DataFrame ``year, region, need_share, posts_share``.
     """
+    d = as_problem_data(d)
     x = as_posts(d, x)
     wp = d.weighted_population
     frames = []
@@ -260,7 +271,7 @@ def _below(posts: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.nan_to_num(np.maximum(-_distance(posts, target), 0.0))
 
 
-def distance_from_target(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
+def distance_from_target(d: Data, x: np.ndarray | Result) -> pd.DataFrame:
     """Each cell's distance from its fair share, NHS England's "distance from target".
 
     ``distance_pct = 100 · (x − T) / T``: negative below target (under-provided), positive
@@ -270,6 +281,7 @@ def distance_from_target(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame
     -------
     DataFrame ``region, specialty, year, posts, target, distance_pct`` in instance order.
     """
+    d = as_problem_data(d)
     x = as_posts(d, x)
     idx = pd.MultiIndex.from_product([d.regions, d.specialties, d.years], names=["region", "specialty", "year"])
     frame = idx.to_frame(index=False)
@@ -279,7 +291,7 @@ def distance_from_target(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame
     return frame
 
 
-def distance_from_target_by_region(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
+def distance_from_target_by_region(d: Data, x: np.ndarray | Result) -> pd.DataFrame:
     """Distance from target of each region, all specialties together.
 
     ``distance_pct[r,t] = 100 · (Σ_s x[r,s,t] − Σ_s T[r,s,t]) / Σ_s T[r,s,t]``.
@@ -288,6 +300,7 @@ def distance_from_target_by_region(d: ProblemData, x: np.ndarray | Result) -> pd
     -------
     DataFrame ``region, year, posts, target, distance_pct``.
     """
+    d = as_problem_data(d)
     x = as_posts(d, x)
     posts, target = x.sum(axis=1), d.target.sum(axis=1)  # (R, Y)
     idx = pd.MultiIndex.from_product([d.regions, d.years], names=["region", "year"])
@@ -301,7 +314,7 @@ def distance_from_target_by_region(d: ProblemData, x: np.ndarray | Result) -> pd
 # --------------------------------------------------------------------------- tables
 
 
-def per_100k_table(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
+def per_100k_table(d: Data, x: np.ndarray | Result) -> pd.DataFrame:
     """Posts per 100,000 need-weighted population per region and year, before and after.
 
     ``before`` is the baseline posts against the year-``t`` population (what the region
@@ -311,6 +324,7 @@ def per_100k_table(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
     -------
     DataFrame ``region, year, before, after``.
     """
+    d = as_problem_data(d)
     before = per_100k(d, d.baseline_by_year)
     after = per_100k(d, x)
     idx = pd.MultiIndex.from_product([d.regions, d.years], names=["region", "year"])
@@ -320,7 +334,7 @@ def per_100k_table(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
     return frame
 
 
-def equity_table(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
+def equity_table(d: Data, x: np.ndarray | Result) -> pd.DataFrame:
     """One row per planning year: the equity measures side by side, with the baseline.
 
     ``x`` is the (R, S, Y) posts, or a :class:`~allocator.solution.result.Result` (its
@@ -340,6 +354,7 @@ def equity_table(d: ProblemData, x: np.ndarray | Result) -> pd.DataFrame:
     max_cell_below_target_pct : the same over single region × specialty cells (§8's
         ``max_shortfall_pct``).
     """
+    d = as_problem_data(d)
     x = as_posts(d, x)
     base = d.baseline_by_year
     wp = d.weighted_population

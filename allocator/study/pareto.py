@@ -48,7 +48,7 @@ from allocator.analysis.check import check as run_check
 from allocator.core.data import ProblemData, problem_data
 from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec, load_model
-from allocator.io.instance import load_instance
+from allocator.io.instance import as_instance
 from allocator.model import tiebreak
 from allocator.model.backends import highs
 from allocator.model.backends.base import RawSolution, SolveOptions
@@ -176,7 +176,7 @@ def frontier(
     if points < 2:
         raise ValueError("a frontier needs at least 2 points")
     spec = KINDS[kind]
-    inst = instance if isinstance(instance, Instance) else load_instance(instance)
+    inst = as_instance(instance)
     if kind == "supply-moves" and inst.pipeline is None:
         raise ValueError(f"{inst.name} has no pipeline block: the supply-moves frontier needs one (§10)")
     tie = model if isinstance(model, ModelSpec) else load_model(model)  # None: the default model

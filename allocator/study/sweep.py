@@ -104,7 +104,7 @@ import pandas as pd
 from allocator.core.data import ProblemData, problem_data
 from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
-from allocator.io.instance import load_instance
+from allocator.io.instance import as_instance
 from allocator.model.backends.base import SolveOptions
 from allocator.pipeline.steps import error_text
 from allocator.study.grids import Grid, _models, run_hash
@@ -401,7 +401,7 @@ def sweep(
 
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend '{backend}' (choose one of: {', '.join(BACKENDS)})")
-    inst = instance if isinstance(instance, Instance) else load_instance(instance)
+    inst = as_instance(instance)
     specs = _models(models, base)
     if isinstance(models, Grid) and scenarios is None:
         scenarios = models.scenarios

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 
 from allocator.core.data import ProblemData
+from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
+from allocator.io.instance import as_problem_data
 from allocator.model.backends.base import SolveOptions
 from allocator.model.backends.highs import workforce_rows
 from allocator.pipeline.steps import Built, build_data, error_result, infeasible_result, presolve
@@ -54,7 +57,7 @@ def warm_order(specs: Sequence[ModelSpec]) -> list[int]:
 
 
 def solve_weightings(
-    d: ProblemData,
+    d: ProblemData | Instance | str | Path,
     specs: Sequence[ModelSpec],
     options: SolveOptions | None = None,
     *,
@@ -67,8 +70,8 @@ def solve_weightings(
 
     Parameters
     ----------
-    d : ProblemData
-        The instance's problem data.
+    d : ProblemData, Instance, str or Path
+        The instance's problem data, or the instance (or its file) to compute them from.
     specs : sequence of ModelSpec
         The weightings; ``index`` in what is yielded refers to this sequence.
     options : SolveOptions, optional
@@ -96,6 +99,7 @@ def solve_weightings(
     starts from a fresh model. An instance that the pre-solve checks prove infeasible is not
     built: every run is ``infeasible`` with a diagnosis.
     """
+    d = as_problem_data(d)
     options = options or SolveOptions()
     order = list(order) if order is not None else warm_order(specs)
     # feasibility does not depend on the weights: once the pre-solve checks or the LP show an

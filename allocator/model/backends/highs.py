@@ -36,7 +36,7 @@ from allocator.model.backends.highs_workforce import (  # noqa: F401 - builders 
     team_mix,
     worst_supply,
 )
-from allocator.model.highs_env import use_threads
+from allocator.model.highs_env import quiet_banner, use_threads
 
 INF = highspy.kHighsInf
 #: Variables of §10 left without a lower bound: the stocks and completions are sums of
@@ -526,6 +526,7 @@ def build_model(
     lp.a_matrix_.index_ = A.indices
     lp.a_matrix_.value_ = A.data
     lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = v.n, start
+    quiet_banner()  # the process's first Highs prints a banner whatever its options (a diagnosis builds here)
     h = highspy.Highs()
     h.silent()
     status = h.passModel(lp)
