@@ -19,7 +19,7 @@ from allocator.report.tables import (
     kpi_frame,
     region_frame,
 )
-from allocator.report.workbook import _DIGITS, _number_format
+from allocator.solution import vocabulary as V
 
 # -------------------------------------------------------------------------- page
 
@@ -44,9 +44,9 @@ figcaption{font-size:.85em;color:#4c6272}
 """
 
 
-def _table(frame: pd.DataFrame, digits: dict[str, int] | None = None) -> str:
-    """A DataFrame as an HTML table, numbers formatted per column."""
-    digits = digits or {}
+def _table(frame: pd.DataFrame) -> str:
+    """A DataFrame as an HTML table, each number written by its column's unit
+    (:func:`allocator.solution.vocabulary.fmt`)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
     for rec in frame.itertuples(index=False):
@@ -55,9 +55,7 @@ def _table(frame: pd.DataFrame, digits: dict[str, int] | None = None) -> str:
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 text = ""
             elif isinstance(v, float | np.floating):
-                fmt = _number_format(str(col))
-                n = digits.get(str(col), _DIGITS.get(fmt, 1))
-                text = f"{v:,.{n}f}".replace("-", "\u2212")
+                text = V.fmt(V.unit_of(str(col)) or "posts", v).replace("-", "\u2212")
             else:
                 text = str(v)
             cells.append(f"<td>{html.escape(text)}</td>")
@@ -150,14 +148,9 @@ def page_html(ctx: _Context, pngs: dict[str, bytes]) -> str:
             "the constraints whose relaxation would most improve the allocation.</p>",
             "<ol>",
             *[
-                f"<li>{e(s)} <span class='small'>({e(str(c))}, shadow price "
-                f"{f'{v:,.4g}'.replace('-', chr(0x2212))})</span></li>"
-                for s, c, v in zip(
-                    top["What it means"],
-                    top["Constraint"],
-                    top["Shadow price (objective per unit of bound)"],
-                    strict=True,
-                )
+                f"<li>{e(s)} <span class='small'>({e(str(c))}, {e(V.name('dual').lower())}: "
+                f"{e(V.dual_text(c, v))})</span></li>"
+                for s, c, v in zip(top["What it means"], top["Constraint"], top[V.label("dual")], strict=True)
             ],
             "</ol>",
         ]
