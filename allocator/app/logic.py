@@ -282,8 +282,9 @@ def headline(result: Result, inst: allocator.Instance) -> list[str]:
     supply = _final(result.supply_kpis)
     if supply is not None:  # a pipeline (FORMULATION §10): where the trained doctors will be
         lines.append(
-            f"In {int(supply['year'])} the trained workforce these posts yield is {supply['supply_gap']:,.0f} "
-            f"away from each region's fair share of it (Gini of supply per 100,000: {supply['supply_gini']:.3f})."
+            f"In {int(supply['year'])} the trained workforce these posts yield is {supply['supply_gap']:,.0f} doctors "
+            f"away from each region's fair share of it "
+            f"({V.name('supply_gini')}: {V.fmt('gini', supply['supply_gini'])})."
         )
     if result.mip_gap is not None and result.best_bound is not None:
         lines.append(

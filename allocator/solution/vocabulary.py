@@ -362,6 +362,11 @@ def dual_text(constraint: str, dual: float) -> str:
 DUAL_HEADER = "objective saved per unit of the bound"
 
 
+#: The lines around :func:`markdown_table` in docs/measures.md.
+DOC_START = "<!-- the table of measures: written by allocator.solution.vocabulary.markdown_table() -->"
+DOC_END = "<!-- end of the table of measures -->"
+
+
 def markdown_table() -> str:
     """The table of measures for docs/measures.md: id, display name, unit, definition."""
     lines = ["| id | display name | unit | definition |", "|---|---|---|---|"]
