@@ -42,6 +42,7 @@ OLD_SYNONYMS = (
     "per 100k",
     "after vs fair share",
     "gap left (posts)",
+    "worst-off shortfall",
     'gini of supply per 100,000"',
 )
 
