@@ -222,11 +222,22 @@ def test_workbook_of_england_holds_numbers_rounded_to_their_unit(solved, england
     book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(_context(solved, england))))
     bad = [b for ws in book.worksheets for b in _check_sheet(ws)]
     assert not bad, "\n".join(bad[:20])
+    assert len(book["Binding"]["E"]) > 5  # shadow prices were checked too
     # and the sheets are the measures themselves, not something else rounded
     k = solved.kpis.iloc[-1]
     measures = pd.read_excel(io.BytesIO(workbook_bytes(_context(solved, england))), sheet_name="Measures", nrows=6)
     assert measures[V.label("gini")].iloc[-1] == round(k.gini, 3)
     assert measures[V.label("max_shortfall_pct")].iloc[-1] == round(k.max_shortfall_pct, 1)
+
+
+def test_whole_post_workbook_holds_rounded_numbers(england):
+    res = allocator.solve(england, round_posts=True)
+    assert res.status == "feasible" and res.mip_gap is not None
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(_context(res, england))))
+    bad = [b for ws in book.worksheets for b in _check_sheet(ws)]
+    assert not bad, "\n".join(bad[:20])
+    summary = {r[0]: r[1] for r in book["Summary"].iter_rows(values_only=True)}
+    assert summary[V.label("mip_gap_pct")] == V.rounded("gap_pct", 100 * res.mip_gap)
 
 
 def test_the_workbook_check_catches_noise(tmp_path):

@@ -116,7 +116,7 @@ def _headline_measures(ctx: _Context) -> pd.DataFrame:
         ("theil", EQUITY_NAMES["theil"], eq.theil_before, eq.theil),
         ("max_below_target_pct", EQUITY_NAMES["max_below_target_pct"], *(e.max_below_target_pct for e in (eq0, eq))),
         ("max_shortfall_pct", KPI_NAMES["max_shortfall_pct"], base.max_shortfall_pct, k.max_shortfall_pct),
-        ("posts_moved", f"{V.name('posts_moved')}, all years to {ctx.last} (posts)", 0.0, moved),
+        ("posts_moved", V.label("posts_moved", f"all years to {ctx.last}"), 0.0, moved),
         ("cost", KPI_NAMES["cost"], base.cost, k.cost),
     ]
     before, after = f"Baseline {d.baseline_year}", str(ctx.last)

@@ -235,7 +235,8 @@ def label(mid: str, qualifier: str = "") -> str:
     m = measure(mid)
     suffix = UNITS[m.unit].suffix
     text = f"{m.name}, {qualifier}" if qualifier else m.name
-    return f"{text} ({suffix})" if suffix and suffix.lower() != m.name.lower() else text
+    said = suffix.lower() in m.name.lower().split()  # "Posts moved" says its unit already
+    return f"{text} ({suffix})" if suffix and not said else text
 
 
 _BY_LABEL = {label(m): v.unit for m, v in MEASURES.items()}
