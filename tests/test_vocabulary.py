@@ -138,6 +138,9 @@ def test_rounding_and_formatting_by_unit():
     assert V.fmt("gini", 0.09177) == "0.092" and V.fmt("pct", 5, sign=True) == "+5.0"
     assert V.fmt("posts", -1e-12, sign=True) == "0.0" and V.fmt("posts", float("nan")) == ""
     assert V.fmt("dual", 1234.5) == "1,230" and V.fmt("dual", 0.0029912) == "0.00299"
+    # a relaxation is rounded up (rounded down it would not be enough), float noise aside
+    assert V.rounded("relax_by", 15.34) == 15.4 and V.rounded("relax_by", 15.899999999999999) == 15.9
+    assert V.unit_of("Relax by") == V.unit_of("relax_by") == "relax"
 
 
 def test_a_shadow_price_is_said_with_its_meaning():

@@ -340,7 +340,7 @@ elif res.status == "infeasible" and res.diagnosis:
     findings = pd.DataFrame(diag.get("findings") or [])
     if len(findings):
         front = [c for c in ("constraint", "region", "specialty", "year", "relax_by", "message") if c in findings]
-        st.dataframe(findings[front], hide_index=True, width="stretch")
+        st.dataframe(L.rounded(findings[front]), hide_index=True, width="stretch")
     relaxed, words = L.relaxation(sc.instance, diag)
     if relaxed is not None:
         st.markdown("**The relaxation the diagnosis proposes**")

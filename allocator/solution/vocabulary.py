@@ -34,6 +34,8 @@ class Unit:
     digits : decimals shown; ``None`` for a unit rounded to significant figures instead.
     sig : significant figures (shadow prices), when ``digits`` is ``None``.
     excel : the workbook's number format for the unit.
+    up : round away from zero (an amount that must be reached, such as a relaxation: rounded
+        down it would not be enough).
     """
 
     id: str
@@ -41,6 +43,7 @@ class Unit:
     digits: int | None
     sig: int | None = None
     excel: str = "General"
+    up: bool = False
 
 
 UNITS: dict[str, Unit] = {
@@ -58,6 +61,7 @@ UNITS: dict[str, Unit] = {
         Unit("cost", "", 1, excel="#,##0.0"),
         Unit("objective", "", 2, excel="#,##0.00"),
         Unit("gap_pct", "%", None, sig=3),
+        Unit("relax", "", 1, excel="#,##0.0", up=True),
         Unit("dual", "objective units per unit of the bound", None, sig=3),
         Unit("year", "", 0, excel="0"),
         Unit("text", "", None),
@@ -179,6 +183,12 @@ MEASURES: dict[str, Measure] = {
         _M("team_target", "Team fair share", "capacity", "The team's national capacity shared out by need."),
         _M("share", "Share of team capacity", "pct", "A member's part of its team's capacity in a region."),
         # the solve
+        _M(
+            "relax_by",
+            "Relax by",
+            "relax",
+            "The least change of one limit that makes an infeasible instance solvable (rounded up).",
+        ),
         _M("objective", "Objective", "objective", "The model file's weighted sum, minimised."),
         _M(
             "mip_gap_pct",
@@ -276,17 +286,20 @@ def round_sig(v: float, sig: int) -> float:
 
 
 def rounded(unit: str | None, v):
-    """``v`` rounded as ``unit`` shows it (a number for a workbook cell): fixed decimals or
+    """``v`` rounded as ``unit`` (a unit id, or a measure id for its unit) shows it (a number for a workbook cell): fixed decimals or
     significant figures; |v| < :data:`TINY` is 0 and −0 is 0. Anything but a finite number
     (text, ``None``, NaN) is returned unchanged."""
     if unit is None or not _finite(v) or isinstance(v, int | np.integer):
         return v.item() if isinstance(v, np.generic) else v
-    u = UNITS[unit]
+    u = UNITS[MEASURES[unit].unit if unit in MEASURES else unit]
     v = float(v)
     if abs(v) < TINY:
         return 0.0
     if u.digits is None:
         return round_sig(v, u.sig) if u.sig else v
+    if u.up:  # away from zero, float noise (15.899999999999999) first taken off
+        scale = 10.0**u.digits
+        return math.copysign(math.ceil(round(abs(v) * scale, 6)) / scale, v) + 0.0
     return round(v, u.digits) + 0.0
 
 
@@ -372,7 +385,7 @@ def markdown_table() -> str:
     """The table of measures for docs/measures.md: id, display name, unit, definition."""
     lines = ["| id | display name | unit | definition |", "|---|---|---|---|"]
     words = {"gini": "index, 0 to 1", "theil": "index", "per_100k": "per 100,000", "objective": "objective units"}
-    words |= {"cost": "the instance's cost units"}
+    words |= {"cost": "the instance's cost units", "relax": "the limit's unit"}
     for m in MEASURES.values():
         unit = UNITS[m.unit].suffix or words.get(m.unit, m.unit)
         cells = [f"`{m.id}`", m.name, unit, m.definition]
