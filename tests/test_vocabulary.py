@@ -280,3 +280,18 @@ def test_summary_frames_are_text_by_unit(solved, england):
 def test_readable_workforce_and_equity_names_come_from_the_vocabulary():
     assert workforce.SUPPLY_MEASURE_NAMES["supply_max_shortfall_pct"] == V.label("supply_max_shortfall_pct")
     assert workforce.TEAM_MEASURE_NAMES["team_gini"] == V.label("team_gini")
+
+
+@pytest.mark.slow
+def test_sweep_prints_its_measures_by_their_names(tmp_path, monkeypatch):
+    from allocator.cli.console import console
+
+    monkeypatch.setattr(console, "width", 400)
+    grid = tmp_path / "g.toml"
+    grid.write_text("[grid]\nmoves = [0.01, 1]\n")
+    toy = ROOT / "instances" / "toy" / "toy-3x2.json"
+    r = CliRunner().invoke(app, ["sweep", str(toy), "--grid", str(grid), "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    for mid in ("gap_closed_pct", "max_shortfall_pct", "gini", "posts_moved"):
+        assert V.label(mid) in r.output, mid
+    assert "max shortfall pct" not in r.output and "gap closed pct" not in r.output

@@ -93,7 +93,7 @@ def sweep_command(
 
         t = Table(
             title=f"Optimal runs by {varied[0]} (mean): {V.name('gap_closed_pct').lower()} and Gini in the last "
-            f"year, {V.name('max_shortfall_pct').lower()} in any year, {V.name('posts_moved').lower()} summed"
+            f"year; {V.name('max_shortfall_pct').lower()}, in any year; {V.name('posts_moved').lower()}, summed"
         )
         t.add_column(varied[0], justify="right")
         for c in table.columns:

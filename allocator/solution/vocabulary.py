@@ -286,9 +286,10 @@ def round_sig(v: float, sig: int) -> float:
 
 
 def rounded(unit: str | None, v):
-    """``v`` rounded as ``unit`` (a unit id, or a measure id for its unit) shows it (a number for a workbook cell): fixed decimals or
-    significant figures; |v| < :data:`TINY` is 0 and −0 is 0. Anything but a finite number
-    (text, ``None``, NaN) is returned unchanged."""
+    """``v`` rounded as ``unit`` (a unit id, or a measure id for its unit) shows it, as a number
+    for a workbook cell: fixed decimals or significant figures (away from zero for a unit with
+    ``up``); |v| < :data:`TINY` is 0 and −0 is 0. Anything but a finite number (text, ``None``,
+    NaN) is returned unchanged."""
     if unit is None or not _finite(v) or isinstance(v, int | np.integer):
         return v.item() if isinstance(v, np.generic) else v
     u = UNITS[MEASURES[unit].unit if unit in MEASURES else unit]
@@ -329,7 +330,7 @@ def round_frame(frame: pd.DataFrame, units: dict[str, str | None] | None = None)
     for col in out.columns:
         if not pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
             continue
-        unit = (units or {}).get(col, unit_of(col)) if units and col in units else unit_of(col)
+        unit = units[col] if units and col in units else unit_of(col)
         if unit is None or pd.api.types.is_integer_dtype(out[col]):
             continue
         out[col] = out[col].map(lambda v, u=unit: rounded(u, v))
