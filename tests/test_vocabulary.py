@@ -243,6 +243,19 @@ def test_whole_post_workbook_holds_rounded_numbers(england):
     assert summary[V.label("mip_gap_pct")] == V.rounded("gap_pct", 100 * res.mip_gap)
 
 
+@pytest.mark.parametrize(
+    "instance, model",
+    [("england-pipeline-2025.json", "future-supply.toml"), ("england-teams-2025.json", "team-mix.toml")],
+)
+def test_workforce_workbooks_hold_rounded_numbers(instance, model):
+    inst = allocator.load_instance(ROOT / "instances" / instance)
+    res = allocator.solve(inst, ROOT / "models" / model)
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(_context(res, inst))))
+    assert {"Supply measures", "Team measures"} & set(book.sheetnames)
+    bad = [b for ws in book.worksheets for b in _check_sheet(ws)]
+    assert not bad, "\n".join(bad[:20])
+
+
 def test_the_workbook_check_catches_noise(tmp_path):
     book = openpyxl.Workbook()
     ws = book.active
