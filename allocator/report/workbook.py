@@ -10,8 +10,6 @@ import pandas as pd
 
 from allocator.report import workforce
 from allocator.report.tables import (
-    EQUITY_NAMES,
-    KPI_NAMES,
     _Context,
     allocation_frame,
     changes_frame,
@@ -47,7 +45,7 @@ def _format_sheet(ws, frame: pd.DataFrame, header_row: int = 1, wrap: tuple[str,
         if str(col) in wrap:
             width = 90
         else:
-            shown = [_shown(v, str(col)) if fmt else _shown(v, "year") for v in values[:2000]]
+            shown = [_shown(v, str(col) if fmt else None) for v in values[:2000]]
             width = min(max([len(s) for s in shown] + [8]) + 2, 60)
             width = max(width, min(len(str(col)) + 2, 24))
         ws.column_dimensions[letter].width = width
@@ -62,9 +60,9 @@ def _format_sheet(ws, frame: pd.DataFrame, header_row: int = 1, wrap: tuple[str,
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
 
 
-def _shown(v, column: str) -> str:
-    """A cell as a person reads it, to size the column."""
-    unit = V.unit_of(column)
+def _shown(v, column: str | None) -> str:
+    """A cell as a person reads it, to size the column (``None``: a column of no measure)."""
+    unit = V.unit_of(column) if column is not None else None
     if isinstance(v, float | np.floating | int | np.integer) and unit:
         return V.fmt(unit, v)
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
@@ -109,24 +107,24 @@ def _headline_measures(ctx: _Context) -> pd.DataFrame:
     k = res.kpis.iloc[-1]
     eq, eq0 = ctx.equity_after.iloc[-1], ctx.equity_before.iloc[-1]
     moved = float(pd.to_numeric(res.kpis["posts_moved"]).sum())
-    rows = [
-        ("gap_posts", KPI_NAMES["gap_posts"], base.gap_posts, k.gap_posts),
-        ("gap_closed_pct", KPI_NAMES["gap_closed_pct"], 0.0, k.gap_closed_pct),
-        ("gini", KPI_NAMES["gini"], base.gini, k.gini),
-        ("theil", EQUITY_NAMES["theil"], eq.theil_before, eq.theil),
-        ("max_below_target_pct", EQUITY_NAMES["max_below_target_pct"], *(e.max_below_target_pct for e in (eq0, eq))),
-        ("max_shortfall_pct", KPI_NAMES["max_shortfall_pct"], base.max_shortfall_pct, k.max_shortfall_pct),
+    rows = [  # measure id, label, baseline, final year
+        ("gap_posts", None, base.gap_posts, k.gap_posts),
+        ("gap_closed_pct", None, 0.0, k.gap_closed_pct),
+        ("gini", None, base.gini, k.gini),
+        ("theil", None, eq.theil_before, eq.theil),
+        ("max_below_target_pct", None, eq0.max_below_target_pct, eq.max_below_target_pct),
+        ("max_shortfall_pct", None, base.max_shortfall_pct, k.max_shortfall_pct),
         ("posts_moved", V.label("posts_moved", f"all years to {ctx.last}"), 0.0, moved),
-        ("cost", KPI_NAMES["cost"], base.cost, k.cost),
+        ("cost", None, base.cost, k.cost),
     ]
     before, after = f"Baseline {d.baseline_year}", str(ctx.last)
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         [
-            {"Measure": label, before: V.rounded(unit, b), after: V.rounded(unit, a), "Change": V.rounded(unit, a - b)}
-            for unit, label, b, a in ((V.measure(m).unit, label, b, a) for m, label, b, a in rows)
+            {"Measure": label or V.label(m)}
+            | {before: V.rounded(m, b), after: V.rounded(m, a), "Change": V.rounded(m, a - b)}
+            for m, label, b, a in rows
         ]
     )
-    return frame
 
 
 def _style_header(ws, row: int, ncols: int, height: float | None) -> None:
