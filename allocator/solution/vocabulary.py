@@ -175,7 +175,7 @@ MEASURES: dict[str, Measure] = {
         _M("team_gap", "Team gap in capacity", "capacity", "Σ over regions of |team capacity − team fair share|."),
         _M(
             "team_gini",
-            "Gini of team capacity per 100,000 need-weighted population",
+            "Gini of team capacity per 100,000 team-need-weighted population",
             "gini",
             "Inequality of team capacity per 100,000 team-need-weighted population across regions.",
         ),
