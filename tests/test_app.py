@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -284,6 +285,10 @@ def test_page_solves_two_scenarios_and_compares_them():
     assert at.selectbox(key="compare_base").value == "Fair share"
     compared = at.dataframe[-2].value
     assert list(compared.columns) == ["Fair share", "Equity first", "Δ Equity first"]
+    # shown by unit: text with at most a Gini's 3 decimals, never float noise such as 1221.291
+    cells = [str(v) for v in compared.to_numpy().ravel()]
+    assert cells and not any(re.search(r"\.\d{4}", c) for c in cells), cells
+    assert all(re.fullmatch(r"[+-]?[\d,]+\.\d", c) for c in compared.loc[logic.MEASURES["gap_posts"]]), cells
 
 
 @pytest.mark.slow  # over a second: make test runs it, make test-fast does not
