@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -185,6 +186,31 @@ def test_comparison_against_a_baseline(two_runs):
     assert regions["Δ Faster growth"].sum() == pytest.approx(0, abs=1e-6)  # posts move, the total holds
 
 
+def test_comparison_is_shown_rounded_by_unit(two_runs):
+    """What the page shows: each measure written by its unit (no 1221.291), changes signed."""
+    from allocator.solution import vocabulary as V
+
+    kpis = logic.compare(list(two_runs), "Cautious")
+    shown = logic.compare_text(kpis)
+    assert shown.shape == kpis.shape and list(shown.index) == list(kpis.index)
+    for label, row in shown.iterrows():
+        unit = V.UNITS[V.unit_of(label)]
+        for col, text in row.items():
+            assert isinstance(text, str) and text == V.fmt(unit.id, kpis.loc[label, col], sign=col.startswith("Δ "))
+            decimals = text.split(".")[1] if "." in text else ""
+            assert len(decimals) == unit.digits, (label, col, text)
+    gap = shown.loc[V.label("gap_posts")]
+    assert (
+        gap["Δ Faster growth"].startswith("-")
+        and gap["Cautious"] == f"{kpis.loc[V.label('gap_posts'), 'Cautious']:,.1f}"
+    )
+    assert shown.loc[V.label("gini"), "Cautious"] == f"{kpis.loc[V.label('gini'), 'Cautious']:.3f}"
+    # the page's other tables: numbers rounded, still numbers (sortable)
+    per = logic.rounded(logic.per_100k(two_runs[0].result, two_runs[0].instance))
+    assert all(v == round(v, 1) for c in per.columns[1:] for v in per[c].dropna())
+    assert logic.DISTANCE in per.columns and V.label("per_100k_fair_share") in per.columns
+
+
 def test_session_round_trip_and_bad_sessions(two_runs):
     data = logic.session_bytes(list(two_runs))
     back = logic.read_session(data)
@@ -278,6 +304,10 @@ def test_page_solves_two_scenarios_and_compares_them():
     assert at.selectbox(key="compare_base").value == "Fair share"
     compared = at.dataframe[-2].value
     assert list(compared.columns) == ["Fair share", "Equity first", "Δ Equity first"]
+    # shown by unit: text with at most a Gini's 3 decimals, never float noise such as 1221.291
+    cells = [str(v) for v in compared.to_numpy().ravel()]
+    assert cells and not any(re.search(r"\.\d{4}", c) for c in cells), cells
+    assert all(re.fullmatch(r"[+-]?[\d,]+\.\d", c) for c in compared.loc[logic.MEASURES["gap_posts"]]), cells
 
 
 @pytest.mark.slow  # over a second: make test runs it, make test-fast does not

@@ -26,6 +26,7 @@ from allocator.core.data import problem_data
 from allocator.core.validate import validate
 from allocator.report.summary import markdown, workforce_tables
 from allocator.report.write import write_report
+from allocator.solution import vocabulary as V
 
 from .conftest import ROOT
 
@@ -113,16 +114,25 @@ def test_supply_sheet_equals_the_result_supply(pipeline):
     assert len(got) == len(d.regions) * len(d.pipeline.assess_years) == len(want)
     assert list(got["Region"]) == [_name(inst)(r) for r in want["region"]]
     assert list(got["Year"].astype(int)) == list(want["year"])
-    per = "Supply per 100,000 weighted population"
     for col, key in (
-        ("Stock (doctors)", "stock"),
-        ("Fair stock (doctors)", "fair"),
-        ("Stock, baseline plan (doctors)", "before"),
-        (per, "per"),
-        (f"{per} at fair stock", "per_fair"),
-        (f"{per}, baseline plan", "per_before"),
+        (V.label("stock"), "stock"),
+        (V.label("fair_stock"), "fair"),
+        (V.label("stock", "baseline plan"), "before"),
+        (V.label("supply_per_100k"), "per"),
+        (V.label("supply_per_100k_fair"), "per_fair"),
+        (V.label("supply_per_100k", "baseline plan"), "per_before"),
     ):
-        np.testing.assert_allclose(got[col].astype(float), want[key], rtol=1e-9, err_msg=col)
+        _shown_as(got[col].astype(float), want[key], V.unit_of(col), col)
+
+
+def _shown_as(got, want, unit, what=""):
+    """The workbook holds ``want`` rounded as ``unit`` shows it (one last-digit step of slack
+    for values recomputed a different way)."""
+    step = 10.0 ** -V.UNITS[unit].digits
+    np.testing.assert_allclose(
+        np.asarray(got, float), np.asarray(want, float), rtol=0, atol=step / 2 + 1e-9, err_msg=what
+    )
+    assert all(V.rounded(unit, v) == v for v in np.asarray(got, float)), what
 
 
 def test_supply_measures_sheet_equals_the_result_kpis(pipeline):
@@ -130,11 +140,10 @@ def test_supply_measures_sheet_equals_the_result_kpis(pipeline):
     got = sheets["Supply measures"]
     k = res.supply_kpis
     assert list(got["Year"]) == list(k["year"].astype(int)) == d.pipeline.assess_years
-    np.testing.assert_allclose(got["Supply gap (doctors)"], k["supply_gap"], rtol=1e-9)
-    np.testing.assert_allclose(got["Gini of supply per 100,000"], k["supply_gini"], rtol=1e-9)
-    np.testing.assert_allclose(got["Worst supply shortfall (%)"], k["supply_max_shortfall_pct"], rtol=1e-9)
+    for m in ("supply_gap", "supply_gini", "supply_max_shortfall_pct"):
+        _shown_as(got[V.label(m)], k[m], V.measure(m).unit, m)
     # the baseline plan is worse on the objective the model weighs (the future-supply model)
-    assert (got["Supply gap (doctors), baseline plan"] > got["Supply gap (doctors)"]).all()
+    assert (got[V.label("supply_gap", "baseline plan")] > got[V.label("supply_gap")]).all()
 
 
 def test_stock_over_time_sheet_and_figure(pipeline):
@@ -146,7 +155,7 @@ def test_stock_over_time_sheet_and_figure(pipeline):
     back = {name(r): r for r in d.regions}
     for rec in got.itertuples(index=False):
         s = sums.loc[(back[rec[0]], int(rec[1]))]
-        assert rec[2] == pytest.approx(s["stock"], rel=1e-9) and rec[3] == pytest.approx(s["fair_stock"], rel=1e-9)
+        _shown_as([rec[2], rec[3]], [s["stock"], s["fair_stock"]], "doctors")
     for ext in ("png", "svg"):
         assert (out / f"stock_over_time.{ext}").stat().st_size > 1000
     assert "stock_over_time.png" in html
@@ -184,7 +193,7 @@ def test_posts_vs_supply_sheet(pipeline):
     assert set(rows) == found  # fewer than 15: the table shows them all
     for (r, s), (p, g) in rows.items():
         if s != "all specialties":
-            assert p == pytest.approx(posts[(r, s)], abs=1e-6) and g == pytest.approx(supply[(r, s)], abs=1e-6)
+            _shown_as([p, g], [posts[(r, s)], supply[(r, s)]], "posts")
     assert list(got.columns[2:4]) == [
         f"Posts − fair share, {d.years[-1]}",
         f"Stock − fair stock, {d.pipeline.assess_years[-1]} (doctors)",
@@ -272,7 +281,7 @@ def test_team_measures_sheet_equals_the_result_teams(teams):
     assert len(got) == len(gap)
     for rec in got.itertuples(index=False):
         tid = next(k for k, v in names.items() if v == rec[0])
-        assert rec[3] == pytest.approx(gap[(tid, int(rec[1]))], rel=1e-9)
+        _shown_as([rec[3]], [gap[(tid, int(rec[1]))]], "capacity")
     assert "<h2>Teams</h2>" in html
     for name in names.values():
         assert f"{name}: mix by region" in html
@@ -295,10 +304,10 @@ def test_team_mix_sheet_equals_shares_recomputed_from_the_allocation(teams):
             parts = {m.specialty: m.equivalence * posts[m.specialty] for m in team.members}
             total = sum(parts.values())
             row = rows[rows["Region"] == rname[region]].iloc[0]
-            assert row["Team capacity"] == pytest.approx(total, rel=1e-9)
+            _shown_as([row[V.label("capacity")]], [total], "capacity")
             for m in team.members:
                 col = next(c for c in got.columns if c.startswith(f"{sname[m.specialty]} share (%)"))
-                assert row[col] == pytest.approx(100 * parts[m.specialty] / total, rel=1e-9)
+                _shown_as([row[col]], [100 * parts[m.specialty] / total], "pct", col)
                 if m.max_share is not None:
                     assert f"at most {100 * m.max_share:.0f}%" in col
                     assert row[col] <= 100 * m.max_share + 1e-6
@@ -311,7 +320,7 @@ def test_printed_summary_has_the_team_tables(teams):
     titles = [t for t, _ in workforce_tables(res, d)]
     assert titles == [
         "Teams: gap and Gini by year",
-        "Team mix, final year: each member's share of the team capacity (%)",
+        "Team mix, final year: each member's share of team capacity (%)",
     ]
 
 

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 import allocator
 from allocator import DEFAULT_MODEL, InstanceError, ModelSpec, Result
 from allocator.core.spec import Objective
+from allocator.solution import vocabulary as V
 
 from . import adapters
 from .advice import binding_limits, compare_advice, diagnosis_view
@@ -53,10 +54,10 @@ WEIGHT_HELP = {
     "surplus": "b: per post above a region's fair share",
     "moves": "m: per post moved (gained or lost) — the price of disruption",
     "cost": "c_w: per unit of cost of the posts",
-    "worst_shortfall": "q: per percentage point of the largest relative shortfall of any region",
+    "worst_shortfall": "q: per percentage point of the worst shortfall, one region × specialty (% below fair share)",
     "supply_shortfall": "per trained doctor below a region's fair stock in the assessed years (needs a pipeline)",
     "supply_surplus": "per trained doctor above a region's fair stock (needs a pipeline)",
-    "worst_supply": "per percentage point of the largest relative supply shortfall (needs a pipeline)",
+    "worst_supply": "per percentage point of the worst supply shortfall, one region × specialty (needs a pipeline)",
     "team_shortfall": "per unit of team capacity below a region's fair share (needs teams)",
     "team_surplus": "per unit of team capacity above a region's fair share (needs teams)",
 }
@@ -85,14 +86,11 @@ LIMITS = {
 INT_COLUMNS = ("year",)
 TEXT_COLUMNS = ("region", "specialty")
 
-MEASURES = {
-    "gap_posts": "Gap to fair shares (posts)",
-    "gap_closed_pct": "Gap closed (%)",
-    "gini": "Gini of posts per 100,000",
-    "max_shortfall_pct": "Worst shortfall (%)",
-    "posts_moved": "Posts moved (all years)",
-    "cost": "Cost",
-}
+#: The headline measures the comparison shows (allocator.solution.vocabulary's labels).
+MEASURES = {k: V.label(k) for k in ("gap_posts", "gap_closed_pct", "gini", "max_shortfall_pct", "posts_moved", "cost")}
+MEASURES["posts_moved"] = V.label("posts_moved", "all years")
+#: The column of :func:`per_100k` the headline's region furthest below is read from.
+DISTANCE = V.label("distance_pct")
 
 
 # --------------------------------------------------------------------------- shipped files
@@ -286,23 +284,26 @@ def headline(result: Result, inst: allocator.Instance) -> list[str]:
     if base is not None:
         lines.append(
             f"Inequality of posts per 100,000 need-weighted population across regions (Gini) falls from "
-            f"{base['gini']:.3f} to {k['gini']:.3f}; the worst shortfall of any region and specialty from "
-            f"{base['max_shortfall_pct']:.1f}% to {k['max_shortfall_pct']:.1f}% of its fair share."
+            f"{V.fmt('gini', base['gini'])} to {V.fmt('gini', k['gini'])}; the worst shortfall, one region × "
+            f"specialty, from {V.fmt('pct', base['max_shortfall_pct'])}% to {V.fmt('pct', k['max_shortfall_pct'])}% "
+            "below its fair share."
         )
     years = len(result.kpis)
     lines.append(f"{moved:,.0f} posts move over {years} year{'s' if years != 1 else ''}.")
     per = per_100k(result, inst)
     if len(per):
-        worst = per.sort_values("after vs fair share (%)").iloc[0]
-        lines.append(
-            f"The region furthest below its fair share in {last} is {worst['region']}, "
-            f"at {worst['after vs fair share (%)']:.1f}% of it."
-        )
+        worst = per.sort_values(DISTANCE).iloc[0]
+        if worst[DISTANCE] < 0:
+            lines.append(
+                f"The region furthest below its fair share in {last} is {worst['region']}, "
+                f"{V.fmt('pct', -worst[DISTANCE])}% below it, all specialties together."
+            )
     supply = _final(result.supply_kpis)
     if supply is not None:  # a pipeline (FORMULATION §10): where the trained doctors will be
         lines.append(
-            f"In {int(supply['year'])} the trained workforce these posts yield is {supply['supply_gap']:,.0f} "
-            f"away from each region's fair share of it (Gini of supply per 100,000: {supply['supply_gini']:.3f})."
+            f"In {int(supply['year'])} the trained workforce these posts yield is {supply['supply_gap']:,.0f} doctors "
+            f"away from each region's fair share of it "
+            f"({V.name('supply_gini')}: {V.fmt('gini', supply['supply_gini'])})."
         )
     if result.mip_gap is not None and result.best_bound is not None:
         lines.append(
@@ -337,17 +338,18 @@ def per_100k(result: Result, inst: allocator.Instance) -> pd.DataFrame:
         before = np.where(pop > 0, 1e5 * d.baseline.sum(axis=1) / pop, 0.0)
         after = np.where(pop > 0, 1e5 * x[:, :, -1].sum(axis=1) / pop, 0.0)
         fair = np.where(pop > 0, 1e5 * d.target[:, :, -1].sum(axis=1) / pop, 0.0)
-        vs = np.where(fair > 0, 100 * after / fair, np.nan)
+        vs = np.where(fair > 0, 100 * (after - fair) / fair, np.nan)
     names = {r.id: (r.name or r.id) for r in inst.regions}
+    per = V.name("per_100k")
     return pd.DataFrame(
         {
             "region": [names.get(r, r) for r in d.regions],
             f"posts {d.baseline_year}": d.baseline.sum(axis=1),
             f"posts {d.years[-1]}": x[:, :, -1].sum(axis=1),
-            f"per 100k {d.baseline_year}": before,
-            f"per 100k {d.years[-1]}": after,
-            "per 100k at fair share": fair,
-            "after vs fair share (%)": vs,
+            f"{per}, {d.baseline_year}": before,
+            f"{per}, {d.years[-1]}": after,
+            V.label("per_100k_fair_share"): fair,
+            DISTANCE: vs,
         }
     )
 
@@ -409,6 +411,23 @@ def compare(scenarios: list[Scenario], baseline: str) -> pd.DataFrame:
     frame = _with_changes(pd.DataFrame(cols), baseline)
     frame.index.name = "measure (final year)"
     return frame
+
+
+def compare_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compare` as a person reads it: each row written by its measure's unit
+    (:func:`allocator.solution.vocabulary.fmt`), the ``Δ`` columns signed; no float noise."""
+    out = pd.DataFrame(index=frame.index, columns=frame.columns, dtype=object)
+    for label, row in frame.iterrows():
+        unit = V.unit_of(str(label)) or "posts"
+        for col, v in row.items():
+            out.loc[label, col] = V.fmt(unit, v, sign=str(col).startswith("Δ "))
+    return out
+
+
+def rounded(frame: pd.DataFrame, unit: str | None = None) -> pd.DataFrame:
+    """A table of the page with every number rounded by its column's unit (``unit`` for every
+    column, else read from each header); numbers stay numbers, so the page can sort them."""
+    return V.round_frame(frame, {c: unit for c in frame.columns} if unit else None)
 
 
 def compare_regions(scenarios: list[Scenario], baseline: str) -> pd.DataFrame:

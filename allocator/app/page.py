@@ -12,6 +12,7 @@ import streamlit as st
 
 import allocator
 from allocator.app import logic as L
+from allocator.solution import vocabulary as V
 
 st.set_page_config(page_title="allocator: training posts toward need", layout="wide")
 
@@ -286,17 +287,20 @@ if res.solved:
         (res.baseline_kpis.sort_values("year").iloc[-1] if res.baseline_kpis is not None else None),
     )
     m = st.columns(4)
-    m[0].metric("Gap closed", f"{k['gap_closed_pct']:.1f}%")
+    m[0].metric(V.label("gap_closed_pct"), f"{V.fmt('pct', k['gap_closed_pct'])}%")
     m[1].metric(
-        "Gap left (posts)",
-        f"{k['gap_posts']:,.0f}",
-        None if b is None else f"{k['gap_posts'] - b['gap_posts']:,.0f}",
+        V.label("gap_posts"),
+        V.fmt("posts", k["gap_posts"]),
+        None if b is None else V.fmt("posts", k["gap_posts"] - b["gap_posts"], sign=True),
         delta_color="inverse",
     )
     m[2].metric(
-        "Gini", f"{k['gini']:.3f}", None if b is None else f"{k['gini'] - b['gini']:.3f}", delta_color="inverse"
+        V.name("gini"),
+        V.fmt("gini", k["gini"]),
+        None if b is None else V.fmt("gini", k["gini"] - b["gini"], sign=True),
+        delta_color="inverse",
     )
-    m[3].metric("Posts moved", f"{float(pd.to_numeric(res.kpis['posts_moved']).sum()):,.0f}")
+    m[3].metric(L.MEASURES["posts_moved"], V.fmt("posts", float(pd.to_numeric(res.kpis["posts_moved"]).sum())))
 
     left, right = st.columns(2)
     with left:
@@ -312,12 +316,12 @@ if res.solved:
         if "per_100k.png" in sc.files:
             st.image(sc.files["per_100k.png"], width="stretch")
     per = L.per_100k(res, sc.instance)
-    st.dataframe(per.round(2), hide_index=True, width="stretch")
+    st.dataframe(L.rounded(per), hide_index=True, width="stretch")
 
     st.markdown("**The table of changes** (final year against the baseline)")
     ch = L.changes(res, sc.instance)
     if len(ch):
-        st.dataframe(ch.round(2), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(ch)))
+        st.dataframe(L.rounded(ch), hide_index=True, width="stretch", height=min(400, 38 + 35 * len(ch)))
     else:
         st.caption("No post moves.")
 
@@ -389,10 +393,10 @@ if len(solved) < 2:
     st.stop()
 base_name = st.selectbox("Baseline", [s.name for s in solved], key="compare_base")
 st.markdown("**Headline measures** (final year; Δ = scenario minus baseline)")
-st.dataframe(L.compare(solved, base_name).round(3), width="stretch")
+st.dataframe(L.compare_text(L.compare(solved, base_name)), width="stretch")
 st.markdown("**Posts per region** (final year)")
 regions_frame = L.compare_regions(solved, base_name)
-st.dataframe(regions_frame.round(1), width="stretch")
+st.dataframe(L.rounded(regions_frame, "posts"), width="stretch")
 deltas = [c for c in regions_frame.columns if str(c).startswith("Δ ")]
 if deltas and (regions_frame[deltas].abs() > 0.05).any().any():
     st.markdown("**Change in posts per region against the baseline**")

@@ -200,12 +200,20 @@ def _print_workforce(res, d) -> None:
         if frame is None:
             console.print(escape(title), highlight=False)
             continue
-        t = Table(title=title)
-        for c in frame.columns:
-            t.add_column(escape(str(c)), justify="left" if c in ("region", "team", "specialty") else "right")
-        for row in frame.itertuples(index=False):
-            t.add_row(*(escape(v) for v in row))
-        console.print(t)
+        _print_frame(title, frame)
+
+
+def _print_frame(title: str, frame) -> None:
+    """A frame of text (the report's own, :mod:`allocator.report.summary`) as a terminal table."""
+    t = Table(title=escape(title))
+    for c in frame.columns:
+        t.add_column(escape(str(c)), justify="left" if str(c).lower() in _TEXT_COLUMNS else "right")
+    for row in frame.itertuples(index=False):
+        t.add_row(*(escape(str(v)) for v in row))
+    console.print(t)
+
+
+_TEXT_COLUMNS = ("year", "region", "specialty", "team", "constraint")
 
 
 def _print_diagnosis(diagnosis: dict, verbose: bool = False, shown: int = 10) -> None:
@@ -227,10 +235,11 @@ def _print_diagnosis(diagnosis: dict, verbose: bool = False, shown: int = 10) ->
 
 
 def _print_summary(res, d, verbose: bool = False) -> None:
-    from allocator.report.summary import kpi_table, region_table
+    from allocator.report.summary import binding_text, kpi_text, region_text
+    from allocator.solution import vocabulary as V
 
     colour = "green" if res.status == "optimal" else "yellow" if res.status == "feasible" else "red"
-    obj = f", objective {res.objective:,.4f}" if res.objective is not None else ""
+    obj = f", objective {V.fmt('objective', res.objective)}" if res.objective is not None else ""
     console.print(
         f"[bold]{escape(res.instance)}[/] with model [bold]{escape(res.model)}[/] on {escape(res.backend)}: "
         f"[{colour}]{res.status}[/]{obj} (build {res.build_seconds:.2f}s, solve {res.solve_seconds:.2f}s)",
@@ -238,14 +247,14 @@ def _print_summary(res, d, verbose: bool = False) -> None:
     )
     if res.mip_gap is not None and res.best_bound is not None:
         console.print(
-            f"Whole posts: objective within {100 * res.mip_gap:.4f}% of the best bound {res.best_bound:,.4f}"
-            " (no whole-post plan can do better than the bound); every limit kept",
+            f"Whole posts: objective within {V.fmt('mip_gap_pct', 100 * res.mip_gap)}% of the best bound "
+            f"{V.fmt('objective', res.best_bound)} (no whole-post plan can do better than the bound); every limit kept",
             highlight=False,
         )
     if res.rounding is not None and res.objective is not None:
         console.print(
-            f"LP optimum {res.rounding['lp_objective']:,.4f} → whole posts {res.objective:,.4f} "
-            f"({res.rounding['method']}, {res.rounding['seconds']:.2f}s)",
+            f"LP optimum {V.fmt('objective', res.rounding['lp_objective'])} → whole posts "
+            f"{V.fmt('objective', res.objective)} ({res.rounding['method']}, {res.rounding['seconds']:.2f}s)",
             highlight=False,
         )
     if res.diagnosis:
@@ -253,43 +262,14 @@ def _print_summary(res, d, verbose: bool = False) -> None:
         return
     if not len(res.kpis):
         return
-    t = Table(title="Measures by year")
-    for c in ("year", "gap (posts)", "gap closed %", "Gini", "worst shortfall %", "posts moved", "cost"):
-        t.add_column(c, justify="right")
-    for r in kpi_table(res).itertuples(index=False):
-        t.add_row(
-            r.year,
-            f"{r.gap_posts:,.1f}",
-            f"{r.gap_closed_pct:.1f}",
-            f"{r.gini:.4f}",
-            f"{r.max_shortfall_pct:.1f}",
-            f"{r.posts_moved:,.1f}",
-            f"{r.cost:,.1f}",
-        )
-    console.print(t)
-    t = Table(title=f"Regions: posts per 100,000 need-weighted population, baseline → {d.years[-1]}")
-    for c in ("region", "posts before", "posts after", "change", "per 100k before", "per 100k after", "fair share"):
-        t.add_column(c, justify="right" if c != "region" else "left")
-    for r in region_table(res, d).itertuples(index=False):
-        t.add_row(
-            escape(str(r.region)),
-            f"{r.posts_baseline:,.0f}",
-            f"{r.posts_final:,.1f}",
-            f"{r.change:+,.1f}",
-            f"{r.per_100k_baseline:.2f}",
-            f"{r.per_100k_final:.2f}",
-            f"{r.per_100k_fair_share:.2f}",
-        )
-    console.print(t)
+    _print_frame("Measures by year", kpi_text(res))
+    _print_frame(f"Regions, baseline → {d.years[-1]}", region_text(res, d))
     _print_workforce(res, d)
     if len(res.binding):
-        t = Table(title="Binding constraints (top 8 by |dual|)")
-        for c in ("constraint", "region", "specialty", "year", "dual"):
-            t.add_column(c)
-        for r in res.binding.head(8).itertuples(index=False):
-            cells = ["" if v is None or v != v else str(v) for v in (r.constraint, r.region, r.specialty, r.year)]
-            t.add_row(*map(escape, cells), f"{r.dual:.4f}")
-        console.print(t)
+        _print_frame(
+            f"Binding constraints (top 8 by {V.name('dual').lower()}: the objective saved per unit the bound moves)",
+            binding_text(res, 8),
+        )
 
 
 app.command("check")(check_command)

@@ -89,15 +89,17 @@ def sweep_command(
     varied = [w for w, vals in g.weights.items() if len(set(vals)) > 1]
     if varied and (runs["status"] == "optimal").any():
         table = comparison_table(runs, varied[0], by=None)
+        from allocator.solution import vocabulary as V
+
         t = Table(
-            title=f"Optimal runs by {varied[0]} (mean): gap closed and Gini in the last year, "
-            "worst shortfall in any year, posts moved summed"
+            title=f"Optimal runs by {varied[0]} (mean): {V.name('gap_closed_pct').lower()} and Gini in the last "
+            f"year; {V.name('max_shortfall_pct').lower()}, in any year; {V.name('posts_moved').lower()}, summed"
         )
         t.add_column(varied[0], justify="right")
         for c in table.columns:
-            t.add_column(str(c).replace("_", " "), justify="right")
+            t.add_column(escape(V.label(c) if c in V.MEASURES else str(c)), justify="right")
         for w, row in table.iterrows():
-            t.add_row(f"{w:g}", *[f"{v:,.3f}" for v in row])
+            t.add_row(f"{w:g}", *[V.fmt(c, v) if c in V.MEASURES else f"{v:,.3f}" for c, v in row.items()])
         console.print(t)
     failed = runs[runs["status"] != "optimal"]
     for _, r in failed.head(5).iterrows():

@@ -30,6 +30,7 @@ from matplotlib.patches import Patch
 from allocator.core.data import ProblemData
 from allocator.report import geo
 from allocator.solution import equity
+from allocator.solution import vocabulary as V
 from allocator.solution.measures import weighted_gini
 
 BEFORE = "#a5a5a5"  # baseline: grey
@@ -133,8 +134,8 @@ def per_100k_figure(d: ProblemData, x: np.ndarray, region_names: list[str | None
     ax.scatter(fair[order], y, marker="|", s=(260 if R <= ANNOTATE_MAX else 70), linewidths=2.2, color="black")
     labels = [_wrap(names[i], 28) if R <= ANNOTATE_MAX else names[i] for i in order]
     ax.set_yticks(y, labels, fontsize=9 if R <= ANNOTATE_MAX else 6.5)
-    ax.set_xlabel("Posts per 100,000 need-weighted population")
-    fig.suptitle(f"Posts per 100,000 need-weighted population: baseline {d.baseline_year} and {d.years[-1]}")
+    ax.set_xlabel(V.label("per_100k"))
+    fig.suptitle(f"{V.name('per_100k')}: baseline {d.baseline_year} and {d.years[-1]}")
     ax.grid(axis="x", color="#e5e5e5")
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
@@ -146,7 +147,7 @@ def per_100k_figure(d: ProblemData, x: np.ndarray, region_names: list[str | None
     ]
     fig.legend(
         handles,
-        [f"Baseline {d.baseline_year}", f"Allocation {d.years[-1]}", "Fair share"],
+        [f"Baseline {d.baseline_year}", f"Allocation {d.years[-1]}", V.name("per_100k_fair_share")],
         loc="outside lower center",
         ncols=3,
         frameon=False,
@@ -224,8 +225,8 @@ def lorenz_figure(d: ProblemData, x: np.ndarray) -> Figure:
     ax.plot([0, 1], [0, 1], color="black", linestyle="--", linewidth=1, label="Equality (posts follow need)")
     marker = "o" if len(d.regions) <= ANNOTATE_MAX else None
     for year, colour, label in (
-        (d.baseline_year, BEFORE, f"Baseline {d.baseline_year} (Gini {g0:.3f})"),
-        (final, AFTER, f"{final} (Gini {g1:.3f})"),
+        (d.baseline_year, BEFORE, f"Baseline {d.baseline_year} (Gini {V.fmt('gini', g0)})"),
+        (final, AFTER, f"{final} (Gini {V.fmt('gini', g1)})"),
     ):
         pts = lz[lz["year"] == year]
         ax.plot(
@@ -272,10 +273,8 @@ def change_map(
         _label_regions(ax, d.regions, names, change, match)
     sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
     cb = fig.colorbar(sm, ax=ax, shrink=0.6, pad=0.02)
-    cb.set_label("Change in posts per 100,000 need-weighted population")
-    ax.set_title(
-        f"Change in posts per 100,000 need-weighted population,\n{d.years[-1]} against baseline {d.baseline_year}"
-    )
+    cb.set_label(f"Change in {V.name('per_100k').lower()}")
+    ax.set_title(f"Change in {V.name('per_100k').lower()},\n{d.years[-1]} against baseline {d.baseline_year}")
     fig.text(0.01, 0.005, geo.ATTRIBUTION, fontsize=5.5, color="#666666", ha="left", va="bottom", wrap=True)
     return fig
 
@@ -288,7 +287,7 @@ def _label_regions(ax, regions: list[str], names: list[str], change: np.ndarray,
     outside = []
     for i, rid in enumerate(regions):
         lon, lat, radius = geo.label_point(match.features[rid])
-        text = f"{_wrap(names[i], 14)}\n" + f"{change[i]:+.1f}".replace("-", "\u2212")
+        text = f"{_wrap(names[i], 14)}\n" + V.fmt("per_100k", change[i], sign=True).replace("-", "\u2212")
         if radius >= 0.2:
             ax.text(lon, lat, text, ha="center", va="center", fontsize=7.5, bbox=box)
         else:
@@ -337,7 +336,7 @@ def stock_figure(d: ProblemData, frame, region_names: list[str | None] | None = 
     ax.axvspan(d.years[0] - 0.5, d.years[-1] + 0.5, color="#f0f4f5", zorder=0)
     assessed = ", ".join(map(str, d.pipeline.assess_years))
     ax.set_xlabel(f"Year (shaded: planning years; dotted: assessed years {assessed})")
-    ax.set_ylabel("Trained doctors, all specialties")
+    ax.set_ylabel(f"{V.name('stock')}, all specialties (doctors)")
     ax.set_title("Trained stock by region (solid) and its fair stock (dashed)")
     ax.grid(color="#eeeeee")
     ax.spines[["top", "right"]].set_visible(False)

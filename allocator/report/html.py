@@ -20,7 +20,7 @@ from allocator.report.tables import (
     kpi_frame,
     region_frame,
 )
-from allocator.report.workbook import _DIGITS, _number_format
+from allocator.solution import vocabulary as V
 
 # -------------------------------------------------------------------------- page
 
@@ -46,9 +46,9 @@ table.assumptions td:first-child{width:35%}table.assumptions td.text{text-align:
 """
 
 
-def _table(frame: pd.DataFrame, digits: dict[str, int] | None = None) -> str:
-    """A DataFrame as an HTML table, numbers formatted per column."""
-    digits = digits or {}
+def _table(frame: pd.DataFrame) -> str:
+    """A DataFrame as an HTML table, each number written by its column's unit
+    (:func:`allocator.solution.vocabulary.fmt`)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
     for rec in frame.itertuples(index=False):
@@ -57,9 +57,7 @@ def _table(frame: pd.DataFrame, digits: dict[str, int] | None = None) -> str:
             if v is None or (isinstance(v, float) and math.isnan(v)):
                 text = ""
             elif isinstance(v, float | np.floating):
-                fmt = _number_format(str(col))
-                n = digits.get(str(col), _DIGITS.get(fmt, 1))
-                text = f"{v:,.{n}f}".replace("-", "\u2212")
+                text = V.fmt(V.unit_of(str(col)) or "posts", v).replace("-", "\u2212")
             else:
                 text = str(v)
             cells.append(f"<td>{html.escape(text)}</td>")

@@ -6,13 +6,13 @@ person reads on screen and in ``report.md`` is the same.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from allocator.analysis import shadow
 from allocator.analysis.diagnosis_words import words_and_detail
 from allocator.core.data import ProblemData
 from allocator.report import workforce
+from allocator.solution import vocabulary as V
 from allocator.solution.arrays import posts_array
 from allocator.solution.measures import posts_per_100k
 from allocator.solution.result import Result
@@ -59,13 +59,48 @@ def region_table(res: Result, d: ProblemData) -> pd.DataFrame:
     )
 
 
-def _md(frame: pd.DataFrame, digits: int = 2) -> str:
-    """A DataFrame as a Markdown table (no extra dependency)."""
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for rec in frame.itertuples(index=False):
-        cells = [f"{v:,.{digits}f}" if isinstance(v, float | np.floating) else str(v) for v in rec]
-        lines.append("| " + " | ".join(cells) + " |")
+def kpi_text(res: Result) -> pd.DataFrame:
+    """:func:`kpi_table` as a person reads it: the vocabulary's labels, numbers by unit."""
+    frame = kpi_table(res)
+    return V.text_frame(frame).rename(columns={"year": "Year"} | {c: V.label(c) for c in frame.columns if c != "year"})
+
+
+def region_text(res: Result, d: ProblemData) -> pd.DataFrame:
+    """:func:`region_table` as a person reads it: the vocabulary's labels, numbers by unit."""
+    frame = region_table(res, d)
+    per, first, last = V.name("per_100k"), d.baseline_year, d.years[-1]
+    names = {
+        "region": "Region",
+        "posts_baseline": f"Posts {first}",
+        "posts_final": f"Posts {last}",
+        "change": "Change (posts)",
+        "per_100k_baseline": f"{per}, {first}",
+        "per_100k_final": f"{per}, {last}",
+        "per_100k_fair_share": V.label("per_100k_fair_share"),
+    }
+    units = {"change": "posts"} | {c: "per_100k" for c in names if c.startswith("per_100k")}
+    text = V.text_frame(frame, units)
+    text["change"] = [V.fmt("posts", v, sign=True) for v in frame["change"]]
+    return text.rename(columns=names)
+
+
+def binding_text(res: Result, top: int) -> pd.DataFrame:
+    """The first ``top`` binding constraints with their shadow prices in words
+    (:func:`allocator.solution.vocabulary.dual_text`), not bare signed numbers."""
+    b = res.binding.head(top)
+    keys = [c for c in b.columns if c != "dual"]
+    out = V.text_frame(b[keys], {c: None for c in keys})
+    out[V.DUAL_HEADER] = [V.dual_text(c, v) for c, v in zip(b["constraint"], b["dual"], strict=True)]
+    return out
+
+
+def _md(frame: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table (no extra dependency), numbers by their column's unit."""
+    text = V.text_frame(frame)
+    cols = list(text.columns)
+    lines = ["| " + " | ".join(map(str, cols)) + " |", "|" + "---|" * len(cols)]
+    for rec in text.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v).replace("|", "\\|") for v in rec) + " |")
     return "\n".join(lines)
 
 
@@ -85,32 +120,27 @@ def workforce_markdown(res: Result, d: ProblemData) -> list[str]:
             "Supply per 100,000 need-weighted population (all specialties), the baseline plan held unchanged "
             "and the allocation:",
             "",
-            _md(workforce.supply_region_frame(res, d, x), 1),
+            _md(workforce.readable_supply(workforce.supply_region_frame(res, d, x), str)),
             "",
-            _md(workforce.supply_measure_frame(res, d, x), 3),
+            _md(workforce.supply_measure_frame(res, d, x).rename(columns=workforce.SUPPLY_MEASURE_NAMES)),
             "",
             "## Where the posts gap and the supply gap disagree",
             "",
             workforce.disagreement_sentence(dis, d),
         ]
         if len(dis):
-            out += ["", _md(dis.head(workforce.DISAGREE_ROWS), 1)]
+            out += ["", _md(workforce.readable_disagreement(dis, d, str))]
         if note := workforce.stock_note(d):
             out += ["", f"Note: {note}"]
     if workforce.has_teams(res, d, x):
         mix = workforce.team_mix_frame(res, d, x)
-        out += ["", "## Teams", "", _md(workforce.team_measure_frame(res, d, x), 3)]
+        teams = workforce.team_measure_frame(res, d, x).rename(columns=workforce.TEAM_MEASURE_NAMES)
+        out += ["", "## Teams", "", _md(teams)]
         for team, frame in workforce.readable_team_mix(mix, str).items():
             year = int(frame["Year"].iloc[0])
             out += ["", f"Team {team}, {year}: capacity and each member's share of it (%) by region:", ""]
-            out.append(_md(_text(frame.drop(columns="Year"), 1)))
+            out.append(_md(frame.drop(columns="Year")))
     return out
-
-
-def _text(frame: pd.DataFrame, digits: int) -> pd.DataFrame:
-    return frame.astype(object).map(
-        lambda v: "" if v is None or v != v else f"{v:,.{digits}f}" if isinstance(v, float | np.floating) else str(v)
-    )
 
 
 def workforce_tables(res: Result, d: ProblemData) -> list[tuple[str, pd.DataFrame | None]]:
@@ -121,30 +151,26 @@ def workforce_tables(res: Result, d: ProblemData) -> list[tuple[str, pd.DataFram
     x = posts_array(res, d)
     out: list[tuple[str, pd.DataFrame | None]] = []
     if workforce.has_supply(res, d, x):
-        sup = workforce.supply_region_frame(res, d, x)
-        cols = ["region", "year", "per_100k_baseline_plan", "per_100k", "per_100k_fair", "stock", "fair_stock"]
-        heads = ["region", "year", "per 100k baseline plan", "per 100k", "per 100k fair", "stock", "fair stock"]
-        out.append(
-            (
-                "Trained supply per 100,000 need-weighted population (assessed years)",
-                _text(sup[cols], 1).set_axis(heads, axis=1),
-            )
-        )
+        sup = workforce.readable_supply(workforce.supply_region_frame(res, d, x), str)
+        cols = ["Region", "Year"] + [V.label("supply_per_100k", "baseline plan"), V.label("supply_per_100k")]
+        cols += [V.label("supply_per_100k_fair"), V.label("stock"), V.label("fair_stock")]
+        out.append(("Trained supply per 100,000 need-weighted population (assessed years)", V.text_frame(sup[cols])))
         out.append((workforce.supply_headline(res, d, x), None))
         dis = workforce.disagreement_frame(res, d, x)
-        supply_year = d.pipeline.assess_years[-1]
         out.append((workforce.disagreement_sentence(dis, d), None))
         if len(dis):
-            heads = ["region", "specialty", f"posts − fair share {d.years[-1]}", f"stock − fair stock {supply_year}"]
-            table = _text(dis.head(workforce.DISAGREE_ROWS), 1).set_axis(heads, axis=1)
-            out.append(("Posts gap against supply gap", table))
+            table = workforce.readable_disagreement(dis, d, str).iloc[:, :4]
+            out.append(("Posts gap against supply gap", V.text_frame(table)))
         if note := workforce.stock_note(d):
             out.append((note, None))
     if workforce.has_teams(res, d, x):
-        out.append(("Teams: gap and Gini by year", _text(workforce.team_measure_frame(res, d, x), 3)))
+        teams = workforce.team_measure_frame(res, d, x).rename(columns=workforce.TEAM_MEASURE_NAMES)
+        out.append(("Teams: gap and Gini by year", V.text_frame(teams)))
         mix = workforce.team_mix_frame(res, d, x)
         wide = mix.pivot_table(index=["team", "region"], columns="specialty", values="share", sort=False) * 100
-        out.append(("Team mix, final year: each member's share of the team capacity (%)", _text(wide.reset_index(), 1)))
+        wide = wide.reset_index().rename(columns={"team": "Team", "region": "Region"})
+        title = f"Team mix, final year: each member's {V.name('share').lower()} (%)"
+        out.append((title, V.text_frame(wide, {c: "pct" for c in wide.columns[2:]})))
     return out
 
 
@@ -167,15 +193,15 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10, assumptio
     :func:`allocator.report.assumptions.assumptions`, written at the end."""
     out = [f"# {res.instance}: {res.model}", ""]
     out.append(
-        f"Status **{res.status}**, backend {res.backend}, objective {res.objective:,.4f}."
+        f"Status **{res.status}**, backend {res.backend}, objective {V.fmt('objective', res.objective)}."
         if res.objective is not None
         else f"Status **{res.status}**."
     )
     if res.mip_gap is not None and res.best_bound is not None:
         how = f" ({res.rounding.get('method')})" if res.rounding else ""
         out.append(
-            f"Whole posts{how} that keep every limit: objective within {100 * res.mip_gap:.3f}% of the "
-            f"bound {res.best_bound:,.4f} (no whole-post plan can do better)."
+            f"Whole posts{how} that keep every limit: objective within {V.fmt('mip_gap_pct', 100 * res.mip_gap)}% "
+            f"of the bound {V.fmt('objective', res.best_bound)} (no whole-post plan can do better)."
         )
     if res.tie_break:
         out.append(f"Tie-break among equal optima (FORMULATION §6b): {res.tie_break}.")
@@ -193,10 +219,10 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10, assumptio
             "Gap: Σ|posts − fair share|. Gini: inequality of posts per 100,000 need-weighted "
             "population across regions (0 = equal).",
             "",
-            _md(kpi_table(res)),
+            _md(kpi_text(res)),
         ]
     if d is not None and len(res.allocation):
-        out += ["", f"## Regions, baseline → {d.years[-1]}", "", _md(region_table(res, d), 1)]
+        out += ["", f"## Regions, baseline → {d.years[-1]}", "", _md(region_text(res, d))]
         out += workforce_markdown(res, d)
     if len(res.binding) and d is not None:
         groups = shadow.group(shadow.explain(res, d), specialties=len(d.specialties))
@@ -207,9 +233,10 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10, assumptio
             "",
             f"## What binds (top {top} by shadow price)",
             "",
-            "Dual: change in the objective per unit increase of the constraint's bound.",
+            f"{V.name('dual')}: {V.measure('dual').definition[0].lower()}{V.measure('dual').definition[1:]} "
+            "The objective is minimised, so each is written as what it saves and the way the bound must move.",
             "",
-            _md(res.binding.head(top).astype(object).fillna(""), 4),
+            _md(binding_text(res, top)),
         ]
     if assumptions:
         out += assumptions_markdown(assumptions)

@@ -19,6 +19,7 @@ from allocator.report import workforce
 from allocator.report.assumptions import Section, assumptions
 from allocator.report.summary import region_table
 from allocator.solution import equity, measures
+from allocator.solution import vocabulary as V
 from allocator.solution.result import Result
 
 MANIFEST = ".allocator-report.json"
@@ -38,29 +39,22 @@ FIGURE_CAPTIONS = {
 }
 TOP_SHADOW_PRICES = 10
 
-# readable column names, shared by the workbook and the page
-KPI_NAMES = {
-    "year": "Year",
-    "gap_posts": "Gap to fair shares (posts)",
-    "gap_closed_pct": "Gap closed (%)",
-    "gini": "Gini of posts per 100,000 weighted population",
-    "max_shortfall_pct": "Worst shortfall of a cell (% of fair share)",
-    "posts_moved": "Posts moved",
-    "cost": "Cost",
+# readable column names, shared by the workbook and the page (allocator.solution.vocabulary)
+KPI_NAMES = {"year": "Year"} | {
+    k: V.label(k) for k in ("gap_posts", "gap_closed_pct", "gini", "max_shortfall_pct", "posts_moved", "cost")
 }
 EQUITY_NAMES = {
     "year": "Year",
-    "gini": "Gini of posts per 100,000 weighted population",
-    "gini_before": "Gini, baseline unchanged",
-    "theil": "Theil index against fair shares",
-    "theil_before": "Theil index, baseline unchanged",
-    "between_regions": "Theil between regions",
-    "within_regions": "Theil within regions",
-    "max_below_target_pct": "Region furthest below fair share (% below)",
-    "most_below_region": "Region furthest below fair share",
-    "max_cell_below_target_pct": "Cell furthest below fair share (% below)",
+    "gini": V.label("gini"),
+    "gini_before": V.label("gini", "baseline unchanged"),
+    "theil": V.label("theil"),
+    "theil_before": V.label("theil", "baseline unchanged"),
+    "between_regions": V.label("between_regions"),
+    "within_regions": V.label("within_regions"),
+    "max_below_target_pct": V.label("max_below_target_pct"),
+    "most_below_region": V.label("most_below_region"),
 }
-PER_100K = "Posts per 100,000 weighted population"
+PER_100K = V.name("per_100k")
 
 
 # ------------------------------------------------------------------------ tables
@@ -198,9 +192,9 @@ def allocation_frame(ctx: _Context) -> pd.DataFrame:
             "Region": dist["region"].map(ctx.rname),
             "Specialty": dist["specialty"].map(ctx.rname),
             "Year": dist["year"],
-            "Posts": dist["posts"],
-            "Fair share (posts)": dist["target"],
-            "Distance from fair share (%)": dist["distance_pct"],
+            V.label("posts"): dist["posts"],
+            V.label("target"): dist["target"],
+            V.label("distance_pct"): dist["distance_pct"],
             "Region id": dist["region"],
             "Specialty id": dist["specialty"],
         }
@@ -243,8 +237,8 @@ def region_frame(ctx: _Context) -> pd.DataFrame:
             "Change (posts)": rt["change"],
             f"{PER_100K}, {d.baseline_year}": rt["per_100k_baseline"],
             f"{PER_100K}, {ctx.last}": rt["per_100k_final"],
-            f"{PER_100K} at fair share": rt["per_100k_fair_share"],
-            f"Distance from fair share {ctx.last} (%)": dist["distance_pct"],
+            V.label("per_100k_fair_share"): rt["per_100k_fair_share"],
+            V.label("distance_pct", str(ctx.last)): dist["distance_pct"],
         }
     )
 
@@ -257,7 +251,7 @@ def binding_frame(ctx: _Context) -> pd.DataFrame:
             "Region": ex["region"].map(ctx.rname),
             "Specialty": ex["specialty"].map(ctx.rname),
             "Year": pd.to_numeric(ex["year"]).astype("Int64"),
-            "Shadow price (objective per unit of bound)": pd.to_numeric(ex["dual"]),
+            V.label("dual"): pd.to_numeric(ex["dual"]),
             "Bound (posts)": pd.to_numeric(ex["value"]),
             "What it means": ex["sentence"].map(_sentence),
         }
@@ -298,7 +292,7 @@ def _sentence(text: str) -> str:
 def headline(ctx: _Context) -> list[str]:
     """The report's first lines, in words."""
     res, d = ctx.result, ctx.d
-    obj = f", objective {res.objective:,.4g}" if res.objective is not None else ""
+    obj = f", objective {V.fmt('objective', res.objective)}" if res.objective is not None else ""
     lines = [f"Status {res.status} (model {res.model}, backend {res.backend}{obj})."]
     if ctx.x is None:
         if res.diagnosis:
@@ -310,7 +304,7 @@ def headline(ctx: _Context) -> list[str]:
     base = ctx.baseline_kpis.iloc[-1]
     moved = float(pd.to_numeric(res.kpis["posts_moved"]).sum())
     lines.append(
-        f"By {ctx.last} the allocation closes {k.gap_closed_pct:.1f}% of the gap between posts and "
+        f"By {ctx.last} the allocation closes {V.fmt('pct', k.gap_closed_pct)}% of the gap between posts and "
         f"need-based fair shares ({k.gap_posts:,.0f} posts of gap left, from {base.gap_posts:,.0f})."
     )
     lines.append(
@@ -322,17 +316,17 @@ def headline(ctx: _Context) -> list[str]:
     if eq["most_below_region"]:
         lines.append(
             f"The region furthest below its fair share in {ctx.last} is {ctx.rname(eq['most_below_region'])}, "
-            f"{eq['max_below_target_pct']:.1f}% below (at the baseline: "
+            f"{V.fmt('pct', eq['max_below_target_pct'])}% below, all specialties together (at the baseline: "
             f"{ctx.rname(eq0['most_below_region']) if eq0['most_below_region'] else 'none'}, "
-            f"{eq0['max_below_target_pct']:.1f}% below)."
+            f"{V.fmt('pct', eq0['max_below_target_pct'])}% below)."
         )
     if ctx.has_supply:
         lines.append(workforce.supply_headline(res, d, ctx.x))
     if res.mip_gap is not None and res.best_bound is not None:
         how = f" ({res.rounding.get('method')})" if res.rounding else ""
         lines.append(
-            f"Whole posts{how} that keep every limit: objective within {100 * res.mip_gap:.3f}% of "
-            f"{res.best_bound:,.4g}, a bound no whole-post plan can beat."
+            f"Whole posts{how} that keep every limit: objective within {V.fmt('mip_gap_pct', 100 * res.mip_gap)}% "
+            f"of {V.fmt('objective', res.best_bound)}, a bound no whole-post plan can beat."
         )
     if res.tie_break == "least-squares":
         lines.append(

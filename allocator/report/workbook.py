@@ -10,8 +10,6 @@ import pandas as pd
 
 from allocator.report import workforce
 from allocator.report.tables import (
-    EQUITY_NAMES,
-    KPI_NAMES,
     TOP_SHADOW_PRICES,
     _Context,
     allocation_frame,
@@ -23,27 +21,17 @@ from allocator.report.tables import (
     kpi_frame,
     region_frame,
 )
+from allocator.solution import vocabulary as V
 
 # ----------------------------------------------------------------------- workbook
 
-_POSTS_FMT = "#,##0.0"
-_PCT_FMT = "0.0"
-_INDEX_FMT = "0.000"
-_DUAL_FMT = "#,##0.0000"
-_DIGITS = {_POSTS_FMT: 1, _PCT_FMT: 1, _INDEX_FMT: 3, _DUAL_FMT: 4}  # decimals shown for each format
+_POSTS_FMT = V.UNITS["posts"].excel
 
 
 def _number_format(column: str) -> str | None:
-    c = column.lower()
-    if c == "year" or c.endswith(" id") or c in ("region", "specialty", "constraint"):
-        return None
-    if "(%)" in c or "% below" in c or "% of fair share" in c:
-        return _PCT_FMT
-    if "gini" in c or "theil" in c:
-        return _INDEX_FMT
-    if "shadow price" in c:
-        return _DUAL_FMT
-    return _POSTS_FMT
+    """The number format of a column, by the unit of its header (allocator.solution.vocabulary)."""
+    unit = V.unit_of(column)
+    return None if unit is None else V.UNITS[unit].excel
 
 
 def _format_sheet(ws, frame: pd.DataFrame, header_row: int = 1, wrap: tuple[str, ...] = ()) -> None:
@@ -59,7 +47,7 @@ def _format_sheet(ws, frame: pd.DataFrame, header_row: int = 1, wrap: tuple[str,
         if str(col) in wrap:
             width = 90
         else:
-            shown = [_shown(v, fmt) for v in values[:2000]]
+            shown = [_shown(v, str(col) if fmt else None) for v in values[:2000]]
             width = min(max([len(s) for s in shown] + [8]) + 2, 60)
             width = max(width, min(len(str(col)) + 2, 24))
         ws.column_dimensions[letter].width = width
@@ -74,12 +62,12 @@ def _format_sheet(ws, frame: pd.DataFrame, header_row: int = 1, wrap: tuple[str,
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
 
 
-def _shown(v, fmt: str | None) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    if isinstance(v, float | np.floating | int | np.integer) and fmt:
-        return f"{v:,.{_DIGITS[fmt]}f}"
-    return str(v)
+def _shown(v, column: str | None) -> str:
+    """A cell as a person reads it, to size the column (``None``: a column of no measure)."""
+    unit = V.unit_of(column) if column is not None else None
+    if isinstance(v, float | np.floating | int | np.integer) and unit:
+        return V.fmt(unit, v)
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
 
 
 def _summary_rows(ctx: _Context) -> list[tuple[str, object]]:
@@ -91,13 +79,16 @@ def _summary_rows(ctx: _Context) -> list[tuple[str, object]]:
         ("Model", res.model),
         ("Backend", res.backend),
         ("Status", res.status),
-        ("Objective", res.objective),
+        ("Objective", V.rounded("objective", res.objective)),
         ("Regions × specialties × years", f"{R} × {S} × {Y}"),
         ("Baseline year", d.baseline_year),
         ("Planning years", f"{d.years[0]}–{d.years[-1]}" if Y > 1 else str(d.years[0])),
     ]
     if res.mip_gap is not None:
-        rows += [("MIP gap", res.mip_gap), ("Best bound", res.best_bound)]
+        rows += [
+            (V.label("mip_gap_pct"), V.rounded("gap_pct", 100 * res.mip_gap)),
+            ("Best bound", V.rounded("objective", res.best_bound)),
+        ]
     if res.rounding:
         rows.append(("Whole posts", res.rounding.get("note", "rounded")))
     if res.diagnosis:
@@ -120,19 +111,24 @@ def _headline_measures(ctx: _Context) -> pd.DataFrame:
     k = res.kpis.iloc[-1]
     eq, eq0 = ctx.equity_after.iloc[-1], ctx.equity_before.iloc[-1]
     moved = float(pd.to_numeric(res.kpis["posts_moved"]).sum())
-    rows = [
-        (KPI_NAMES["gap_posts"], base.gap_posts, k.gap_posts),
-        (KPI_NAMES["gap_closed_pct"], 0.0, k.gap_closed_pct),
-        (KPI_NAMES["gini"], base.gini, k.gini),
-        (EQUITY_NAMES["theil"], eq.theil_before, eq.theil),
-        (EQUITY_NAMES["max_below_target_pct"], eq0.max_below_target_pct, eq.max_below_target_pct),
-        (KPI_NAMES["max_shortfall_pct"], base.max_shortfall_pct, k.max_shortfall_pct),
-        (f"Posts moved, all years to {ctx.last}", 0.0, moved),
-        (KPI_NAMES["cost"], base.cost, k.cost),
+    rows = [  # measure id, label, baseline, final year
+        ("gap_posts", None, base.gap_posts, k.gap_posts),
+        ("gap_closed_pct", None, 0.0, k.gap_closed_pct),
+        ("gini", None, base.gini, k.gini),
+        ("theil", None, eq.theil_before, eq.theil),
+        ("max_below_target_pct", None, eq0.max_below_target_pct, eq.max_below_target_pct),
+        ("max_shortfall_pct", None, base.max_shortfall_pct, k.max_shortfall_pct),
+        ("posts_moved", V.label("posts_moved", f"all years to {ctx.last}"), 0.0, moved),
+        ("cost", None, base.cost, k.cost),
     ]
-    frame = pd.DataFrame(rows, columns=["Measure", f"Baseline {d.baseline_year}", str(ctx.last)])
-    frame["Change"] = frame[str(ctx.last)] - frame[f"Baseline {d.baseline_year}"]
-    return frame
+    before, after = f"Baseline {d.baseline_year}", str(ctx.last)
+    return pd.DataFrame(
+        [
+            {"Measure": label or V.label(m)}
+            | {before: V.rounded(m, b), after: V.rounded(m, a), "Change": V.rounded(m, a - b)}
+            for m, label, b, a in rows
+        ]
+    )
 
 
 def _style_header(ws, row: int, ncols: int, height: float | None) -> None:
@@ -156,9 +152,11 @@ def _cell_text(value):
     return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value) if isinstance(value, str) else value
 
 
-def _clean(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text cell and column name through :func:`_cell_text`."""
-    out = frame.copy()
+def _clean(frame: pd.DataFrame, rounded: bool = True) -> pd.DataFrame:
+    """``frame`` with every text cell and column name through :func:`_cell_text`, and (with
+    ``rounded``) every number rounded as its column's unit shows it: a workbook holds what a
+    person reads, full precision stays in result.json and the CSV files."""
+    out = V.round_frame(frame) if rounded else frame.copy()
     for col in out.columns:
         if pd.api.types.is_object_dtype(out[col].dtype) or pd.api.types.is_string_dtype(out[col].dtype):
             out[col] = out[col].astype(object).map(_cell_text)
@@ -240,12 +238,12 @@ def workbook_bytes(ctx: _Context) -> bytes:
             row[1].alignment = Alignment(wrap_text=True, vertical="top", horizontal="left")
             row[0].alignment = Alignment(vertical="top")
             if isinstance(row[1].value, float):
-                row[1].number_format = "#,##0.0000"
+                row[1].number_format = _number_format(str(row[0].value)) or _POSTS_FMT
         if ctx.x is not None:
             start = len(summary) + 3
             ws.cell(row=start, column=1, value="Headline measures").font = Font(bold=True, size=12)
             hm = _headline_measures(ctx)
-            _clean(hm).to_excel(xw, sheet_name="Summary", index=False, startrow=start)
+            _clean(hm, rounded=False).to_excel(xw, sheet_name="Summary", index=False, startrow=start)
             _style_header(ws, start + 1, len(hm.columns), height=None)
             for i, name in enumerate(hm["Measure"], start=start + 2):
                 for j in range(2, len(hm.columns) + 1):

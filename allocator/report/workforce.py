@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.core.data import ProblemData
+from allocator.solution import vocabulary as V
 from allocator.solution import workforce
 from allocator.solution.result import Result
 
@@ -28,7 +29,7 @@ DISAGREE_TOL = 0.5
 #: Rows of the disagreement table shown (largest supply gaps first); the sentence counts all.
 DISAGREE_ROWS = 15
 ALL = "all specialties"
-PER = "Supply per 100,000 weighted population"
+PER = V.label("supply_per_100k")
 
 # ------------------------------------------------------------------------ raw frames
 
@@ -224,25 +225,21 @@ def readable_supply(frame: pd.DataFrame, name: Callable[[str], str]) -> pd.DataF
         {
             "Region": frame["region"].map(name),
             "Year": frame["year"],
-            "Stock, baseline plan (doctors)": frame["stock_baseline_plan"],
-            "Stock (doctors)": frame["stock"],
-            "Fair stock (doctors)": frame["fair_stock"],
-            f"{PER}, baseline plan": frame["per_100k_baseline_plan"],
+            V.label("stock", "baseline plan"): frame["stock_baseline_plan"],
+            V.label("stock"): frame["stock"],
+            V.label("fair_stock"): frame["fair_stock"],
+            V.label("supply_per_100k", "baseline plan"): frame["per_100k_baseline_plan"],
             PER: frame["per_100k"],
-            f"{PER} at fair stock": frame["per_100k_fair"],
+            V.label("supply_per_100k_fair"): frame["per_100k_fair"],
             "Change per 100,000 against the baseline plan": frame["per_100k_change"],
         }
     )
 
 
-SUPPLY_MEASURE_NAMES = {
-    "year": "Year",
-    "supply_gap_baseline_plan": "Supply gap (doctors), baseline plan",
-    "supply_gap": "Supply gap (doctors)",
-    "supply_gini_baseline_plan": "Gini of supply per 100,000, baseline plan",
-    "supply_gini": "Gini of supply per 100,000",
-    "supply_max_shortfall_pct_baseline_plan": "Worst supply shortfall (%), baseline plan",
-    "supply_max_shortfall_pct": "Worst supply shortfall (%)",
+SUPPLY_MEASURE_NAMES = {"year": "Year"} | {
+    f"{m}{tail}": V.label(m, qualifier)
+    for m in ("supply_gap", "supply_gini", "supply_max_shortfall_pct")
+    for tail, qualifier in (("_baseline_plan", "baseline plan"), ("", ""))
 }
 
 
@@ -251,8 +248,8 @@ def readable_stock_time(frame: pd.DataFrame, name: Callable[[str], str]) -> pd.D
         {
             "Region": frame["region"].map(name),
             "Year": frame["year"],
-            "Stock (doctors)": frame["stock"],
-            "Fair stock (doctors)": frame["fair_stock"],
+            V.label("stock"): frame["stock"],
+            V.label("fair_stock"): frame["fair_stock"],
         }
     )
 
@@ -274,10 +271,10 @@ def readable_disagreement(frame: pd.DataFrame, d: ProblemData, name: Callable[[s
 TEAM_MEASURE_NAMES = {
     "team": "Team",
     "year": "Year",
-    "team_gap_baseline": "Team gap, baseline unchanged (capacity)",
-    "team_gap": "Team gap (capacity)",
-    "team_gini_baseline": "Gini of team capacity per 100,000, baseline unchanged",
-    "team_gini": "Gini of team capacity per 100,000",
+    "team_gap_baseline": V.label("team_gap", "baseline unchanged"),
+    "team_gap": V.label("team_gap"),
+    "team_gini_baseline": V.label("team_gini", "baseline unchanged"),
+    "team_gini": V.label("team_gini"),
 }
 
 
@@ -292,8 +289,8 @@ def readable_team_mix(frame: pd.DataFrame, name: Callable[[str], str]) -> dict[s
             {
                 "Region": [name(r) for r in first.index],
                 "Year": first["year"].to_numpy(),
-                "Team capacity": first["capacity"].to_numpy(),
-                "Team fair share": first["target"].to_numpy(),
+                V.label("capacity"): first["capacity"].to_numpy(),
+                V.label("team_target"): first["target"].to_numpy(),
                 "Capacity − fair share": (first["capacity"] - first["target"]).to_numpy(),
             }
         )

@@ -53,6 +53,7 @@ from allocator.model import tiebreak
 from allocator.model.backends import highs
 from allocator.model.backends.base import RawSolution, SolveOptions
 from allocator.pipeline.steps import build_data, presolve
+from allocator.solution import vocabulary as V
 
 __all__ = ["KINDS", "frontier", "frontier_plot"]
 
@@ -63,24 +64,24 @@ KINDS = {
         "f2": "moves",
         "y": "gap_posts_total",
         "x": "posts_moved_total",
-        "ylabel": "gap to fair shares (posts, summed over the years)",
-        "xlabel": "posts moved (summed over the years)",
+        "ylabel": f"{V.name('gap_posts').lower()} (posts, summed over the years)",
+        "xlabel": f"{V.name('posts_moved').lower()} (posts, summed over the years)",
     },
     "worst-cost": {
         "f1": "worst",
         "f2": "cost",
         "y": "max_shortfall_pct",
         "x": "cost_total",
-        "ylabel": "worst-off shortfall (% of fair share, worst cell and year)",
-        "xlabel": "cost (Σ c·x, summed over the years)",
+        "ylabel": f"{V.name('max_shortfall_pct').lower()} (% below its fair share, worst year)",
+        "xlabel": f"{V.name('cost').lower()} (Σ c·x, summed over the years)",
     },
     "supply-moves": {
         "f1": "supply",
         "f2": "moves",
         "y": "supply_gap_total",
         "x": "posts_moved_total",
-        "ylabel": "supply gap to fair stocks (trained staff, summed over the assessed years)",
-        "xlabel": "posts moved (summed over the years)",
+        "ylabel": f"{V.name('supply_gap').lower()} (doctors, summed over the assessed years)",
+        "xlabel": f"{V.name('posts_moved').lower()} (posts, summed over the years)",
     },
 }
 LEX_ABS_TOL = 1e-6  # objective constraints of the lexicographic stages: f ≤ f* + 1e-6

@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from allocator.core.spec import Objective
+from allocator.solution import vocabulary as V
 from allocator.solution.result import KPI_COLUMNS, TIMING_STAGES
 
 __all__ = [
@@ -277,7 +278,7 @@ def plot_measure_vs_weight(
     if len(ok) and (ok[col] > 0).all():
         ax.set_xscale("log")
     ax.set_xlabel(f"weight: {weight.removeprefix('w_')}")
-    ax.set_ylabel(measure.replace("_", " "))
+    ax.set_ylabel(V.label(measure) if measure in V.MEASURES else measure.replace("_", " "))
     ax.grid(True, alpha=0.3)
     ax.legend(title=by if by else None, fontsize=8)
     if path is not None:
