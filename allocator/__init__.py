@@ -6,10 +6,10 @@ Library quickstart::
     res = allocator.solve("instances/england-regions-2025.json", "models/equity-first.toml")
     res.status, res.objective
     res.allocation          # pandas DataFrame: region, specialty, year, posts, target
-    res.kpis                # FORMULATION §8 measures per year
+    res.kpis                # docs/model.md §8 measures per year
     allocator.check(allocator.load_instance("..."), res)   # the independent checker
 
-The contract is FORMULATION.md (the project's copy: docs/model.md).
+The contract is docs/model.md (the project's copy: docs/model.md).
 """
 
 from allocator.cli.interrupt import is_command_line as _is_command_line

@@ -280,7 +280,7 @@ def headline(result: Result, inst: allocator.Instance) -> list[str]:
             f"at {worst['after vs fair share (%)']:.1f}% of it."
         )
     supply = _final(result.supply_kpis)
-    if supply is not None:  # a pipeline (FORMULATION §10): where the trained doctors will be
+    if supply is not None:  # a pipeline (docs/model.md §10): where the trained doctors will be
         lines.append(
             f"In {int(supply['year'])} the trained workforce these posts yield is {supply['supply_gap']:,.0f} "
             f"away from each region's fair share of it (Gini of supply per 100,000: {supply['supply_gini']:.3f})."

@@ -176,7 +176,7 @@ def solve(
 
 
 def _print_workforce(res, d) -> None:
-    """The supply and team sections (FORMULATION §10, §11), when the instance has them."""
+    """The supply and team sections (docs/model.md §10, §11), when the instance has them."""
     from allocator.report.summary import workforce_tables
 
     for title, frame in workforce_tables(res, d):

@@ -67,7 +67,7 @@ def solve(
     round_posts: bool = False,
     tie_break: str | None = None,
 ) -> Result:
-    """Solve an instance (FORMULATION §3–§9) and return a :class:`Result`.
+    """Solve an instance (docs/model.md §3–§9) and return a :class:`Result`.
 
     Parameters
     ----------
@@ -130,7 +130,7 @@ def run(
 
 
 def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, options: SolveOptions) -> Result:
-    """``--integer`` on the direct backend (FORMULATION §7 v2): the LP, a whole-post plan that
+    """``--integer`` on the direct backend (docs/model.md §7 v2): the LP, a whole-post plan that
     keeps every limit repaired from it, then HiGHS's MIP started from that plan, all within
     ``time_limit``. Bound: the MIP's proven bound, never below the LP optimum."""
     from allocator.model.wholeposts import integer_solve, repair

@@ -68,7 +68,7 @@ def _md(frame: pd.DataFrame, digits: int = 2) -> str:
 
 
 def workforce_markdown(res: Result, d: ProblemData) -> list[str]:
-    """The supply (FORMULATION §10) and team (§11) sections of the Markdown report: none
+    """The supply (docs/model.md §10) and team (§11) sections of the Markdown report: none
     without a pipeline or teams."""
     x = posts_array(res, d)
     out: list[str] = []
@@ -161,7 +161,7 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10) -> str:
             f"bound {res.best_bound:,.4f} (no whole-post plan can do better)."
         )
     if res.tie_break:
-        out.append(f"Tie-break among equal optima (FORMULATION §6b): {res.tie_break}.")
+        out.append(f"Tie-break among equal optima (docs/model.md §6b): {res.tie_break}.")
     if res.diagnosis:
         out += ["", "## Why it cannot be solved", "", res.diagnosis["summary"], ""]
         out += [f"- **{f['constraint']}**: {f['message']}" for f in res.diagnosis["findings"]]

@@ -102,7 +102,7 @@ class _Context:
     def binding(self) -> pd.DataFrame:
         return binding_frame(self)
 
-    # the workforce sections (FORMULATION §10, §11): only with a pipeline, only with teams
+    # the workforce sections (docs/model.md §10, §11): only with a pipeline, only with teams
 
     @property
     def has_supply(self) -> bool:
@@ -307,6 +307,6 @@ def headline(ctx: _Context) -> list[str]:
     if res.tie_break == "least-squares":
         lines.append(
             "Of the equally good allocations, this is the one nearest the fair shares "
-            "(least-squares tie-break, FORMULATION §6b): the same whatever the solver or its settings."
+            "(least-squares tie-break, docs/model.md §6b): the same whatever the solver or its settings."
         )
     return lines

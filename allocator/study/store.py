@@ -53,7 +53,7 @@ __all__ = [
 
 WEIGHT_COLUMNS = tuple(f"w_{k}" for k in Objective.model_fields)  # w_shortfall … w_worst_shortfall
 MEASURES = tuple(KPI_COLUMNS[1:])  # gap_posts … cost: the measures of allocator.solution.measures.kpis
-#: With a pipeline (FORMULATION §10): the supply gap and Gini of the last assessed year (NaN without
+#: With a pipeline (docs/model.md §10): the supply gap and Gini of the last assessed year (NaN without
 #: one; stores written before them read them back as NaN).
 SUPPLY_MEASURES = ("supply_gap", "supply_gini")
 _KEYS = [("run_id", pa.string()), ("hash", pa.string()), ("scenario", pa.string()), ("model", pa.string())]
