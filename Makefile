@@ -52,9 +52,11 @@ test-fast: $(STAMP)
 app: $(STAMP)
 	$(BIN)/allocator app
 
-# The notebooks in Jupyter (from the venv; the dev extra installs it), started in notebooks/
+# The notebooks in Jupyter (from the venv; the dev extra installs it), started in notebooks/.
+# JUPYTER_FLAGS passes options: `make notebook JUPYTER_FLAGS="--no-browser --allow-root"` in a container.
+JUPYTER_FLAGS ?=
 notebook: $(STAMP)
-	$(BIN)/jupyter notebook --notebook-dir=notebooks
+	$(BIN)/jupyter notebook --notebook-dir=notebooks $(JUPYTER_FLAGS)
 
 # Execute the notebooks again and store their outputs in them (they are committed executed;
 # tests/test_notebooks.py fails while the stored outputs differ from what the code prints now)

@@ -198,3 +198,16 @@ def test_no_user_file_sends_users_to_formulation():
     assert any(p.suffix == ".ipynb" for p in files) and any(p.name == "README.md" for p in files)
     offenders = [str(p.relative_to(ROOT)) for p in files if "FORMULATION" in _text(p)]
     assert not offenders, f"cite docs/model.md instead of FORMULATION in: {offenders}"
+
+
+def test_every_paragraph_cited_by_name_exists():
+    """Citations by a paragraph's name, as in docs/model.md ("Limits"), find a bold paragraph title."""
+    titles = set(re.findall(r"^\*\*([^*]+?)(?: \([^)]*\))?\.\*\*", DOC, flags=re.M))
+    cited = [
+        (m.group(1), path)
+        for path in _user_files()
+        for m in re.finditer(r'docs/model\.md(?:, | \()"([^"]+)"', _text(path))
+    ]
+    assert cited, "the package cites paragraphs of docs/model.md by name"
+    missing = [(name, str(path.relative_to(ROOT))) for name, path in cited if name not in titles]
+    assert not missing, f"paragraphs cited by name that docs/model.md does not have: {missing}"
