@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium
+.PHONY: demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium \
+	notebook notebooks-run
 
 # Installs come from the lock file (exact versions and hashes of every package), so a release
 # upstream cannot break a fresh machine. `make lock` regenerates it from pyproject.toml's ranges;
@@ -50,6 +51,17 @@ test-fast: $(STAMP)
 # The web app on http://127.0.0.1 (a free port; `allocator app --help` for --port and --host)
 app: $(STAMP)
 	$(BIN)/allocator app
+
+# The notebooks in Jupyter (from the venv; the dev extra installs it), started in notebooks/.
+# JUPYTER_FLAGS passes options: `make notebook JUPYTER_FLAGS="--no-browser --allow-root"` in a container.
+JUPYTER_FLAGS ?=
+notebook: $(STAMP)
+	$(BIN)/jupyter notebook --notebook-dir=notebooks $(JUPYTER_FLAGS)
+
+# Execute the notebooks again and store their outputs in them (they are committed executed;
+# tests/test_notebooks.py fails while the stored outputs differ from what the code prints now)
+notebooks-run: $(STAMP)
+	$(BIN)/python -m tests.notebook_run
 
 # Debian's Chromium for the app's browser test (Playwright drives it; it downloads no browser).
 # Idempotent: nothing happens where /usr/bin/chromium exists. Needs root (CI runs as root).

@@ -6,13 +6,13 @@ Library quickstart::
     res = allocator.solve("instances/england-regions-2025.json", "models/equity-first.toml")
     res.status, res.objective
     res.allocation          # pandas DataFrame: region, specialty, year, posts, target
-    res.kpis                # FORMULATION §8 measures per year
+    res.kpis                # docs/model.md §8 measures per year
     allocator.check("instances/england-regions-2025.json", res)   # the independent checker
 
 Every function that takes an instance takes an :class:`Instance` or the path of its file
 (JSON, workbook or CSV folder).
 
-The contract is FORMULATION.md (the project's copy: docs/model.md).
+The contract (instance format, mathematics, result format) is docs/model.md.
 """
 
 from allocator.cli.interrupt import is_command_line as _is_command_line

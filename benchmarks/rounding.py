@@ -1,4 +1,4 @@
-"""Whole posts that keep every limit (FORMULATION §7 v2): repair, and the MIP started from it.
+"""Whole posts that keep every limit (docs/model.md §7 v2): repair, and the MIP started from it.
 
 For each instance (default model ``fair-share``, one HiGHS thread):
 

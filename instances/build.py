@@ -2,7 +2,7 @@
 
     python instances/build.py [--out instances] [--sources instances/sources]
 
-writes five instances (FORMULATION §2, ``schema_version: 2``, plus the project's ``sources``
+writes five instances (docs/model.md §2, ``schema_version: 2``, plus the project's ``sources``
 list):
 
 * ``england-regions-2025.json``           the 7 NHS England regions
@@ -187,7 +187,7 @@ SPECIALTY_IDS = {
 SPECIALTY_YEAR = "2025"
 MIN_UK_POSTS = 50
 
-# Specialty need weights w[r,s] (FORMULATION §3); a specialty not named here has w = 1.
+# Specialty need weights w[r,s] (docs/model.md §3); a specialty not named here has w = 1.
 WEIGHT_RULES = {
     "paediatrics": "children",  # share of children 0-14 in r ÷ share in England
     "obstetrics-gynaecology": "women",  # share of women 15-44 in r ÷ share in England
@@ -211,7 +211,7 @@ CAPACITY_MIN_FACTOR = Fraction(6, 10)  # min_posts = floor(0.6 · baseline)
 CAPACITY_MAX_FACTOR = Fraction(3, 2)  # max_posts = ceil(1.5 · baseline + 5)
 CAPACITY_MAX_SLACK = 5
 
-# Illustrative policy parameters (not published): FORMULATION §5.
+# Illustrative policy parameters (not published): docs/model.md §5.
 TRANSITION = {
     "max_growth_rate": 0.10,
     "growth_allowance": 2,
@@ -1054,7 +1054,7 @@ def completion_rate(sid: str) -> Fraction:
 
 
 def pipeline_block(areas: list[Area], specialties: list[tuple[str, str]]) -> dict[str, Any]:
-    """The ``pipeline`` block (FORMULATION §10): published settle rate (0.8), GP join rate and
+    """The ``pipeline`` block (docs/model.md §10): published settle rate (0.8), GP join rate and
     lags (Palmer et al.), delay kernels from the GMC rule; completion, join (other than GP),
     leave and fill rates illustrative. ``stock`` is left out (no consultant or GP stock by
     region and specialty is vendored): S0 = 0, so the stock counts the doctors who complete
@@ -1663,7 +1663,7 @@ def make_instance(
     professions: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """An instance (FORMULATION §2) from areas and a baseline keyed by (area id, specialty).
+    """An instance (docs/model.md §2) from areas and a baseline keyed by (area id, specialty).
 
     ``population_by_year`` and the age-based need weights by year are given for ``eval_years``
     (default: the planning years): ONS projected persons rounded half up to whole people, and
@@ -1804,7 +1804,7 @@ def build_instances(src: Sources) -> dict[str, dict[str, Any]]:
     regions_sources = source_entries("regions", src, national)
     out["england-pipeline-2025"] = make_instance(
         "england-pipeline-2025",
-        "The workforce pipeline (FORMULATION §10) on the 7 NHS England regions: the posts, "
+        "The workforce pipeline (docs/model.md §10) on the 7 NHS England regions: the posts, "
         "baseline and planning years 2026-2030 of england-regions-2025, followed through training "
         f"to {PIPELINE_HORIZON} (assessed in {', '.join(map(str, PIPELINE_ASSESS_YEARS))}). "
         f"Population and age-based need weights: ONS 2022-based projections for every year to "
@@ -1837,7 +1837,7 @@ def build_instances(src: Sources) -> dict[str, dict[str, Any]]:
     team_base = {(a.id, sid): team_base[(a.id, sid)] for a in region_areas for sid, _ in team_specs}
     out["england-teams-2025"] = make_instance(
         "england-teams-2025",
-        "Teams and skill mix (FORMULATION §11) on the 7 NHS England regions: the 12 medical "
+        "Teams and skill mix (docs/model.md §11) on the 7 NHS England regions: the 12 medical "
         "programmes of england-regions-2025 (same baseline, national totals and planning years) "
         "plus three non-medical training programmes: advanced clinical practitioners and clinical "
         "pharmacists in primary care, surgical care practitioners. A primary-care team (general "

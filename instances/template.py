@@ -12,7 +12,7 @@ an empty sheet is an empty list, so that block is off. Fill one in to switch it 
 ``template-workforce.xlsx`` (:data:`WORKFORCE`) is the same study with every advanced block
 switched on: a third, non-medical profession (advanced clinical practice), a ranged national
 total, need weights, costs and a budget, the training pipeline with its trained stock
-(FORMULATION §10) and a team (§11).
+(docs/model.md §10) and a team (§11).
 
 Both are written by :func:`allocator.io.table_write.write_tables`, so they have every sheet
 the loaders read: a readme, the ``instance`` sheet with a meaning for each field, one sheet per

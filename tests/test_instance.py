@@ -92,7 +92,7 @@ def test_valid_minimal(base):
         ),
         (lambda d: d.update(years="2025"), "years: Input should be a valid list"),
         (lambda d: d["specialties"][0].update(programme_years=2.5), "specialties[0].programme_years"),
-        (lambda d: d.update(pipeline={"horizon_year": 2030}), "pipeline: the workforce pipeline (FORMULATION §10)"),
+        (lambda d: d.update(pipeline={"horizon_year": 2030}), "pipeline: the workforce pipeline (docs/model.md §10)"),
         (
             lambda d: d.update(schema_version=2, pipeline={"horizon_year": 2030, "assess_years": [2031]}),
             "pipeline.assess_years[0]: year 2031 is outside the evaluation years",

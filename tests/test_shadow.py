@@ -45,7 +45,7 @@ def test_columns_ranking_and_top():
 
 
 def test_shrink_limit_sentence_and_value():
-    """toy-shrink: South may lose 10% of 80 = 8 posts in 2025 (dual −3.78, docs/model.md §8)."""
+    """toy-shrink: South may lose 10% of 80 = 8 posts in 2025 (dual −3.78, docs/model.md §9)."""
     inst, d, res = solved(TOY / "toy-shrink.json")
     e = explain(res, d, names=names_from_instance(inst))
     row = e[(e.constraint == "shrink_limit") & (e.year == 2025)].iloc[0]

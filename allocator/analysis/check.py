@@ -1,10 +1,10 @@
 """The independent solution checker: is a result's allocation right for its instance?
 
-Written from ``FORMULATION.md`` alone. It shares no code with the model builders (it reads
+Written from ``docs/model.md`` alone. It shares no code with the model builders (it reads
 only the validated :class:`~allocator.core.instance.Instance` and, optionally, a
 :class:`~allocator.core.spec.ModelSpec`), so that a mistake in a builder cannot hide itself.
 
-Only the allocation ``x[r,s,t]`` of the result is read. Every other variable of FORMULATION
+Only the allocation ``x[r,s,t]`` of the result is read. Every other variable of docs/model.md
 §4 is derived from it at its *least* value, with ``x_prev = x[r,s,t-1]`` and
 ``x[r,s,y_0] = baseline_posts[r,s]`` (0 for a pair missing from ``baseline_posts``)::
 
@@ -35,7 +35,7 @@ result's own allocation. The ``worst_shortfall`` row of such a cell uses the dat
 ``z = max over cells with T̄ > 0 of 100 · short / T̄``, with ``short`` still measured against
 ``T``; for a fixed total ``T̄ = T``.
 
-Checks, each violation named by its FORMULATION §5 family (or by a result-format name) and
+Checks, each violation named by its docs/model.md §5 family (or by a result-format name) and
 its entity:
 
 ``status``
@@ -353,7 +353,7 @@ class _Checker(FamilyChecks, WorkforceChecks):
         return out
 
     def gini(self, x: np.ndarray, h: int) -> float:
-        """Weighted Gini of posts per 100,000 weighted population (FORMULATION §8).
+        """Weighted Gini of posts per 100,000 weighted population (docs/model.md §8).
 
         ``p_r = 1e5 · Σ_s x[r,s,t] / v_r`` with ``v_r = population[r,t] · need_index[r]``;
         ``gini = Σ_i Σ_j v_i v_j |p_i - p_j| / (2 (Σ v)² p̄)``, ``p̄ = Σ v_i p_i / Σ v``.
@@ -421,7 +421,7 @@ def check(
     tol: float = 1e-6,
     rtol: float = 1e-6,
 ) -> CheckReport:
-    """Check a result against its instance, from FORMULATION alone.
+    """Check a result against its instance, from the model document (docs/model.md) alone.
 
     Parameters
     ----------
@@ -429,7 +429,7 @@ def check(
         The instance the result claims to solve, or the path of its file (JSON, workbook or
         CSV folder).
     result
-        A dict in the FORMULATION §9 format, a path to such a JSON file, or an object with a
+        A dict in the docs/model.md §9 format, a path to such a JSON file, or an object with a
         ``to_dict()`` method returning one. Only ``status``, ``allocation`` (region,
         specialty, year, posts, target), ``objective``, ``kpis`` and (v2) ``supply``,
         ``supply_kpis``, ``teams`` are read.

@@ -1,4 +1,4 @@
-"""The checker's rows of each constraint family of FORMULATION §5, recomputed from the
+"""The checker's rows of each constraint family of docs/model.md §5, recomputed from the
 instance alone (a mixin of the checker: no code shared with the model builders)."""
 
 from __future__ import annotations

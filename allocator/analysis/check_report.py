@@ -18,7 +18,7 @@ class Violation:
     Attributes
     ----------
     constraint
-        A FORMULATION §5 name (``capacity``, ``lock``, …) or a result-format name
+        A docs/model.md §5 name (``capacity``, ``lock``, …) or a result-format name
         (``status``, ``allocation``, ``target``, ``objective``, ``kpi``).
     region, specialty, year
         The entity of the row; None where not applicable (e.g. ``national_moves`` has only a
@@ -70,7 +70,7 @@ class CheckReport:
     objective
         The recomputed objective when a model was given, else None.
     supply_kpis
-        With a pipeline (FORMULATION §10): the recomputed measures of each assessed year,
+        With a pipeline (docs/model.md §10): the recomputed measures of each assessed year,
         ``{year: {supply_gap, supply_gini, supply_max_shortfall_pct}}``; else empty.
     """
 

@@ -10,7 +10,7 @@ from allocator.core.instance import Instance
 
 
 class _Tables:
-    """The instance's numbers with every default of FORMULATION §2 filled in.
+    """The instance's numbers with every default of docs/model.md §2 filled in.
 
     Arrays are indexed ``[i, j]`` (region, specialty) or ``[i, j, h]`` with ``h`` the
     position of the year in ``inst.years``; ``[i, h]`` for population.

@@ -1,4 +1,4 @@
-"""The checker's workforce pipeline (FORMULATION §10) and teams (§11), recomputed from the
+"""The checker's workforce pipeline (docs/model.md §10) and teams (§11), recomputed from the
 instance and the result's allocation alone: a mixin of the checker that shares no code with
 the model builders (``core.workforce`` included), so that a mistake there cannot hide itself.
 
@@ -38,7 +38,7 @@ Teams (§11): ``E[r,g,t] = Σ_m e_m · x[r,m,t]`` for the planning years (``"on"
 ``Σ_m e_m · S[r,m,t]`` for the assessed years (``"on": "stock"``); ``T_g = D_g / Σ_r' D_g ·
 Σ_r' E`` with ``D_g = population · need_index · w_g[r]`` of that year (``w_g`` default 1).
 
-Checks (violations named as in FORMULATION, with their entity): ``supply`` (every region ×
+Checks (violations named as in docs/model.md, with their entity): ``supply`` (every region ×
 specialty × evaluation year once, each of completions, joiners, stock, fair_stock equal to its
 recomputed value), ``supply_kpi`` (one ``supply_kpis`` row per assessed year, each measure
 equal), ``team`` (one ``teams`` row per team × region × year of the team, capacity and target

@@ -1,4 +1,4 @@
-"""Why an instance is infeasible, in words a policy analyst can act on (FORMULATION §2, §9).
+"""Why an instance is infeasible, in words a policy analyst can act on (docs/model.md §2, §9).
 
 Three tools, used together by :func:`diagnose`:
 
@@ -509,7 +509,7 @@ def diagnosis(d: ProblemData, spec=None, findings: list[Finding] | None = None, 
 
 
 def diagnose(d: ProblemData, spec=None, findings: list[Finding] | None = None, iis: bool = True) -> dict:
-    """The ``diagnosis`` of an infeasible result (FORMULATION §9), as its JSON dict.
+    """The ``diagnosis`` of an infeasible result (docs/model.md §9), as its JSON dict.
 
     Uses ``findings`` if given (the pre-solve checks), else builds the HiGHS model and runs
     the feasibility relaxation. With ``iis`` true it also builds the LP once more and asks

@@ -7,7 +7,7 @@ capacity for Paediatrics in the North East in 2027 would lower the objective by 
 :func:`ranging` reports, from a solved direct-HiGHS model, over what range of the objective
 coefficients and of the binding bounds those prices stay valid.
 
-Sign convention (docs/model.md §8): ``dual`` is the change in the optimum per unit increase
+Sign convention (docs/model.md §9): ``dual`` is the change in the optimum per unit increase
 of the constraint's bound (its constant side). The objective is minimised, so relaxing a
 binding limit never raises it: a binding ``≤`` limit has ``dual ≤ 0``, a binding minimum
 ``dual ≥ 0``, and an equality (national total, lock) either sign. Each sentence describes

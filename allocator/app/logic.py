@@ -299,7 +299,7 @@ def headline(result: Result, inst: allocator.Instance) -> list[str]:
                 f"{V.fmt('pct', -worst[DISTANCE])}% below it, all specialties together."
             )
     supply = _final(result.supply_kpis)
-    if supply is not None:  # a pipeline (FORMULATION §10): where the trained doctors will be
+    if supply is not None:  # a pipeline (docs/model.md §10): where the trained doctors will be
         lines.append(
             f"In {int(supply['year'])} the trained workforce these posts yield is {supply['supply_gap']:,.0f} doctors "
             f"away from each region's fair share of it "

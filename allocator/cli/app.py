@@ -163,7 +163,7 @@ def solve(
 
     model_file = None if model is None else str(model)
     sections = assumptions(inst, res, spec, model_file=model_file, d=d)
-    if verbose:  # FORMULATION §9 v3 timings: standard error only, never into --format json
+    if verbose:  # docs/model.md §9 v3 timings: standard error only, never into --format json
         shown = ", ".join(f"{k.replace('_', ' ')} {v:.3f}s" for k, v in res.to_dict().get("timings", {}).items())
         err.print(f"timings: {shown}", highlight=False, markup=False)
     if quiet:
@@ -193,7 +193,7 @@ def solve(
 
 
 def _print_workforce(res, d) -> None:
-    """The supply and team sections (FORMULATION §10, §11), when the instance has them."""
+    """The supply and team sections (docs/model.md §10, §11), when the instance has them."""
     from allocator.report.summary import workforce_tables
 
     for title, frame in workforce_tables(res, d):

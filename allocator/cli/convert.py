@@ -6,7 +6,7 @@ is bad); the output is written to temporary files, loaded back and compared with
 before it replaces anything, and an existing OUT is replaced only with ``--force``. Workbooks
 and folders get every list, with its column headers even when it is empty, and an
 ``instance`` sheet listing every scalar, transition and pipeline field with its meaning: a
-complete template an analyst can fill in. The v2 blocks (FORMULATION §10, §11) have sheets of
+complete template an analyst can fill in. The v2 blocks (docs/model.md §10, §11) have sheets of
 their own (``pipeline_specialties``, ``fill_rate``, ``stock``, ``teams``, ``team_members``,
 ``team_need_weights``: layout in :mod:`allocator.io.tables`); an instance without a pipeline or
 teams converts to one without them.

@@ -4,7 +4,7 @@ Every backend (``highs``, ``pyomo``, ``pulp``) builds from the same :class:`Prob
 defaults, targets and bounds have exactly one home. Arrays are indexed ``[r, s, t]`` with
 ``r`` the region, ``s`` the specialty and ``t`` the planning year, in instance order.
 
-Targets (FORMULATION §3)::
+Targets (docs/model.md §3)::
 
     D[r,s,t] = population[r,t] · need_index[r] · w[r,s]
     share[r,s,t] = D[r,s,t] / Σ_r' D[r',s,t]

@@ -1,4 +1,4 @@
-"""The constraint families of FORMULATION §5: one table, read by every backend, the diagnosis,
+"""The constraint families of docs/model.md §5: one table, read by every backend, the diagnosis,
 the shadow prices and the docs.
 
 Each :class:`Family` holds what the rest of the package needs to know about one family:
@@ -50,10 +50,10 @@ class Words:
 
 @dataclass(frozen=True)
 class Family:
-    """One constraint family of FORMULATION §5.
+    """One constraint family of docs/model.md §5.
 
     ``keys``: what indexes its rows (the keys of a ``binding`` record); ``sense``: ``=``,
-    ``<=`` or ``range`` (a lower and an upper bound); ``formula`` and ``per`` as FORMULATION
+    ``<=`` or ``range`` (a lower and an upper bound); ``formula`` and ``per`` as docs/model.md
     §5 writes them; ``present``: when it has rows; ``meaning``: what it means for a
     programme; ``highs``: how the direct HiGHS backend states it (``rows``, or ``column
     bounds`` of ``x``; Pyomo and PuLP always write rows); ``row_groups``: the names of its

@@ -1,4 +1,4 @@
-"""Instances: the pydantic schema of FORMULATION §2, its loaders and its validation.
+"""Instances: the pydantic schema of docs/model.md §2, its loaders and its validation.
 
 An instance arrives as JSON (canonical), an Excel workbook (one sheet per list) or a folder of
 CSV files (one file per list). All three load to the same validated :class:`Instance`.
@@ -11,7 +11,7 @@ Validation happens in two passes:
    ``growth_allowance`` without ``max_growth_rate``, a specialty with posts but zero need,
    a v2 field in a ``schema_version: 1`` file).
 
-``schema_version`` 1 and 2 are read (FORMULATION v2 §2): a v1 file is a v2 file without the
+``schema_version`` 1 and 2 are read (docs/model.md §2): a v1 file is a v2 file without the
 v2 fields (``transition.shrink_allowance``, ranged ``national_posts``, the ``pipeline`` block of
 §10, the ``teams`` block and ``specialties[].profession`` of §11).
 
@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 SCHEMA_VERSION = 2  # the newest version written and read
 SCHEMA_VERSIONS = (1, 2)  # every version read
 
-# Lists of the instance, in the order of FORMULATION §2 (also the sheet / CSV file names).
+# Lists of the instance, in the order of docs/model.md §2 (also the sheet / CSV file names).
 LISTS = (
     "regions",
     "specialties",
@@ -156,7 +156,7 @@ class Budget(_Strict):
 
 
 class Transition(_Strict):
-    """Transition limits (FORMULATION §5); an absent field adds no constraint."""
+    """Transition limits (docs/model.md §5); an absent field adds no constraint."""
 
     max_growth_rate: NonNeg | None = None
     growth_allowance: NonNeg | None = None
@@ -187,7 +187,7 @@ class Source(_Strict):
 
 
 class PipelineSpecialty(_Strict):
-    """Per-specialty parameters of the workforce pipeline (FORMULATION §10)."""
+    """Per-specialty parameters of the workforce pipeline (docs/model.md §10)."""
 
     specialty: str
     completion_rate: Rate = 1.0
@@ -232,7 +232,7 @@ class Stock(_Strict):
 
 
 class Pipeline(_Strict):
-    """The workforce pipeline (FORMULATION §10): intake, completions, joiners, stocks."""
+    """The workforce pipeline (docs/model.md §10): intake, completions, joiners, stocks."""
 
     horizon_year: Year
     mobility: Literal["need", "lost"] = "need"
@@ -254,7 +254,7 @@ class TeamNeedWeight(_Strict):
 
 
 class Team(_Strict):
-    """A team (FORMULATION §11): programmes sharing one area of need, and how far they substitute."""
+    """A team (docs/model.md §11): programmes sharing one area of need, and how far they substitute."""
 
     id: str = Field(min_length=1)
     name: str | None = None
@@ -264,7 +264,7 @@ class Team(_Strict):
 
 
 class Instance(_Strict):
-    """A validated instance (FORMULATION §2, ``schema_version`` 1 or 2)."""
+    """A validated instance (docs/model.md §2, ``schema_version`` 1 or 2)."""
 
     schema_version: int
     name: str = Field(min_length=1)

@@ -1,4 +1,4 @@
-"""What a result was computed from (FORMULATION §9 v3 ``inputs``): hashes and versions.
+"""What a result was computed from (docs/model.md §9 v3 ``inputs``): hashes and versions.
 
 ``instance_sha256`` is the SHA-256 of the RFC 8785 canonical JSON (the JSON Canonicalization
 Scheme, :mod:`rfc8785`) of the instance *as read*, before any default is filled in, whatever

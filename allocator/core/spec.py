@@ -1,4 +1,4 @@
-"""Model files (FORMULATION §6): the objective weights, kept as TOML beside the data.
+"""Model files (docs/model.md §6): the objective weights, kept as TOML beside the data.
 
 A model file names the weights of::
 
@@ -27,7 +27,7 @@ Weight = Annotated[float, Field(ge=0, le=MAX_FACTOR, allow_inf_nan=False)]
 
 
 class Objective(BaseModel):
-    """Weights of the objective terms: a, b, m, c_w, q of FORMULATION §6, and (v2) the supply
+    """Weights of the objective terms: a, b, m, c_w, q of docs/model.md §6, and (v2) the supply
     weights of §10 and the team weights of §11 (they weigh nothing without a pipeline or teams)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -75,7 +75,7 @@ DEFAULT_MODEL = ModelSpec(
 
 
 def load_model(path: str | Path | None) -> ModelSpec:
-    """Read a model file; ``None`` gives the default model (FORMULATION §6).
+    """Read a model file; ``None`` gives the default model (docs/model.md §6).
 
     Anything wrong with the file (missing, a folder, not UTF-8, not TOML, unknown keys, wrong
     types, values out of range) is an :class:`~allocator.core.instance.InstanceError` naming the

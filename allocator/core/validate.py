@@ -1,4 +1,4 @@
-"""Cross-field validation of an instance (FORMULATION §3): schema problems, ids, years, v2 fields,
+"""Cross-field validation of an instance (docs/model.md §2): schema problems, ids, years, v2 fields,
 zero need.
 """
 
@@ -173,12 +173,12 @@ def _v2_fields(inst: Instance) -> list[tuple[str, str]]:
             field = "min_posts" if n.min_posts is not None else "max_posts"
             problems.append((f"national_posts[{i}].{field}", f"a range of national posts ({field}) {fix}"))
     if inst.pipeline is not None:
-        problems.append(("pipeline", f"the workforce pipeline (FORMULATION §10) {fix}"))
+        problems.append(("pipeline", f"the workforce pipeline (docs/model.md §10) {fix}"))
     if inst.teams:
-        problems.append(("teams", f"teams (FORMULATION §11) {fix}"))
+        problems.append(("teams", f"teams (docs/model.md §11) {fix}"))
     for i, s in enumerate(inst.specialties):
         if s.profession != "medicine":  # the default written out (a model_dump) is v1 too
-            problems.append((f"specialties[{i}].profession", f"profession (FORMULATION §11) {fix}"))
+            problems.append((f"specialties[{i}].profession", f"profession (docs/model.md §11) {fix}"))
     for i, w in enumerate(inst.need_weights):
         if w.year is not None:
             problems.append((f"need_weights[{i}].year", f"a need weight for one year {fix}"))
@@ -236,5 +236,5 @@ def validate(data: dict[str, Any], source: str = "<instance>", strict: bool = Tr
         raise InstanceError(source, problems)
     from allocator.core.provenance import remember
 
-    remember(inst, data)  # FORMULATION §9 v3: the hash of the instance as read
+    remember(inst, data)  # docs/model.md §9 v3: the hash of the instance as read
     return inst

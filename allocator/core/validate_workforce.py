@@ -1,4 +1,4 @@
-"""Cross-field validation of the v2 blocks: the workforce pipeline (FORMULATION §10) and teams
+"""Cross-field validation of the v2 blocks: the workforce pipeline (docs/model.md §10) and teams
 (§11). Each problem is ``(where, message)``, naming the entry and the field."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The workforce pipeline (FORMULATION §10) and teams (§11) as dense arrays, computed once.
+"""The workforce pipeline (docs/model.md §10) and teams (§11) as dense arrays, computed once.
 
 Every backend, the result and the report read these; the independent checker does not (it
 recomputes intake, completions, joiners and stocks on its own, ``analysis.check_workforce``).
@@ -68,7 +68,7 @@ class Supply:
 
 @dataclass(frozen=True)
 class PipelineData:
-    """The pipeline block as arrays (FORMULATION §10). E evaluation years ``y_1 … H_E``.
+    """The pipeline block as arrays (docs/model.md §10). E evaluation years ``y_1 … H_E``.
 
     Attributes
     ----------
@@ -129,7 +129,7 @@ class PipelineData:
 
 @dataclass(frozen=True)
 class TeamInfo:
-    """One team (FORMULATION §11) as arrays. M members, R regions, Yg years of the team.
+    """One team (docs/model.md §11) as arrays. M members, R regions, Yg years of the team.
 
     ``members`` (M,) specialty indices, ``equivalence`` (M,) e_m, ``max_share`` (M,) (``nan``
     where none); ``on`` ``"posts"`` (years = the planning years, ``cols`` their indices) or

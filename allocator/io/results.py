@@ -1,4 +1,4 @@
-"""Result files: reading a result JSON and reporting its format problems (FORMULATION §9), before
+"""Result files: reading a result JSON and reporting its format problems (docs/model.md §9), before
 any checking.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 from allocator.core.instance import Instance
 
 STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "time_limit", "error")
-# Statuses that claim a solution keeping every constraint (FORMULATION §9).
+# Statuses that claim a solution keeping every constraint (docs/model.md §9).
 SOLVED = ("optimal", "feasible")
 KPI_MEASURES = (
     "gap_posts",
@@ -27,7 +27,7 @@ KPI_MEASURES = (
 SUPPLY_MEASURES = ("completions", "joiners", "stock", "fair_stock")
 SUPPLY_KPI_MEASURES = ("supply_gap", "supply_gini", "supply_max_shortfall_pct")
 TEAM_MEASURES = ("capacity", "target")
-# Families of FORMULATION §5 (and §11's team_mix) that are checked, in report order, then the result-format names.
+# Families of docs/model.md §5 (and §11's team_mix) that are checked, in report order, then the result-format names.
 FAMILIES = (
     "national_total",
     "capacity",
@@ -123,12 +123,12 @@ def _read_json(path: Path) -> Any:
         raise ResultFormatError(f"{path}: not a result file: the JSON is nested too deeply") from None
 
 
-RESULT_STATUSES = STATUSES  # feasible included (FORMULATION §9 v2)
+RESULT_STATUSES = STATUSES  # feasible included (docs/model.md §9 v2)
 _ROW_FIELDS = ("region", "specialty", "year", "posts", "target")
 
 
 def result_problems(data: Any, instance: Instance | None = None, report: bool = False) -> list[tuple[str, str]]:
-    """What keeps ``data`` from being a FORMULATION §9 result (of ``instance``), as ``(where,
+    """What keeps ``data`` from being a docs/model.md §9 result (of ``instance``), as ``(where,
     message)`` pairs, ``where`` a JSON place such as ``allocation[3].posts``; [] if none.
 
     Checked: a JSON object; ``status`` one of the §9 statuses; ``instance``, ``model``,

@@ -1,11 +1,11 @@
 """Instances as tables: an Excel workbook (one sheet per list) or a folder of CSV files.
 
 A sheet or file ``instance`` holds the scalars (columns ``field``, ``value``; any further
-column, such as ``meaning``, is ignored); every list of FORMULATION §2 is one sheet or file
+column, such as ``meaning``, is ignored); every list of docs/model.md §2 is one sheet or file
 named after it, one column per field and one row per entry. A sheet called ``readme`` is
 ignored. Sheet and file names are matched without regard to case.
 
-The v2 blocks (FORMULATION §10, §11) are flattened the same way:
+The v2 blocks (docs/model.md §10, §11) are flattened the same way:
 
 - the pipeline's scalars are rows of the ``instance`` sheet, ``pipeline.horizon_year``,
   ``pipeline.mobility`` and ``pipeline.assess_years`` (years comma-separated, like ``years``),

@@ -1,7 +1,7 @@
 """Typed findings: what the pre-solve checks, the feasibility relaxation and the IIS report.
 
 Every record is a frozen dataclass with a ``kind`` saying what it is, so that code decides
-on ``kind``, never on the words of ``message``. ``to_dict()`` gives the JSON of FORMULATION §9
+on ``kind``, never on the words of ``message``. ``to_dict()`` gives the JSON of docs/model.md §9
 (the ``diagnosis`` of a result), unchanged: ``kind`` of a :class:`Finding` is not part of it.
 
 For code written against the older dicts, a :class:`Finding` and a :class:`ConflictMember`
@@ -170,7 +170,7 @@ DIAGNOSIS_KINDS = ("pre-solve", "relaxation")
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """The ``diagnosis`` of an infeasible result (FORMULATION §9); ``to_dict()`` is its JSON.
+    """The ``diagnosis`` of an infeasible result (docs/model.md §9); ``to_dict()`` is its JSON.
 
     ``kind``: ``pre-solve`` (the findings are the pre-solve checks') or ``relaxation`` (HiGHS's
     feasibility relaxation); ``conflict_status``: ``irreducible``, ``reducible``,

@@ -6,7 +6,7 @@ Two things leak across solves in one Python process, and both are handled here:
   the first time a ``Highs`` object is made in a process, whatever its ``output_flag``.
   :func:`quiet_banner` makes that first object with file descriptor 1 pointed at
   ``/dev/null``, so the banner never reaches a script's standard output (``allocator solve
-  --format json > result.json`` must write the JSON alone, FORMULATION §9).
+  --format json > result.json`` must write the JSON alone, docs/model.md §9).
 - **The thread pool.** HiGHS keeps one global task scheduler per process, started with the
   ``threads`` of the first solve; a later solve asking for a different number fails with
   model status "Not Set". :func:`use_threads` restarts the pool when a solve asks for a

@@ -1,4 +1,4 @@
-"""One answer: the least-squares tie-break of FORMULATION §6b.
+"""One answer: the least-squares tie-break of docs/model.md §6b.
 
 The LP of §4–6 often has many optimal allocations. The reported one is the unique minimiser of
 

@@ -1,4 +1,4 @@
-"""Whole posts that keep every limit (FORMULATION §7 v2): rounding by repair, and a MIP started from it.
+"""Whole posts that keep every limit (docs/model.md §7 v2): rounding by repair, and a MIP started from it.
 
 A whole-post answer keeps **every** constraint of §5 — transition limits, region net loss,
 national moves, budget — not only national totals and capacity. So rounding is done by the

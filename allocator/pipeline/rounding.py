@@ -1,9 +1,9 @@
-"""Whole posts from an LP optimum (docs/model.md §6, FORMULATION §7): repair, re-measure, re-check.
+"""Whole posts from an LP optimum (docs/model.md §7): repair, re-measure, re-check.
 
 :func:`round_result` turns an LP optimum into whole posts that keep **every** constraint of §5
 (:func:`allocator.model.wholeposts.repair`: the model's own whole-post MIP with each post held near
 its LP value), re-measures them and re-checks them with the independent checker; the result
-states its objective, the LP bound and the gap (FORMULATION §7 v2, §9).
+states its objective, the LP bound and the gap (docs/model.md §7 v2, §9).
 
 :func:`round_posts` is the apportionment rounding of v1 (each year's region × specialty
 matrix rounded with national totals and capacity kept, by
@@ -38,7 +38,7 @@ SNAP = 1e-6
 
 ROUNDING_NOTE = (
     "Whole posts that keep every limit, found near the LP optimum by the model itself (rounding and "
-    "repair, FORMULATION §7): 'bound' is the LP optimum, which no whole-post plan can beat, and 'gap' "
+    "repair, docs/model.md §7): 'bound' is the LP optimum, which no whole-post plan can beat, and 'gap' "
     "the relative distance to it; solve with integer=True for a MIP that may close the gap. "
     "'binding' still lists the LP's duals."
 )
@@ -326,7 +326,7 @@ def round_result(
     mip_gap: float | None = None,
     threads: int | None = None,
 ) -> Result:
-    """An LP result turned into whole posts that keep every limit (FORMULATION §7 v2).
+    """An LP result turned into whole posts that keep every limit (docs/model.md §7 v2).
 
     :func:`allocator.model.wholeposts.repair` finds whole posts near the LP optimum with the model
     itself, so every constraint of §5 holds (transition limits, region net loss, national

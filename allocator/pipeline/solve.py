@@ -34,7 +34,7 @@ from allocator.solution.result import Result
 
 def problem_data(instance: Instance | str | Path) -> ProblemData:
     """The problem data of an instance or an instance file: dense arrays, fair shares and
-    targets (FORMULATION §4), every default of §2 applied
+    targets (docs/model.md §3), every default of §2 applied
     (:func:`allocator.core.data.problem_data`)."""
     return as_problem_data(instance)
 
@@ -70,7 +70,7 @@ def solve(
     round_posts: bool = False,
     tie_break: str | None = None,
 ) -> Result:
-    """Solve an instance (FORMULATION §3–§9) and return a :class:`Result`.
+    """Solve an instance (docs/model.md §3–§9) and return a :class:`Result`.
 
     Parameters
     ----------
@@ -144,7 +144,7 @@ def _run(d, spec, backend, options, *, instance, round_posts, progress) -> Resul
 
 
 def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, options: SolveOptions) -> Result:
-    """``--integer`` on the direct backend (FORMULATION §7 v2): the LP, a whole-post plan that
+    """``--integer`` on the direct backend (docs/model.md §7 v2): the LP, a whole-post plan that
     keeps every limit repaired from it, then HiGHS's MIP started from that plan, all within
     ``time_limit``. Bound: the MIP's proven bound, never below the LP optimum."""
     from allocator.model.wholeposts import integer_solve, repair

@@ -48,7 +48,7 @@ TRANSITION_FIELDS = (
     ("max_national_moves", "posts"),
 )
 PIPELINE_RATES = ("completion_rate", "settle_rate", "join_rate", "leave_rate")
-# the optional blocks of FORMULATION v3 that this module describes generically where the schema has them
+# the optional v3 blocks (docs/model.md) this module describes generically where the schema has them
 LATER_BLOCKS = (
     ("transition_by_specialty", "Transition by specialty"),
     ("phases", "Phases"),
@@ -77,7 +77,7 @@ def number(value: Any, digits: int = 4) -> str:
 
 
 def percent(rate: Any) -> str:
-    """A rate (a fraction, FORMULATION v3 §2) as a percentage: ``0.05`` → ``5 %``."""
+    """A rate (a fraction, docs/model.md §2) as a percentage: ``0.05`` → ``5 %``."""
     return "none" if rate is None else f"{number(100 * float(rate))} %"
 
 
@@ -240,7 +240,7 @@ def _need(inst: Instance) -> Section:
             f"{len(inst.population_by_year)} entries" if inst.population_by_year else "the base population every year",
         )
     )
-    need = getattr(inst, "need", None)  # FORMULATION v3 §3b, where the schema has it
+    need = getattr(inst, "need", None)  # docs/model.md §3b, where the schema has it
     if need is not None:
         rows.append(("Need factors and blends", _entry_text(need)))
     return "Need", rows
@@ -290,7 +290,7 @@ def _teams(inst: Instance) -> Section | None:
 
 
 def _scenarios(inst: Instance) -> Section | None:
-    members = getattr(inst, "scenarios", None)  # FORMULATION v3 §12, where the schema has it
+    members = getattr(inst, "scenarios", None)  # docs/model.md §12, where the schema has it
     if not members:
         return None
     items = members if isinstance(members, list) else getattr(members, "members", None) or [members]

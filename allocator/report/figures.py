@@ -12,7 +12,7 @@ the baseline:
   line of equality;
 - :func:`change_map`: change in posts per 100,000 by region on a map of the vendored
   boundaries (:mod:`allocator.report.geo`), when the regions can be matched;
-- :func:`stock_figure` (a result with a pipeline, FORMULATION §10): the trained stock by region
+- :func:`stock_figure` (a result with a pipeline, docs/model.md §10): the trained stock by region
   over the evaluation years, with its fair stock dashed.
 """
 

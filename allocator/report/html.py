@@ -66,7 +66,7 @@ def _table(frame: pd.DataFrame) -> str:
 
 
 def _workforce_sections(ctx: _Context) -> list[str]:
-    """Supply (with a pipeline) and teams (with teams) sections: FORMULATION §10, §11."""
+    """Supply (with a pipeline) and teams (with teams) sections: docs/model.md §10, §11."""
     e = html.escape
     parts: list[str] = []
     if ctx.has_supply:

@@ -105,7 +105,7 @@ def _md(frame: pd.DataFrame) -> str:
 
 
 def workforce_markdown(res: Result, d: ProblemData) -> list[str]:
-    """The supply (FORMULATION §10) and team (§11) sections of the Markdown report: none
+    """The supply (docs/model.md §10) and team (§11) sections of the Markdown report: none
     without a pipeline or teams."""
     x = posts_array(res, d)
     out: list[str] = []
@@ -204,7 +204,7 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10, assumptio
             f"of the bound {V.fmt('objective', res.best_bound)} (no whole-post plan can do better)."
         )
     if res.tie_break:
-        out.append(f"Tie-break among equal optima (FORMULATION §6b): {res.tie_break}.")
+        out.append(f"Tie-break among equal optima (docs/model.md §6b): {res.tie_break}.")
     if res.diagnosis:
         _, actions, detail = words_and_detail(res.diagnosis)
         out += ["", "## Why it cannot be solved", "", "It cannot be solved as it stands. What to change:", ""]

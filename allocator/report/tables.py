@@ -116,7 +116,7 @@ class _Context:
         """The Assumptions section (:func:`allocator.report.assumptions.assumptions`)."""
         return assumptions(self.instance, self.result, self.spec, model_file=self.model_file, d=self.d)
 
-    # the workforce sections (FORMULATION §10, §11): only with a pipeline, only with teams
+    # the workforce sections (docs/model.md §10, §11): only with a pipeline, only with teams
 
     @property
     def has_supply(self) -> bool:
@@ -331,6 +331,6 @@ def headline(ctx: _Context) -> list[str]:
     if res.tie_break == "least-squares":
         lines.append(
             "Of the equally good allocations, this is the one nearest the fair shares "
-            "(least-squares tie-break, FORMULATION §6b): the same whatever the solver or its settings."
+            "(least-squares tie-break, docs/model.md §6b): the same whatever the solver or its settings."
         )
     return lines

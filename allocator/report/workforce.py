@@ -1,4 +1,4 @@
-"""The report's workforce sections (FORMULATION §10, §11): supply, stock over time, where the
+"""The report's workforce sections (docs/model.md §10, §11): supply, stock over time, where the
 posts gap and the supply gap disagree, and teams.
 
 Every frame comes in two forms: a raw one (snake-case columns, ids; the Markdown summary and

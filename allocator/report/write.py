@@ -3,7 +3,7 @@
 :func:`write_report` writes, into one folder,
 
 - ``report.xlsx``: sheets Summary, Allocation, Changes, Regions, Measures, Binding, (with a
-  pipeline, FORMULATION §10) Supply, Supply measures, Posts vs supply, Stock over time, (with
+  pipeline, docs/model.md §10) Supply, Supply measures, Posts vs supply, Stock over time, (with
   teams, §11) Team measures, Team mix, (for an infeasible result) Diagnosis, and Assumptions, with readable
   headers, frozen header rows, number formats and column widths
   (:mod:`allocator.report.workforce`);

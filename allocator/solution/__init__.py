@@ -1,1 +1,1 @@
-"""What a solution is: the Result, the FORMULATION §8 measures, equity measures and result arrays."""
+"""What a solution is: the Result, the docs/model.md §8 measures, equity measures and result arrays."""

@@ -1,4 +1,4 @@
-"""Equity measures beyond FORMULATION §8: Theil index and its decomposition, Lorenz curves,
+"""Equity measures beyond docs/model.md §8: Theil index and its decomposition, Lorenz curves,
 distance from target, and posts per 100,000 before and after.
 
 Every function here is computed from posts ``x[r,s,t]`` (an (R, S, Y) array in instance order)
@@ -11,7 +11,7 @@ gives each formula with a worked example and how to read it.
 
 Notation (per planning year ``t``):
 
-- ``x[r,s]`` posts, ``T[r,s]`` fair share (FORMULATION §3), ``D[r,s]`` need;
+- ``x[r,s]`` posts, ``T[r,s]`` fair share (docs/model.md §3), ``D[r,s]`` need;
 - ``v_r = population[r,t] · need_index[r]`` the need-weighted population of region ``r``;
 - ``p_r = 1e5 · Σ_s x[r,s] / v_r`` posts per 100,000 need-weighted population (§8).
 """
@@ -55,7 +55,7 @@ def as_posts(d: ProblemData, x: np.ndarray | Result) -> np.ndarray:
 def per_100k(d: Data, x: np.ndarray | Result) -> np.ndarray:
     """Posts per 100,000 need-weighted population, (R, Y).
 
-    ``p[r,t] = 1e5 · Σ_s x[r,s,t] / (population[r,t] · need_index[r])`` (FORMULATION §8),
+    ``p[r,t] = 1e5 · Σ_s x[r,s,t] / (population[r,t] · need_index[r])`` (docs/model.md §8),
     0 for a region with no weighted population. Same as
     :func:`allocator.solution.measures.posts_per_100k`.
     """

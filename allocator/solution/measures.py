@@ -1,4 +1,4 @@
-"""The measures of FORMULATION §8, per planning year, computed from posts ``x[r,s,t]``.
+"""The measures of docs/model.md §8, per planning year, computed from posts ``x[r,s,t]``.
 
 Measures are computed from x alone (the least ``inc``/``dec`` consistent with it), never from
 the solver's auxiliary variables, so they mean the same whatever the objective weights.
@@ -37,7 +37,7 @@ def weighted_gini(p: np.ndarray, v: np.ndarray) -> float:
 
 def kpis(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     """One row per planning year: gap_posts, gap_closed_pct, gini, max_shortfall_pct,
-    posts_moved, cost (FORMULATION §8). Targets are those ``x`` implies (v2: a ranged national
+    posts_moved, cost (docs/model.md §8). Targets are those ``x`` implies (v2: a ranged national
     total's fair shares follow ``Σ_r x``), also for the baseline gap ``G0``."""
     T = d.target_of(x)
     gap = np.abs(x - T).sum(axis=(0, 1))

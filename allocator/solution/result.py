@@ -1,4 +1,4 @@
-"""Results (FORMULATION §9): status, objective, allocation, measures, binding constraints.
+"""Results (docs/model.md §9): status, objective, allocation, measures, binding constraints.
 
 ``Result.to_json()`` writes exactly the §9 format; ``Result.from_json`` reads it back.
 """
@@ -17,9 +17,9 @@ import pandas as pd
 from allocator.core.data import ProblemData
 
 STATUSES = ("optimal", "feasible", "infeasible", "unbounded", "time_limit", "error")
-#: Statuses whose allocation keeps every constraint (FORMULATION §9): a solution.
+#: Statuses whose allocation keeps every constraint (docs/model.md §9): a solution.
 SOLVED = ("optimal", "feasible")
-#: The tie-breaks of FORMULATION §6b, as results name them.
+#: The tie-breaks of docs/model.md §6b, as results name them.
 TIE_BREAKS = ("least-squares", "none")
 ALLOCATION_COLUMNS = ["region", "specialty", "year", "posts", "target"]
 #: The axes of :meth:`Result.posts_array`, in order (labels: ``d.regions``, ``d.specialties``, ``d.years``).
@@ -72,7 +72,7 @@ class Result:
     Attributes
     ----------
     status : one of ``optimal``, ``feasible``, ``infeasible``, ``unbounded``, ``time_limit``,
-        ``error`` (FORMULATION §9). ``feasible`` (v2): keeps every constraint but is not proven
+        ``error`` (docs/model.md §9). ``feasible`` (v2): keeps every constraint but is not proven
         optimal (a whole-post answer found by a heuristic, or a MIP stopped by its time limit);
         it carries ``bound`` and ``gap``.
     objective : the optimum (or best found), ``None`` without a solution.

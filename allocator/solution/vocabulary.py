@@ -8,7 +8,7 @@ and the CSV result files only: everything a person reads is rounded to what its 
 tell (:func:`fmt` for text, :func:`rounded` for a number stored in a workbook cell).
 
 Two measures are easily confused, so their names are built apart: the *worst shortfall*
-(``max_shortfall_pct``, FORMULATION §8) is the single region × specialty furthest below its own
+(``max_shortfall_pct``, docs/model.md §8) is the single region × specialty furthest below its own
 fair share; the *region furthest below* (``most_below_region``, ``max_below_target_pct``) adds
 each region's specialties together first.
 """
@@ -89,7 +89,7 @@ _M = Measure
 MEASURES: dict[str, Measure] = {
     m.id: m
     for m in (
-        # FORMULATION §8, per planning year
+        # docs/model.md §8, per planning year
         _M("gap_posts", "Gap to fair shares", "posts", "Σ over regions and specialties of |posts − fair share|."),
         _M("gap_closed_pct", "Gap closed", "pct", "Share of the unchanged baseline's gap to fair shares removed."),
         _M(
@@ -143,7 +143,7 @@ MEASURES: dict[str, Measure] = {
         _M("theil", "Theil index against fair shares", "theil", "Σ (x/X) · ln(x/T) over region × specialty cells."),
         _M("between_regions", "Theil between regions", "theil", "The part of the Theil index between regions."),
         _M("within_regions", "Theil within regions", "theil", "The part of the Theil index inside regions."),
-        # the workforce pipeline (FORMULATION §10)
+        # the workforce pipeline (docs/model.md §10)
         _M("supply_gap", "Supply gap", "doctors", "Σ |trained stock − fair stock| over regions and specialties."),
         _M(
             "supply_gini",
@@ -171,7 +171,7 @@ MEASURES: dict[str, Measure] = {
             "per_100k",
             "What supply per 100,000 need-weighted population would be at the fair stock.",
         ),
-        # teams (FORMULATION §11)
+        # teams (docs/model.md §11)
         _M("team_gap", "Team gap in capacity", "capacity", "Σ over regions of |team capacity − team fair share|."),
         _M(
             "team_gini",

@@ -1,4 +1,4 @@
-"""The workforce of an allocation (FORMULATION §10, §11): supply, its measures, and teams.
+"""The workforce of an allocation (docs/model.md §10, §11): supply, its measures, and teams.
 
 Computed from the posts ``x[r,s,t]`` and the data alone, like the §8 measures, never from the
 solver's auxiliary variables. ``least`` gives the §10/§11 variables at their least values for

@@ -9,7 +9,7 @@ Two frontiers a policy team asks for:
 ``worst-cost``
     the worst-off shortfall ``z`` (% of fair share, the worst cell of any year) against the
     cost ``Σ_k c[r,s] · x`` (summed over the years): what lifting the worst-off region costs.
-``supply-moves`` (an instance with a pipeline, FORMULATION §10)
+``supply-moves`` (an instance with a pipeline, docs/model.md §10)
     the supply gap ``Σ (supply_short + supply_surplus)`` (trained staff, summed over the
     assessed years) against the posts moved: how much of the future workforce gap each post
     moved now closes.
@@ -27,7 +27,7 @@ Method. Call the first objective ``f1`` (minimised) and the second ``f2`` (bound
    the same ``z`` and cost the one closest to fair shares.
 
 Each point is a verified solution: its posts go through :func:`allocator.analysis.check.check` as a
-FORMULATION §9 result (``check_ok`` in the table), and its measures are recomputed from the
+docs/model.md §9 result (``check_ok`` in the table), and its measures are recomputed from the
 posts alone. ``f1`` never increases as ε grows (more moves allowed → the gap is never
 larger); the table is sorted by ε.
 
@@ -214,7 +214,7 @@ def frontier(
         status, col = _lexicographic(h, [f1, f2, *extra])
         rec = {"frontier": kind, "point": i, "epsilon": float(eps), "status": status, "f1": np.nan, "f2": np.nan}
         raw = RawSolution(status=status)
-        if col is not None and status == "optimal":  # one answer at each point (FORMULATION §6b)
+        if col is not None and status == "optimal":  # one answer at each point (docs/model.md §6b)
             try:
                 col = tiebreak.on_objective_rows(h, [f1, f2, *extra], col, posts, d.target_bar).columns
                 raw.tie_break = tiebreak.LEAST_SQUARES

@@ -8,7 +8,7 @@ A sweep with ``out=DIR`` writes::
                               max_shortfall_pct (worst over the years), posts_moved, cost
                               (summed over the years), warm_start, solve_seconds, message,
                               error, instance, finished_at, instance_sha256 and the
-                              seconds of each stage, time_load … time_total (FORMULATION
+                              seconds of each stage, time_load … time_total (docs/model.md
                               §9 v3 ``inputs`` and ``timings``: stores written before
                               them read back None and NaN; a stage that did not run, NaN)
     DIR/measures.parquet/     one row per run × planning year: the six §8 measures
@@ -57,7 +57,7 @@ __all__ = [
 
 WEIGHT_COLUMNS = tuple(f"w_{k}" for k in Objective.model_fields)  # w_shortfall … w_worst_shortfall
 MEASURES = tuple(KPI_COLUMNS[1:])  # gap_posts … cost: the measures of allocator.solution.measures.kpis
-#: With a pipeline (FORMULATION §10): the supply gap and Gini of the last assessed year (NaN without
+#: With a pipeline (docs/model.md §10): the supply gap and Gini of the last assessed year (NaN without
 #: one; stores written before them read them back as NaN).
 SUPPLY_MEASURES = ("supply_gap", "supply_gini")
 #: Seconds of each stage of a run (§9 v3 ``timings``): time_load … time_total.

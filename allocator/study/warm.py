@@ -111,7 +111,7 @@ def solve_weightings(
     built: Built | None = None  # the warm-started model, re-used from run to run
     for i in order:
         spec = specs[i]
-        # the model file's [solve] tie_break unless the options say (FORMULATION §6b)
+        # the model file's [solve] tie_break unless the options say (docs/model.md §6b)
         run_options = options if options.tie_break is not None else replace(options, tie_break=spec.solve.tie_break)
         integer = spec.solve.integer if options.integer is None else options.integer
         try:

@@ -10,12 +10,12 @@ import numpy as np
 from allocator.core.families import CELL_KEYS, NAMES, ROW_GROUP_FAMILY  # noqa: F401 - re-exported
 from allocator.core.families import FAMILIES as TABLE
 
-# The families of FORMULATION §5, in contract order, from the one table (core/families.py).
+# The families of docs/model.md §5, in contract order, from the one table (core/families.py).
 FAMILIES = NAMES
 
 METHODS = ("ipm", "simplex", "pdlp", "choose")
 
-# HiGHS model status -> result status (FORMULATION §9), for every backend that reads HiGHS's
+# HiGHS model status -> result status (docs/model.md §9), for every backend that reads HiGHS's
 # own status. "Unbounded or infeasible" is infeasible: the model is bounded below (variables
 # and weights are non-negative).
 HIGHS_STATUS = {
@@ -51,7 +51,7 @@ class SolveOptions:
     mip_gap : relative MIP gap at which an integer solve stops.
     integer : override the model file's ``[solve] integer``.
     verbose : print HiGHS's log.
-    tie_break : ``"least-squares"`` (FORMULATION §6b: the unique allocation nearest the fair
+    tie_break : ``"least-squares"`` (docs/model.md §6b: the unique allocation nearest the fair
         shares on the LP's optimal face; the default), ``"none"`` (HiGHS's vertex), or
         ``None`` for the model file's ``[solve] tie_break``. Whole posts do not apply it.
     """

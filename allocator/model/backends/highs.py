@@ -7,7 +7,7 @@ Columns, for K = R·S·Y cells flattened as ``k = (r·S + s)·Y + t``::
 then, with a pipeline (§10) or teams (§11), the columns of ``highs_workforce``: ``stock``,
 ``pool``, ``supply_short``, ``supply_surplus``, ``z_supply``, ``team_short``, ``team_surplus``.
 
-Each constraint family of FORMULATION §5 is one function below returning a :class:`Block`
+Each constraint family of docs/model.md §5 is one function below returning a :class:`Block`
 (a sparse block of rows with its bounds and the region/specialty/year of every row), or the
 column bounds for ``capacity`` and ``lock``. No Python loop runs per variable or per row.
 """
@@ -40,7 +40,7 @@ from allocator.model.highs_env import quiet_banner, use_threads
 
 INF = highspy.kHighsInf
 #: Variables of §10 left without a lower bound: the stocks and completions are sums of
-#: non-negative terms of x >= 0 (FORMULATION §10: "all are affine in x"), so a bound 0 would
+#: non-negative terms of x >= 0 (docs/model.md §10: "all are affine in x"), so a bound 0 would
 #: never bind; left out, the tie-break's QP has thousands fewer inequalities (benchmarks/README.md).
 FREE_VARIABLES = ("stock", "pool", "stock_total")
 
@@ -460,7 +460,7 @@ def workforce_rows(d: ProblemData, spec: ModelSpec, with_workforce: bool | None 
     (§11): ``(pipeline, team_gap)``.
 
     They are definitions: with every weight on them 0 they cannot move the posts, the optimum
-    or the tie-break (FORMULATION §10: "a pipeline block with no supply weights changes
+    or the tie-break (docs/model.md §10: "a pipeline block with no supply weights changes
     nothing but the report"), so the direct backend leaves them out unless asked
     (``with_workforce=True``, e.g. to add a row on the stocks, or for a sweep whose later
     weightings weigh them). The pipeline stays whenever a team counts stocks (``"on":

@@ -1,4 +1,4 @@
-"""The direct HiGHS backend's families of FORMULATION §10 (pipeline) and §11 (teams).
+"""The direct HiGHS backend's families of docs/model.md §10 (pipeline) and §11 (teams).
 
 Columns (after those of §4, see :class:`~allocator.model.backends.highs.Columns`); ``stock``,
 ``pool`` and ``stock_total`` have no lower bound (``highs.FREE_VARIABLES``), the others are ``>= 0``::

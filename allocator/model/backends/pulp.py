@@ -1,6 +1,6 @@
-"""The PuLP backend: FORMULATION §4–6 as a readable PuLP ``LpProblem``, solved by HiGHS.
+"""The PuLP backend: docs/model.md §4–6 as a readable PuLP ``LpProblem``, solved by HiGHS.
 
-Every constraint family of FORMULATION §5 is one function below, named after it, that adds
+Every constraint family of docs/model.md §5 is one function below, named after it, that adds
 exactly that family to the problem. Variables and rows are keyed by the real ids: regions
 and specialties by their string ids, years by int.
 
@@ -109,7 +109,7 @@ def x_prev(prob: pulp.LpProblem, d: ProblemData, cell: tuple, at: tuple):
 
 
 def variables(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec, integer: bool) -> None:
-    """The variables of FORMULATION §4, all ``>= 0``, as dicts keyed by ``(r, s, t)``.
+    """The variables of docs/model.md §4, all ``>= 0``, as dicts keyed by ``(r, s, t)``.
 
     ``x`` posts (integer if ``integer``); ``inc, dec`` posts gained and lost since the year
     before; ``short, surplus`` posts below and above target; ``z`` the worst relative
@@ -423,7 +423,7 @@ BUILDERS = builders_in(globals(), "pulp backend")
 
 
 def objective(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> None:
-    """The weighted sum of FORMULATION §6, minimised.
+    """The weighted sum of docs/model.md §6, minimised.
 
     ::
 
@@ -450,7 +450,7 @@ def objective(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> None:
 
 
 def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None) -> pulp.LpProblem:
-    """The whole model of FORMULATION §4–6 as a PuLP ``LpProblem`` (minimise).
+    """The whole model of docs/model.md §4–6 as a PuLP ``LpProblem`` (minimise).
 
     Parameters
     ----------

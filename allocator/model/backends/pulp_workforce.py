@@ -1,4 +1,4 @@
-"""The PuLP backend's families of FORMULATION §10 (pipeline) and §11 (teams).
+"""The PuLP backend's families of docs/model.md §10 (pipeline) and §11 (teams).
 
 The same LP as the direct backend's ``highs_workforce`` (the reference), written one readable
 function per family. Variables and rows added to the problem of

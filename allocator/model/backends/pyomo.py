@@ -1,6 +1,6 @@
-"""The Pyomo backend: FORMULATION §4–6 as a readable Pyomo ``ConcreteModel``, solved by HiGHS.
+"""The Pyomo backend: docs/model.md §4–6 as a readable Pyomo ``ConcreteModel``, solved by HiGHS.
 
-Every constraint family of FORMULATION §5 is one function below, named after it, that adds
+Every constraint family of docs/model.md §5 is one function below, named after it, that adds
 exactly that family to the model. The model is indexed by the real ids: regions and
 specialties by their string ids, years by int.
 
@@ -150,7 +150,7 @@ def x_prev(m: pyo.ConcreteModel, r: str, s: str, t: int):
 
 
 def variables(m: pyo.ConcreteModel, spec: ModelSpec, integer: bool) -> None:
-    """The variables of FORMULATION §4, all ``>= 0``.
+    """The variables of docs/model.md §4, all ``>= 0``.
 
     ``x[r,s,t]`` posts (integer if ``integer``); ``inc, dec`` posts gained and lost since the
     year before; ``short, surplus`` posts below and above target; ``z`` the worst relative
@@ -465,7 +465,7 @@ BUILDERS = builders_in(globals(), "pyomo backend")
 
 
 def objective(m: pyo.ConcreteModel, spec: ModelSpec) -> None:
-    """The weighted sum of FORMULATION §6, minimised.
+    """The weighted sum of docs/model.md §6, minimised.
 
     ::
 
@@ -494,7 +494,7 @@ def objective(m: pyo.ConcreteModel, spec: ModelSpec) -> None:
 
 
 def build_model(d: ProblemData, spec: ModelSpec, integer: bool | None = None) -> pyo.ConcreteModel:
-    """The whole model of FORMULATION §4–6 as a Pyomo ``ConcreteModel``.
+    """The whole model of docs/model.md §4–6 as a Pyomo ``ConcreteModel``.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""The Pyomo backend's families of FORMULATION §10 (pipeline) and §11 (teams).
+"""The Pyomo backend's families of docs/model.md §10 (pipeline) and §11 (teams).
 
 The same LP as the direct backend's ``highs_workforce`` (the reference), written one readable
 function per family. Components added to the model of :mod:`allocator.model.backends.pyomo`
