@@ -27,6 +27,7 @@ from pydantic import ValidationError
 import allocator
 from allocator import DEFAULT_MODEL, InstanceError, ModelSpec, Result
 from allocator.core.spec import Objective
+from allocator.solution.gaps import gap_sentence
 
 from . import adapters
 from .uploads import UPLOAD_LIMIT_MB, UPLOAD_TYPES, ZIP_MAX_BYTES, ZIP_MAX_MEMBERS, problem_rows, read_upload, safe_name
@@ -285,11 +286,8 @@ def headline(result: Result, inst: allocator.Instance) -> list[str]:
             f"In {int(supply['year'])} the trained workforce these posts yield is {supply['supply_gap']:,.0f} "
             f"away from each region's fair share of it (Gini of supply per 100,000: {supply['supply_gini']:.3f})."
         )
-    if result.mip_gap is not None and result.best_bound is not None:
-        lines.append(
-            f"Whole posts that keep every limit: the objective is within {100 * result.mip_gap:.3f}% of the best "
-            f"any whole-post plan could do."
-        )
+    if (sentence := gap_sentence(result)) is not None:
+        lines.append(sentence)
     return lines
 
 

@@ -24,6 +24,7 @@ from allocator.cli.interrupt import InterruptibleTyper
 from allocator.core.instance import InstanceError
 from allocator.core.spec import load_model
 from allocator.io.instance import load_instance
+from allocator.solution.gaps import gap_sentence
 
 app = InterruptibleTyper(  # Ctrl-C: one line, exit 130, within 0.1 s even during a solve
     add_completion=False,
@@ -201,12 +202,8 @@ def _print_summary(res, d) -> None:
         f"[{colour}]{res.status}[/]{obj} (build {res.build_seconds:.2f}s, solve {res.solve_seconds:.2f}s)",
         highlight=False,
     )
-    if res.mip_gap is not None and res.best_bound is not None:
-        console.print(
-            f"Whole posts: objective within {100 * res.mip_gap:.4f}% of the best bound {res.best_bound:,.4f}"
-            " (no whole-post plan can do better than the bound); every limit kept",
-            highlight=False,
-        )
+    if (sentence := gap_sentence(res)) is not None:
+        console.print(sentence, highlight=False, markup=False)
     if res.rounding is not None and res.objective is not None:
         console.print(
             f"LP optimum {res.rounding['lp_objective']:,.4f} → whole posts {res.objective:,.4f} "
@@ -275,9 +272,21 @@ def generate(
     from allocator.study.generate import generate as make
 
     inst = make(regions, specialties, years, seed, infeasible=infeasible)
-    tmp = out.with_name(f".{out.name}.tmp")
-    inst.to_json(tmp)
-    tmp.replace(out)
+    if out.is_dir():
+        fail(f"{out}: is a folder; give the instance file to write, e.g. {out / 'instance.json'}")
+    blocking = next((p for p in (out.parent, *out.parent.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        fail(f"{out}: {blocking} is a file, not a folder; give a path inside a folder")
+    try:  # a missing folder is created, as --out does elsewhere
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"{out}: cannot create the folder {out.parent}: {e.strerror or e}")
+    try:
+        tmp = out.with_name(f".{out.name}.tmp")
+        inst.to_json(tmp)
+        tmp.replace(out)
+    except OSError as e:
+        fail(f"{out}: cannot write the instance: {e.strerror or e}")
     console.print(f"wrote {out}: {inst.name}", highlight=False, markup=False)
 
 

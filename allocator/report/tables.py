@@ -16,6 +16,7 @@ from allocator.core.instance import Instance
 from allocator.report import workforce
 from allocator.report.summary import region_table
 from allocator.solution import equity, measures
+from allocator.solution.gaps import gap_sentence
 from allocator.solution.result import Result
 
 MANIFEST = ".allocator-report.json"
@@ -298,12 +299,8 @@ def headline(ctx: _Context) -> list[str]:
         )
     if ctx.has_supply:
         lines.append(workforce.supply_headline(res, d, ctx.x))
-    if res.mip_gap is not None and res.best_bound is not None:
-        how = f" ({res.rounding.get('method')})" if res.rounding else ""
-        lines.append(
-            f"Whole posts{how} that keep every limit: objective within {100 * res.mip_gap:.3f}% of "
-            f"{res.best_bound:,.4g}, a bound no whole-post plan can beat."
-        )
+    if (sentence := gap_sentence(res)) is not None:
+        lines.append(sentence)
     if res.tie_break == "least-squares":
         lines.append(
             "Of the equally good allocations, this is the one nearest the fair shares "

@@ -21,6 +21,7 @@ from allocator.report.tables import (
     kpi_frame,
     region_frame,
 )
+from allocator.solution.gaps import gap_sentence
 
 # ----------------------------------------------------------------------- workbook
 
@@ -95,7 +96,7 @@ def _summary_rows(ctx: _Context) -> list[tuple[str, object]]:
         ("Planning years", f"{d.years[0]}–{d.years[-1]}" if Y > 1 else str(d.years[0])),
     ]
     if res.mip_gap is not None:
-        rows += [("MIP gap", res.mip_gap), ("Best bound", res.best_bound)]
+        rows += [("MIP gap", res.mip_gap), ("Best bound", res.best_bound), ("Whole-post gap", gap_sentence(res))]
     if res.rounding:
         rows.append(("Whole posts", res.rounding.get("note", "rounded")))
     if res.diagnosis:
