@@ -130,3 +130,24 @@ def test_solve_round_on_the_command_line_states_the_bound(tmp_path):
     assert data["lp_bound"] < 0.8 * data["objective"]  # the LP's figure kept: whole posts cost 30 %
     table = CliRunner().invoke(app, ["solve", str(path), "--round"])
     assert "best whole-post plan possible" in table.stdout
+
+
+@pytest.mark.slow  # writes a whole report, figures included (~4 s)
+def test_the_reports_say_the_gap_in_words(small, tmp_path):
+    """The HTML page, the workbook's summary and the markdown summary carry the sentence."""
+    import html
+
+    from openpyxl import load_workbook
+
+    from allocator.report.summary import markdown
+    from allocator.report.write import write_report
+
+    inst, d, lp = small
+    res = round_result(d, DEFAULT_MODEL, lp, instance=inst)
+    sentence = gap_sentence(res)
+    write_report(res, inst, tmp_path / "out")
+    assert sentence in html.unescape((tmp_path / "out" / "report.html").read_text())
+    book = load_workbook(tmp_path / "out" / "report.xlsx", read_only=True)
+    cells = {c for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row}
+    assert sentence in cells
+    assert sentence in markdown(res, d)
