@@ -79,7 +79,10 @@ class RepairStep:
 class WholePosts:
     """A whole-post answer: ``status`` is ``optimal``, ``feasible``, ``time_limit`` (no plan
     found in time) or ``infeasible`` (no whole-post plan exists); ``kind`` is how the plan was
-    found: ``repair`` (near the LP optimum) or ``mip`` (the full MIP of ``--integer``)."""
+    found: ``repair`` (near the LP optimum) or ``mip`` (the full MIP, of ``--integer`` or of
+    :func:`tighten`, found a better one). ``bound`` is the best bound proven and
+    ``bound_source`` where it comes from (:data:`BOUND_SOURCES`); ``bound_seconds`` the time of
+    the MIP that proved it (``None`` when none ran)."""
 
     status: str
     x: np.ndarray | None
