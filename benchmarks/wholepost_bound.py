@@ -7,7 +7,7 @@ posts twice, each ``--repeats`` times (median seconds):
   repaired plan and its gap against the LP optimum (what ``--round`` reported before);
 - **MIP bound**: ``round_result`` as ``--round`` runs it now: HiGHS's MIP started from the
   repaired plan for :func:`allocator.model.wholeposts.bound_seconds` (1 s per 100 cells,
-  1–10 s), its proven bound, and its plan where better.
+  1–5 s), its proven bound, and its plan where better.
 
 The table gives both gaps, ``bound_source``, the plan's objective both ways, the extra
 seconds (median with the MIP minus median without) and ``broken``: violations the

@@ -113,7 +113,7 @@ def test_a_gap_sentence_for_each_source():
 def test_bound_seconds_scale_with_size():
     assert bound_seconds(problem_data(generate(3, 4, 3, seed=0))) == 1.0
     assert bound_seconds(problem_data(generate(7, 10, 5, seed=0))) == 3.5
-    assert bound_seconds(problem_data(generate(42, 20, 5, seed=0))) == 10.0
+    assert bound_seconds(problem_data(generate(42, 20, 5, seed=0))) == 5.0
 
 
 def test_solve_round_on_the_command_line_states_the_bound(tmp_path):

@@ -45,8 +45,8 @@ WIDTHS = (0, 1, 3, None)
 # the relative gap at which a whole-post plan counts as optimal when none is asked for
 DEFAULT_GAP = 1e-4
 SNAP = 1e-6
-# the bounding MIP's default time: a second per 100 cells, from 1 s to 10 s (bound_seconds)
-BOUND_SECONDS = (1.0, 10.0)
+# the bounding MIP's default time: a second per 100 cells, from 1 s to 5 s (bound_seconds)
+BOUND_SECONDS = (1.0, 5.0)
 CELLS_PER_SECOND = 100
 #: where a whole-post result's ``bound`` comes from (the §9 field ``bound_source``)
 BOUND_SOURCES = ("lp", "mip-root", "mip")
@@ -333,7 +333,7 @@ def integer_solve(
 
 def bound_seconds(d: ProblemData) -> float:
     """The default time of :func:`tighten`'s MIP: a second per :data:`CELLS_PER_SECOND` cells
-    (region × specialty × year), at least 1 s and at most 10 s (:data:`BOUND_SECONDS`)."""
+    (region × specialty × year), at least 1 s and at most 5 s (:data:`BOUND_SECONDS`)."""
     low, high = BOUND_SECONDS
     return float(min(high, max(low, np.prod(d.shape) / CELLS_PER_SECOND)))
 

@@ -352,7 +352,7 @@ def round_result(
     instance : the original instance, for the checker (rebuilt from ``data`` if omitted).
     time_limit, mip_gap, threads : for the repair's MIPs.
     bound_time : seconds for the bounding MIP (``None``: :func:`allocator.model.wholeposts.bound_seconds`,
-        1 s per 100 cells from 1 s to 10 s; 0: the LP bound only); never beyond ``time_limit``.
+        1 s per 100 cells from 1 s to 5 s; 0: the LP bound only); never beyond ``time_limit``.
 
     Returns
     -------
