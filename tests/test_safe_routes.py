@@ -121,7 +121,13 @@ DAMAGE = {  # how a store is damaged → text the one-line error must hold
     "allocations-missing": (lambda s: _part(s, "allocations").unlink(), "no allocations for 2 solved run(s)", "delete"),
     "measures-missing": (lambda s: _part(s, "measures").unlink(), "no measures for 2 solved run(s)", "runs.parquet"),
     "runs-a-file": (lambda s: _replace_by_file(s.path("runs")), "runs.parquet: damaged sweep store", "a file where"),
+    "runs-foreign-part": (lambda s: _foreign(s), "runs.parquet/part-foreign.parquet", "no column status"),
 }
+
+
+def _foreign(store: Store) -> None:
+    """A measures part copied into the runs folder: Parquet, but not a runs part."""
+    (store.path("runs") / "part-foreign.parquet").write_bytes(_part(store, "measures").read_bytes())
 
 
 def _replace_by_file(path: Path) -> None:

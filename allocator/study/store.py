@@ -101,6 +101,12 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 TABLES = tuple(SCHEMAS)
+#: Columns every part of a table has had since the first store (later ones read back as NaN).
+REQUIRED = {
+    "runs": ("hash", "run_id", "status", "finished_at"),
+    "measures": ("run_id", "year"),
+    "allocations": ("run_id", "region", "specialty", "year", "posts"),
+}
 
 
 class StoreError(ValueError):
@@ -146,6 +152,12 @@ def _read(path: Path, table: str, columns: list[str] | None = None) -> pd.DataFr
     tables = []
     for f in files:
         try:
+            missing = [c for c in REQUIRED[table] if c not in pq.read_schema(str(f)).names]
+            if missing:
+                raise StoreError(
+                    f"{f}: damaged sweep store: not a {table} part (no column {', '.join(missing)}); "
+                    f"{_fix(path.parent, f)}"
+                )
             tables.append(pq.read_table(str(f), schema=SCHEMAS[table], columns=columns))
         except (pa.ArrowException, OSError) as err:
             reason = str(err).splitlines()[0] if str(err) else type(err).__name__
