@@ -261,7 +261,7 @@ app.command("check")(check_command)
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Argument(help="Instance JSON file to write.")],
+    out: Annotated[Path, typer.Argument(help="Instance JSON file to write (a missing folder is created).")],
     regions: Annotated[int, typer.Option(min=1)] = 7,
     specialties: Annotated[int, typer.Option(min=1)] = 10,
     years: Annotated[int, typer.Option(min=1)] = 5,
