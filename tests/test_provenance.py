@@ -229,9 +229,10 @@ def test_sweep_store_records_timings_and_old_stores_read_back_nan(tmp_path):
     # a store written before v3: no timing columns; they read back as NaN
     old_schema = pa.schema([f for f in store_mod.SCHEMAS["runs"] if not f.name.startswith("time_")][:-1])
     old = tmp_path / "old"
-    (old / "runs.parquet").mkdir(parents=True)
+    shutil.copytree(tmp_path / "new", old)  # the same parts, the runs part rewritten as before v3
     table = pa.Table.from_pandas(runs[old_schema.names], schema=old_schema, preserve_index=False)
-    pq.write_table(table, old / "runs.parquet" / "part-0.parquet")
+    (part,) = (old / "runs.parquet").glob("*.parquet")
+    pq.write_table(table, part)
     read = store_mod.Store(old).runs()
     assert len(read) == 2 and read["time_total"].isna().all() and read["instance_sha256"].isna().all()
     assert pd.api.types.is_float_dtype(read["time_total"])

@@ -94,6 +94,12 @@ def _drop_row(data: dict) -> dict:
     return data
 
 
+def _posts_edited(data: dict) -> dict:
+    """Posts changed after solving: the stated measures are no longer those of the allocation."""
+    data["allocation"][0]["posts"] += 3
+    return data
+
+
 def _mip_without_bound(data: dict) -> dict:
     data["mip_gap"] = 0.001
     data.pop("best_bound", None)
@@ -178,6 +184,18 @@ RESULT_CASES: list[tuple[str, Any, str, tuple[str, ...]]] = [
     ("mip-gap-without-bound", _mip_without_bound, "best_bound", BOTH),
     ("mip-gap-string", _set("mip_gap", "small"), "mip_gap", BOTH),
     ("rounding-string", _set("rounding", "yes"), "rounding: must be an object", BOTH),
+    ("bound-source-unknown", _set("bound_source", "guess"), "bound_source:", BOTH),
+    ("lp-bound-string", _set("lp_bound", "low"), "lp_bound:", BOTH),
+    # report recomputes every measure and refuses a solved result without an allocation (issue 19)
+    (
+        "allocation-empty",
+        _set("allocation", []),
+        "allocation: missing or empty, but the status is optimal",
+        ("report",),
+    ),
+    ("allocation-missing", _set("allocation", _DELETE), "allocation: missing or empty", ("report",)),
+    ("kpis-disagree", _set("kpis[0].gini", 0.5), "kpis: the stated measures disagree with the allocation", ("report",)),
+    ("kpis-posts-edited", _posts_edited, "gap_posts reported", ("report",)),
 ]
 RESULT_PARAMS = [
     pytest.param(route, raw, expected, id=f"{route}-{name}")

@@ -28,6 +28,7 @@ import allocator
 from allocator import DEFAULT_MODEL, InstanceError, ModelSpec, Result
 from allocator.core.spec import Objective
 from allocator.solution import vocabulary as V
+from allocator.solution.gaps import gap_sentence
 
 from . import adapters
 from .advice import binding_limits, compare_advice, diagnosis_view
@@ -305,11 +306,8 @@ def headline(result: Result, inst: allocator.Instance) -> list[str]:
             f"away from each region's fair share of it "
             f"({V.name('supply_gini')}: {V.fmt('gini', supply['supply_gini'])})."
         )
-    if result.mip_gap is not None and result.best_bound is not None:
-        lines.append(
-            f"Whole posts that keep every limit: the objective is within {100 * result.mip_gap:.3f}% of the best "
-            f"any whole-post plan could do."
-        )
+    if (sentence := gap_sentence(result)) is not None:
+        lines.append(sentence)
     return lines
 
 

@@ -25,6 +25,7 @@ from allocator.cli.interrupt import InterruptibleTyper
 from allocator.core.instance import InstanceError
 from allocator.core.spec import load_model
 from allocator.io.instance import load_instance
+from allocator.solution.gaps import gap_sentence
 
 app = InterruptibleTyper(  # Ctrl-C: one line, exit 130, within 0.1 s even during a solve
     add_completion=False,
@@ -245,12 +246,8 @@ def _print_summary(res, d, verbose: bool = False) -> None:
         f"[{colour}]{res.status}[/]{obj} (build {res.build_seconds:.2f}s, solve {res.solve_seconds:.2f}s)",
         highlight=False,
     )
-    if res.mip_gap is not None and res.best_bound is not None:
-        console.print(
-            f"Whole posts: objective within {V.fmt('mip_gap_pct', 100 * res.mip_gap)}% of the best bound "
-            f"{V.fmt('objective', res.best_bound)} (no whole-post plan can do better than the bound); every limit kept",
-            highlight=False,
-        )
+    if (sentence := gap_sentence(res)) is not None:
+        console.print(sentence, highlight=False, markup=False)
     if res.rounding is not None and res.objective is not None:
         console.print(
             f"LP optimum {V.fmt('objective', res.rounding['lp_objective'])} → whole posts "
@@ -277,7 +274,7 @@ app.command("check")(check_command)
 
 @app.command()
 def generate(
-    out: Annotated[Path, typer.Argument(help="Instance JSON file to write.")],
+    out: Annotated[Path, typer.Argument(help="Instance JSON file to write (a missing folder is created).")],
     regions: Annotated[int, typer.Option(min=1)] = 7,
     specialties: Annotated[int, typer.Option(min=1)] = 10,
     years: Annotated[int, typer.Option(min=1)] = 5,
@@ -288,9 +285,21 @@ def generate(
     from allocator.study.generate import generate as make
 
     inst = make(regions, specialties, years, seed, infeasible=infeasible)
-    tmp = out.with_name(f".{out.name}.tmp")
-    inst.to_json(tmp)
-    tmp.replace(out)
+    if out.is_dir():
+        fail(f"{out}: is a folder; give the instance file to write, e.g. {out / 'instance.json'}")
+    blocking = next((p for p in (out.parent, *out.parent.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        fail(f"{out}: {blocking} is a file, not a folder; give a path inside a folder")
+    try:  # a missing folder is created, as --out does elsewhere
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        fail(f"{out}: cannot create the folder {out.parent}: {e.strerror or e}")
+    try:
+        tmp = out.with_name(f".{out.name}.tmp")
+        inst.to_json(tmp)
+        tmp.replace(out)
+    except OSError as e:
+        fail(f"{out}: cannot write the instance: {e.strerror or e}")
     console.print(f"wrote {out}: {inst.name}", highlight=False, markup=False)
 
 

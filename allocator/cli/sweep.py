@@ -8,7 +8,8 @@ A typer command function, registered by the main command line (``allocator/cli/a
 The grid file format is in :mod:`allocator.study.sweep`. Exit codes: 0 every run optimal; 1 the
 sweep finished but some run is not optimal (infeasible, error, …: each is recorded in the
 store with its message); 2 bad input or usage (a malformed instance or grid, an unknown
-backend, an unreachable scheduler), with nothing solved.
+backend, an unreachable scheduler, a damaged results store named with its fix), with nothing
+solved.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def sweep_command(
     from allocator.model.backends import BACKENDS
     from allocator.study.grids import load_grid
     from allocator.study.scenarios import GridError, SchedulerError
-    from allocator.study.store import comparison_table
+    from allocator.study.store import Store, StoreError, comparison_table
     from allocator.study.sweep import check_scheduler, sweep
 
     if backend not in BACKENDS:
@@ -67,6 +68,11 @@ def sweep_command(
         models = g.models()
     except GridError as e:
         fail(e)
+    if out.is_dir():  # a store to resume: a damaged one is named with its fix before anything runs
+        try:
+            Store(out).runs()
+        except StoreError as e:
+            fail(e)
     n = len(models) * max(1, len(g.scenarios))
     console.print(
         f"sweep of [bold]{escape(inst.name)}[/]: {len(models)} weightings × {max(1, len(g.scenarios))} scenarios "
@@ -75,7 +81,7 @@ def sweep_command(
     )
     try:
         runs = sweep(inst, g, backend=backend, scheduler=scheduler, out=out, dashboard=dashboard)
-    except SchedulerError as e:
+    except (SchedulerError, StoreError) as e:  # StoreError: a damaged store, named with its fix
         fail(e)
 
     counts = runs.groupby(["scenario", "status"], sort=False).size().unstack(fill_value=0)

@@ -40,6 +40,8 @@ FAMILIES = (
     "budget",
     "team_mix",
 )
+# v3 §9 whole posts: where ``bound`` comes from (allocator.model.wholeposts.BOUND_SOURCES)
+BOUND_SOURCES = ("lp", "mip-root", "mip")
 FORMAT_NAMES = ("status", "allocation", "target", "objective", "kpi", "supply", "supply_kpi", "team")
 
 #: A SHA-256 as §9 v3 ``inputs`` writes it.
@@ -132,8 +134,9 @@ def result_problems(data: Any, instance: Instance | None = None, report: bool = 
     message)`` pairs, ``where`` a JSON place such as ``allocation[3].posts``; [] if none.
 
     Checked: a JSON object; ``status`` one of the §9 statuses; ``instance``, ``model``,
-    ``backend`` strings; ``objective``, ``mip_gap``, ``best_bound``, ``bound``, ``gap`` finite
-    numbers or null; ``allocation`` a list of rows each with a ``region`` and ``specialty``
+    ``backend`` strings; ``objective``, ``mip_gap``, ``best_bound``, ``bound``, ``gap``,
+    ``lp_bound`` finite numbers or null; ``bound_source`` one of :data:`BOUND_SOURCES` or null;
+    ``allocation`` a list of rows each with a ``region`` and ``specialty``
     (strings), a whole ``year``, ``posts`` a finite number >= 0 (-1e-6 allowed: solver noise)
     and ``target`` a finite number; ``kpis`` rows with a whole ``year`` and finite measures;
     ``binding`` rows with a ``constraint`` and a finite ``dual``; ``diagnosis`` an object
@@ -202,8 +205,11 @@ def result_problems(data: Any, instance: Instance | None = None, report: bool = 
         return [("", f"this result is for instance {name!r}, not {instance.name!r}")]
     for key in ("model", "backend"):
         text(key, data.get(key))
-    for key in ("objective", "mip_gap", "best_bound", "bound", "gap"):
+    for key in ("objective", "mip_gap", "best_bound", "bound", "gap", "lp_bound"):
         number(key, data.get(key))
+    if data.get("bound_source") is not None and data["bound_source"] not in BOUND_SOURCES:
+        source = _json_kind(data["bound_source"])
+        problems.append(("bound_source", f"{source} is not one of {', '.join(BOUND_SOURCES)}"))
     if is_number(data.get("mip_gap")) and data.get("best_bound") is None:
         problems.append(("best_bound", "missing: a result with a mip_gap gives its best bound"))
 

@@ -3,7 +3,10 @@
 :func:`round_result` turns an LP optimum into whole posts that keep **every** constraint of §5
 (:func:`allocator.model.wholeposts.repair`: the model's own whole-post MIP with each post held near
 its LP value), re-measures them and re-checks them with the independent checker; the result
-states its objective, the LP bound and the gap (docs/model.md §7 v2, §9).
+states its objective, the best bound the tool can afford in a few seconds (HiGHS's MIP
+started from the repaired plan, :func:`allocator.model.wholeposts.tighten`), which bound that is
+(``bound_source``), the gap, and the LP optimum (``lp_bound``: the price of whole posts)
+(docs/model.md §7 v2, §9).
 
 :func:`round_posts` is the apportionment rounding of v1 (each year's region × specialty
 matrix rounded with national totals and capacity kept, by
@@ -38,9 +41,10 @@ SNAP = 1e-6
 
 ROUNDING_NOTE = (
     "Whole posts that keep every limit, found near the LP optimum by the model itself (rounding and "
-    "repair, docs/model.md §7): 'bound' is the LP optimum, which no whole-post plan can beat, and 'gap' "
-    "the relative distance to it; solve with integer=True for a MIP that may close the gap. "
-    "'binding' still lists the LP's duals."
+    "repair, docs/model.md §7), then a short run of HiGHS's MIP from that plan: 'bound' is the best bound "
+    "proven (bound_source: 'mip' or 'mip-root' from the MIP, 'lp' the LP optimum), which no whole-post "
+    "plan can beat, and 'gap' the relative distance to it; 'lp_bound' is the LP optimum (fractional "
+    "posts). Solve with integer=True for a longer MIP. 'binding' still lists the LP's duals."
 )
 
 
@@ -325,15 +329,19 @@ def round_result(
     time_limit: float | None = None,
     mip_gap: float | None = None,
     threads: int | None = None,
+    bound_time: float | None = None,
 ) -> Result:
     """An LP result turned into whole posts that keep every limit (docs/model.md §7 v2).
 
     :func:`allocator.model.wholeposts.repair` finds whole posts near the LP optimum with the model
     itself, so every constraint of §5 holds (transition limits, region net loss, national
     moves, budget), and the independent checker confirms it. The LP optimum bounds every
-    whole-post plan from below: the result carries ``bound`` (the LP objective) and ``gap``,
-    and is ``optimal`` when the gap is within ``mip_gap`` (default 1e-4), ``feasible``
-    otherwise. Where no whole-post plan is found in ``time_limit`` the status is
+    whole-post plan from below, weakly: HiGHS's MIP then runs from the repaired plan for
+    ``bound_time`` seconds (:func:`allocator.model.wholeposts.tighten`) for a proven bound and
+    perhaps a better plan. The result carries ``bound`` (the best bound), ``bound_source``
+    (``lp``, ``mip-root`` or ``mip``), ``lp_bound`` (the LP optimum) and ``gap``, and is
+    ``optimal`` when the gap is within ``mip_gap`` (default 1e-4), ``feasible`` otherwise.
+    Where no whole-post plan is found in ``time_limit`` the status is
     ``time_limit`` (``infeasible`` where none exists) and no allocation is presented.
     Constraints a researcher added to a Pyomo or PuLP model are not known here: the repair
     keeps the families of §5.
@@ -344,6 +352,8 @@ def round_result(
     result : an optimal LP result (normally tie-broken, §6b).
     instance : the original instance, for the checker (rebuilt from ``data`` if omitted).
     time_limit, mip_gap, threads : for the repair's MIPs.
+    bound_time : seconds for the bounding MIP (``None``: :func:`allocator.model.wholeposts.bound_seconds`,
+        1 s per 100 cells from 1 s to 5 s; 0: the LP bound only); never beyond ``time_limit``.
 
     Returns
     -------
@@ -353,7 +363,7 @@ def round_result(
         "objective_change_pct", "steps", "seconds", "cells_changed", "max_cell_change",
         "violations", "note"}``.
     """
-    from allocator.model.wholeposts import repair
+    from allocator.model.wholeposts import bound_seconds, repair, tighten
 
     if result.allocation is None or not len(result.allocation):
         raise ValueError(f"cannot round a result without an allocation (status {result.status})")
@@ -361,8 +371,12 @@ def round_result(
     lp_objective = result.objective if result.objective is not None else objective_of(data, spec, x_lp)
     t0 = time.perf_counter()
     wp = repair(data, spec, x_lp, lp_objective, time_limit=time_limit, mip_gap=mip_gap, threads=threads)
+    seconds = bound_seconds(data) if bound_time is None else bound_time
+    if time_limit is not None:
+        seconds = min(seconds, max(0.0, time_limit - wp.seconds))
+    wp = tighten(data, spec, wp, lp_objective, seconds=seconds, mip_gap=mip_gap, threads=threads)
     res = whole_result(data, spec, result, wp, lp_objective, x_lp, instance=instance)
-    res.timings["whole_posts"] = time.perf_counter() - t0  # repair, measures and the checker
+    res.timings["whole_posts"] = time.perf_counter() - t0  # repair, the MIP bound, measures and the checker
     return res
 
 
@@ -382,6 +396,7 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
         ),
         "steps": wp.steps_dicts(),
         "seconds": wp.seconds,
+        "bound_seconds": wp.bound_seconds,
         "note": ROUNDING_NOTE,
     }
     base = dataclasses.replace(
@@ -390,6 +405,8 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
         objective=wp.objective,
         mip_gap=wp.gap,
         best_bound=wp.bound,
+        bound_source=wp.bound_source,
+        lp_bound=float(lp_objective),
         binding=result.binding.copy(),
         tie_break="none",
         solve_seconds=result.solve_seconds + wp.seconds,

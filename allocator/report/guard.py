@@ -1,5 +1,5 @@
-"""Report guards: the result must match the instance, and a folder is overwritten only where the
-report wrote it.
+"""Report guards: the result must match the instance, its stated measures must be those of its
+allocation, and a folder is overwritten only where the report wrote it.
 """
 
 from __future__ import annotations
@@ -11,13 +11,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from allocator.analysis.check import check
 from allocator.core.data import ProblemData, problem_data
 from allocator.core.instance import Instance
 from allocator.report.tables import FIGURES, MANIFEST, PAGE, WORKBOOK
 from allocator.solution.arrays import cell_array
-from allocator.solution.result import Result
+from allocator.solution.result import SOLVED, Result
 
 # ------------------------------------------------------------------------ checks
+
+#: The checker's families of stated measures: what a report prints beside the allocation.
+MEASURE_FAMILIES = ("kpi", "supply", "supply_kpi", "team")
 
 
 def _diff(kind: str, in_result: set, in_instance: set) -> str | None:
@@ -43,6 +47,10 @@ def check_match(result: Result, instance: Instance, d: ProblemData | None = None
     Compared: the instance name; the regions, specialties and years of the allocation
     (one row per cell), of the measures and of the binding constraints; and the fair shares
     (``target``), which differ when the result was solved on other data under the same name.
+    A solved result (``optimal``, ``feasible``) must have an allocation, and its stated
+    measures (``kpis``, and ``supply``, ``supply_kpis``, ``teams`` where present) must be
+    those the independent checker recomputes from that allocation and the instance
+    (:func:`check_measures`), so a report never presents numbers its plan does not have.
 
     Raises
     ------
@@ -54,6 +62,11 @@ def check_match(result: Result, instance: Instance, d: ProblemData | None = None
     if result.instance != instance.name:
         problems.append(f"the result is for instance '{result.instance}', not '{instance.name}'")
     a = result.allocation
+    if result.status in SOLVED and (a is None or not len(a)):
+        raise ValueError(
+            f"allocation: missing or empty, but the status is {result.status}: a solved result gives one row "
+            "of posts per region, specialty and year (solve again, or give the complete result file)"
+        )
     if a is not None and len(a):
         years = set(pd.to_numeric(a["year"], errors="coerce").dropna().astype(int))
         for kind, got, want in (
@@ -114,6 +127,28 @@ def check_match(result: Result, instance: Instance, d: ProblemData | None = None
                     problems.append(msg)
     if problems:
         raise ValueError("result does not match the instance: " + "; ".join(problems))
+    check_measures(result, instance)
+
+
+def check_measures(result: Result, instance: Instance, rtol: float = 1e-6) -> None:
+    """Raise :class:`ValueError` when the measures a result states are not those of its allocation.
+
+    The independent checker (:func:`allocator.analysis.check.check`) recomputes every §8
+    measure (and §10/§11's) from the allocation and the instance; a stated value further than
+    ``rtol · max(1, |recomputed|)`` from it is refused, the field named (e.g. ``kpis: 2026:
+    gini reported 0.5, recomputed 0.041``).
+    """
+    if result.allocation is None or not len(result.allocation):
+        return
+    found = [v for v in check(instance, result, rtol=rtol).violations if v.constraint in MEASURE_FAMILIES]
+    if found:
+        field_ = {"kpi": "kpis", "supply_kpi": "supply_kpis", "team": "teams"}.get(found[0].constraint, "supply")
+        first = found[0].message.split(": ", 1)[-1]
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise ValueError(
+            f"{field_}: the stated measures disagree with the allocation: {first}{more}; "
+            "the result was edited after solving: solve again, or check it with allocator check"
+        )
 
 
 # --------------------------------------------------------------------- manifest

@@ -14,6 +14,7 @@ from allocator.core.data import ProblemData
 from allocator.report import workforce
 from allocator.solution import vocabulary as V
 from allocator.solution.arrays import posts_array
+from allocator.solution.gaps import gap_sentence
 from allocator.solution.measures import posts_per_100k
 from allocator.solution.result import Result
 
@@ -197,12 +198,8 @@ def markdown(res: Result, d: ProblemData | None = None, top: int = 10, assumptio
         if res.objective is not None
         else f"Status **{res.status}**."
     )
-    if res.mip_gap is not None and res.best_bound is not None:
-        how = f" ({res.rounding.get('method')})" if res.rounding else ""
-        out.append(
-            f"Whole posts{how} that keep every limit: objective within {V.fmt('mip_gap_pct', 100 * res.mip_gap)}% "
-            f"of the bound {V.fmt('objective', res.best_bound)} (no whole-post plan can do better)."
-        )
+    if (sentence := gap_sentence(res)) is not None:
+        out.append(sentence)
     if res.tie_break:
         out.append(f"Tie-break among equal optima (docs/model.md §6b): {res.tie_break}.")
     if res.diagnosis:

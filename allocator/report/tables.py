@@ -20,6 +20,7 @@ from allocator.report.assumptions import Section, assumptions
 from allocator.report.summary import region_table
 from allocator.solution import equity, measures
 from allocator.solution import vocabulary as V
+from allocator.solution.gaps import gap_sentence
 from allocator.solution.result import Result
 
 MANIFEST = ".allocator-report.json"
@@ -322,12 +323,8 @@ def headline(ctx: _Context) -> list[str]:
         )
     if ctx.has_supply:
         lines.append(workforce.supply_headline(res, d, ctx.x))
-    if res.mip_gap is not None and res.best_bound is not None:
-        how = f" ({res.rounding.get('method')})" if res.rounding else ""
-        lines.append(
-            f"Whole posts{how} that keep every limit: objective within {V.fmt('mip_gap_pct', 100 * res.mip_gap)}% "
-            f"of {V.fmt('objective', res.best_bound)}, a bound no whole-post plan can beat."
-        )
+    if (sentence := gap_sentence(res)) is not None:
+        lines.append(sentence)
     if res.tie_break == "least-squares":
         lines.append(
             "Of the equally good allocations, this is the one nearest the fair shares "

@@ -22,6 +22,7 @@ from allocator.report.tables import (
     region_frame,
 )
 from allocator.solution import vocabulary as V
+from allocator.solution.gaps import gap_sentence
 
 # ----------------------------------------------------------------------- workbook
 
@@ -88,6 +89,7 @@ def _summary_rows(ctx: _Context) -> list[tuple[str, object]]:
         rows += [
             (V.label("mip_gap_pct"), V.rounded("gap_pct", 100 * res.mip_gap)),
             ("Best bound", V.rounded("objective", res.best_bound)),
+            ("Whole-post gap", gap_sentence(res)),
         ]
     if res.rounding:
         rows.append(("Whole posts", res.rounding.get("note", "rounded")))

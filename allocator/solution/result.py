@@ -89,6 +89,11 @@ class Result:
     mip_gap, best_bound : the relative ``gap`` and the ``bound`` of §9 for whole posts (also
         readable and writable as :attr:`gap` and :attr:`bound`, their names in the JSON);
         ``None`` for an LP result.
+    bound_source : for whole posts, where ``bound`` comes from: ``"lp"`` (the LP optimum),
+        ``"mip-root"`` (HiGHS's MIP, proven in its root node) or ``"mip"`` (its branch and
+        bound); ``None`` where not stated.
+    lp_bound : for whole posts, the LP optimum (fractional posts): the objective's distance
+        from it is the price of whole posts.
     tie_break : which tie-break of §6b chose the allocation, ``"least-squares"`` or ``"none"``;
         ``None`` where not stated (results written before v2).
     supply : with a pipeline (§10), DataFrame ``region, specialty, year, completions, joiners,
@@ -127,6 +132,8 @@ class Result:
     teams: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TEAM_COLUMNS))
     inputs: dict | None = None
     timings: dict[str, float] = field(default_factory=dict)
+    bound_source: str | None = None
+    lp_bound: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -201,6 +208,9 @@ class Result:
         if self.mip_gap is not None or self.best_bound is not None or self.status == "feasible":
             out["bound"] = json_number(self.best_bound)
             out["gap"] = json_number(self.mip_gap)
+        for key in ("bound_source", "lp_bound"):  # whole posts: which bound, and the LP's
+            if getattr(self, key) is not None:
+                out[key] = json_number(getattr(self, key))
         if self.rounding is not None:
             out["rounding"] = self.rounding
         for key, columns in (("supply", SUPPLY_COLUMNS), ("supply_kpis", SUPPLY_KPI_COLUMNS), ("teams", TEAM_COLUMNS)):
@@ -244,6 +254,8 @@ class Result:
             timings={k: float(v) for k, v in (data.get("timings") or {}).items() if _is_seconds(v)}
             if isinstance(data.get("timings"), dict)
             else {},
+            bound_source=data.get("bound_source"),
+            lp_bound=data.get("lp_bound"),
         )
 
     @classmethod

@@ -23,6 +23,11 @@ end of a sweep the parts are compacted into one file per dataset. :func:`load_sw
 the three tables back, keeping the latest row of each run hash (a resumed sweep may have
 retried a run that had failed).
 
+A damaged store (a truncated or garbled part file, a part removed by hand, so that a solved
+run has no measures or allocation) raises :class:`StoreError`: one line naming the file and
+the fix (delete the damaged part, and the runs part of the same name, then run the sweep
+again to redo those runs; or delete the folder to start over), never a traceback.
+
 Analysis: :func:`comparison_table` (measures against a weight, by scenario),
 :func:`plot_measure_vs_weight`, :func:`region_gains` and :func:`plot_region_gains` (how often
 each region gains across runs and scenarios); the frontier plot is
@@ -31,6 +36,7 @@ each region gains across runs and scenarios); the frontier plot is
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -46,6 +52,7 @@ from allocator.solution.result import KPI_COLUMNS, TIMING_STAGES
 __all__ = [
     "SCHEMAS",
     "Store",
+    "StoreError",
     "comparison_table",
     "conform",
     "empty",
@@ -102,6 +109,16 @@ SCHEMAS: dict[str, pa.Schema] = {
     ),
 }
 TABLES = tuple(SCHEMAS)
+#: Columns every part of a table has had since the first store (later ones read back as NaN).
+REQUIRED = {
+    "runs": ("hash", "run_id", "status", "finished_at"),
+    "measures": ("run_id", "year"),
+    "allocations": ("run_id", "region", "specialty", "year", "posts"),
+}
+
+
+class StoreError(ValueError):
+    """A sweep store that cannot be read as written: the message names the file and the fix."""
 
 
 def empty(table: str) -> pd.DataFrame:
@@ -123,11 +140,40 @@ def conform(df: pd.DataFrame, table: str) -> pd.DataFrame:
     return _to_table(df, table).to_pandas()
 
 
-def _read(path: Path, table: str) -> pd.DataFrame:
+def _fix(out: Path, part: Path) -> str:
+    """How to mend a store whose part file ``part`` is damaged or missing."""
+    runs = out / "runs.parquet" / part.name
+    pair = f" and {runs}" if part.parent.name != "runs.parquet" and runs.exists() else ""
+    return f"delete {part}{pair} and run the sweep again to redo its runs (or delete {out} to start the sweep over)"
+
+
+def _read(path: Path, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """A dataset of the store, part by part, so that a damaged part is named (:class:`StoreError`)."""
+    if path.exists() and not path.is_dir():
+        raise StoreError(
+            f"{path}: damaged sweep store: a file where a folder of Parquet parts belongs; {_fix(path.parent, path)}"
+        )
     files = sorted(path.glob("*.parquet")) if path.is_dir() else []
     if not files:
-        return empty(table)
-    return pq.read_table([str(f) for f in files], schema=SCHEMAS[table]).to_pandas()
+        frame = empty(table)
+        return frame if columns is None else frame[columns]
+    tables = []
+    for f in files:
+        try:
+            missing = [c for c in REQUIRED[table] if c not in pq.read_schema(str(f)).names]
+            if missing:
+                raise StoreError(
+                    f"{f}: damaged sweep store: not a {table} part (no column {', '.join(missing)}); "
+                    f"{_fix(path.parent, f)}"
+                )
+            tables.append(pq.read_table(str(f), schema=SCHEMAS[table], columns=columns))
+        except (pa.ArrowException, OSError) as err:
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            reason = re.sub(r"^Could not open Parquet input source '[^']*':\s*", "", reason).split(". ")[0]
+            raise StoreError(
+                f"{f}: damaged sweep store: not a readable {table} part ({reason}); {_fix(path.parent, f)}"
+            ) from None
+    return pa.concat_tables(tables).to_pandas()
 
 
 class Store:
@@ -169,12 +215,36 @@ class Store:
         self._write("runs", runs, name)
 
     def runs(self) -> pd.DataFrame:
-        """The latest row of each run hash."""
+        """The latest row of each run hash; :class:`StoreError` when the store is damaged (a part
+        unreadable, or a solved run without its measures or allocation)."""
         df = _read(self.path("runs"), "runs")
         if not len(df):
             return df
         df = df.sort_values("finished_at", kind="stable").drop_duplicates("hash", keep="last")
+        self._check_complete(df)
         return df.reset_index(drop=True)
+
+    def _check_complete(self, runs: pd.DataFrame) -> None:
+        """Every solved run (optimal, feasible) has rows in ``measures`` and ``allocations``:
+        parts are written before the run's row, so one without them lost a part file."""
+        solved = set(runs.loc[runs["status"].isin(["optimal", "feasible"]), "run_id"])
+        if not solved:
+            return
+        for table in ("measures", "allocations"):
+            have = set(_read(self.path(table), table, columns=["run_id"])["run_id"])
+            lost = sorted(solved - have)
+            if lost:
+                raise StoreError(
+                    f"{self.path(table)}: damaged sweep store: no {table} for {len(lost)} solved run(s) "
+                    f"(e.g. run {lost[0]}): a part file is missing; {_fix(self.out, self._part_of(lost[0]))}"
+                )
+
+    def _part_of(self, run_id: str) -> Path:
+        """The runs part file that records ``run_id`` (the runs folder if none does)."""
+        for f in sorted(self.path("runs").glob("*.parquet")):
+            if run_id in set(pq.read_table(str(f), columns=["run_id"]).column("run_id").to_pylist()):
+                return f
+        return self.path("runs")
 
     def load(self) -> dict[str, pd.DataFrame]:
         """The three tables, limited to the latest run of each hash."""
@@ -204,7 +274,8 @@ class Store:
 def load_sweep(out: str | Path) -> dict[str, pd.DataFrame]:
     """Read a sweep's store: ``{"runs": …, "measures": …, "allocations": …}`` as DataFrames.
 
-    Raises FileNotFoundError when ``out`` holds no sweep.
+    Raises FileNotFoundError when ``out`` holds no sweep, :class:`StoreError` (naming the file and
+    the fix) when the store is damaged.
     """
     store = Store(out)
     if not store.path("runs").exists():
