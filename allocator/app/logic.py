@@ -155,14 +155,16 @@ def _cell(v: Any, column: str) -> Any:
     return v
 
 
-def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    out = []
-    for rec in frame.to_dict(orient="records"):
+def _records(frame: pd.DataFrame, columns: list[str]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The entries of an edited table, and the table row (0-based) each came from."""
+    out, rows = [], []
+    for i, rec in enumerate(frame.to_dict(orient="records")):
         row = {c: _cell(rec.get(c), c) for c in columns}
         row = {k: v for k, v in row.items() if v is not None}
         if row:  # a fully empty row (added and left blank) is dropped
             out.append(row)
-    return out
+            rows.append(i)
+    return out, rows
 
 
 def apply_edits(
@@ -171,10 +173,13 @@ def apply_edits(
     transition: pd.DataFrame | None = None,
     source: str = "edited instance",
 ) -> allocator.Instance:
-    """The instance with edited tables, validated (:class:`InstanceError` names table, row, field)."""
+    """The instance with edited tables, validated as a file is (every problem at once, a rate
+    above 1 refused with the percentage it would mean): :class:`InstanceError` names the
+    table, the row as the table shows it and the field."""
     data = inst.to_dict()
+    rows: dict[str, list[int]] = {}
     for name, frame in (tables or {}).items():
-        data[name] = _records(frame, EDITABLE[name])
+        data[name], rows[name] = _records(frame, EDITABLE[name])
     if transition is not None:
         limits: dict[str, Any] = {}
         for rec in transition.to_dict(orient="records"):
@@ -184,7 +189,20 @@ def apply_edits(
             key = str(rec["limit"])
             limits[key] = bool(v) if key == "shrink_by_programme_length" else v
         data["transition"] = limits
-    return allocator.validate(data, source, strict=False)
+    try:
+        return allocator.validate(data, source, strict=False)
+    except InstanceError as err:
+        if not rows:
+            raise
+        # entry i of a table is the table's row rows[i]: blank rows were dropped
+        pattern = re.compile(rf"\b({'|'.join(map(re.escape, rows))})\[(\d+)\]")
+
+        def row(m: re.Match) -> str:
+            kept, i = rows[m.group(1)], int(m.group(2))
+            return f"{m.group(1)}[{kept[i] if i < len(kept) else i}]"
+
+        problems = [(pattern.sub(row, w), pattern.sub(row, m)) for w, m in err.problems]
+        raise InstanceError(err.source, problems) from None
 
 
 def model_with(spec: ModelSpec, weights: dict[str, float] | None = None, name: str | None = None) -> ModelSpec:

@@ -84,8 +84,10 @@ Rate = Annotated[float, Field(ge=0, allow_inf_nan=False), FRACTION]
 
 
 def is_rate(annotation: Any) -> bool:
-    """Whether a field annotation (``Rate``, ``Rate | None``) is a rate: a table cell of it may
-    be written as a percentage (``5%``)."""
+    """Whether a field (its pydantic ``FieldInfo``, or an annotation: ``Rate``, ``Rate | None``)
+    is a rate: a table cell of it may be written as a percentage (``5%``)."""
+    if hasattr(annotation, "metadata") and hasattr(annotation, "annotation"):  # a FieldInfo
+        return any(m is FRACTION for m in annotation.metadata) or is_rate(annotation.annotation)
     if typing.get_origin(annotation) is Annotated:
         return any(m is FRACTION for m in typing.get_args(annotation)[1:])
     return any(is_rate(a) for a in typing.get_args(annotation))

@@ -75,13 +75,14 @@ class Salvaged:
     def follows_from_damage(self, where: str, message: str) -> bool:
         """Whether a problem (paths already original) is about, or names, an entry set aside."""
         paths = [where, *_PATH.findall(message)]
-        return any(_within(p, d) for p in paths for d in self.damaged)
+        return any(within(p, d) for p in paths for d in self.damaged)
 
 
 _PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\[\d+\](?:\.?[A-Za-z_]\w*|\[\d+\])*")
 
 
-def _within(path: str, damaged: str) -> bool:
+def within(path: str, damaged: str) -> bool:
+    """Whether ``path`` is ``damaged`` or inside it (``capacity[3].region`` in ``capacity[3]``)."""
     return path == damaged or path.startswith((damaged + ".", damaged + "["))
 
 

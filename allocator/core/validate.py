@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from allocator.core.instance import SCHEMA_VERSIONS, Instance, InstanceError
 from allocator.core.limits import check_limits, known_ids, unknown
-from allocator.core.salvage import Salvaged, clean_loc, path_text, salvage
+from allocator.core.salvage import Salvaged, clean_loc, path_text, salvage, within
 
 Problems = list[tuple[str, str]]
 
@@ -247,8 +247,10 @@ def _checks(inst: Instance, saved: Salvaged | None, data_checks: bool) -> Proble
     if any(w in ("", "years", "pipeline.horizon_year") for w, _ in limits):
         return limits  # too large to check further
     cross = _cross_check(inst, data_checks=data_checks and not limits)
-    out_of_limits = {w for w, _ in limits}
-    cross = [(w, m) for w, m in cross if w not in out_of_limits]  # "year 20252026 is not a planning year"
+    # an entry with a value out of its limits ("year 20252026", an id with a control character)
+    # has no sound cross-checks: "not a planning year" would only repeat it
+    limited = {w[: w.rindex("]") + 1] if "]" in w else w for w, _ in limits}
+    cross = [(w, m) for w, m in cross if m.isprintable() and not any(within(w, e) for e in limited)]
     problems = limits + cross
     if saved is None:
         return problems
