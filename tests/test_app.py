@@ -19,6 +19,7 @@ pytest.importorskip("streamlit")
 import allocator  # noqa: E402
 from allocator.app import adapters, logic  # noqa: E402
 from allocator.app import server as srv  # noqa: E402
+from allocator.core.instance import rate_message  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "instances" / "template.xlsx"
@@ -122,6 +123,29 @@ def test_an_edit_outside_its_range_is_located_by_table_row_and_field(template):
         logic.apply_edits(template, tables)
     row = logic.problem_rows(e.value).iloc[0]
     assert (row["sheet"], row["row"], row["field"]) == ("capacity", "2", "max_posts")
+
+
+def test_edited_tables_are_validated_as_files_are_every_problem_at_once(template):
+    """Issue 19: a 5 in the transition table is refused with the file's message, and every
+    problem of the edits comes at once, each on the row the table shows."""
+    tables = {n: logic.editable_table(template, n) for n in logic.EDITABLE}
+    locks = tables["locks"]
+    region, specialty, year = template.region_ids[0], template.specialty_ids[0], template.years[0]
+    locks.loc[len(locks)] = [None, None, None, None]  # a blank row: dropped, but the rows keep their numbers
+    locks.loc[len(locks)] = [region.upper(), specialty, year, 1.0]
+    tr = logic.transition_table(template)
+    tr.loc[tr["limit"] == "max_shrink_rate", "value"] = 5
+    with pytest.raises(allocator.InstanceError) as e:
+        logic.apply_edits(template, tables, tr)
+    rows = logic.problem_rows(e.value).set_index("where")
+    assert rows.loc["transition.max_shrink_rate", "problem"] == rate_message(5)
+    bad = f"locks[{len(locks) - 1}].region"
+    assert rows.loc[bad, "row"] == str(len(locks)) and f"did you mean `{region}`?" in rows.loc[bad, "problem"]
+    assert len(rows) == 2
+    data = template.to_dict() | {"transition": {"max_shrink_rate": 5}}
+    with pytest.raises(allocator.InstanceError) as file_error:
+        allocator.validate(data, "x.json")
+    assert file_error.value.problems == [("transition.max_shrink_rate", rate_message(5))]
 
 
 def test_edits_add_rows_drop_blank_rows_and_change_limits(template):

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import shutil
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import allocator.core.validate as validation
@@ -355,3 +358,63 @@ def test_shipped_instances_and_template_pass(tmp_path):
             continue
         load_instance(path)
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_missing_column_or_unreadable_file_is_not_repeated_per_row(tmp_path):
+    folder = write_tables(validate(toy()), tmp_path / "csv")
+    rows = (folder / "locks.csv").read_text().splitlines()
+    (folder / "locks.csv").write_text("\n".join(["regoin" + rows[0][len("region") :], *rows[1:]]) + "\n")
+    (folder / "capacity.csv").write_bytes("region,specialty,max_posts\nnörth,gp,5\n".encode("latin-1"))
+    rows = (folder / "baseline_posts.csv").read_text().splitlines()
+    (folder / "baseline_posts.csv").write_text("\n".join([*rows[:2], "midle" + rows[2][len("middle") :], *rows[3:]]))
+    with pytest.raises(InstanceError) as e:
+        load_instance(folder)
+    got = str(e.value).splitlines()
+    assert any("unknown column 'regoin' (did you mean `region`?)" in g for g in got)
+    assert any("missing column region in row 1" in g for g in got)
+    assert any("capacity.csv is not UTF-8 text" in g or "is not UTF-8 text" in g for g in got)
+    assert any("baseline_posts[1].region: unknown region 'midle'" in g for g in got)  # checked all the same
+    assert not any("required field is missing" in g for g in got), got
+    assert len(got) == 4, got
+
+
+JUNK = st.sampled_from(["x", -1, None, [], {}, 5, "2025x", True, "", 2025, {"a": 1}, float("nan")])
+
+
+def _leaves(node, loc=()):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _leaves(v, (*loc, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _leaves(v, (*loc, i))
+    if loc:
+        yield loc
+
+
+BLOCKS = json.loads((ROOT / "instances" / "england-teams-2025.json").read_text())
+LEAVES = list(_leaves(BLOCKS))
+
+
+@settings(max_examples=40, deadline=None)
+@given(edits=st.lists(st.tuples(st.sampled_from(LEAVES), JUNK), min_size=1, max_size=6))
+def test_any_broken_values_give_problems_that_name_places_of_the_file(edits):
+    data = copy.deepcopy(BLOCKS)
+    for loc, value in edits:
+        node = data
+        try:
+            for part in loc[:-1]:
+                node = node[part]
+            node[loc[-1]] = copy.deepcopy(value)
+        except (KeyError, IndexError, TypeError):
+            pass  # an earlier edit replaced a container on the way
+    inst, found = check(data)
+    for where, _ in found:  # every entry named is one of the file (the entry numbers of the file)
+        node = data
+        for name, index in re.findall(r"([A-Za-z_]\w*)|\[(\d+)\]", where):
+            if name:
+                assert isinstance(node, dict), where
+                node = node.get(name)
+            else:
+                assert isinstance(node, list) and int(index) < len(node), where
+                node = node[int(index)]

@@ -54,18 +54,21 @@ UNREAD = Unread()
 
 # What each scalar and transition field means (the "meaning" column of the instance sheet).
 MEANING = {
-    "schema_version": "version of the instance format: 1, or 2 to use v2 fields (shrink_allowance, national "
-    "ranges, the pipeline.* fields and sheets, teams, profession, need_weights year)",
+    "schema_version": "version of the instance format: 1, 2 or 3; at least 2 to use v2 fields (shrink_allowance, "
+    "national ranges, the pipeline.* fields and sheets, teams, profession, need_weights year)",
     "name": "name of the instance, shown in results",
     "description": "free text",
     "baseline_year": "the year of baseline_posts (y0)",
     "years": "planning years, comma-separated, increasing, all after baseline_year",
-    "transition.max_growth_rate": "growth per year as a fraction of the previous year's posts (empty: no limit)",
+    "transition.max_growth_rate": "growth per year as a fraction of the previous year's posts, 0.05 or 5% "
+    "(empty: no limit)",
     "transition.growth_allowance": "posts of growth allowed on top of the rate (needs max_growth_rate)",
-    "transition.max_shrink_rate": "loss per year as a fraction of the previous year's posts (empty: no limit)",
+    "transition.max_shrink_rate": "loss per year as a fraction of the previous year's posts, 0.05 or 5% "
+    "(empty: no limit)",
     "transition.shrink_allowance": "posts of loss allowed on top of the rate (schema_version 2; needs max_shrink_rate)",
     "transition.shrink_by_programme_length": "true: a programme loses at most 1/programme_years a year (empty: false)",
-    "transition.max_region_net_loss_rate": "a region's net loss per year as a fraction of its posts (empty: no limit)",
+    "transition.max_region_net_loss_rate": "a region's net loss per year as a fraction of its posts, 0.03 or 3% "
+    "(empty: no limit)",
     "transition.max_national_moves": "posts lost across all cells in one year (empty: no limit)",
     "pipeline.horizon_year": "schema_version 2: the last year the workforce pipeline is followed to (at least the last "
     "planning year); empty: no pipeline, and the sheets pipeline_specialties, fill_rate and stock must be empty",
