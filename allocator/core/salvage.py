@@ -75,15 +75,16 @@ class Salvaged:
     def follows_from_damage(self, where: str, message: str) -> bool:
         """Whether a problem (paths already original) is about, or names, an entry set aside."""
         paths = [where, *_PATH.findall(message)]
-        return any(within(p, d) for p in paths for d in self.damaged)
+        return any(q in self.damaged for p in paths for q in prefixes(p))
 
 
 _PATH = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*\[\d+\](?:\.?[A-Za-z_]\w*|\[\d+\])*")
 
 
-def within(path: str, damaged: str) -> bool:
-    """Whether ``path`` is ``damaged`` or inside it (``capacity[3].region`` in ``capacity[3]``)."""
-    return path == damaged or path.startswith((damaged + ".", damaged + "["))
+def prefixes(path: str) -> list[str]:
+    """``path`` and every path it lies inside: ``capacity[3].region`` -> ``capacity``,
+    ``capacity[3]``, ``capacity[3].region``."""
+    return [path[:i] for i, ch in enumerate(path) if ch in ".[" and i] + [path]
 
 
 def path_text(loc: Loc) -> str:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from allocator.core.instance import SCHEMA_VERSIONS, Instance, InstanceError
 from allocator.core.limits import check_limits, known_ids, unknown
-from allocator.core.salvage import Salvaged, clean_loc, path_text, salvage, within
+from allocator.core.salvage import Salvaged, clean_loc, path_text, prefixes, salvage
 
 Problems = list[tuple[str, str]]
 
@@ -244,13 +244,13 @@ def _checks(inst: Instance, saved: Salvaged | None, data_checks: bool) -> Proble
     """Limits, then the cross-checks (without those about a value out of its limits), with the
     entry numbers of the file and without follow-ons of what ``saved`` set aside."""
     limits = check_limits(inst)
-    if any(w in ("", "years", "pipeline.horizon_year") for w, _ in limits):
-        return limits  # too large to check further
+    if any(w.split("[")[0] in ("", "years", "baseline_year", "pipeline.horizon_year") for w, _ in limits):
+        return limits  # too large, or years out of range: every year check would only repeat it
     cross = _cross_check(inst, data_checks=data_checks and not limits)
     # an entry with a value out of its limits ("year 20252026", an id with a control character)
     # has no sound cross-checks: "not a planning year" would only repeat it
     limited = {w[: w.rindex("]") + 1] if "]" in w else w for w, _ in limits}
-    cross = [(w, m) for w, m in cross if m.isprintable() and not any(within(w, e) for e in limited)]
+    cross = [(w, m) for w, m in cross if m.isprintable() and not limited.intersection(prefixes(w))]
     problems = limits + cross
     if saved is None:
         return problems
