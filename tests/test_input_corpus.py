@@ -624,7 +624,7 @@ for id, edit, where, changes, at, message in [
         "teams[0].members[1].specialty",
         (("cell", "team_members", 3, "specialty", "gp"),),
         ("team_members", 3, "column specialty"),
-        "'gp' is already a member (teams[0].members[0])",
+        "'gp' is already a member (teams[0].members[0]",
     ),
     (
         "shrink-allowance-alone",

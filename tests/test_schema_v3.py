@@ -291,7 +291,8 @@ def _expected_tables(label: str, rate_row: int, suffix: str = "") -> list[str]:
         f"({label} baseline_posts{suffix}, row 4, column region)",
         "transition.max_shrink_rate: 5 is 500 %; write 0.05 for 5 % (a rate is a fraction in [0, 1]) "
         f"({label} instance{suffix}, row {rate_row}, field transition.max_shrink_rate)",
-        f"baseline_posts[6]: duplicate entry for ('middle', 'psych') (first at baseline_posts[4]) "
+        f"baseline_posts[6]: duplicate entry for ('middle', 'psych') (first at baseline_posts[4] in row 6 of {label} "
+        f"baseline_posts{suffix}) "
         f"({label} baseline_posts{suffix}, row 8)",
     ]
 

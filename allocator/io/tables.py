@@ -422,6 +422,22 @@ def _read_teams(by_name: dict[str, _Raw], data: dict[str, Any], origin: _Origin)
     return problems
 
 
+_ROW_OF = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)?\[\d+\](?:\.[a-z_]+\[\d+\])*")  # an entry named in a message
+
+
+def _with_row(path: str, origin: _Origin) -> str:
+    """An entry named in a message (``first at baseline_posts[4]``) with the row it came from:
+    ``baseline_posts[4] in row 6 of sheet baseline_posts``."""
+    found = origin.entries.get(path)
+    m = re.fullmatch(r"([a-z_]+)\[(\d+)\]", path)
+    if found is None and m and m.group(1) in origin.rows and int(m.group(2)) < len(origin.rows[m.group(1)]):
+        found = (m.group(1), origin.rows[m.group(1)][int(m.group(2))])
+    if found is None:
+        return path
+    name, row = found
+    return f"{path} in row {row} of {origin.labels.get(name, name)}"
+
+
 _ENTRY = re.compile(r"^([a-z_]+)\[(\d+)\](?:\.([A-Za-z_]\w*))?")
 _SCALAR = re.compile(r"^([a-z_]+(?:\.[a-z_]+)?)(?:\[\d+\])?$")
 
@@ -444,6 +460,7 @@ def _locate(where: str, message: str, origin: _Origin) -> _Problem:
     m = re.search(r" \(got (.*)\)$", message)
     if m:
         message, got = message[: m.start()], m.group(1)
+    message = _ROW_OF.sub(lambda m: _with_row(m.group(0), origin), message)
     nested = _nested(where, message, got, origin)
     if nested is not None:
         return nested
