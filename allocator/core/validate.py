@@ -4,6 +4,7 @@ zero need, every problem of a file in one :class:`InstanceError`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -233,11 +234,22 @@ def check(data: Any, strict: bool = True) -> tuple[Instance | None, Problems]:
     except ValidationError as err:
         problems = _pydantic_problems(err, Instance)
         saved = salvage(data, err, strict)
-        if saved is None:
-            return None, problems
-        return None, problems + _checks(saved.instance, saved, data_checks=False)
+        if saved is not None:
+            problems += _checks(saved.instance, saved, data_checks=False)
+        return None, sorted(problems, key=_position)
     problems = _checks(inst, None, data_checks=True)
-    return (None if problems else inst), problems
+    return (None if problems else inst), sorted(problems, key=_position)
+
+
+_ORDER = {name: i for i, name in enumerate(Instance.model_fields)}
+
+
+def _position(problem: tuple[str, str]) -> tuple[int, list[int]]:
+    """Where a problem is in the file, to list problems top to bottom: the field's place in the
+    format, then the entry numbers (a stable sort keeps the order of problems of one entry)."""
+    where = problem[0]
+    head = re.match(r"[A-Za-z_]*", where).group(0)
+    return (_ORDER.get(head, len(_ORDER)) if head else -1, [int(n) for n in re.findall(r"\[(\d+)\]", where)])
 
 
 def _checks(inst: Instance, saved: Salvaged | None, data_checks: bool) -> Problems:

@@ -530,7 +530,8 @@ def load_tables(path: str | Path) -> Instance:
     inst, found = check(data, strict=False)
     problems += [p for p in (_locate(w, m, origin) for w, m in found) if not _follows(p, problems, origin)]
     if problems or inst is None:
-        _raise(source, problems)
+        order = {label: i for i, label in enumerate(origin.labels.values())}
+        _raise(source, sorted(problems, key=lambda p: (order.get(p.label, -1), p.row or 0)))  # sheet by sheet
     return inst
 
 
