@@ -419,3 +419,32 @@ def test_any_broken_values_give_problems_that_name_places_of_the_file(edits):
             else:
                 assert isinstance(node, list) and int(index) < len(node), where
                 node = node[int(index)]
+
+
+def test_the_v2_sheets_report_every_stage_at_once(tmp_path):
+    """The pipeline and team sheets: a word in a rate, a rate of 5, an unknown region and an
+    unknown team member, all at once, each on its sheet and row."""
+    data = _with_rate("pipeline.fill_rate[0].rate", 0.9, 2)
+    data["teams"] = [{"id": "care", "members": [{"specialty": "gp"}, {"specialty": "psych", "equivalence": 0.5}]}]
+    path = write_tables(validate(data), tmp_path / "v2.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["pipeline_specialties"]["B2"] = "lots"  # completion_rate
+    wb["fill_rate"]["C2"] = 5
+    wb["fill_rate"]["A2"] = "nrth"
+    wb["team_members"]["B3"] = "psy"
+    wb.save(path)
+    with pytest.raises(InstanceError) as e:
+        load_instance(path)
+    got = str(e.value).splitlines()
+    assert len(got) == 4, got
+    expected = [
+        "pipeline.specialties[0].completion_rate: is not a number (got 'lots') "
+        "(sheet pipeline_specialties, row 2, column completion_rate)",
+        "pipeline.fill_rate[0].rate: 5 is 500 %; write 0.05 for 5 %",
+        "pipeline.fill_rate[0].region: unknown region 'nrth' (known: north, middle, south); did you mean `north`? "
+        "(sheet fill_rate, row 2, column region)",
+        "teams[0].members[1].specialty: unknown team member 'psy' (known: gp, psych); did you mean `psych`? "
+        "(sheet team_members, row 3, column specialty)",
+    ]
+    for line in expected:
+        assert any(line in g for g in got), line

@@ -9,8 +9,10 @@ here, and the rest is validated again:
   (1.0, 1, ``False``, ``"?"``), so the entry's references (region, specialty, year) are still
   checked, and an entry that refers to it (``growth_allowance`` needs ``max_growth_rate``) does
   not report a follow-on problem;
-- an entry whose key (``id``, ``region``, ``specialty``, ``year``) or whole shape is wrong is
-  reduced to its keys, and dropped if that is not enough;
+- an entry whose key (``id``, ``region``, ``specialty``, ``year``) is wrong, or that is not an
+  object, is dropped;
+- an entry whose own rule fails (``min_posts > max_posts``) is reduced to its keys, so its
+  references are still checked, and dropped if that is not enough;
 - an unknown field is removed;
 - ``baseline_year``, ``schema_version`` and ``pipeline.horizon_year`` get placeholders chosen so
   that no year check fails because of them; a broken ``years``, ``regions``, ``specialties`` or
@@ -171,7 +173,7 @@ def _plan(data: dict, loc: Loc, kind: str, edits: dict, damaged: set, reduced: s
         return False
     if isinstance(loc[-1], int):  # an item of a list of values (assess_years[1]): the list
         loc = loc[:-1]
-        entry, model, holder = _entry(loc)
+        _, _, holder = _entry(loc)
     damaged.add(loc)
     info = getattr(holder, "model_fields", {}).get(loc[-1])
     if kind == "extra_forbidden" or info is None:
