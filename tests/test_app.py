@@ -20,6 +20,7 @@ pytest.importorskip("streamlit")
 import allocator  # noqa: E402
 from allocator.app import adapters, logic  # noqa: E402
 from allocator.app import server as srv  # noqa: E402
+from allocator.core.instance import rate_message  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "instances" / "template.xlsx"
@@ -123,6 +124,29 @@ def test_an_edit_outside_its_range_is_located_by_table_row_and_field(template):
         logic.apply_edits(template, tables)
     row = logic.problem_rows(e.value).iloc[0]
     assert (row["sheet"], row["row"], row["field"]) == ("capacity", "2", "max_posts")
+
+
+def test_edited_tables_are_validated_as_files_are_every_problem_at_once(template):
+    """Issue 19: a 5 in the transition table is refused with the file's message, and every
+    problem of the edits comes at once, each on the row the table shows."""
+    tables = {n: logic.editable_table(template, n) for n in logic.EDITABLE}
+    locks = tables["locks"]
+    region, specialty, year = template.region_ids[0], template.specialty_ids[0], template.years[0]
+    locks.loc[len(locks)] = [None, None, None, None]  # a blank row: dropped, but the rows keep their numbers
+    locks.loc[len(locks)] = [region.upper(), specialty, year, 1.0]
+    tr = logic.transition_table(template)
+    tr.loc[tr["limit"] == "max_shrink_rate", "value"] = 5
+    with pytest.raises(allocator.InstanceError) as e:
+        logic.apply_edits(template, tables, tr)
+    rows = logic.problem_rows(e.value).set_index("where")
+    assert rows.loc["transition.max_shrink_rate", "problem"] == rate_message(5)
+    bad = f"locks[{len(locks) - 1}].region"
+    assert rows.loc[bad, "row"] == str(len(locks)) and f"did you mean `{region}`?" in rows.loc[bad, "problem"]
+    assert len(rows) == 2
+    data = template.to_dict() | {"transition": {"max_shrink_rate": 5}}
+    with pytest.raises(allocator.InstanceError) as file_error:
+        allocator.validate(data, "x.json")
+    assert file_error.value.problems == [("transition.max_shrink_rate", rate_message(5))]
 
 
 def test_edits_add_rows_drop_blank_rows_and_change_limits(template):
@@ -399,3 +423,20 @@ def test_a_pipeline_scenario_with_supply_weights():
     line = next(x for x in logic.headline(run.result, inst) if "trained workforce" in x)
     assert "In 2040" in line and f"{gap['supply']:,.0f}" in line
     assert "supply" in json.loads(run.files["result.json"])
+
+
+def test_relaxation_of_growth_faster_than_100_percent_is_an_allowance():
+    """A rate is a fraction (docs/model.md §2): a diagnosis that needs growth above 100 % a year
+    raises ``growth_allowance`` by the posts it needs instead of writing a rate above 1."""
+    inst = allocator.load_instance(ROOT / "instances" / "toy" / "toy-3x2.json")
+    data = inst.to_dict()
+    data["transition"] = {"max_growth_rate": 0.1, "growth_allowance": 2}
+    inst = allocator.validate(data)
+    diagnosis = {"findings": [{"constraint": "growth_limit", "relax_by": 3.0, "needed_rate": 1.5, "direction": "up"}]}
+    relaxed, words = logic.relaxation(inst, diagnosis)
+    assert relaxed is not None, words
+    assert relaxed.transition.max_growth_rate == 0.1
+    assert relaxed.transition.growth_allowance == pytest.approx(5.0, abs=1e-4)
+    assert "growth_allowance" in words[0]
+    shrink = {"findings": [{"constraint": "shrink_limit", "relax_by": 3.0, "needed_rate": 1.5, "direction": "up"}]}
+    assert logic.relaxation(inst, shrink)[0] is None

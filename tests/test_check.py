@@ -641,7 +641,7 @@ def test_large_instance_is_quick():
         ],
         "capacity": [{"region": f"r{i}", "specialty": f"s{j}", "max_posts": 1e6} for i in range(nr) for j in range(ns)],
         "transition": {
-            "max_growth_rate": 10.0,
+            "max_growth_rate": 1.0,  # a rate is a fraction (v3 §2); the allowance keeps it loose
             "growth_allowance": 1000,
             "max_shrink_rate": 1.0,
             "shrink_by_programme_length": True,

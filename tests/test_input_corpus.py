@@ -302,9 +302,13 @@ for L in SHEETS:
     for c, (f, kind) in enumerate(list_columns(L).items(), start=1):
         at = f"sheet {L}, row 2, column {f}"
         xlsx_case(f"{L}.{f}=formula", _cell(L, 2, c, "=1+1"), at, "has no value: open and save the workbook")
-        if kind in ("float", "int", "list:int", "list:float"):
+        if kind in ("float", "rate", "int", "list:int", "list:float"):
             xlsx_case(f"{L}.{f}=TRUE", _cell(L, 2, c, True), at, "TRUE/FALSE")
             xlsx_case(f"{L}.{f}=text", _cell(L, 2, c, "lots"), at, "not a number")
+        if kind == "rate":  # FORMULATION v3 §2: a rate is a fraction; 5 meant as 5 % is refused
+            xlsx_case(f"{L}.{f}=5", _cell(L, 2, c, 5), at, "5 is 500 %; write 0.05 for 5 %")
+        if kind in ("float", "int"):  # only a rate may be written as a percentage
+            xlsx_case(f"{L}.{f}=5%", _cell(L, 2, c, "5%"), at, "is a percentage, but only a rate may be")
         if kind == "int":
             xlsx_case(f"{L}.{f}=2025.5", _cell(L, 2, c, 2025.5), at, "not a whole number")
         if c == 1:
@@ -620,7 +624,7 @@ for id, edit, where, changes, at, message in [
         "teams[0].members[1].specialty",
         (("cell", "team_members", 3, "specialty", "gp"),),
         ("team_members", 3, "column specialty"),
-        "'gp' is already a member (members[0])",
+        "'gp' is already a member (teams[0].members[0]",
     ),
     (
         "shrink-allowance-alone",
@@ -680,7 +684,7 @@ for id, edit, where, changes, at, message in [
         "pipeline.specialties[0].settle_rate",
         (("cell", "pipeline_specialties", 2, "settle_rate", 1.5),),
         ("pipeline_specialties", 2, "column settle_rate"),
-        "less than or equal to 1",
+        "1.5 is 150 %; write 0.015 for 1.5 % (a rate is a fraction in [0, 1])",
     ),
     (
         "fill-rate-above-1",
@@ -688,7 +692,7 @@ for id, edit, where, changes, at, message in [
         "pipeline.fill_rate[0].rate",
         (("cell", "fill_rate", 2, "rate", 1.2),),
         ("fill_rate", 2, "column rate"),
-        "less than or equal to 1",
+        "1.2 is 120 %; write 0.012 for 1.2 % (a rate is a fraction in [0, 1])",
     ),
     (
         "equivalence-0",
@@ -796,6 +800,58 @@ for id, edit, where, changes, at, message in [
 ]:
     v1_json_case(f"v2:{id}", edit, where, message)
     table_cases(f"v2:{id}", changes, at, where, message, v1=True)
+
+# every transition rate above 1, in a schema_version 1 file too (FORMULATION v3 §2)
+for rate in ("max_growth_rate", "max_shrink_rate", "max_region_net_loss_rate"):
+    expect = f"transition.{rate}: 5 is 500 %"
+    v1_json_case(f"v1:{rate}=5", lambda d, rate=rate: d["transition"].update({rate: 5}), expect)
+    table_cases(
+        f"v1:{rate}=5",
+        (("field", f"transition.{rate}", 5),),
+        ("instance", list(scalar_fields()).index(f"transition.{rate}") + 2, FIELD.format(f"transition.{rate}")),
+        "5 is 500 %; write 0.05 for 5 %",
+        *(("growth faster than 100 % a year is said with growth_allowance",) if "growth" in rate else ()),
+        v1=True,
+    )
+    table_cases(
+        f"v1:{rate}=500%",
+        (("field", f"transition.{rate}", "500%"),),
+        ("instance", list(scalar_fields()).index(f"transition.{rate}") + 2, FIELD.format(f"transition.{rate}")),
+        "5 is 500 %; write 0.05 for 5 %",
+        v1=True,
+    )
+
+
+def _every_stage(d: dict) -> None:
+    """Issue 19: mistakes of every stage in one file, all reported at once."""
+    d["baseline_posts"][0]["posts"] = "twenty"
+    d["baseline_posts"][1]["region"] = "midle"
+    d["baseline_posts"][2]["region"] = "South"
+    d["transition"]["max_shrink_rate"] = 5
+    d["baseline_posts"].append(dict(d["baseline_posts"][4]))
+
+
+EVERY_STAGE = (
+    "baseline_posts[1].region: unknown region 'midle'",
+    "baseline_posts[2].region: unknown region 'South'",
+    "transition.max_shrink_rate: 5 is 500 %",
+    "duplicate entry for ('middle', 'psych')",
+)
+v1_json_case("v1:every-stage", _every_stage, "baseline_posts[0].posts: Input should be a valid number", *EVERY_STAGE)
+table_cases(
+    "v1:every-stage",
+    (
+        ("cell", "baseline_posts", 2, "posts", "twenty"),
+        ("cell", "baseline_posts", 3, "region", "midle"),
+        ("cell", "baseline_posts", 4, "region", "South"),
+        ("field", "transition.max_shrink_rate", 5),
+        ("append", "baseline_posts", dict(V1.to_dict()["baseline_posts"][4])),
+    ),
+    ("baseline_posts", None, None),
+    "baseline_posts[0].posts: is not a number",
+    *EVERY_STAGE,
+    v1=True,
+)
 
 # mistakes only a table can make: teams named by a column, lists written in one cell
 for id, changes, at, message in [

@@ -65,7 +65,7 @@ def test_valid_minimal(base):
         ),
         (lambda d: d.update(years=[2025, 2025]), "years[1]: years must increase strictly"),
         (lambda d: d.update(years=[2024]), "years[0]: 2024 is not after baseline_year 2024"),
-        (lambda d: d.update(schema_version=3), "schema_version: unsupported version 3"),
+        (lambda d: d.update(schema_version=4), "schema_version: unsupported version 4 (this tool reads 1, 2 and 3)"),
         (lambda d: d.pop("baseline_posts"), "baseline_posts: required field is missing"),
         (
             lambda d: d.update(transition={"growth_allowance": 2}),

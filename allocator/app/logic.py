@@ -32,6 +32,7 @@ from allocator.solution.gaps import gap_sentence
 
 from . import adapters
 from .advice import binding_limits, compare_advice, diagnosis_view
+from .relax import relaxation
 from .uploads import UPLOAD_LIMIT_MB, UPLOAD_TYPES, ZIP_MAX_BYTES, ZIP_MAX_MEMBERS, problem_rows, read_upload, safe_name
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "diagnosis_view",
     "problem_rows",
     "read_upload",
+    "relaxation",
 ]
 
 SESSION_FORMAT = "allocator-app-session"
@@ -166,14 +168,16 @@ def _cell(v: Any, column: str) -> Any:
     return v
 
 
-def _records(frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
-    out = []
-    for rec in frame.to_dict(orient="records"):
+def _records(frame: pd.DataFrame, columns: list[str]) -> tuple[list[dict[str, Any]], list[int]]:
+    """The entries of an edited table, and the table row (0-based) each came from."""
+    out, rows = [], []
+    for i, rec in enumerate(frame.to_dict(orient="records")):
         row = {c: _cell(rec.get(c), c) for c in columns}
         row = {k: v for k, v in row.items() if v is not None}
         if row:  # a fully empty row (added and left blank) is dropped
             out.append(row)
-    return out
+            rows.append(i)
+    return out, rows
 
 
 def apply_edits(
@@ -182,10 +186,13 @@ def apply_edits(
     transition: pd.DataFrame | None = None,
     source: str = "edited instance",
 ) -> allocator.Instance:
-    """The instance with edited tables, validated (:class:`InstanceError` names table, row, field)."""
+    """The instance with edited tables, validated as a file is (every problem at once, a rate
+    above 1 refused with the percentage it would mean): :class:`InstanceError` names the
+    table, the row as the table shows it and the field."""
     data = inst.to_dict()
+    rows: dict[str, list[int]] = {}
     for name, frame in (tables or {}).items():
-        data[name] = _records(frame, EDITABLE[name])
+        data[name], rows[name] = _records(frame, EDITABLE[name])
     if transition is not None:
         limits: dict[str, Any] = {}
         for rec in transition.to_dict(orient="records"):
@@ -195,7 +202,20 @@ def apply_edits(
             key = str(rec["limit"])
             limits[key] = bool(v) if key == "shrink_by_programme_length" else v
         data["transition"] = limits
-    return allocator.validate(data, source, strict=False)
+    try:
+        return allocator.validate(data, source, strict=False)
+    except InstanceError as err:
+        if not rows:
+            raise
+        # entry i of a table is the table's row rows[i]: blank rows were dropped
+        pattern = re.compile(rf"\b({'|'.join(map(re.escape, rows))})\[(\d+)\]")
+
+        def row(m: re.Match) -> str:
+            kept, i = rows[m.group(1)], int(m.group(2))
+            return f"{m.group(1)}[{kept[i] if i < len(kept) else i}]"
+
+        problems = [(pattern.sub(row, w), pattern.sub(row, m)) for w, m in err.problems]
+        raise InstanceError(err.source, problems) from None
 
 
 def model_with(spec: ModelSpec, weights: dict[str, float] | None = None, name: str | None = None) -> ModelSpec:
@@ -487,101 +507,3 @@ def read_session(data: bytes, source: str = "session.json") -> list[tuple[str, a
             raise InstanceError(shown, problems) from None
         out.append((sc["name"].strip()[:80], inst, spec, bool(sc.get("round_posts", False))))
     return out
-
-
-# --------------------------------------------------------------------------- relaxation
-
-#: Transition rates a finding's ``needed_rate`` replaces: family -> transition field.
-_RATE_FIELDS = {
-    "growth_limit": "max_growth_rate",
-    "shrink_limit": "max_shrink_rate",
-    "region_net_loss": "max_region_net_loss_rate",
-}
-_SLACK = 1e-6  # a little more than the smallest relaxation, so tolerances cannot undo it
-
-
-def relaxation(inst: allocator.Instance, diagnosis: dict | None) -> tuple[allocator.Instance | None, list[str]]:
-    """The instance with the diagnosis's relaxation applied, and what was changed, in words.
-
-    Handled: a budget raised, a national total raised or lowered, a lock moved, the national
-    moves limit raised, and the growth, shrink and regional net-loss rates raised to the rate
-    the diagnosis says is needed. Returns ``(None, reasons)`` where a finding cannot be applied
-    simply (for example a programme-length limit, or whole posts).
-    """
-    findings = (diagnosis or {}).get("findings") or []
-    if not findings:
-        return None, ["The diagnosis proposes no relaxation."]
-    data = inst.to_dict()
-    done: list[str] = []
-    actions = (diagnosis or {}).get("actions") or []
-    for n, f in enumerate(findings):
-        fam, by, up = f.get("constraint"), f.get("relax_by"), f.get("direction") == "up"
-        said = actions[n] if len(actions) == len(findings) else f.get("message", "")  # words first
-        if by is None:
-            return None, [f"Cannot apply this automatically: {said}"]
-        by = float(by) * (1 + _SLACK) + _SLACK
-        if fam == "budget":
-            for b in data.get("budget", []):
-                if b["year"] == f.get("year"):
-                    old = b["amount"]
-                    b["amount"] = old + by
-                    done.append(f"Budget {b['year']}: {old:,.6g} → {b['amount']:,.6g}.")
-                    break
-            else:
-                return None, [f"No budget for {f.get('year')} to raise."]
-        elif fam == "national_total":
-            entries = [
-                n
-                for n in data.get("national_posts", [])
-                if n["specialty"] == f.get("specialty") and n["year"] == f.get("year") and "posts" in n
-            ]
-            if not entries:  # no entry: the total is the baseline's; state it, then change it
-                ranged = any(
-                    n["specialty"] == f.get("specialty") and n["year"] == f.get("year")
-                    for n in data.get("national_posts", [])
-                )
-                d = allocator.problem_data(inst)
-                if ranged or f.get("specialty") not in d.specialties or f.get("year") not in d.years:
-                    return None, [f"Cannot change the national total of {f.get('specialty')} in {f.get('year')}."]
-                total = float(d.national[d.specialties.index(f["specialty"]), d.years.index(f["year"])])
-                entries = [{"specialty": f["specialty"], "year": f["year"], "posts": total}]
-                data.setdefault("national_posts", []).append(entries[0])
-            n = entries[0]
-            old = n["posts"]
-            n["posts"] = max(0.0, old + by if up else old - by)
-            done.append(f"National total of {n['specialty']} in {n['year']}: {old:,.6g} → {n['posts']:,.6g} posts.")
-        elif fam == "lock":
-            for lk in data.get("locks", []):
-                if (lk["region"], lk["specialty"], lk["year"]) == (f.get("region"), f.get("specialty"), f.get("year")):
-                    old = lk["posts"]
-                    lk["posts"] = max(0.0, old + by if up else old - by)
-                    done.append(
-                        f"Lock of {lk['specialty']} in {lk['region']}, {lk['year']}: {old:,.6g} → {lk['posts']:,.6g}."
-                    )
-                    break
-            else:
-                return None, ["The lock named by the diagnosis was not found."]
-        elif fam == "national_moves":
-            tr = data.setdefault("transition", {})
-            old = tr.get("max_national_moves")
-            if old is None:
-                return None, ["No national moves limit to raise."]
-            tr["max_national_moves"] = old + by
-            done.append(
-                f"Largest number of posts moved nationally in a year: {old:,.6g} → {tr['max_national_moves']:,.6g}."
-            )
-        elif fam in _RATE_FIELDS and f.get("needed_rate") is not None:
-            tr = data.setdefault("transition", {})
-            key = _RATE_FIELDS[fam]
-            old = tr.get(key)
-            new = float(f["needed_rate"]) * (1 + _SLACK) + _SLACK
-            if old is None or new > old:
-                tr[key] = new
-                done.append(f"Transition {key}: {old if old is None else f'{100 * old:.3g}%'} → {100 * new:.4g}%.")
-        else:
-            return None, [f"Cannot apply this automatically: {said}"]
-    try:
-        relaxed = allocator.validate(data, f"{inst.name} (relaxed)", strict=False)
-    except InstanceError as err:
-        return None, [f"The relaxed instance is not valid: {err}"]
-    return relaxed, done

@@ -7,13 +7,19 @@ Validation happens in two passes:
 
 1. pydantic checks shapes and types (unknown fields, wrong types, negative or non-finite
    numbers, ``min_posts > max_posts``);
-2. :func:`_cross_check` checks references between lists (unknown ids, duplicates, years,
-   ``growth_allowance`` without ``max_growth_rate``, a specialty with posts but zero need,
-   a v2 field in a ``schema_version: 1`` file).
+2. :func:`allocator.core.validate._cross_check` checks references between lists (unknown ids,
+   duplicates, years, ``growth_allowance`` without ``max_growth_rate``, a specialty with posts
+   but zero need, a field of a later ``schema_version`` than the file declares).
 
-``schema_version`` 1 and 2 are read (docs/model.md §2): a v1 file is a v2 file without the
+Both passes report together: when pydantic finds problems, the entries it names are set aside
+(:mod:`allocator.core.salvage`) and the cross-checks run on the rest, so one message lists every
+problem of a file.
+
+``schema_version`` 1, 2 and 3 are read (docs/model.md §2): a v1 file is a v2 file without the
 v2 fields (``transition.shrink_allowance``, ranged ``national_posts``, the ``pipeline`` block of
-§10, the ``teams`` block and ``specialties[].profession`` of §11).
+§10, the ``teams`` block and ``specialties[].profession`` of §11), and a v2 file a v3 file
+without the v3 fields. Every rate is a fraction in [0, 1] in files of every version (v3 §2): a
+rate above 1 is refused with the percentage it would mean (:data:`Rate`).
 
 One project extension (docs/model.md, "Need weights by year"): a ``need_weights`` entry may
 carry a ``year``, so that age-based weights (children for paediatrics) follow the population
@@ -27,13 +33,15 @@ names the file, the entry and the field, e.g.
 from __future__ import annotations
 
 import json
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic_core import PydanticCustomError
 
-SCHEMA_VERSION = 2  # the newest version written and read
-SCHEMA_VERSIONS = (1, 2)  # every version read
+SCHEMA_VERSION = 3  # the newest version read
+SCHEMA_VERSIONS = (1, 2, 3)  # every version read
 
 # Lists of the instance, in the order of docs/model.md §2 (also the sheet / CSV file names).
 LISTS = (
@@ -51,8 +59,38 @@ LISTS = (
 )
 
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Rate = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]  # a share in [0, 1]
 Year = Annotated[int, Field(ge=0)]
+
+
+def rate_message(value: float, field: str | None = None) -> str:
+    """Why a rate above 1 is refused, with the percentage it would mean and the fix:
+    ``5 is 500 %; write 0.05 for 5 % (a rate is a fraction in [0, 1])``."""
+    msg = f"{value:g} is {value * 100:g} %; write {value / 100:g} for {value:g} % (a rate is a fraction in [0, 1])"
+    if field == "max_growth_rate":
+        msg += "; growth faster than 100 % a year is said with growth_allowance"
+    return msg
+
+
+def _fraction(value: float, info: ValidationInfo) -> float:
+    """A rate is a fraction in [0, 1] (docs/model.md §2): 5 meant as 5 % must not pass as 500 %."""
+    if value > 1:
+        raise PydanticCustomError("rate_percent", rate_message(value, info.field_name))
+    return value
+
+
+FRACTION = AfterValidator(_fraction)
+#: A rate: a fraction in [0, 1]; above 1 is refused with the percentage it would mean.
+Rate = Annotated[float, Field(ge=0, allow_inf_nan=False), FRACTION]
+
+
+def is_rate(annotation: Any) -> bool:
+    """Whether a field (its pydantic ``FieldInfo``, or an annotation: ``Rate``, ``Rate | None``)
+    is a rate: a table cell of it may be written as a percentage (``5%``)."""
+    if hasattr(annotation, "metadata") and hasattr(annotation, "annotation"):  # a FieldInfo
+        return any(m is FRACTION for m in annotation.metadata) or is_rate(annotation.annotation)
+    if typing.get_origin(annotation) is Annotated:
+        return any(m is FRACTION for m in typing.get_args(annotation)[1:])
+    return any(is_rate(a) for a in typing.get_args(annotation))
 
 
 class _Strict(BaseModel):
@@ -158,12 +196,12 @@ class Budget(_Strict):
 class Transition(_Strict):
     """Transition limits (docs/model.md §5); an absent field adds no constraint."""
 
-    max_growth_rate: NonNeg | None = None
+    max_growth_rate: Rate | None = None
     growth_allowance: NonNeg | None = None
-    max_shrink_rate: NonNeg | None = None
+    max_shrink_rate: Rate | None = None
     shrink_allowance: NonNeg | None = None  # v2
     shrink_by_programme_length: bool = False
-    max_region_net_loss_rate: NonNeg | None = None
+    max_region_net_loss_rate: Rate | None = None
     max_national_moves: NonNeg | None = None
 
 
@@ -264,7 +302,7 @@ class Team(_Strict):
 
 
 class Instance(_Strict):
-    """A validated instance (docs/model.md §2, ``schema_version`` 1 or 2)."""
+    """A validated instance (docs/model.md §2, ``schema_version`` 1, 2 or 3)."""
 
     schema_version: int
     name: str = Field(min_length=1)

@@ -157,6 +157,13 @@ def known_ids(ids: list[str]) -> str:
     return f"(known: {shown})"
 
 
+def unknown(what: str, value: str, known: list[str]) -> str:
+    """``unknown region 'London' (known: north, london); did you mean `london`?``: an unknown
+    id, the known ones, and the nearest (a typo, another case)."""
+    near = closest(value, known)
+    return f"unknown {what} '{value}' {known_ids(known)}" + (f"; did you mean `{near}`?" if near else "")
+
+
 def did_you_mean(word: str, known: Iterable[str]) -> str:
     """`` (did you mean `max_posts`?)`` for a near miss of a known name, else ``""``."""
     near = closest(word, known)

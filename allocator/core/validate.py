@@ -1,9 +1,10 @@
-"""Cross-field validation of an instance (docs/model.md §2): schema problems, ids, years, v2 fields,
-zero need.
+"""Validation of an instance (docs/model.md §2): schema problems, ids, years, later-version fields,
+zero need, every problem of a file in one :class:`InstanceError`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -11,20 +12,17 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from allocator.core.instance import SCHEMA_VERSIONS, Instance, InstanceError
-from allocator.core.limits import known_ids  # noqa: F401 - re-exported
+from allocator.core.limits import check_limits, known_ids, unknown
+from allocator.core.salvage import Salvaged, clean_loc, path_text, prefixes, salvage
+
+Problems = list[tuple[str, str]]
 
 # --------------------------------------------------------------------------- validation
 
 
 def _where(loc: Iterable[Any]) -> str:
     """``('baseline_posts', 12, 'region')`` -> ``baseline_posts[12].region``."""
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
+    return path_text(tuple(loc))
 
 
 def _pydantic_problems(err: ValidationError, root: type[BaseModel] | None = None) -> list[tuple[str, str]]:
@@ -34,7 +32,7 @@ def _pydantic_problems(err: ValidationError, root: type[BaseModel] | None = None
 
     problems = []
     for e in err.errors():
-        loc = [p for p in e["loc"] if p not in ("function-after[_min_below_max()]",)]
+        loc = list(clean_loc(e["loc"]))
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             near = closest(str(loc[-1]), fields_at(root, loc[:-1])) if root is not None and loc else None
@@ -44,7 +42,7 @@ def _pydantic_problems(err: ValidationError, root: type[BaseModel] | None = None
             msg = "required field is missing"
         elif msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
-        if "input" in e and e["type"] not in ("missing", "extra_forbidden"):
+        if "input" in e and e["type"] not in ("missing", "extra_forbidden", "rate_percent"):
             shown = repr(e["input"])
             if len(shown) <= 40:
                 msg += f" (got {shown})"
@@ -52,19 +50,15 @@ def _pydantic_problems(err: ValidationError, root: type[BaseModel] | None = None
     return problems
 
 
-def _cross_check(inst: Instance) -> list[tuple[str, str]]:
-    """Checks that span lists: ids, duplicates, years, transition, zero need."""
-    problems: list[tuple[str, str]] = []
+def _cross_check(inst: Instance, data_checks: bool = True) -> Problems:
+    """Checks that span lists: ids, duplicates, years, transition, later-version fields; with
+    ``data_checks``, and when all of these pass, zero need (which needs sound data)."""
+    problems: Problems = []
     if inst.schema_version not in SCHEMA_VERSIONS:
-        problems.append(
-            (
-                "schema_version",
-                f"unsupported version {inst.schema_version} (this tool reads "
-                f"{' and '.join(str(v) for v in SCHEMA_VERSIONS)})",
-            )
-        )
-    elif inst.schema_version < 2:
-        problems += _v2_fields(inst)
+        read = ", ".join(str(v) for v in SCHEMA_VERSIONS[:-1]) + f" and {SCHEMA_VERSIONS[-1]}"
+        problems.append(("schema_version", f"unsupported version {inst.schema_version} (this tool reads {read})"))
+    else:
+        problems += version_problems(inst)
     regions, specs = inst.region_ids, inst.specialty_ids
     for label, ids in (("regions", regions), ("specialties", specs), ("sources", [s.id for s in inst.sources])):
         seen: set[str] = set()
@@ -99,10 +93,10 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
             for f in fields:
                 v = getattr(entry, f)
                 if f == "region" and v not in rset:
-                    problems.append((f"{list_name}[{i}].region", f"unknown region '{v}' {known_ids(regions)}"))
+                    problems.append((f"{list_name}[{i}].region", unknown("region", v, regions)))
                     ok = False
                 elif f == "specialty" and v not in sset:
-                    problems.append((f"{list_name}[{i}].specialty", f"unknown specialty '{v}' {known_ids(specs)}"))
+                    problems.append((f"{list_name}[{i}].specialty", unknown("specialty", v, specs)))
                     ok = False
                 elif f == "year" and v is not None and list_name in ("population_by_year", "need_weights"):
                     if v not in cal:
@@ -139,7 +133,7 @@ def _cross_check(inst: Instance) -> list[tuple[str, str]]:
     from allocator.core.validate_workforce import pipeline_problems, team_problems
 
     problems += pipeline_problems(inst) + team_problems(inst)
-    if not problems:
+    if data_checks and not problems:
         problems += _zero_need(inst)
     return problems
 
@@ -162,27 +156,41 @@ def _not_a_year(year: int, inst: Instance) -> str:
     return f"year {year} is not a planning year {known_ids([str(y) for y in inst.years])}{later}"
 
 
-def _v2_fields(inst: Instance) -> list[tuple[str, str]]:
-    """A ``schema_version: 1`` file that uses a field of v2: name it and say what to do."""
-    fix = "is a schema_version 2 field: set schema_version: 2 to use it"
-    problems = []
+def later_fields(inst: Instance) -> list[tuple[int, str, str]]:
+    """Every field the instance uses that a later ``schema_version`` introduced, as
+    ``(version, where, what)``: the one place that says which version each field needs.
+
+    A v3 block adds its lines here, e.g. ``if inst.phases: out.append((3, "phases", "phases
+    (docs/model.md §5b)"))``; :func:`version_problems` refuses it in a v1 or v2 file.
+    """
+    out: list[tuple[int, str, str]] = []
     if inst.transition.shrink_allowance is not None:
-        problems.append(("transition.shrink_allowance", f"shrink_allowance {fix}"))
+        out.append((2, "transition.shrink_allowance", "shrink_allowance"))
     for i, n in enumerate(inst.national_posts):
         if n.ranged:
             field = "min_posts" if n.min_posts is not None else "max_posts"
-            problems.append((f"national_posts[{i}].{field}", f"a range of national posts ({field}) {fix}"))
+            out.append((2, f"national_posts[{i}].{field}", f"a range of national posts ({field})"))
     if inst.pipeline is not None:
-        problems.append(("pipeline", f"the workforce pipeline (docs/model.md §10) {fix}"))
+        out.append((2, "pipeline", "the workforce pipeline (docs/model.md §10)"))
     if inst.teams:
-        problems.append(("teams", f"teams (docs/model.md §11) {fix}"))
+        out.append((2, "teams", "teams (docs/model.md §11)"))
     for i, s in enumerate(inst.specialties):
         if s.profession != "medicine":  # the default written out (a model_dump) is v1 too
-            problems.append((f"specialties[{i}].profession", f"profession (docs/model.md §11) {fix}"))
+            out.append((2, f"specialties[{i}].profession", "profession (docs/model.md §11)"))
     for i, w in enumerate(inst.need_weights):
         if w.year is not None:
-            problems.append((f"need_weights[{i}].year", f"a need weight for one year {fix}"))
-    return problems
+            out.append((2, f"need_weights[{i}].year", "a need weight for one year"))
+    return out
+
+
+def version_problems(inst: Instance) -> Problems:
+    """A file that uses a field of a later ``schema_version`` than it declares: name the field
+    and say which version to set."""
+    return [
+        (where, f"{what} is a schema_version {v} field: set schema_version: {v} to use it")
+        for v, where, what in later_fields(inst)
+        if v > inst.schema_version
+    ]
 
 
 def _zero_need(inst: Instance) -> list[tuple[str, str]]:
@@ -210,8 +218,66 @@ def _zero_need(inst: Instance) -> list[tuple[str, str]]:
     return problems
 
 
+def check(data: Any, strict: bool = True) -> tuple[Instance | None, Problems]:
+    """The validated instance and every problem of ``data`` at once (the instance is ``None``
+    when there is any problem).
+
+    Types (pydantic), limits, references and consistency are reported together: when pydantic
+    refuses entries, they are set aside (:mod:`allocator.core.salvage`), the other checks run on
+    the rest, and a problem that only follows from an entry set aside is not reported. Checks
+    that need sound data throughout (zero need) run once everything else passes.
+    """
+    if not isinstance(data, dict):
+        return None, [("", "an instance must be a JSON object")]
+    try:
+        inst = Instance.model_validate(data, strict=strict)
+    except ValidationError as err:
+        problems = _pydantic_problems(err, Instance)
+        saved = salvage(data, err, strict)
+        if saved is not None:
+            problems += _checks(saved.instance, saved, data_checks=False)
+        return None, sorted(problems, key=_position)
+    problems = _checks(inst, None, data_checks=True)
+    if problems:
+        return None, sorted(problems, key=_position)
+    from allocator.core.provenance import remember
+
+    remember(inst, data)  # docs/model.md §9 v3: the hash of the instance as read, whatever its route
+    return inst, []
+
+
+_ORDER = {name: i for i, name in enumerate(Instance.model_fields)}
+
+
+def _position(problem: tuple[str, str]) -> tuple[int, list[int]]:
+    """Where a problem is in the file, to list problems top to bottom: the field's place in the
+    format, then the entry numbers (a stable sort keeps the order of problems of one entry)."""
+    where = problem[0]
+    head = re.match(r"[A-Za-z_]*", where).group(0)
+    return (_ORDER.get(head, len(_ORDER)) if head else -1, [int(n) for n in re.findall(r"\[(\d+)\]", where)])
+
+
+def _checks(inst: Instance, saved: Salvaged | None, data_checks: bool) -> Problems:
+    """Limits, then the cross-checks (without those about a value out of its limits), with the
+    entry numbers of the file and without follow-ons of what ``saved`` set aside."""
+    limits = check_limits(inst)
+    if any(w.split("[")[0] in ("", "years", "baseline_year", "pipeline.horizon_year") for w, _ in limits):
+        return limits  # too large, or years out of range: every year check would only repeat it
+    cross = _cross_check(inst, data_checks=data_checks and not limits)
+    # an entry with a value out of its limits ("year 20252026", an id with a control character)
+    # has no sound cross-checks: "not a planning year" would only repeat it
+    limited = {w[: w.rindex("]") + 1] if "]" in w else w for w, _ in limits}
+    cross = [(w, m) for w, m in cross if m.isprintable() and not limited.intersection(prefixes(w))]
+    problems = limits + cross
+    if saved is None:
+        return problems
+    mapped = [(saved.original(w), saved.original(m)) for w, m in problems]
+    return [(w, m) for w, m in mapped if not saved.follows_from_damage(w, m)]
+
+
 def validate(data: dict[str, Any], source: str = "<instance>", strict: bool = True) -> Instance:
-    """Validate raw data into an :class:`Instance`, or raise :class:`InstanceError`.
+    """Validate raw data into an :class:`Instance`, or raise :class:`InstanceError` listing
+    every problem at once (:func:`check`).
 
     Parameters
     ----------
@@ -223,18 +289,7 @@ def validate(data: dict[str, Any], source: str = "<instance>", strict: bool = Tr
         JSON is checked strictly (``"120"`` is not a number); tables read from Excel or CSV
         are checked in lax mode, where a cell ``120`` read as text is a number.
     """
-    if not isinstance(data, dict):
-        raise InstanceError(source, [("", "an instance must be a JSON object")])
-    try:
-        inst = Instance.model_validate(data, strict=strict)
-    except ValidationError as err:
-        raise InstanceError(source, _pydantic_problems(err, Instance)) from None
-    from allocator.core.limits import check_limits
-
-    problems = check_limits(inst) or _cross_check(inst)
-    if problems:
+    inst, problems = check(data, strict)
+    if inst is None:
         raise InstanceError(source, problems)
-    from allocator.core.provenance import remember
-
-    remember(inst, data)  # docs/model.md §9 v3: the hash of the instance as read
     return inst

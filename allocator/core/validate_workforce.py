@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from allocator.core.instance import Instance
-from allocator.core.limits import known_ids
+from allocator.core.limits import unknown
 
 
 def _duplicates(keys: list[tuple], where: str) -> list[tuple[str, str]]:
@@ -49,7 +49,7 @@ def pipeline_problems(inst: Instance) -> list[tuple[str, str]]:
     for i, ps in enumerate(p.specialties):
         where = f"pipeline.specialties[{i}]"
         if ps.specialty not in sset:
-            problems.append((f"{where}.specialty", f"unknown specialty '{ps.specialty}' {known_ids(specs)}"))
+            problems.append((f"{where}.specialty", unknown("specialty", ps.specialty, specs)))
         elif ps.specialty in listed:
             problems.append((f"{where}.specialty", f"specialty '{ps.specialty}' is listed twice"))
         listed.add(ps.specialty)
@@ -70,13 +70,10 @@ def pipeline_problems(inst: Instance) -> list[tuple[str, str]]:
         for i, e in enumerate(entries):
             ok = True
             if e.region not in rset:
-                unknown = f"unknown region '{e.region}' {known_ids(regions)}"
-                problems.append((f"pipeline.{list_name}[{i}].region", unknown))
+                problems.append((f"pipeline.{list_name}[{i}].region", unknown("region", e.region, regions)))
                 ok = False
             if e.specialty not in sset:
-                problems.append(
-                    (f"pipeline.{list_name}[{i}].specialty", f"unknown specialty '{e.specialty}' {known_ids(specs)}")
-                )
+                problems.append((f"pipeline.{list_name}[{i}].specialty", unknown("specialty", e.specialty, specs)))
                 ok = False
             keys.append((e.region, e.specialty) if ok else (i,))
         problems += _duplicates(keys, f"pipeline.{list_name}")
@@ -97,22 +94,19 @@ def team_problems(inst: Instance) -> list[tuple[str, str]]:
         members: dict[str, int] = {}
         for i, m in enumerate(team.members):
             if m.specialty not in sset:
-                problems.append(
-                    (f"{where}.members[{i}].specialty", f"unknown team member '{m.specialty}' {known_ids(specs)}")
-                )
+                problems.append((f"{where}.members[{i}].specialty", unknown("team member", m.specialty, specs)))
             elif m.specialty in members:
                 problems.append(
                     (
                         f"{where}.members[{i}].specialty",
-                        f"'{m.specialty}' is already a member (members[{members[m.specialty]}])",
+                        f"'{m.specialty}' is already a member ({where}.members[{members[m.specialty]}])",
                     )
                 )
             members.setdefault(m.specialty, i)
         keys = []
         for i, w in enumerate(team.need_weights):
             if w.region not in rset:
-                unknown = f"unknown region '{w.region}' {known_ids(regions)}"
-                problems.append((f"{where}.need_weights[{i}].region", unknown))
+                problems.append((f"{where}.need_weights[{i}].region", unknown("region", w.region, regions)))
                 keys.append((i,))
             else:
                 keys.append((w.region,))

@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from allocator.core.instance import LISTS, Instance, Pipeline, Team, Transition
+from allocator.core.instance import LISTS, Instance, Pipeline, Team, Transition, is_rate
 from allocator.core.limits import model_of
 
 # Sheet "instance" (or instance.csv) holds the scalars as two columns: field, value.
@@ -39,21 +39,36 @@ NO_VALUE = "has no value: open and save the workbook in Excel, or type the value
 EXCEL_ERRORS = frozenset({"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!"})
 TABLE_SUFFIXES = (".xlsx", ".xlsm")
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+_PERCENT = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+))\s*%\s*")
+
+
+class Unread:
+    """A cell that could not be read: its problem is reported already, and validation sets its
+    entry aside (:mod:`allocator.core.salvage`) so the rest of the file is still checked."""
+
+    def __repr__(self) -> str:
+        return "<unread cell>"
+
+
+UNREAD = Unread()
 
 # What each scalar and transition field means (the "meaning" column of the instance sheet).
 MEANING = {
-    "schema_version": "version of the instance format: 1, or 2 to use v2 fields (shrink_allowance, national "
-    "ranges, the pipeline.* fields and sheets, teams, profession, need_weights year)",
+    "schema_version": "version of the instance format: 1, 2 or 3; at least 2 to use v2 fields (shrink_allowance, "
+    "national ranges, the pipeline.* fields and sheets, teams, profession, need_weights year)",
     "name": "name of the instance, shown in results",
     "description": "free text",
     "baseline_year": "the year of baseline_posts (y0)",
     "years": "planning years, comma-separated, increasing, all after baseline_year",
-    "transition.max_growth_rate": "growth per year as a fraction of the previous year's posts (empty: no limit)",
+    "transition.max_growth_rate": "growth per year as a fraction of the previous year's posts, 0.05 or 5% "
+    "(empty: no limit)",
     "transition.growth_allowance": "posts of growth allowed on top of the rate (needs max_growth_rate)",
-    "transition.max_shrink_rate": "loss per year as a fraction of the previous year's posts (empty: no limit)",
+    "transition.max_shrink_rate": "loss per year as a fraction of the previous year's posts, 0.05 or 5% "
+    "(empty: no limit)",
     "transition.shrink_allowance": "posts of loss allowed on top of the rate (schema_version 2; needs max_shrink_rate)",
     "transition.shrink_by_programme_length": "true: a programme loses at most 1/programme_years a year (empty: false)",
-    "transition.max_region_net_loss_rate": "a region's net loss per year as a fraction of its posts (empty: no limit)",
+    "transition.max_region_net_loss_rate": "a region's net loss per year as a fraction of its posts, 0.03 or 3% "
+    "(empty: no limit)",
     "transition.max_national_moves": "posts lost across all cells in one year (empty: no limit)",
     "pipeline.horizon_year": "schema_version 2: the last year the workforce pipeline is followed to (at least the last "
     "planning year); empty: no pipeline, and the sheets pipeline_specialties, fill_rate and stock must be empty",
@@ -96,7 +111,10 @@ SHEET_MEANING = {
 
 
 def _kind(annotation: Any) -> str:
-    """``"bool" | "int" | "float" | "str" | "list:<kind>" | "other"`` for a field annotation."""
+    """``"bool" | "int" | "float" | "rate" | "str" | "list:<kind>" | "other"`` for a field
+    annotation; a ``rate`` is a float that a cell may write as a percentage (``5%``)."""
+    if is_rate(annotation):
+        return "rate"
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
         return _kind(typing.get_args(annotation)[0])
@@ -108,6 +126,12 @@ def _kind(annotation: Any) -> str:
     if origin is list:
         return "list:" + _kind(typing.get_args(annotation)[0])
     return {bool: "bool", int: "int", float: "float", str: "str"}.get(annotation, "other")
+
+
+def _field_kind(info: Any) -> str:
+    """The kind of a pydantic field (:func:`_kind`; ``rate`` also where pydantic moved the
+    rate's marker from the annotation to the field's metadata)."""
+    return "rate" if is_rate(info) else _kind(info.annotation)
 
 
 def _sheet_fields(name: str) -> dict[str, Any]:
@@ -127,7 +151,7 @@ def _sheet_fields(name: str) -> dict[str, Any]:
 
 def list_columns(name: str) -> dict[str, str]:
     """Columns of list sheet ``name`` and their kinds, in the order of the schema."""
-    return {f: "str" if info is None else _kind(info.annotation) for f, info in _sheet_fields(name).items()}
+    return {f: "str" if info is None else _field_kind(info) for f, info in _sheet_fields(name).items()}
 
 
 def _required_columns(name: str) -> list[str]:
@@ -141,12 +165,12 @@ def scalar_fields() -> dict[str, str]:
     for f, info in Instance.model_fields.items():
         if f in LISTS or model_of(info.annotation) is not None:
             continue
-        out[f] = _kind(info.annotation)
+        out[f] = _field_kind(info)
     for f, info in Transition.model_fields.items():
-        out[TRANSITION_PREFIX + f] = _kind(info.annotation)
+        out[TRANSITION_PREFIX + f] = _field_kind(info)
     for f, info in Pipeline.model_fields.items():
         if model_of(info.annotation) is None:
-            out[PIPELINE_PREFIX + f] = _kind(info.annotation)
+            out[PIPELINE_PREFIX + f] = _field_kind(info)
     return out
 
 
@@ -198,7 +222,7 @@ def _convert(value: Any, kind: str) -> tuple[Any, str | None]:
         return _convert_list(value, kind)
     if isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
         return None, "is a date or time: type the value (format the cell as a number or as text)"
-    if kind in ("bool", "int", "float") and isinstance(value, str) and value.strip() in EXCEL_ERRORS:
+    if kind in ("bool", "int", "float", "rate") and isinstance(value, str) and value.strip() in EXCEL_ERRORS:
         return None, "is an Excel error value: correct the formula or type the value"
     if kind == "bool":
         if isinstance(value, bool):
@@ -211,9 +235,14 @@ def _convert(value: Any, kind: str) -> tuple[Any, str | None]:
         if text in FALSE:
             return False, None
         return None, "must be true or false (or yes/no, 1/0)"
-    if kind in ("int", "float"):
+    if kind in ("int", "float", "rate"):
         if isinstance(value, bool):
             return None, "is TRUE/FALSE, not a number"
+        percent = _PERCENT.fullmatch(value) if isinstance(value, str) else None
+        if percent and kind == "rate":
+            return float(percent.group(1)) / 100, None  # 5% -> 0.05 (docs/model.md §2)
+        if percent:
+            return None, "is a percentage, but only a rate may be written as one: type the number"
         if isinstance(value, str):
             if not _NUMBER.fullmatch(value):
                 hint = " (no thousands separators)" if re.fullmatch(r"\s*[\d,]+(\.\d*)?\s*", value) else ""

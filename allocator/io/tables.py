@@ -34,8 +34,14 @@ cannot be read exactly is an error naming the file, the sheet, the row as Excel 
 - unknown sheets, files, columns and fields (with the nearest known name), missing required
   columns, repeated column names, empty files.
 
-Problems of one kind in one column are reported once for the column ("sheet capacity,
-column max_posts, rows 2–40: …"), not once per row.
+A rate (``max_shrink_rate``, ``completion_rate``, a fill ``rate``, …) may be written as a
+percentage, ``5%``, ``5 %`` or ``12.5%``, read as 0.05, 0.05 and 0.125 (docs/model.md §2); a
+percentage anywhere else is an error.
+
+The problems of the cells and those of validation (types, references, consistency) come in one
+message: a cell that cannot be read is set aside and the rest of the file is validated, without
+repeating a problem that only follows from it. Problems of one kind in one column are reported
+once for the column ("sheet capacity, column max_posts, rows 2–40: …"), not once per row.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from typing import Any
 
 from allocator.core.instance import LISTS, Instance, InstanceError
 from allocator.core.limits import did_you_mean
-from allocator.core.validate import validate
+from allocator.core.validate import check
 from allocator.io.table_cells import (
     NO_VALUE,
     PIPELINE_PREFIX,
@@ -56,6 +62,7 @@ from allocator.io.table_cells import (
     SHEETS,
     TEAM_SHEETS,
     TRANSITION_PREFIX,
+    UNREAD,
     _convert,
     _format,
     _Problem,
@@ -79,6 +86,8 @@ class _Origin:
     # entries of the v2 sheets: JSON path ("pipeline.specialties[0]", "teams[1].members[2]") -> (sheet, row)
     entries: dict[str, tuple[str, int]] = field(default_factory=dict)
     what: str = "sheet"  # or "file"
+    missing: set[tuple[str, str]] = field(default_factory=set)  # (label, column) required but absent
+    broken: set[str] = field(default_factory=set)  # lists whose sheet could not be read
 
 
 def _header(raw: _Raw, known: list[str]) -> tuple[dict[int, str], list[_Problem]]:
@@ -130,6 +139,7 @@ def _read_list(
     kinds = list_columns(name)
     cols, problems = _header(raw, list(kinds))
     missing = [f for f in _required_columns(name) if f not in cols.values()]
+    origin.missing.update((raw.label, f) for f in missing)
     if missing and raw.rows.get(1):
         problems.append(
             _Problem(raw.label, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} in row 1")
@@ -142,16 +152,20 @@ def _read_list(
         cells = raw.rows.get(r, {})
         for c, f in cols.items():
             where = f"{path}[{i}].{f}"
+            unread = UNREAD if f != "team" else None  # the team column is matched by _read_teams
             if (r, c) in raw.no_value:
                 problems.append(_Problem(raw.label, NO_VALUE, row=r, place=f"column {f}", where=where))
+                entry[f] = unread
                 continue
             if c not in cells:
                 continue
             value, msg = _convert(cells[c], kinds[f])
             if msg is not None:
                 problems.append(_Problem(raw.label, msg, row=r, place=f"column {f}", where=where, got=_shown(cells[c])))
+                entry[f] = unread
             else:
                 entry[f] = value
+        entry = {k: v for k, v in entry.items() if v is not None or k != "team"}
         entries.append(entry)
     return entries, problems
 
@@ -213,17 +227,17 @@ def _read_scalars(raw: _Raw, origin: _Origin) -> tuple[dict[str, Any], list[_Pro
         origin.scalar_rows[name] = r
         if (r, 2) in raw.no_value:
             problems.append(_Problem(raw.label, NO_VALUE, row=r, place=f"field {name}", where=name))
+            conv, msg = UNREAD, None
+        elif value is None:
             continue
-        if value is None:
-            continue
-        where = name
-        if kinds[name].startswith("list:"):
+        elif kinds[name].startswith("list:"):
             conv, msg = _parse_years(value)
         else:
             conv, msg = _convert(value, kinds[name])
         if msg is not None:
-            problems.append(_Problem(raw.label, msg, row=r, place=f"field {name}", where=where, got=_shown(value)))
-        elif name.startswith(TRANSITION_PREFIX):
+            problems.append(_Problem(raw.label, msg, row=r, place=f"field {name}", where=name, got=_shown(value)))
+            conv = UNREAD  # set aside by validation, which checks the rest
+        if name.startswith(TRANSITION_PREFIX):
             transition[name[len(TRANSITION_PREFIX) :]] = conv
         elif name.startswith(PIPELINE_PREFIX):
             pipeline[name[len(PIPELINE_PREFIX) :]] = conv
@@ -259,7 +273,10 @@ def _tables_to_data(raws: list[_Raw], what: str) -> tuple[dict[str, Any], _Origi
             problems.append(_Problem(raw.label, f"a second {what} for '{key}' (first: {by_name[key].label})"))
             continue
         by_name[key] = raw
-        if not raw.problems and not raw.rows and not raw.no_value:
+        if raw.problems:
+            origin.broken.add(key)
+        elif not raw.rows and not raw.no_value:
+            origin.broken.add(key)
             problems.append(
                 _Problem(raw.label, f"is empty: a {what} needs at least its header row (column names in row 1)")
             )
@@ -275,6 +292,8 @@ def _tables_to_data(raws: list[_Raw], what: str) -> tuple[dict[str, Any], _Origi
             scal, probs = _read_scalars(raw, origin)
             data |= scal
             problems += probs
+            if not scal and probs:
+                origin.broken.add("instance")
     for name in LISTS:
         raw = by_name.get(name)
         if raw is None:
@@ -403,6 +422,22 @@ def _read_teams(by_name: dict[str, _Raw], data: dict[str, Any], origin: _Origin)
     return problems
 
 
+_ROW_OF = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)?\[\d+\](?:\.[a-z_]+\[\d+\])*")  # an entry named in a message
+
+
+def _with_row(path: str, origin: _Origin) -> str:
+    """An entry named in a message (``first at baseline_posts[4]``) with the row it came from:
+    ``baseline_posts[4] in row 6 of sheet baseline_posts``."""
+    found = origin.entries.get(path)
+    m = re.fullmatch(r"([a-z_]+)\[(\d+)\]", path)
+    if found is None and m and m.group(1) in origin.rows and int(m.group(2)) < len(origin.rows[m.group(1)]):
+        found = (m.group(1), origin.rows[m.group(1)][int(m.group(2))])
+    if found is None:
+        return path
+    name, row = found
+    return f"{path} in row {row} of {origin.labels.get(name, name)}"
+
+
 _ENTRY = re.compile(r"^([a-z_]+)\[(\d+)\](?:\.([A-Za-z_]\w*))?")
 _SCALAR = re.compile(r"^([a-z_]+(?:\.[a-z_]+)?)(?:\[\d+\])?$")
 
@@ -425,6 +460,7 @@ def _locate(where: str, message: str, origin: _Origin) -> _Problem:
     m = re.search(r" \(got (.*)\)$", message)
     if m:
         message, got = message[: m.start()], m.group(1)
+    message = _ROW_OF.sub(lambda m: _with_row(m.group(0), origin), message)
     nested = _nested(where, message, got, origin)
     if nested is not None:
         return nested
@@ -489,13 +525,26 @@ def load_tables(path: str | Path) -> Instance:
             )
         raws, what = _read_xlsx(path), "sheet"
     data, origin, problems = _tables_to_data(raws, what)
-    if problems:
-        _raise(source, problems)
-    try:
-        return validate(data, source, strict=False)
-    except InstanceError as err:
-        _raise(source, [_locate(w, m, origin) for w, m in err.problems])
-        raise  # pragma: no cover
+    if "instance" not in origin.labels or "instance" in origin.broken:
+        _raise(source, problems)  # without the scalars nothing else can be checked
+    inst, found = check(data, strict=False)
+    problems += [p for p in (_locate(w, m, origin) for w, m in found) if not _follows(p, problems, origin)]
+    if problems or inst is None:
+        order = {label: i for i, label in enumerate(origin.labels.values())}
+        _raise(source, sorted(problems, key=lambda p: (order.get(p.label, -1), p.row or 0)))  # sheet by sheet
+    return inst
+
+
+def _follows(p: _Problem, read: list[_Problem], origin: _Origin) -> bool:
+    """Whether a validation problem only repeats a problem of reading: a cell that could not be
+    read (``read`` names it), a required column that is absent, a sheet that could not be read."""
+    if p.where and any(q.where == p.where for q in read):
+        return True
+    column = p.place[len("column ") :] if p.place and p.place.startswith("column ") else None
+    if p.message.startswith("required field is missing") and (p.label, column) in origin.missing:
+        return True
+    head = (p.where or "").split(".")[0].split("[")[0]
+    return head in origin.broken or (head == "pipeline" and bool(origin.broken & set(PIPELINE_SHEETS)))
 
 
 def _read_tables(path: Path, kind: str) -> dict[str, Any]:
