@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 import allocator
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.io import atomic as interrupt
 from allocator.report.tables import MANIFEST
 from allocator.report.write import write_report
