@@ -27,12 +27,14 @@ from allocator.core.data import ProblemData, problem_data
 from allocator.core.instance import Instance, InstanceError
 from allocator.core.spec import DEFAULT_MODEL, ModelSpec, load_model
 from allocator.core.validate import validate
+from allocator.core.version import package_version as _package_version
 from allocator.io.instance import load_instance
 from allocator.model.backends.base import SolveOptions
 from allocator.pipeline.solve import Built, build, solve
 from allocator.solution.result import Result
 
-__version__ = "0.1.0"
+__version__: str = _package_version()
+"""The installed package's version (its metadata), e.g. ``"0.2.0"``."""
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -33,6 +33,24 @@ app = InterruptibleTyper(  # Ctrl-C: one line, exit 130, within 0.1 s even durin
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from allocator.core.version import package_version
+
+        print(f"allocator {package_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Redistribute specialty training posts toward population need (LP/MIP on HiGHS)."""
+
+
 class Backend(str, Enum):
     highs = "highs"
     pyomo = "pyomo"
