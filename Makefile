@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium
+.PHONY: examples demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium
 
 # Installs come from the lock file (exact versions and hashes of every package), so a release
 # upstream cannot break a fresh machine. `make lock` regenerates it from pyproject.toml's ranges;
@@ -77,6 +77,11 @@ bench-instances: $(STAMP)
 # Rebuild the England instances from the vendored sources; refresh the gallery table
 instances: $(STAMP)
 	$(BIN)/python instances/build.py
+
+# Copy the shipped instances, templates, model files and grids into the package
+# (allocator/examples/), so the wheel has them; tests/test_examples.py checks the copies agree
+examples: $(STAMP)
+	$(BIN)/python -c "from allocator.core.examples import sync_examples; sync_examples('.')"
 
 gallery: $(STAMP)
 	$(BIN)/python instances/gallery.py

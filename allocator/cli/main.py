@@ -302,6 +302,7 @@ def generate(
 # Commands whose code lives beside the library part they drive.
 from allocator.cli.apportion import apportion_command  # noqa: E402
 from allocator.cli.convert import convert_command  # noqa: E402
+from allocator.cli.examples import examples_app  # noqa: E402
 from allocator.cli.report import report_command  # noqa: E402
 from allocator.cli.serve import app_command  # noqa: E402
 from allocator.cli.sweep import sweep_command  # noqa: E402
@@ -311,6 +312,7 @@ app.command("apportion")(apportion_command)
 app.command("sweep")(sweep_command)
 app.command("convert")(convert_command)
 app.command("app")(app_command)
+app.add_typer(examples_app, name="examples")
 
 
 def main() -> None:
