@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: examples demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium
+.PHONY: examples dist demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium
 
 # Installs come from the lock file (exact versions and hashes of every package), so a release
 # upstream cannot break a fresh machine. `make lock` regenerates it from pyproject.toml's ranges;
@@ -36,6 +36,12 @@ test-latest:
 	$(VENV_LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade -e ".[dev]"
 	$(VENV_LATEST)/bin/python -m pip freeze --exclude-editable > $(VENV_LATEST)/versions.txt
 	$(VENV_LATEST)/bin/python -m pytest -p no:cacheprovider
+
+# The sdist and the wheel in dist/ (with the shipped examples: `make examples` first if they
+# changed); tests/test_wheel.py installs such a wheel into a fresh environment and uses it
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 demo: $(STAMP)
 	$(BIN)/allocator solve instances/england-regions-2025.json --out out/demo --report
