@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: examples dist demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium
+.PHONY: examples dist typecheck demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium
 
 # Installs come from the lock file (exact versions and hashes of every package), so a release
 # upstream cannot break a fresh machine. `make lock` regenerates it from pyproject.toml's ranges;
@@ -68,6 +68,10 @@ chromium:
 lint: $(STAMP)
 	$(BIN)/ruff check allocator tests benchmarks instances
 	$(BIN)/ruff format --check allocator tests benchmarks instances
+
+# The type checker on the public modules (the files listed in pyproject.toml's [tool.mypy])
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

@@ -3,13 +3,16 @@
 Library quickstart::
 
     import allocator
-    res = allocator.solve("instances/england-regions-2025.json", "models/equity-first.toml")
+    res = allocator.solve("england-regions-2025", "equity-first")   # shipped examples by name
     res.status, res.objective
     res.allocation          # pandas DataFrame: region, specialty, year, posts, target
-    res.kpis                # FORMULATION §8 measures per year
-    allocator.check(allocator.load_instance("..."), res)   # the independent checker
+    res.kpis                # the measures per year
+    allocator.check(allocator.load_instance("england-regions-2025"), res)   # the independent checker
+    [e.name for e in allocator.examples()]   # every shipped instance, model file and grid
 
-The contract is FORMULATION.md (the project's copy: docs/model.md).
+A path works wherever a name does (and wins over one). The public names are those in
+``__all__`` here and in :mod:`allocator.study`, :mod:`allocator.report` and
+:mod:`allocator.apportion`; everything else is internal. The model is docs/model.md.
 """
 
 from allocator.cli.interrupt import is_command_line as _is_command_line
@@ -24,6 +27,7 @@ from allocator.analysis.check import check
 # imported eagerly so `allocator.check` stays the function after `import allocator.check`
 from allocator.analysis.check_report import CheckReport
 from allocator.core.data import ProblemData, problem_data
+from allocator.core.examples import Example, ExampleError, copy_example, examples
 from allocator.core.instance import Instance, InstanceError
 from allocator.core.spec import DEFAULT_MODEL, ModelSpec, load_model
 from allocator.core.validate import validate
@@ -40,6 +44,8 @@ __all__ = [
     "DEFAULT_MODEL",
     "Built",
     "CheckReport",
+    "Example",
+    "ExampleError",
     "Instance",
     "InstanceError",
     "ModelSpec",
@@ -48,6 +54,8 @@ __all__ = [
     "SolveOptions",
     "build",
     "check",
+    "copy_example",
+    "examples",
     "load_instance",
     "load_model",
     "problem_data",

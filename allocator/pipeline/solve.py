@@ -147,6 +147,7 @@ def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, opt
     if lp.status != "optimal":
         return lp
     x_lp = lp.posts_array(d)
+    assert lp.objective is not None  # an optimal LP has an objective
     repaired = repair(d, spec, x_lp, lp.objective, time_limit=left(), mip_gap=options.mip_gap, threads=options.threads)
     if repaired.status == "infeasible":
         # the repair's last resort is the whole range: no whole-post plan exists
