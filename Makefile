@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: examples dist typecheck demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium
+.PHONY: examples dist typecheck docs docs-serve demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium
 
 # Installs come from the lock file (exact versions and hashes of every package), so a release
 # upstream cannot break a fresh machine. `make lock` regenerates it from pyproject.toml's ranges;
@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml $(LOCK)
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV_PIN)"
-	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra docs --universal --python-version 3.11 --generate-hashes \
 		--quiet -o $(LOCK)
 
 # A separate environment from pyproject.toml's ranges alone: the newest versions available
@@ -66,12 +66,22 @@ chromium:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check allocator tests benchmarks instances
-	$(BIN)/ruff format --check allocator tests benchmarks instances
+	$(BIN)/ruff check allocator tests benchmarks instances docs
+	$(BIN)/ruff format --check allocator tests benchmarks instances docs
 
 # The type checker on the public modules (the files listed in pyproject.toml's [tool.mypy])
 typecheck: $(STAMP)
 	$(BIN)/mypy
+
+# The documentation site in build/site/ (mkdocs, strict: a broken link, a public name without
+# a docstring or a stale docs/api/ page fails); `make docs-serve` serves it on 127.0.0.1:8000
+docs: $(STAMP)
+	$(BIN)/python docs/build_site.py --check
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(STAMP)
+	$(BIN)/python docs/build_site.py
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
