@@ -126,7 +126,7 @@ def not_found(ref: str | Path, kinds: tuple[str, ...] | None = None) -> str:
     text = str(ref)
     if "/" in text or "\\" in text:
         return "no such file or folder"
-    what = " or ".join(kinds) if kinds else "example"
+    what = "example" if not kinds else "instance" if set(kinds) <= set(INSTANCE_KINDS) else " or ".join(kinds)
     return f"no such file or folder, nor a shipped {what} (allocator examples lists them: {_names(kinds)})"
 
 
