@@ -142,3 +142,27 @@ def test_the_app_lists_the_packaged_instances_and_models():
     assert all(p.is_relative_to(examples_root()) for p in shipped.values())
     assert "template (workbook)" in shipped
     assert set(logic.shipped_models()) >= {"equity-first", "fair-share (built in)"}
+
+
+def test_sync_copies_the_repository_files_and_drops_stale_ones(tmp_path):
+    """`make examples`: every instances/ and models/ file of a shipped kind lands in
+    allocator/examples/ at the same path (template*.xlsx by glob); a packaged copy whose
+    source is gone is removed."""
+    from allocator.core.examples import sync_examples
+
+    for rel in ("instances/toy/toy-2x1.json", "instances/template.xlsx", "models/grids/moves-and-equity.toml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes((ROOT / rel).read_bytes())
+    (tmp_path / "instances" / "template-workforce.xlsx").write_bytes(b"a second template")
+    stale = tmp_path / "allocator" / "examples" / "models" / "gone.toml"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("name = 'gone'\n")
+    written = sync_examples(tmp_path)
+    assert sorted(p.relative_to(tmp_path / "allocator" / "examples").as_posix() for p in written) == [
+        "instances/template-workforce.xlsx",
+        "instances/template.xlsx",
+        "instances/toy/toy-2x1.json",
+        "models/grids/moves-and-equity.toml",
+    ]
+    assert not stale.exists()
+    assert _files(tmp_path) == _files(tmp_path / "allocator" / "examples")

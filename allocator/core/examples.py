@@ -176,10 +176,16 @@ def copy_example(name: str, folder: str | Path) -> Path:
 
 
 def sync_examples(repo: str | Path) -> list[Path]:
-    """Copy the repository's shipped files into ``allocator/examples/`` (``make examples``),
-    removing packaged copies whose source is gone. Returns the files written."""
+    """Copy the repository's shipped files into its ``allocator/examples/`` (``make examples``),
+    removing packaged copies whose source is gone. Returns the files written.
+
+    Parameters
+    ----------
+    repo : str or pathlib.Path
+        The repository's root (the folder holding ``instances/``, ``models/`` and ``allocator/``).
+    """
     repo = Path(repo)
-    dest = Path(__file__).resolve().parents[1] / "examples"
+    dest = repo / "allocator" / "examples"
     written = []
     for folder, pattern, _ in SOURCES:
         for old in (dest / folder).glob(pattern):
