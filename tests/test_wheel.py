@@ -134,19 +134,26 @@ def test_library_script_by_name(fresh):
 
 
 def test_app_starts_and_lists_the_england_instances(fresh):
+    """The installed page itself (Streamlit's AppTest runs the script from site-packages) offers
+    the England instances, one chosen; then `allocator app` serves on 127.0.0.1 and answers."""
     bin_, work, env = fresh
-    listed = run(
-        [str(bin_ / "python"), "-c", "from allocator.app import logic; print(list(logic.shipped_instances()))"],
-        work,
-        env,
+    script = (
+        "import json, pathlib, allocator.app\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        "page = pathlib.Path(allocator.app.__file__).with_name('page.py')\n"
+        "at = AppTest.from_file(str(page), default_timeout=120).run()\n"
+        "box = at.selectbox(key='shipped')\n"
+        "print(json.dumps({'options': box.options, 'value': box.value, 'errors': [e.value for e in at.exception]}))\n"
     )
-    assert "england-regions-2025" in listed.stdout and "england-icb-2025" in listed.stdout
+    page = json.loads(run([str(bin_ / "python"), "-c", script], work, env).stdout.splitlines()[-1])
+    england = [o for o in page["options"] if o.startswith("england-")]
+    assert {"england-regions-2025", "england-icb-2025", "england-training-regions-2025"} <= set(england)
+    assert page["value"] == "england-regions-2025" and page["errors"] == []
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen(
-        ["allocator", "app", "--port", str(port)], cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    log = (work / "app.log").open("w")
+    server = subprocess.Popen(["allocator", "app", "--port", str(port)], cwd=work, env=env, stdout=log, stderr=log)
     try:
         deadline, health = time.monotonic() + 60, ""
         while time.monotonic() < deadline and server.poll() is None:
@@ -156,9 +163,10 @@ def test_app_starts_and_lists_the_england_instances(fresh):
                     break
             except OSError:
                 time.sleep(0.5)
-        assert health == "ok", f"the app did not answer on port {port}"
+        assert health == "ok", f"the app did not answer on port {port}: {(work / 'app.log').read_text()[-2000:]}"
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
             assert r.status == 200
     finally:
         server.terminate()
         server.wait(timeout=20)
+        log.close()
