@@ -66,8 +66,8 @@ chromium:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check allocator tests benchmarks instances docs
-	$(BIN)/ruff format --check allocator tests benchmarks instances docs
+	$(BIN)/ruff check allocator tests benchmarks instances docs/build_site.py
+	$(BIN)/ruff format --check allocator tests benchmarks instances docs/build_site.py
 
 # The type checker on the public modules (the files listed in pyproject.toml's [tool.mypy])
 typecheck: $(STAMP)
