@@ -4,8 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-fast test-latest lock lint bench bench-instances gallery instances clean venv app chromium \
-	notebook notebooks-run
+.PHONY: examples dist typecheck docs docs-serve demo test test-fast test-latest lock lint bench bench-instances \
+	gallery instances clean venv app chromium notebook notebooks-run
 
 # Installs come from the lock file (exact versions and hashes of every package), so a release
 # upstream cannot break a fresh machine. `make lock` regenerates it from pyproject.toml's ranges;
@@ -26,7 +26,7 @@ $(STAMP): pyproject.toml $(LOCK)
 
 lock: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check "$(UV_PIN)"
-	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes \
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra docs --universal --python-version 3.11 --generate-hashes \
 		--quiet -o $(LOCK)
 
 # A separate environment from pyproject.toml's ranges alone: the newest versions available
@@ -37,6 +37,12 @@ test-latest:
 	$(VENV_LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade -e ".[dev]"
 	$(VENV_LATEST)/bin/python -m pip freeze --exclude-editable > $(VENV_LATEST)/versions.txt
 	$(VENV_LATEST)/bin/python -m pytest -p no:cacheprovider
+
+# The sdist and the wheel in dist/ (with the shipped examples: `make examples` first if they
+# changed); tests/test_wheel.py installs such a wheel into a fresh environment and uses it
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 demo: $(STAMP)
 	$(BIN)/allocator solve instances/england-regions-2025.json --out out/demo --report
@@ -72,8 +78,22 @@ chromium:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check allocator tests benchmarks instances
-	$(BIN)/ruff format --check allocator tests benchmarks instances
+	$(BIN)/ruff check allocator tests benchmarks instances docs/build_site.py
+	$(BIN)/ruff format --check allocator tests benchmarks instances docs/build_site.py
+
+# The type checker on the public modules (the files listed in pyproject.toml's [tool.mypy])
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# The documentation site in build/site/ (mkdocs, strict: a broken link, a public name without
+# a docstring or a stale docs/api/ page fails); `make docs-serve` serves it on 127.0.0.1:8000
+docs: $(STAMP)
+	$(BIN)/python docs/build_site.py --check
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(STAMP)
+	$(BIN)/python docs/build_site.py
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
@@ -89,6 +109,11 @@ bench-instances: $(STAMP)
 # Rebuild the England instances from the vendored sources; refresh the gallery table
 instances: $(STAMP)
 	$(BIN)/python instances/build.py
+
+# Copy the shipped instances, templates, model files and grids into the package
+# (allocator/examples/), so the wheel has them; tests/test_examples.py checks the copies agree
+examples: $(STAMP)
+	$(BIN)/python -c "from allocator.core.examples import sync_examples; sync_examples('.')"
 
 gallery: $(STAMP)
 	$(BIN)/python instances/gallery.py

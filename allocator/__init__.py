@@ -3,16 +3,18 @@
 Library quickstart::
 
     import allocator
-    res = allocator.solve("instances/england-regions-2025.json", "models/equity-first.toml")
+    res = allocator.solve("england-regions-2025", "equity-first")   # shipped examples by name
     res.status, res.objective
     res.allocation          # pandas DataFrame: region, specialty, year, posts, target
-    res.kpis                # docs/model.md §8 measures per year
-    allocator.check("instances/england-regions-2025.json", res)   # the independent checker
+    res.kpis                # the measures per year (docs/model.md §8)
+    allocator.check("england-regions-2025", res)   # the independent checker
+    [e.name for e in allocator.examples()]   # every shipped instance, model file and grid
 
-Every function that takes an instance takes an :class:`Instance` or the path of its file
-(JSON, workbook or CSV folder).
-
-The contract (instance format, mathematics, result format) is docs/model.md.
+Every function that takes an instance takes an :class:`Instance`, the path of its file (JSON,
+workbook or CSV folder) or the name of a shipped example; a path wins over a name. The public
+names are those in ``__all__`` here and in :mod:`allocator.study`, :mod:`allocator.report` and
+:mod:`allocator.apportion`; everything else is internal. The contract (instance format,
+mathematics, result format) is docs/model.md.
 """
 
 from allocator.cli.interrupt import is_command_line as _is_command_line
@@ -27,20 +29,25 @@ from allocator.analysis.check import check
 # imported eagerly so `allocator.check` stays the function after `import allocator.check`
 from allocator.analysis.check_report import CheckReport
 from allocator.core.data import ProblemData
+from allocator.core.examples import Example, ExampleError, copy_example, examples
 from allocator.core.instance import Instance, InstanceError
 from allocator.core.spec import DEFAULT_MODEL, ModelSpec, load_model
 from allocator.core.validate import validate
+from allocator.core.version import package_version as _package_version
 from allocator.io.instance import load_instance
 from allocator.model.backends.base import SolveOptions
 from allocator.pipeline.solve import Built, build, problem_data, solve
 from allocator.solution.result import Result
 
-__version__ = "0.1.0"
+__version__: str = _package_version()
+"""The installed package's version (its metadata), e.g. ``"0.2.0"``."""
 
 __all__ = [
     "DEFAULT_MODEL",
     "Built",
     "CheckReport",
+    "Example",
+    "ExampleError",
     "Instance",
     "InstanceError",
     "ModelSpec",
@@ -49,6 +56,8 @@ __all__ = [
     "SolveOptions",
     "build",
     "check",
+    "copy_example",
+    "examples",
     "load_instance",
     "load_model",
     "problem_data",

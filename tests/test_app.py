@@ -378,7 +378,7 @@ def test_server_defaults_are_safe():
 def test_app_command_help_and_bad_port():
     from typer.testing import CliRunner
 
-    from allocator.cli.app import app
+    from allocator.cli.main import app
 
     runner = CliRunner()
     out = runner.invoke(app, ["app", "--help"])

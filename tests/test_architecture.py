@@ -7,6 +7,7 @@ Every import counts, the ones inside functions too (a lazy import is still a dep
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,26 @@ def test_no_private_name_crosses_modules():
         if n.startswith("_") and target != name and target.rpartition(".")[0] != name.rpartition(".")[0]
     ]
     assert not crossing, "\n".join(crossing)
+
+
+def test_only_allocator_app_command_imports_the_web_app():
+    """The web app (allocator.app) is started by one command, cli/serve.py; nothing else reaches it."""
+    reaching = [
+        f"{name} imports {target}"
+        for name in MODULES
+        if _layer(name) != "app" and name != "allocator.cli.serve"
+        for target, _ in _imports(name)
+        if target == "allocator.app" or target.startswith("allocator.app.")
+    ]
+    assert not reaching, "\n".join(reaching)
+
+
+def test_the_command_line_app_is_not_called_app():
+    """The typer app lives in cli/main.py: no file names the command line's module after the web app."""
+    root = PACKAGE.parent
+    old = re.compile(r"allocator\.cli\.app\b|cli/app\.py")
+    assert not (PACKAGE / "cli" / "app.py").exists()
+    files = [root / "README.md", root / "Makefile", *root.glob("docs/*.md"), *PACKAGE.rglob("*.py")]
+    files += [*(root / "tests").rglob("*.py"), *(root / "benchmarks").rglob("*.py"), *root.glob("notebooks/*.ipynb")]
+    naming = [f"{p.relative_to(root)}: {m}" for p in files for m in old.findall(p.read_text(encoding="utf-8"))]
+    assert not naming, "\n".join(naming)

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 import allocator
 from allocator.app import logic
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.core.provenance import canonical_sha256
 from allocator.report.assumptions import MODEL, assumptions, brief, number, percent
 from allocator.report.summary import markdown

@@ -498,7 +498,7 @@ def test_result_from_path_and_to_dict(tmp_path):
 def test_check_command_exit_codes(tmp_path):
     from typer.testing import CliRunner
 
-    from allocator.cli.app import app
+    from allocator.cli.main import app
 
     def run(*args):
         return CliRunner().invoke(app, ["check", *map(str, args)])

@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from allocator.cli.app import app
+from allocator.cli.main import app
 
 from .conftest import ROOT
 

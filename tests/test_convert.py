@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.io.instance import load_instance
 from allocator.io.table_cells import list_columns
 from allocator.io.table_write import same_instance

@@ -22,7 +22,8 @@ PINS = {
 
 def requirements() -> list[Requirement]:
     project = PYPROJECT["project"]
-    reqs = list(project["dependencies"]) + list(project["optional-dependencies"]["dev"])
+    extras = project["optional-dependencies"]
+    reqs = list(project["dependencies"]) + list(extras["dev"]) + list(extras["docs"])
     return [Requirement(r) for r in reqs]
 
 

@@ -24,7 +24,7 @@ import rfc8785
 from typer.testing import CliRunner
 
 import allocator
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.core.provenance import instance_sha256, model_sha256
 from allocator.io.instance import write_tables
 from allocator.io.results import result_problems

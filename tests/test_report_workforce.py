@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 import allocator
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.core.data import problem_data
 from allocator.core.validate import validate
 from allocator.report.summary import markdown, workforce_tables

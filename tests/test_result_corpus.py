@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 import allocator
-from allocator.cli.app import app
+from allocator.cli.main import app
 
 from .conftest import ROOT
 

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 import allocator
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.report.write import write_report
 from allocator.study.generate import generate
 from allocator.study.store import Store, StoreError, load_sweep

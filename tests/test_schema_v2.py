@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 import allocator
 from allocator.analysis.check import check
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.core.data import problem_data
 from allocator.core.instance import InstanceError
 from allocator.core.spec import DEFAULT_MODEL, ModelSpec, Objective

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import allocator.core.validate as validation
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.core.instance import SCHEMA_VERSION, SCHEMA_VERSIONS, InstanceError, rate_message
 from allocator.core.validate import check, validate
 from allocator.io.instance import load_instance, write_tables

@@ -6,6 +6,7 @@ sweep's local cluster listening on 127.0.0.1 only."""
 from __future__ import annotations
 
 import csv
+import importlib
 import json
 import os
 from pathlib import Path
@@ -15,15 +16,16 @@ import pytest
 from typer.testing import CliRunner
 
 import allocator
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.io import atomic as interrupt
 from allocator.report.tables import MANIFEST
 from allocator.report.write import write_report
-from allocator.study import sweep as sweep_mod
 from allocator.study.scenarios import SchedulerError
 from allocator.study.sweep import check_scheduler
 
 from .conftest import ROOT
+
+sweep_mod = importlib.import_module("allocator.study.sweep")  # the module: allocator.study.sweep is the function
 
 TOY3 = ROOT / "instances" / "toy" / "toy-3x2.json"  # regions north, middle, south; specialties gp, psych
 RENAME = {"north": "=1+2", "middle": "toy [/]", "south": "[bold]nrth", "gp": "@SUM(A1)", "psych": "-2+3"}

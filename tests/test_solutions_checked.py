@@ -37,7 +37,7 @@ def test_checker_catches_a_tampered_solution():
 def test_cli_check_round_trip(tmp_path):
     from typer.testing import CliRunner
 
-    from allocator.cli.app import app
+    from allocator.cli.main import app
 
     path = ROOT / "instances" / "toy" / "toy-shrink.json"
     out = tmp_path / "o"

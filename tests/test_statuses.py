@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import allocator
 from allocator.analysis.check import check
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.core.spec import DEFAULT_MODEL
 from allocator.core.validate import validate
 from allocator.io.results import SOLVED, STATUSES

@@ -129,7 +129,7 @@ def test_help_is_fast_and_light():
     code = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from allocator.cli.app import app\n"
+        "from allocator.cli.main import app\n"
         "CliRunner().invoke(app, ['validate', 'instances/toy/toy-2x1.json'])\n"
         "heavy = [m for m in ('pyomo', 'pulp', 'dask', 'distributed', 'matplotlib') if m in sys.modules]\n"
         "assert not heavy, heavy\n"

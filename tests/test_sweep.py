@@ -8,6 +8,7 @@ Dask runs on a real ``distributed.LocalCluster`` with 2 workers and ``processes=
 
 from __future__ import annotations
 
+import importlib
 import time
 
 import numpy as np
@@ -21,7 +22,6 @@ from allocator.cli.sweep import sweep_command
 from allocator.core.data import problem_data
 from allocator.core.spec import DEFAULT_MODEL, load_model
 from allocator.model.backends import highs
-from allocator.study import sweep as sweep_mod
 from allocator.study.generate import generate
 from allocator.study.grids import Grid, expand_grid, load_grid, run_hash
 from allocator.study.scenarios import GridError, Scenario, SchedulerError
@@ -30,6 +30,8 @@ from allocator.study.sweep import sweep
 from allocator.study.warm import solve_weightings
 
 from .conftest import ROOT, TOYS
+
+sweep_mod = importlib.import_module("allocator.study.sweep")  # the module: allocator.study.sweep is the function
 
 GRID = """
 [base]

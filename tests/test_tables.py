@@ -369,7 +369,7 @@ def test_validate_is_linear_in_name_length(tmp_path):
     """The 16 s of issue 10 were rich's highlighter on the `valid: NAME` line."""
     from typer.testing import CliRunner
 
-    from allocator.cli.app import app
+    from allocator.cli.main import app
 
     data = json.loads((ROOT / "instances" / "toy" / "toy-2x1.json").read_text())
     data["name"] = "x" * MAX_NAME_LENGTH

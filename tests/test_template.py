@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 import allocator
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.core.validate import validate
 from allocator.io.instance import load_instance
 from allocator.io.table_cells import PIPELINE_PREFIX, SHEETS, list_columns

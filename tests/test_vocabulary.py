@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import allocator
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.report import tables, workforce
 from allocator.report.summary import binding_text, kpi_text, region_text
 from allocator.report.workbook import workbook_bytes

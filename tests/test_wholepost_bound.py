@@ -119,7 +119,7 @@ def test_bound_seconds_scale_with_size():
 def test_solve_round_on_the_command_line_states_the_bound(tmp_path):
     from typer.testing import CliRunner
 
-    from allocator.cli.app import app
+    from allocator.cli.main import app
 
     path = tmp_path / "small.json"
     generate(*SMALL[:3], seed=SMALL[3]).to_json(path)

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from allocator.cli.app import app
+from allocator.cli.main import app
 from allocator.core.instance import InstanceError
 from allocator.core.validate import validate
 from allocator.io.instance import load_instance

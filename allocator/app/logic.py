@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 import allocator
 from allocator import DEFAULT_MODEL, InstanceError, ModelSpec, Result
+from allocator.core.examples import examples
 from allocator.core.spec import Objective
 from allocator.solution import vocabulary as V
 from allocator.solution.gaps import gap_sentence
@@ -99,30 +100,19 @@ DISTANCE = V.label("distance_pct")
 # --------------------------------------------------------------------------- shipped files
 
 
-def repo_root() -> Path:
-    """The folder holding ``instances/`` and ``models/`` (the source checkout)."""
-    return Path(allocator.__file__).resolve().parent.parent
+def shipped_instances() -> dict[str, Path]:
+    """The instances that ship inside the package (``allocator examples``), England's first:
+    ``{label: path}``."""
+    label = {"instance": "{}", "toy": "toy: {}", "infeasible": "infeasible: {}", "template": "{} (workbook)"}
+    return {label[kind].format(e.name): e.path for kind in label for e in examples((kind,))}
 
 
-def shipped_instances(root: Path | None = None) -> dict[str, Path]:
-    """The instances that ship with the project, England's first: ``{label: path}``."""
-    base = (root or repo_root()) / "instances"
-    out: dict[str, Path] = {}
-    for pattern, prefix in (("england-*.json", ""), ("toy/*.json", "toy: "), ("infeasible/*.json", "infeasible: ")):
-        for p in sorted(base.glob(pattern)):
-            out[prefix + p.stem] = p
-    for name in ("template", "template-workforce"):  # the simple study, then every block switched on
-        template = base / f"{name}.xlsx"
-        if template.exists():
-            out[f"{name} (workbook)"] = template
-    return out
-
-
-def shipped_models(root: Path | None = None) -> dict[str, Path | None]:
-    """The model files: ``{name: path}``, the built-in default model first (path ``None``)."""
+def shipped_models() -> dict[str, Path | None]:
+    """The model files that ship inside the package: ``{name: path}``, the built-in default
+    model first (path ``None``)."""
     out: dict[str, Path | None] = {f"{DEFAULT_MODEL.name} (built in)": None}
-    for p in sorted(((root or repo_root()) / "models").glob("*.toml")):
-        out[p.stem] = p
+    for e in examples(("model",)):
+        out[e.name] = e.path
     return out
 
 

@@ -59,7 +59,7 @@ class _FlowNetwork:
         return set(self._search(source))
 
     def _search(self, source: int) -> dict:
-        parent = {source: None}
+        parent: dict[int, tuple[int, int] | None] = {source: None}
         queue = deque([source])
         while queue:
             node = queue.popleft()

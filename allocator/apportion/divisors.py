@@ -70,7 +70,7 @@ def _as_fraction(value, what: str) -> Fraction:
     if isinstance(value, (numbers.Real, Decimal)):
         if not math.isfinite(float(value)):
             raise ValueError(f"{what} is not finite ({value!r})")
-        return Fraction(value)
+        return Fraction(value) if isinstance(value, Decimal) else Fraction(float(value))  # numpy floats too
     raise ValueError(f"{what} is not a number ({value!r})")
 
 

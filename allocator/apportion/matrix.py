@@ -53,7 +53,7 @@ def _bound_matrix(bound, values: pd.DataFrame, default, what: str):
     bound = bound.reindex(index=values.index, columns=values.columns)
     out = []
     for label, line in bound.iterrows():
-        cells = []
+        cells: list[Fraction | None] = []
         for col, v in line.items():
             if what == "upper" and isinstance(v, (float, np.floating)) and v == math.inf:
                 cells.append(None)

@@ -6,6 +6,6 @@ Kept light: the app and typer load only when :func:`main` runs.
 
 def main() -> None:
     """The ``allocator`` console script."""
-    from allocator.cli.app import main as run
+    from allocator.cli.main import main as run
 
     run()

@@ -32,6 +32,7 @@ from rich.table import Table
 from allocator.apportion.biproportional import biproportional
 from allocator.apportion.divisors import METHODS, divisor
 from allocator.cli.console import console, err, fail
+from allocator.core.examples import not_found, resolve
 from allocator.io.atomic import csv_text
 
 __all__ = ["ApportionInputError", "apportion_command", "read_matrix", "read_totals", "read_vector"]
@@ -48,8 +49,9 @@ class ApportionInputError(ValueError):
 
 def _read_csv(path: Path) -> pd.DataFrame:
     """A CSV file as strings (labels stay as written, numbers are parsed later)."""
+    path = resolve(path, ("apportionment",))  # a shipped example by name: us-house-2020
     if not path.exists():
-        raise ApportionInputError(f"{path}: no such file")
+        raise ApportionInputError(f"{path}: {not_found(path, ('apportionment',))}")
     if path.is_dir():
         raise ApportionInputError(f"{path}: is a folder, not a CSV file")
     try:

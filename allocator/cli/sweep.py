@@ -1,6 +1,6 @@
 """``allocator sweep INSTANCE --grid GRID.toml --out DIR [--scheduler tcp://HOST:PORT]``.
 
-A typer command function, registered by the main command line (``allocator/cli/app.py``)::
+A typer command function, registered by the main command line (``allocator/cli/main.py``)::
 
     from allocator.cli.sweep import sweep_command
     app.command("sweep")(sweep_command)

@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from allocator.core.examples import not_found, resolve
 from allocator.core.instance import InstanceError, read_utf8
 from allocator.core.limits import MAX_FACTOR, MAX_NAME_LENGTH, MAX_TEXT_LENGTH, check_limits
 from allocator.core.validate import _pydantic_problems
@@ -77,17 +78,21 @@ DEFAULT_MODEL = ModelSpec(
 def load_model(path: str | Path | None) -> ModelSpec:
     """Read a model file; ``None`` gives the default model (docs/model.md §6).
 
+    ``path`` may also name a shipped model file (``"equity-first"``; ``allocator examples``
+    lists them); an existing path always wins over a name.
+
     Anything wrong with the file (missing, a folder, not UTF-8, not TOML, unknown keys, wrong
     types, values out of range) is an :class:`~allocator.core.instance.InstanceError` naming the
     file and the key.
     """
     if path is None:
         return DEFAULT_MODEL
-    path = Path(path)
+    path = resolve(path, ("model",))
     source = str(path)
     if path.is_dir():
         raise InstanceError(source, [("", "is a folder, not a model file (TOML)")])
-    text = read_utf8(path, "TOML", "no such model file")
+    missing = "no such model file" + not_found(path, ("model",)).removeprefix("no such file or folder")
+    text = read_utf8(path, "TOML", missing)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

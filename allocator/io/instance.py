@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from allocator.core.examples import INSTANCE_KINDS, not_found, resolve
 from allocator.core.instance import Instance, InstanceError, read_utf8
 from allocator.core.validate import validate
 
@@ -19,10 +20,14 @@ if TYPE_CHECKING:
 
 
 def load_instance(path: str | Path) -> Instance:
-    """Load and validate an instance from JSON, an Excel workbook, or a folder of CSV files."""
-    path = Path(path)
+    """Load and validate an instance from JSON, an Excel workbook, or a folder of CSV files.
+
+    ``path`` may also name a shipped instance (``"england-regions-2025"``; ``allocator examples``
+    lists them); an existing path always wins over a name.
+    """
+    path = resolve(path, INSTANCE_KINDS)
     if not path.exists():
-        raise InstanceError(str(path), [("", "no such file or folder")])
+        raise InstanceError(str(path), [("", not_found(path, INSTANCE_KINDS))])
     if path.is_dir() or path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods", ".csv"):
         from allocator.io.tables import load_tables  # tables.py imports this module
 

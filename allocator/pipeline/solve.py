@@ -74,8 +74,10 @@ def solve(
 
     Parameters
     ----------
-    instance : an :class:`Instance` or the path of a JSON file, workbook or CSV folder.
-    model : a :class:`ModelSpec`, a model file path, or ``None`` for the default model.
+    instance : an :class:`Instance`, the path of a JSON file, workbook or CSV folder, or the
+        name of a shipped instance (``"england-regions-2025"``; a path wins over a name).
+    model : a :class:`ModelSpec`, a model file path, a shipped model's name (``"equity-first"``),
+        or ``None`` for the default model.
     backend : ``highs`` (default), ``pyomo`` or ``pulp``; all solve with HiGHS.
     time_limit, threads, method, mip_gap, integer, verbose : see :class:`SolveOptions`.
     tie_break : ``"least-squares"`` (§6b, the default: one allocation whatever the backend,
@@ -86,8 +88,11 @@ def solve(
         (the LP optimum) and ``gap``; what it did is in ``result.rounding``. Ignored in
         integer mode, which runs the MIP started from that plan.
 
-    An instance that the pre-solve checks prove infeasible is not built: the result has
-    status ``infeasible`` and a ``diagnosis``. So has one the solver finds infeasible.
+    Returns
+    -------
+    Result
+        An instance that the pre-solve checks prove infeasible is not built: the result has
+        status ``infeasible`` and a ``diagnosis``. So has one the solver finds infeasible.
     """
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
@@ -161,6 +166,7 @@ def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, opt
     if lp.status != "optimal":
         return lp
     x_lp = lp.posts_array(d)
+    assert lp.objective is not None  # an optimal LP has an objective
     t_whole = time.perf_counter()
     repaired = repair(d, spec, x_lp, lp.objective, time_limit=left(), mip_gap=options.mip_gap, threads=options.threads)
     if repaired.status == "infeasible":

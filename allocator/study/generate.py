@@ -105,4 +105,4 @@ def generate(
             "max_national_moves": float(np.ceil(0.04 * size.sum())),
         },
     }
-    return validate(data, source=data["name"])
+    return validate(data, source=str(data["name"]))

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from allocator.core.examples import not_found, resolve
 from allocator.core.instance import Instance, InstanceError
 from allocator.core.spec import DEFAULT_MODEL, ModelSpec, Objective, load_model
 from allocator.pipeline.steps import error_text
@@ -172,7 +173,7 @@ def parse_grid(
     base = DEFAULT_MODEL
     base_tab = data.get("base", {})
     if not isinstance(base_tab, Mapping):
-        problems.append(("base", 'must be a table: [base] model = "models/fair-share.toml"'))
+        problems.append(("base", 'must be a table: [base] model = "fair-share" (a model file or a shipped name)'))
         base_tab = {}
     for key in base_tab:
         if key != "model":
@@ -180,7 +181,7 @@ def parse_grid(
     if "model" in base_tab:
         ref = base_tab["model"]
         if not isinstance(ref, str):
-            problems.append(("base.model", f"must be the path of a model file (got {ref!r})"))
+            problems.append(("base.model", f"must be the path of a model file or a shipped name (got {ref!r})"))
         else:
             path = Path(ref)
             if not path.is_absolute() and base_dir is not None and (base_dir / path).exists():
@@ -236,8 +237,9 @@ def parse_grid(
 
 def load_grid(path: str | Path, max_runs: int | None = MAX_RUNS) -> Grid:
     """Read a ``GRID.toml`` file (format in the module docstring); :class:`GridError` naming
-    the file (and the key) if it cannot be read or is not a valid grid."""
-    path = Path(path)
+    the file (and the key) if it cannot be read or is not a valid grid. ``path`` may also name a
+    shipped grid (``"moves-and-equity"``); an existing path always wins over a name."""
+    path = resolve(path, ("grid",))
     fail = lambda msg: GridError(str(path), [("", msg)])  # noqa: E731
     if path.is_dir():
         raise fail("is a folder, not a grid file")
@@ -246,7 +248,7 @@ def load_grid(path: str | Path, max_runs: int | None = MAX_RUNS) -> Grid:
             raise fail(f"larger than {MAX_GRID_BYTES // 1_000_000} MB: not a grid file")
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise fail("no such grid file") from None
+        raise fail("no such grid file" + not_found(path, ("grid",)).removeprefix("no such file or folder")) from None
     except UnicodeDecodeError as err:
         raise fail(f"not UTF-8 text (byte {err.start}): save the grid file as UTF-8") from None
     except OSError as err:

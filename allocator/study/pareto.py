@@ -184,6 +184,7 @@ def frontier(
     d = problem_data(inst)
     blocked = presolve(d, tie)
     if blocked is not None:
+        assert blocked.diagnosis is not None  # presolve's result always says why
         raise ValueError(f"{inst.name} is infeasible, no frontier: {blocked.diagnosis['findings'][0]['message']}")
 
     built = build_data(
@@ -221,9 +222,10 @@ def frontier(
             except tiebreak.TieBreakError:
                 raw.tie_break = tiebreak.NONE
         if col is not None:
-            rec["f1"], rec["f2"] = float(f1 @ col), float(f2 @ col)
+            first, second = float(f1 @ col), float(f2 @ col)
+            rec["f1"], rec["f2"] = first, second
             raw.x = col[posts].reshape(d.shape)
-            raw.objective = rec["f1"]
+            raw.objective = first
         built.spec = tie.model_copy(update={"name": f"pareto:{kind}[{i}]"})  # the point's result names it
         res = built.assemble(raw)
         rec.update(_measures(res.kpis))

@@ -178,6 +178,7 @@ class _Plan:
 
     def problem(self) -> ProblemData:
         if self.data is None:
+            assert self.instance is not None, self.error  # a plan whose instance failed has no runs to solve
             self.data = problem_data(self.instance)
         return self.data
 

@@ -35,6 +35,24 @@ app = InterruptibleTyper(  # Ctrl-C: one line, exit 130, within 0.1 s even durin
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from allocator.core.version import package_version
+
+        print(f"allocator {package_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Redistribute specialty training posts toward population need (LP/MIP on HiGHS)."""
+
+
 class Backend(str, Enum):
     highs = "highs"
     pyomo = "pyomo"
@@ -306,6 +324,7 @@ def generate(
 # Commands whose code lives beside the library part they drive.
 from allocator.cli.apportion import apportion_command  # noqa: E402
 from allocator.cli.convert import convert_command  # noqa: E402
+from allocator.cli.examples import examples_app  # noqa: E402
 from allocator.cli.report import report_command  # noqa: E402
 from allocator.cli.serve import app_command  # noqa: E402
 from allocator.cli.sweep import sweep_command  # noqa: E402
@@ -315,6 +334,7 @@ app.command("apportion")(apportion_command)
 app.command("sweep")(sweep_command)
 app.command("convert")(convert_command)
 app.command("app")(app_command)
+app.add_typer(examples_app, name="examples")
 
 
 def main() -> None:

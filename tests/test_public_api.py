@@ -1,0 +1,47 @@
+"""The public API: the names a library user needs, importable from a few documented modules,
+each listed in ``__all__`` with a docstring; the package says it is typed (``py.typed``)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+from .conftest import ROOT
+
+PUBLIC = ("allocator", "allocator.study", "allocator.report", "allocator.apportion")
+
+
+@pytest.mark.parametrize("name", PUBLIC)
+def test_every_public_name_is_importable_and_documented(name):
+    module = importlib.import_module(name)
+    assert inspect.getdoc(module), f"{name}: no module docstring"
+    undocumented = []
+    for public in module.__all__:
+        obj = getattr(module, public)  # AttributeError: a name in __all__ that is not there
+        if (inspect.isclass(obj) or inspect.isfunction(obj)) and not (obj.__doc__ or "").strip():
+            undocumented.append(public)
+    assert not undocumented, f"{name}: public names without a docstring: {undocumented}"
+
+
+def test_what_a_library_user_needs():
+    import allocator
+    import allocator.apportion
+    import allocator.report
+    import allocator.study
+
+    assert {"solve", "check", "load_instance", "load_model", "examples", "copy_example", "Result"} <= set(
+        allocator.__all__
+    )
+    assert {"sweep", "frontier", "Scenario", "load_sweep", "load_grid"} <= set(allocator.study.__all__)
+    assert {"write_report", "markdown"} <= set(allocator.report.__all__)
+    assert {"divisor", "biproportional", "round_matrix"} <= set(allocator.apportion.__all__)
+
+
+def test_typed_marker_ships():
+    assert (ROOT / "allocator" / "py.typed").is_file()
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "py.typed" in data["tool"]["setuptools"]["package-data"]["allocator"]
