@@ -95,6 +95,8 @@ def text_outputs(nb: nbformat.NotebookNode) -> list[tuple[int, str]]:
                 data = o.get("data", {})
                 if "image/png" in data or "image/svg+xml" in data:
                     continue
+                if re.fullmatch(r"<Figure size \d+x\d+ with \d+ Axes>", data.get("text/plain", "")):
+                    continue  # a figure's repr where the kernel had no inline backend (MPLBACKEND set): an image
                 texts.append(data.get("text/markdown") or data.get("text/plain", ""))
             elif o.output_type == "error":
                 texts.append(f"error: {o.ename}: {o.evalue}")

@@ -1050,7 +1050,7 @@ def test_malformed_input_fails_safely(case: Case, tmp_path: Path):
         assert e in text, f"{e!r} not in {text!r}"
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written anywhere
-    assert seconds < 1, f"{seconds:.2f} s"
+    assert seconds < 2, f"{seconds:.2f} s"  # quick (under a second alone; the margin is for a busy machine)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.route in ("json", "xlsx", "csv")][::9], ids=lambda c: c.id)

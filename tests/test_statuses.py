@@ -204,7 +204,7 @@ def test_exit_1_for_feasible(tmp_path, monkeypatch):
 
 
 def test_exit_2_for_bad_input(tmp_path):
-    bad = {**INSTANCE, "schema_version": 3}
+    bad = {**INSTANCE, "schema_version": 4}  # a version this tool does not read
     assert CliRunner().invoke(app, ["solve", str(write(tmp_path, bad))]).exit_code == 2
     bad = {**INSTANCE, "teams": [{"id": "t", "members": [{"specialty": "nope"}]}]}  # unknown member
     assert CliRunner().invoke(app, ["solve", str(write(tmp_path, bad))]).exit_code == 2
