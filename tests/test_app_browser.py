@@ -175,7 +175,7 @@ def test_upload_solve_read_headline_download_and_compare(server, browser, shots,
         page.get_by_role("textbox", name="Name this run").press("Enter")
         page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Model file").click()
         page.get_by_role("option", name="equity-first").click()
-        expect(page.get_by_text(re.compile("Lift the worst-off region first"))).to_be_visible()
+        expect(page.get_by_text(re.compile("Lift the worst-off programme first"))).to_be_visible()
         page.get_by_role("button", name="Solve", exact=True).click()
         expect(page.get_by_text("Result: Equity first")).to_be_visible()
         expect(page.get_by_text("Headline measures")).to_be_visible()
