@@ -87,3 +87,16 @@ def test_page_shows_a_regions_waterfall():
     assert box.options == ["North", "Middle", "South"]
     box.set_value("south").run()
     assert not at.exception
+
+
+def test_report_workbook_explains_each_regions_fair_share(solved, tmp_path):
+    import openpyxl
+
+    inst, res = solved
+    write_report(res, inst, tmp_path)
+    ws = openpyxl.load_workbook(tmp_path / "report.xlsx")["Fair share explained"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0][:2] == ("Region", "Equal per head (posts)") and rows[0][-1] == "Fair share (posts)"
+    assert [r[0] for r in rows[1:4]] == ["North", "Middle", "South"]
+    for r in rows[1:4]:  # the steps sum to the fair share
+        assert sum(r[1:-1]) == pytest.approx(r[-1], abs=1e-6)

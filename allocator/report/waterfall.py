@@ -65,6 +65,20 @@ def _draw(ax, steps: pd.Series, title: str, small: bool = False) -> None:
     ax.set_ylim(0, max(float(np.max(np.maximum(starts, ends))), 1e-9) * 1.18)
 
 
+def region_table(d: ProblemData, x: np.ndarray | None, region_names: list[str | None] | None = None) -> pd.DataFrame:
+    """Every region's waterfall in the last planning year as a table: ``Region``, one column per
+    step (posts), ``Fair share (posts)`` (their sum). The report's sheet "Fair share explained"."""
+    frame = waterfall_frame(d, x)
+    names = [n or r for r, n in zip(d.regions, region_names or [None] * len(d.regions), strict=True)]
+    rows = []
+    for region, name in zip(d.regions, names, strict=True):
+        steps = region_waterfall(frame, region)
+        labels = step_labels(d, list(steps.index))
+        rows.append({"Region": name, **{f"{k} (posts)": v for k, v in zip(labels, steps, strict=True)}})
+        rows[-1]["Fair share (posts)"] = float(steps.sum())
+    return pd.DataFrame(rows)
+
+
 @_styled
 def waterfall_figure(d: ProblemData, x: np.ndarray | None, region_names: list[str | None] | None = None) -> Figure:
     """One waterfall panel per region: its total fair share in the last planning year."""
