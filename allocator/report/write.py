@@ -4,7 +4,8 @@
 
 - ``report.xlsx``: sheets Summary, Allocation, Changes, Regions, Measures, Binding, (with a
   pipeline, docs/model.md §10) Supply, Supply measures, Posts vs supply, Stock over time, (with
-  teams, §11) Team measures, Team mix, (for an infeasible result) Diagnosis, and Assumptions, with readable
+  teams, §11) Team measures, Team mix, (with a need block, §3b) Fair share explained, (for an
+  infeasible result) Diagnosis, and Assumptions, with readable
   headers, frozen header rows, number formats and column widths
   (:mod:`allocator.report.workforce`);
 - ``per_100k``, ``change_heatmap``, ``lorenz``, (when the regions have boundaries,
