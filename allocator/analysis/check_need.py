@@ -33,22 +33,23 @@ class NeedRule:
         self.specialties = [s.id for s in inst.specialties]
         self.need_index = [r.need_index for r in inst.regions]
         listed = [f.id for f in inst.need.factors]
-        # (id, blend, specialties or None, values) in the waterfall's order
-        self.factors = [(b, 1.0, None, []) for b in ("need_index", "need_weights") if b not in listed]
-        self.factors += [(f.id, f.blend, f.specialties, f.values) for f in inst.need.factors]
+        # (id, blend, specialties or None, values by region) in the waterfall's order
+        self.factors = [(b, 1.0, None, {}) for b in ("need_index", "need_weights") if b not in listed]
+        for f in inst.need.factors:
+            by_region: dict[str, list] = {}
+            for v in f.values:
+                by_region.setdefault(v.region, []).append(v)
+            self.factors.append((f.id, f.blend, f.specialties, by_region))
 
-    def _value(self, fid: str, values: list, i: int, j: int, year: int, weight: np.ndarray) -> float:
+    def _value(self, fid: str, values: dict, i: int, j: int, year: int, weight: np.ndarray) -> float:
         if fid == "need_index":
             return self.need_index[i]
         if fid == "need_weights":
             return float(weight[i, j])
-        region, spec = self.regions[i], self.specialties[j]
+        spec = self.specialties[j]
+        entries = values.get(self.regions[i], [])
         for with_specialty in (True, False):
-            mine = [
-                v
-                for v in values
-                if v.region == region and (v.specialty == spec if with_specialty else v.specialty is None)
-            ]
+            mine = [v for v in entries if (v.specialty == spec if with_specialty else v.specialty is None)]
             dated = [v for v in mine if v.year is not None and v.year <= year]
             if dated:
                 return max(dated, key=lambda v: v.year).value
@@ -83,7 +84,9 @@ class NeedRule:
         out = np.asarray(population, float).copy()
         for fid, blend, specs, values in self.factors:
             regional = fid == "need_index" or (
-                fid != "need_weights" and specs is None and all(v.specialty is None for v in values)
+                fid != "need_weights"
+                and specs is None
+                and all(v.specialty is None for entries in values.values() for v in entries)
             )
             if regional:
                 out = out * self._terms(fid, blend, specs, values, population, weight, year)[:, 0]
