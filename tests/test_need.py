@@ -337,3 +337,12 @@ def test_instance_of_problem_data_keeps_the_factors_and_settle_rates():
     assert np.array_equal(back.pipeline.settle_region, d.pipeline.settle_region)
     np.testing.assert_allclose(back.pipeline.share, d.pipeline.share, rtol=1e-12)
     assert allocator.check(instance_of(d), allocator.solve(inst)).ok
+
+
+def test_one_regional_factor_keeps_the_total_population():
+    """docs/model.md §3b (how the project reads it): with a single regional factor (the built-ins
+    at their defaults of 1), the need-weighted population sums to the population."""
+    data = worked()
+    data["need"]["factors"] = data["need"]["factors"][:1]  # dep only
+    d = problem_data(validate(data))
+    np.testing.assert_allclose(d.weighted_population.sum(axis=0), d.population.sum(axis=0), rtol=1e-12)
