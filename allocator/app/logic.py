@@ -2,7 +2,7 @@
 
 Everything here uses the package's public API (``allocator.solve``, ``load_instance``,
 ``validate``, ``load_model``, ``problem_data``, ``Result``, ``InstanceError``, ``ModelSpec``)
-and the three functions of :mod:`allocator.app.adapters`.
+and the functions of :mod:`allocator.app.adapters`.
 
 Uploads are data only: JSON is parsed by the instance reader (no code), workbooks by openpyxl
 (values only, macros are never run), a zip only yields its ``.csv`` members, by base name,
@@ -341,7 +341,7 @@ def per_100k(result: Result, inst: allocator.Instance) -> pd.DataFrame:
         return pd.DataFrame()
     d = allocator.problem_data(inst)
     x = _array(result, d)
-    pop = d.population[:, -1] * d.need_index
+    pop = d.weighted_population[:, -1]
     with np.errstate(divide="ignore", invalid="ignore"):
         before = np.where(pop > 0, 1e5 * d.baseline.sum(axis=1) / pop, 0.0)
         after = np.where(pop > 0, 1e5 * x[:, :, -1].sum(axis=1) / pop, 0.0)
@@ -360,6 +360,13 @@ def per_100k(result: Result, inst: allocator.Instance) -> pd.DataFrame:
             DISTANCE: vs,
         }
     )
+
+
+def waterfall(result: Result, inst: allocator.Instance, region: str) -> tuple[pd.DataFrame, bytes]:
+    """One region's fair-share waterfall (docs/model.md §3b), last planning year: the table
+    ``step, posts`` (steps, then the fair share; they sum to it) and its figure as PNG."""
+    name = next((r.name or r.id for r in inst.regions if r.id == region), region)
+    return adapters.waterfall(result, allocator.problem_data(inst), region, name)
 
 
 def changes(result: Result, inst: allocator.Instance, threshold: float = 0.05) -> pd.DataFrame:

@@ -282,6 +282,15 @@ def workbook_bytes(ctx: _Context) -> bytes:
                 ws.column_dimensions[letter].width = max(ws.column_dimensions[letter].width or 0, 18)
 
             _workforce_sheets(xw, ctx)
+            if ctx.d.has_need_block:  # docs/model.md §3b: each region's fair share, step by step
+                from allocator.report.waterfall import region_table
+
+                note = (
+                    f"Fair share in {ctx.d.years[-1]}, summed over specialties: the equal-per-head share of the "
+                    "national totals, then the posts each need factor adds or takes away, in the instance's order "
+                    "(docs/model.md §3b). Every cell's steps are in waterfall.csv of the result."
+                )
+                _sheet(xw, "Fair share explained", region_table(ctx.d, ctx.x, ctx.region_names), [note])
 
         bf = ctx.binding
         if not len(bf):

@@ -12,7 +12,8 @@ gives each formula with a worked example and how to read it.
 Notation (per planning year ``t``):
 
 - ``x[r,s]`` posts, ``T[r,s]`` fair share (docs/model.md §3), ``D[r,s]`` need;
-- ``v_r = population[r,t] · need_index[r]`` the need-weighted population of region ``r``;
+- ``v_r = population[r,t] · need_index[r]`` the need-weighted population of region ``r`` (with a
+  need block, that of docs/model.md §3b: ``ProblemData.weighted_population``);
 - ``p_r = 1e5 · Σ_s x[r,s] / v_r`` posts per 100,000 need-weighted population (§8).
 """
 

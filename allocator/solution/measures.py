@@ -18,7 +18,8 @@ def previous(d: ProblemData, x: np.ndarray) -> np.ndarray:
 
 
 def posts_per_100k(d: ProblemData, x: np.ndarray) -> np.ndarray:
-    """(R, Y) ``p[r,t] = 1e5 · Σ_s x[r,s,t] / (population[r,t] · need_index[r])`` (0 if no need)."""
+    """(R, Y) ``p[r,t] = 1e5 · Σ_s x[r,s,t] / (population[r,t] · need_index[r])`` (0 if no need;
+    with a need block, per the need-weighted population of docs/model.md §3b)."""
     wp = d.weighted_population
     return np.divide(1e5 * x.sum(axis=1), wp, out=np.zeros_like(wp), where=wp > 0)
 
