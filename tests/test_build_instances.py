@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
+import importlib
 import json
 import shutil
+import subprocess
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -28,11 +29,11 @@ SIZES = {
 
 
 def _load_build():
-    spec = importlib.util.spec_from_file_location("instances_build", INSTANCES / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses need the module registered
-    spec.loader.exec_module(module)
-    return module
+    """The build package ``instances/build/`` (``python -m instances.build``), imported from the
+    repository root whatever the working directory."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module("instances.build")
 
 
 build = _load_build()
@@ -58,7 +59,7 @@ def test_rebuild_is_byte_identical(tmp_path):
     for name in NAMES:
         built = (tmp_path / f"{name}.json").read_bytes()
         committed = (INSTANCES / f"{name}.json").read_bytes()
-        assert built == committed, f"{name}.json is stale: run python instances/build.py"
+        assert built == committed, f"{name}.json is stale: run python -m instances.build"
         assert built.endswith(b"}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.json" for n in NAMES)
 
@@ -174,8 +175,27 @@ def test_vendored_folders_keep_their_provenance():
 
 
 def test_build_reads_nothing_outside_the_vendored_sources():
-    text = (INSTANCES / "build.py").read_text(encoding="utf-8")
-    assert "/work/shared" not in text and "shared/data" not in text
+    modules = sorted((INSTANCES / "build").glob("*.py"))
+    assert len(modules) >= 10  # one module per source, plus the rules
+    for path in modules:
+        text = path.read_text(encoding="utf-8")
+        assert "/work/shared" not in text and "shared/data" not in text and "../shared" not in text, path
+
+
+def test_python_dash_m_runs_the_package(tmp_path):
+    """``python -m instances.build`` (what ``make instances`` runs) rebuilds the same files."""
+    run = subprocess.run(
+        [sys.executable, "-m", "instances.build", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "england-regions-2025.json").read_bytes() == (
+        INSTANCES / "england-regions-2025.json"
+    ).read_bytes()
+    assert "instances.build" in (ROOT / "Makefile").read_text(encoding="utf-8")
 
 
 def test_largest_remainder():
