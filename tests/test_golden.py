@@ -25,11 +25,11 @@ import pytest
 
 import allocator
 
-from .conftest import ROOT
+from .conftest import ENGLAND, ROOT
 
 GOLDEN = ROOT / "tests" / "data" / "golden"
 LOCK = (ROOT / "requirements.lock").read_text()
-CASES = [(p, None) for p in sorted((ROOT / "instances").glob("england-*.json"))]
+CASES = [(p, None) for p in ENGLAND]
 CASES += [(p, None) for p in sorted((ROOT / "instances" / "toy").glob("*.json"))]
 CASES += [(ROOT / "instances" / "england-regions-2025.json", m) for m in sorted((ROOT / "models").glob("*.toml"))]
 # the v2 instances under the model made for them (FORMULATION §10, §11)

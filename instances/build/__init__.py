@@ -2,14 +2,21 @@
 
     python -m instances.build [--out instances] [--sources instances/sources]
 
-writes five instances (docs/model.md §2, ``schema_version: 2``, plus the project's ``sources``
-list):
+writes eight instances (docs/model.md §2, plus the project's ``sources`` list), five with
+``schema_version: 2``:
 
 * ``england-regions-2025.json``           the 7 NHS England regions
 * ``england-training-regions-2025.json``  the 11 NHS England WT&E local offices (ex-HEE)
 * ``england-icb-2025.json``               the 42 integrated care boards (ICBs)
 * ``england-pipeline-2025.json``          the 7 regions with the workforce pipeline to 2040 (§10)
 * ``england-teams-2025.json``             the 7 regions with primary-care and surgical teams (§11)
+
+and three need-based ones (``schema_version: 3``): the first three with a ``need`` block
+(§3b) built from NHS England's component need indices, the ONS age weights, deprivation at
+20 % and rurality at blend 0 (:mod:`.needfactors`, :mod:`.needinstances`):
+``england-regions-need-2025.json``, ``england-training-regions-need-2025.json`` and
+``england-icb-need-2025.json``. Written to the default folder, the build also refreshes the
+fair-share table of ``instances/README.md`` (:func:`need_table`, :mod:`.fairshare`).
 
 Every instance has ``population_by_year`` and need weights by year (``need_weights[].year``) for
 paediatrics (children 0-14) and obstetrics & gynaecology (women 15-44) from the ONS 2022-based
@@ -22,11 +29,13 @@ Everything in those files is made here, from the CSV files in ``instances/source
 folder carries its PROVENANCE.md), one module per source, each with its checks:
 
 * :mod:`.population` (ONS mid-2022), :mod:`.projections` (ONS 2022-based projections),
-  :mod:`.need` (NHS England need indices), :mod:`.posts` (training posts),
-  :mod:`.geography` (regions, local offices and the ICB assignment);
+  :mod:`.need` (NHS England need indices and components), :mod:`.rurality` (ONS RUC 2021),
+  :mod:`.posts` (training posts), :mod:`.geography` (regions, local offices and the ICB
+  assignment);
 * :mod:`.read` reads them all into one checked :class:`Sources`;
 * :mod:`.weights`, :mod:`.baseline`, :mod:`.pipeline` and :mod:`.teams` hold the rules;
-  :mod:`.entries` the ``sources`` lists; :mod:`.instances` assembles and checks the instances.
+  :mod:`.entries` the ``sources`` lists; :mod:`.make` and :mod:`.instances` assemble and check
+  the instances; :mod:`.needfactors` and :mod:`.needinstances` the need-based ones.
 
 (The instances' ``sources`` entries still cite ``instances/build.py``, the single file this
 package was split from; the functions and constants they name keep their names here.)
@@ -79,8 +88,11 @@ from .common import (
     r4,
     round_half_up,
 )
+from .fairshare import ICB_TABLE_REGION, change_table, fair_shares, replace_table
 from .geography import LOCAL_OFFICES, NHS_REGIONS, local_office_areas
-from .instances import build_instances, check_instance, make_instance
+from .instances import build_instances, check_instance
+from .make import make_instance
+from .needfactors import programme_table
 from .posts import england_national_posts, england_share, select_specialties
 from .read import read_sources
 from .weights import need_weight
@@ -95,6 +107,9 @@ __all__ = [
     "Sources",
     "build_all",
     "build_instances",
+    "change_table",
+    "fair_shares",
+    "need_table",
     "capacity_bounds",
     "check",
     "check_instance",
@@ -140,11 +155,23 @@ def write_all_or_nothing(texts: dict[Path, str]) -> None:
         os.replace(tmp, path)
 
 
-def build_all(out_dir: Path, sources_dir: Path = DEFAULT_SOURCES) -> list[Path]:
-    """Read and check the sources, build and check the five instances, then write them to
-    ``out_dir`` (all or nothing). Returns the paths written."""
-    instances = build_instances(read_sources(Path(sources_dir)))
+def need_table(instances: dict[str, dict[str, Any]], src: Sources) -> str:
+    """The text between instances/README.md's need-table markers: which programme uses which
+    need component (:func:`.needfactors.programme_table`), then the fair-share changes against
+    the single-index instances (:func:`.fairshare.change_table`, with the South West's ICBs)."""
+    icbs = [a.id for a in src.icbs if a.region == ICB_TABLE_REGION]
+    return programme_table() + "\n" + change_table(instances, icbs)
+
+
+def build_all(out_dir: Path, sources_dir: Path = DEFAULT_SOURCES, readme: Path | None = None) -> list[Path]:
+    """Read and check the sources, build and check the eight instances, then write them to
+    ``out_dir`` (all or nothing), and with ``readme`` refresh the fair-share table between its
+    need-table markers. Returns the paths written."""
+    src = read_sources(Path(sources_dir))
+    instances = build_instances(src)
     texts = {Path(out_dir) / f"{name}.json": to_json(inst) for name, inst in instances.items()}
+    if readme is not None:
+        texts[readme] = replace_table(readme.read_text(encoding="utf-8"), need_table(instances, src))
     write_all_or_nothing(texts)
     return list(texts)
 
@@ -155,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sources", type=Path, default=DEFAULT_SOURCES, help="vendored sources folder")
     args = parser.parse_args(argv)
     try:
-        paths = build_all(args.out, args.sources)
+        readme = HERE / "README.md" if args.out.resolve() == HERE else None
+        paths = build_all(args.out, args.sources, readme)
     except BuildError as err:
         print(f"instances.build: error: {err}\nNothing was written.", file=sys.stderr)
         return 2

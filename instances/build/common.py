@@ -41,6 +41,7 @@ FILES = {
     "snpp_region": "population_projections/ons_snpp2022_nhser_by_5yr_age_sex_2022_2047.csv",
     "snpp_icb": "population_projections/ons_snpp2022_icb2023_summary_2022_2047.csv",
     "snpp_office": "population_projections/ons_snpp2022_hee_local_office_summary_2022_2047.csv",
+    "rurality_icb": "rurality/rurality_icb24_england.csv",
 }
 
 
@@ -134,6 +135,11 @@ class Area:
     office: str = ""  # local office name (ICBs)
     # ONS 2022-based projection by year: (persons, children 0-14, women 15-44), unrounded
     projection: dict[int, tuple[Fraction, Fraction, Fraction]] = dc_field(default_factory=dict)
+    # NHS England 2025/26 component need indices (England = 1), by component (need.COMPONENTS)
+    components: dict[str, Fraction] = dc_field(default_factory=dict)
+    # ONS RUC 2021: Census 2021 usual residents, and their share living in rural LSOAs (0-1)
+    residents_2021: int = 0
+    rural_share: Fraction = Fraction(0)
 
     @property
     def weighted_population(self) -> Fraction:
@@ -153,3 +159,9 @@ class Sources:
 
 
 Projection = dict[int, tuple[Fraction, Fraction, Fraction]]
+
+
+def resident_weighted(members: list[Area]) -> Fraction:
+    """The rural share of a group of ICBs: their rural shares weighted by Census 2021 residents."""
+    residents = sum(a.residents_2021 for a in members)
+    return sum((a.residents_2021 * a.rural_share for a in members), Fraction(0)) / residents

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-from .common import Area, Sources, check, read_rows
+from .common import Area, Sources, check, read_rows, resident_weighted
 
 # NHS England regions: id, name as in the ONS and NHS England files.
 NHS_REGIONS = [
@@ -74,7 +74,8 @@ def read_office_map(
 
 def local_office_areas(src: Sources) -> list[Area]:
     """Local offices as sums of their ICBs (whole-ICB assignment): population, children and
-    women are sums; need indices are ONS-population-weighted means of the ICBs' indices."""
+    women are sums; need indices (and component indices) are ONS-population-weighted means of the
+    ICBs' indices; the rural share is the Census-resident-weighted mean of the ICBs' shares."""
     out = []
     for oid, office in LOCAL_OFFICES:
         members = [a for a in src.icbs if a.office == office]
@@ -93,6 +94,12 @@ def local_office_areas(src: Sources) -> list[Area]:
                     y: tuple(sum((a.projection[y][i] for a in members), Fraction(0)) for i in range(3))  # type: ignore[misc]
                     for y in years
                 },
+                components={
+                    c: sum((a.population * a.components[c] for a in members), Fraction(0)) / pop
+                    for c in members[0].components
+                },
+                residents_2021=sum(a.residents_2021 for a in members),
+                rural_share=resident_weighted(members),
             )
         )
     return out

@@ -1,5 +1,6 @@
-"""NHS England 2025/26 need-weighted populations (final core and primary medical care need
-indices) by ICB and region, checked against ``need/PROVENANCE.md``."""
+"""NHS England 2025/26 need-weighted populations by ICB and region, checked against
+``need/PROVENANCE.md``: the final core and primary medical care need indices of every instance,
+and the component indices (:data:`COMPONENTS`) of the need-based instances."""
 
 from __future__ import annotations
 
@@ -21,6 +22,18 @@ NHSE_REGION_INDEX_RANGE_2025 = (0.93, 1.09)
 
 
 NEED_YEAR = "2025/26"
+# The components of NHS England's allocation formula (column ``wp_<name>``): a component's index
+# is (its weighted population ÷ GP-registered population) ÷ the same for England. Every
+# component's weighted populations sum to the GP-registered population (checked).
+COMPONENTS = (
+    "general_acute",
+    "community",
+    "mental_health",
+    "maternity",
+    "health_inequalities",
+    "prescribing",
+    "primary_medical_care",
+)
 
 
 def _need_by_area(path: Path, rows: list[dict], code_col: str, n_areas: int) -> dict[str, dict[str, Any]]:
@@ -72,7 +85,20 @@ def _need_by_area(path: Path, rows: list[dict], code_col: str, n_areas: int) -> 
                 f"{col} reproduced from the weighted populations",
                 f"{r[code_col]}: {float(mine):.5f} vs {r[col]}",
             )
-        out[r[code_col]] = {"core": core, "pmc": pmc, "region": r["region_name"]}
+        out[r[code_col]] = {"core": core, "pmc": pmc, "region": r["region_name"], "components": {}}
+    for name in COMPONENTS:
+        col = f"wp_{name}"
+        total = sum((num(path, r, col) for r in rows25), Fraction(0))
+        check(
+            abs(total - pop_e) <= 1,
+            path,
+            f"{NEED_YEAR} sum of {col} = sum of population (every component is normalised to it)",
+            f"{float(total):,.1f} vs {float(pop_e):,.1f}",
+        )
+        for r in rows25:
+            index = num(path, r, col) / num(path, r, "population") / (total / pop_e)
+            check(index > 0, path, f"{NEED_YEAR} {col} > 0", r[code_col])
+            out[r[code_col]]["components"][name] = index
     return out
 
 
@@ -91,6 +117,7 @@ def read_need(sources_dir: Path) -> tuple[dict, dict]:
     """NHS England 2025/26 need indices by ICB (ODS code) and by region (name), checked."""
     need_cols = ["allocation_year", "population", "wp_final_core", "wp_final_pmc"]
     need_cols += ["need_index_final_core", "need_index_final_pmc", "region_name"]
+    need_cols += [f"wp_{name}" for name in COMPONENTS]
     p_ni, icb_rows = read_rows(sources_dir, "need_icb", need_cols + ["icb_ods_code", "icb_name"])
     need_icb = _need_by_area(p_ni, icb_rows, "icb_ods_code", 42)
     _check_index_range(p_ni, need_icb, NHSE_ICB_INDEX_RANGE_2025, "ICB")
@@ -109,7 +136,7 @@ def read_need(sources_dir: Path) -> tuple[dict, dict]:
             continue
         name = reg["region_name"]
         members = [r for r in icb_rows if r["allocation_year"] == NEED_YEAR and r["region_name"] == name]
-        for col in ("population", "wp_final_core", "wp_final_pmc"):
+        for col in ("population", "wp_final_core", "wp_final_pmc", *(f"wp_{c}" for c in COMPONENTS)):
             icb_sum = sum((num(p_ni, r, col) for r in members), Fraction(0))
             check(
                 abs(icb_sum - num(p_nr, reg, col)) <= 1,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .common import FILES, Area, Sources, check
+from .common import FILES, Area, Sources, check, resident_weighted
 from .geography import NHS_REGIONS, read_office_map
 from .need import read_need
 from .population import read_lookup, read_population
 from .posts import read_paediatrics, read_stated_totals, read_uk_posts
 from .projections import read_icb_projections, read_region_projections
+from .rurality import read_rurality
 
 
 def read_sources(sources_dir: Path) -> Sources:
@@ -36,6 +37,7 @@ def read_sources(sources_dir: Path) -> Sources:
     proj_region, _ = read_region_projections(sources_dir)
     icb_region_name = {ods: v["region"] for ods, v in need_icb.items()}
     proj_icb = read_icb_projections(sources_dir, icb_region_name, icb_office, proj_region)
+    rural = read_rurality(sources_dir, set(need_icb))
 
     icbs = []
     for ods, ons in ods_to_ons.items():
@@ -52,6 +54,9 @@ def read_sources(sources_dir: Path) -> Sources:
                 region=n["region"],
                 office=icb_office[ods],
                 projection=proj_icb[ods],
+                components=n["components"],
+                residents_2021=rural[ods][0],
+                rural_share=rural[ods][1],
             )
         )
     region_order = [n for _, n in NHS_REGIONS]
@@ -67,6 +72,9 @@ def read_sources(sources_dir: Path) -> Sources:
             pmc_index=need_reg[name]["pmc"],
             region=name,
             projection=proj_region[name],
+            components=need_reg[name]["components"],
+            residents_2021=sum(a.residents_2021 for a in icbs if a.region == name),
+            rural_share=resident_weighted([a for a in icbs if a.region == name]),
         )
         for rid, name in NHS_REGIONS
     ]

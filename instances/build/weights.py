@@ -15,7 +15,10 @@ WEIGHT_RULES = {
 }
 # The age-based rules get one need weight per year from the ONS projections (need_weights[].year);
 # the weight without a year (mid-2022 estimates) stays as the fallback.
-YEARLY_RULES = ("children", "women")
+YEARLY_RULES = ("children", "women", "women_since_base")
+# "women_since_base" (the need-based instances, where NHS England's maternity component sets the
+# level): the projected change of the women 15-44 share since this year; 1 without a year.
+AGE_BASE_YEAR = 2025
 
 
 def need_weight(rule: str, area: Area, areas: list[Area], year: int | None = None) -> Fraction:
@@ -23,9 +26,14 @@ def need_weight(rule: str, area: Area, areas: list[Area], year: int | None = Non
 
     Without ``year``: from the ONS mid-2022 estimates. With ``year``: from the ONS 2022-based
     projection of that year (unrounded), the same rule: share of the group in the area ÷ share
-    in England."""
+    in England. ``women_since_base``: the ``women`` weight of ``year`` ÷ that of
+    :data:`AGE_BASE_YEAR` (the change of the age structure since then; 1 without a year)."""
     if rule == "pmc":
         return area.pmc_index / area.need_index
+    if rule == "women_since_base":
+        if year is None:
+            return Fraction(1)
+        return need_weight("women", area, areas, year) / need_weight("women", area, areas, AGE_BASE_YEAR)
     i = {"children": 1, "women": 2}[rule]
     if year is None:
 
@@ -40,6 +48,3 @@ def need_weight(rule: str, area: Area, areas: list[Area], year: int | None = Non
     pop_e = sum((get(a)[0] for a in areas), Fraction(0))
     group_e = sum((get(a)[1] for a in areas), Fraction(0))
     return (group / pop) / (group_e / pop_e)
-
-
-# --------------------------------------------------------------------------- sources entries
