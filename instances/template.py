@@ -34,8 +34,9 @@ TEMPLATE = {
     "name": "template",
     "description": "A small worked example to start from: replace the rows of each sheet with your own (sheet readme "
     "says what each holds), then run: allocator validate template.xlsx. The optional sheets (need_weights, "
-    "cost_per_post, budget, pipeline_specialties, fill_rate, stock, teams, team_members, team_need_weights) are "
-    "empty, so those blocks are off; template-workforce.xlsx shows each of them filled in.",
+    "cost_per_post, budget, pipeline_specialties, fill_rate, stock, settle_rate, teams, team_members, "
+    "team_need_weights, need_factors, need_values) are empty, so those blocks are off; template-workforce.xlsx "
+    "shows each of them filled in.",
     "baseline_year": 2024,
     "years": [2025, 2026],
     "regions": [
@@ -82,12 +83,14 @@ def _workforce() -> dict:
     """:data:`TEMPLATE` with every advanced block filled in."""
     w = copy.deepcopy(TEMPLATE)
     w["name"] = "template-workforce"
+    w["schema_version"] = 3  # region settle rates (§10) and need factors (§3b)
     w["description"] = (
         "The template with every advanced block switched on: advanced clinical practice (a second profession) with "
         "a ranged national total, need weights, cost per post and a budget, the training pipeline and trained stock "
-        "(the instance sheet's pipeline.* rows and the sheets pipeline_specialties, fill_rate, stock) and a primary "
-        "care team (sheets teams, team_members, team_need_weights). Empty a block's sheets (and, for the pipeline, "
-        "its pipeline.* rows) to switch it off. Check with: allocator validate template-workforce.xlsx"
+        "(the instance sheet's pipeline.* rows and the sheets pipeline_specialties, fill_rate, stock, settle_rate), a "
+        "primary care team (sheets teams, team_members, team_need_weights) and need factors with blends (sheets "
+        "need_factors, need_values). Empty a block's sheets (and, for the pipeline, its pipeline.* rows) to switch "
+        "it off. Check with: allocator validate template-workforce.xlsx"
     )
     w["specialties"].append(
         {"id": "acp", "name": "Advanced clinical practice (primary care)", "programme_years": 2, "profession": "acp"}
@@ -121,6 +124,7 @@ def _workforce() -> dict:
             }
         ],
         "fill_rate": [{"region": "north", "specialty": "gp", "rate": 0.85}],
+        "settle_rate": [{"region": "north", "specialty": "gp", "rate": 0.7}],
         "stock": [
             {"region": r, "specialty": "gp", "headcount": h} for r, h in zip(REGIONS, (950, 700, 1300), strict=True)
         ],
@@ -136,6 +140,27 @@ def _workforce() -> dict:
             "need_weights": [{"region": "north", "weight": 1.1}],
         }
     ]
+    w["need"] = {
+        "factors": [
+            {"id": "need_index", "blend": 1.0},
+            {"id": "need_weights", "blend": 1.0},
+            {
+                "id": "deprivation",
+                "name": "Deprivation",
+                "blend": 0.2,
+                "source": "example",
+                "values": [{"region": r, "value": v} for r, v in zip(REGIONS, (1.2, 1.0, 0.85), strict=True)],
+            },
+            {
+                "id": "rurality",
+                "name": "Rural population share",
+                "blend": 0.0,
+                "specialties": ["gp"],
+                "source": "example",
+                "values": [{"region": r, "value": v} for r, v in zip(REGIONS, (1.3, 0.9, 1.0), strict=True)],
+            },
+        ]
+    }
     return w
 
 

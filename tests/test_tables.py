@@ -257,7 +257,7 @@ def test_empty_optional_sheets_load_as_absent_lists(inst, tmp_path):
 
 
 def test_every_sheet_written_with_headers(inst, tmp_path):
-    empty = inst.model_copy(update={"locks": [], "budget": [], "sources": []})
+    empty = inst.model_copy(update={"locks": [], "budget": [], "sources": [], "need": None})  # factors cite sources
     wb = openpyxl.load_workbook(write_tables(empty, tmp_path / "b.xlsx"))
     assert set(wb.sheetnames) == {"readme", "instance", *SHEETS}
     for name in SHEETS:

@@ -199,11 +199,12 @@ def test_convert_round_trips_exactly(data, tmp_path):
 
 def test_workforce_template_has_an_example_of_every_v2_sheet():
     inst = load_instance(WORKFORCE)
-    assert inst.schema_version == 2 and inst.pipeline is not None and inst.teams
+    assert inst.schema_version == 3 and inst.pipeline is not None and inst.teams  # 3: need factors, settle rates
     assert any(s.profession != "medicine" for s in inst.specialties)
     assert any(w.year is not None for w in inst.need_weights)
     wb = openpyxl.load_workbook(WORKFORCE)
-    for name in ("pipeline_specialties", "fill_rate", "stock", "teams", "team_members", "team_need_weights"):
+    sheets = ("pipeline_specialties", "fill_rate", "stock", "teams", "team_members", "team_need_weights")
+    for name in (*sheets, "settle_rate", "need_factors", "need_values"):
         assert wb[name].max_row >= 2, name
     readme = {r[0].value: r[1].value for r in wb["readme"].iter_rows(min_row=2) if r[0].value}
     assert "3;4" in readme["pipeline_specialties"] and "0.7;0.3" in readme["pipeline_specialties"]

@@ -25,7 +25,8 @@ The targets are recomputed (§3, with every default of §2)::
     D[r,s,t] = population[r,t] · need_index[r] · w[r,s]
     T[r,s,t] = N[s,t] · D[r,s,t] / Σ_r' D[r',s,t]        (0 if Σ_r' D[r',s,t] = 0)
 
-with ``population[r,t]`` from ``population_by_year`` else the region's ``population``,
+(with a ``need`` block, the ``D`` of §3b: ``analysis.check_need``), with ``population[r,t]``
+from ``population_by_year`` else the region's ``population``,
 ``need_index`` 1, ``w`` 1, and ``N[s,t]`` from ``national_posts`` else the baseline national
 total ``Σ_r baseline_posts[r,s]``. Where a ``national_posts`` entry is a range (v2:
 ``min_posts``/``max_posts`` instead of ``posts``), ``N[s,t]`` is the total the allocation itself
@@ -355,12 +356,13 @@ class _Checker(FamilyChecks, WorkforceChecks):
     def gini(self, x: np.ndarray, h: int) -> float:
         """Weighted Gini of posts per 100,000 weighted population (docs/model.md §8).
 
-        ``p_r = 1e5 · Σ_s x[r,s,t] / v_r`` with ``v_r = population[r,t] · need_index[r]``;
+        ``p_r = 1e5 · Σ_s x[r,s,t] / v_r`` with ``v_r = population[r,t] · need_index[r]`` (the
+        need-weighted population of §3b with a need block);
         ``gini = Σ_i Σ_j v_i v_j |p_i - p_j| / (2 (Σ v)² p̄)``, ``p̄ = Σ v_i p_i / Σ v``.
         Regions with ``v_r = 0`` are left out; 0 when ``Σ v = 0`` or ``p̄ = 0``.
         """
         tb = self.tb
-        return weighted_gini(x[:, :, h].sum(axis=1), tb.population[:, h] * tb.need_index)
+        return weighted_gini(x[:, :, h].sum(axis=1), tb.weighted_population(h))  # §3b with a need block
 
     def compare_kpis(self, rows: Any, computed: dict[int, dict[str, float | None]]) -> None:
         """Each planning year has one ``kpis`` row whose six measures match ``computed``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from allocator.analysis.check_need import NeedRule
 from allocator.core.instance import Instance
 
 # --------------------------------------------------------------------------- the instance
@@ -86,17 +87,33 @@ class _Tables:
         for entry in inst.cost_per_post:
             self.cost[self.ri[entry.region], self.si[entry.specialty]] = entry.cost
 
+        # need factors (§3b, v3): D from the factors, restated in check_need
+        self.need_rule = NeedRule(inst) if inst.need is not None else None
+
         # T̄: the targets at data-only totals (T itself wherever the total is fixed)
         self.target_bar = self._targets(self.national_bar)
         self.target = self.target_bar
 
+    def weighted_population(self, h: int) -> np.ndarray:
+        """(R,) ``v_r`` of planning year ``h``: ``population · need_index``, or with a need block
+        the need-weighted population of §3b."""
+        if self.need_rule is None:
+            return self.population[:, h] * self.need_index
+        return self.need_rule.weighted_population(self.population[:, h], self.weight_by_year[:, :, h], self.years[h])
+
     def _targets(self, national: np.ndarray) -> np.ndarray:
-        """T[r,s,t] = N[s,t] · D[r,s,t] / Σ_r' D[r',s,t], D = population · need_index · w."""
+        """T[r,s,t] = N[s,t] · D[r,s,t] / Σ_r' D[r',s,t], D = population · need_index · w (or,
+        with a need block, the D of §3b)."""
         nr, ns, ny = self.shape
         target = np.zeros(self.shape)
         for h in range(ny):
+            factored = None
+            if self.need_rule is not None:
+                factored = self.need_rule.need(self.population[:, h], self.weight_by_year[:, :, h], self.years[h])
             for j in range(ns):
                 need = [self.population[i, h] * self.need_index[i] * self.weight_by_year[i, j, h] for i in range(nr)]
+                if factored is not None:
+                    need = list(factored[:, j])
                 total = sum(need)
                 if total <= 0:
                     continue  # no need anywhere: no fair share (validation forbids posts here)

@@ -21,22 +21,26 @@ The pipeline (every default of §10's table: completion 1, settle 0.8, join 1, l
 
     I[r,s,u]  = f[r,s] · x[r,s,u]
     C[r,s,u]  = κ_s · Σ_i delay_shares[s,i] · I[r,s,u − delay_years[s,i]]
-    A[r,s,u]  = j_s · (σ_s · C[r,s,u] + (1 − σ_s) · m[r,s,u] · Σ_r' C[r',s,u])
+    A[r,s,u]  = j_s · (σ[r,s] · C[r,s,u] + m[r,s,u] · Σ_r' (1 − σ[r',s]) · C[r',s,u])
     S[r,s,u]  = (1 − ℓ_s) · S[r,s,u−1] + A[r,s,u],    S[r,s,y_0] = S0[r,s]
     S*[r,s,u] = D[r,s,u] / Σ_r' D[r',s,u] · Σ_r' S[r',s,u]
 
 for every calendar year ``u = y_0 + 1 … H_E``, ``D = population · need_index · w`` of that
-year, ``m = D / Σ_r D`` (mobility ``"need"``) or 0 (``"lost"``). ``S̄*`` is the fair stock of
+year (with a ``need`` block, the ``D`` of §3b: ``check_need``), ``m = D / Σ_r D`` (mobility
+``"need"``) or 0 (``"lost"``), ``σ[r,s]`` the entry of ``pipeline.settle_rate`` (v3) for the
+region and specialty, else ``σ_s``. ``S̄*`` is the fair stock of
 the same pipeline run with every planning year holding the data-only fair shares ``T̄`` (§6b).
 
 Per assessed year: ``supply_gap = Σ_{r,s} |S − S*|``; ``supply_gini`` the §8 weighted Gini of
-``p_r = 1e5 · Σ_s S / v_r``, ``v_r = population · need_index`` of that year (regions with
+``p_r = 1e5 · Σ_s S / v_r``, ``v_r = population · need_index`` of that year (with a need block
+the need-weighted population of §3b; regions with
 ``v_r = 0`` left out, as in §8); ``supply_max_shortfall_pct = max over S* > 0 of
 100 · max(0, S* − S) / S*`` (0 if none).
 
 Teams (§11): ``E[r,g,t] = Σ_m e_m · x[r,m,t]`` for the planning years (``"on": "posts"``) or
 ``Σ_m e_m · S[r,m,t]`` for the assessed years (``"on": "stock"``); ``T_g = D_g / Σ_r' D_g ·
-Σ_r' E`` with ``D_g = population · need_index · w_g[r]`` of that year (``w_g`` default 1).
+Σ_r' E`` with ``D_g = population · need_index · w_g[r]`` of that year (``w_g`` default 1; with
+a need block, the need-weighted population of §3b times ``w_g``).
 
 Checks (violations named as in docs/model.md, with their entity): ``supply`` (every region ×
 specialty × evaluation year once, each of completions, joiners, stock, fair_stock equal to its
@@ -168,6 +172,10 @@ class Workforce:
                 self.fill[tb.ri[f.region], tb.si[f.specialty]] = f.rate
             for st in p.stock:
                 self.stock0[tb.ri[st.region], tb.si[st.specialty]] = st.headcount
+        # σ[r,s]: the region's own settle rate (v3), else the specialty's
+        self.settle_region = np.repeat(self.settle[np.newaxis, :], nr, axis=0)
+        for entry in p.settle_rate if p is not None else []:
+            self.settle_region[tb.ri[entry.region], tb.si[entry.specialty]] = entry.rate
 
         self.teams = []
         for team in inst.teams:
@@ -180,6 +188,11 @@ class Workforce:
             else:
                 years = list(tb.years)
                 population = tb.population
+            if tb.need_rule is not None:  # §3b: D_g = need-weighted population · w_g
+                weighted = np.stack([self.weighted_of(u) for u in years], axis=1)
+                share = _shares(weighted * w[:, np.newaxis])
+            else:
+                share = _shares(population * (tb.need_index * w)[:, np.newaxis])
             self.teams.append(
                 _Team(
                     id=team.id,
@@ -188,7 +201,7 @@ class Workforce:
                     equivalence=np.array([m.equivalence for m in team.members], dtype=float),
                     max_share=[m.max_share for m in team.members],
                     years=years,
-                    share=_shares(population * (tb.need_index * w)[:, np.newaxis]),
+                    share=share,
                 )
             )
 
@@ -205,7 +218,22 @@ class Workforce:
             population, weight = self.base_population, self.tb.weight
         else:
             population, weight = self.population[:, self.ei[u]], self.weight[:, :, self.ei[u]]
+        if self.tb.need_rule is not None:
+            return self.tb.need_rule.need(population, weight, u)
         return population[:, np.newaxis] * self.tb.need_index[:, np.newaxis] * weight
+
+    def weighted_of(self, u: int) -> np.ndarray:
+        """(R,) the need-weighted population ``v_r`` of calendar year ``u`` (§8, §3b)."""
+        if u < self.tb.years[0]:
+            population, weight = self.base_population, self.tb.weight
+        elif u in self.ei:
+            population, weight = self.population[:, self.ei[u]], self.weight[:, :, self.ei[u]]
+        else:
+            h = self.tb.yi[u]
+            population, weight = self.tb.population[:, h], self.tb.weight_by_year[:, :, h]
+        if self.tb.need_rule is not None:
+            return self.tb.need_rule.weighted_population(population, weight, u)
+        return population * self.tb.need_index
 
     def forward(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """C, A, S, S* of the posts ``x`` (R, S, Y), each (R, S, E) over the evaluation years."""
@@ -219,7 +247,8 @@ class Workforce:
                     done[:, j] += self.completion[j] * share * self.fill[:, j] * self.posts_at(x, u - delay)[:, j]
             share = _shares(self.need_of(u))
             movers = share if self.mobility == "need" else np.zeros_like(share)
-            joiners = self.join * (self.settle * done + (1.0 - self.settle) * movers * done.sum(axis=0))
+            sigma = self.settle_region
+            joiners = self.join * (sigma * done + movers * ((1.0 - sigma) * done).sum(axis=0))
             stock = (1.0 - self.leave) * stock + joiners
             if u in self.ei:
                 e = self.ei[u]
@@ -237,7 +266,7 @@ class Workforce:
             stock, fair = supply["stock"][:, :, e], supply["fair_stock"][:, :, e]
             positive = fair > 0
             short = np.maximum(0.0, fair - stock)
-            v = self.population[:, e] * self.tb.need_index
+            v = self.weighted_of(u)
             out[u] = {
                 "supply_gap": float(np.abs(stock - fair).sum()),
                 "supply_gini": weighted_gini(stock.sum(axis=1), v),

@@ -341,7 +341,7 @@ def per_100k(result: Result, inst: allocator.Instance) -> pd.DataFrame:
         return pd.DataFrame()
     d = allocator.problem_data(inst)
     x = _array(result, d)
-    pop = d.population[:, -1] * d.need_index
+    pop = d.weighted_population[:, -1]
     with np.errstate(divide="ignore", invalid="ignore"):
         before = np.where(pop > 0, 1e5 * d.baseline.sum(axis=1) / pop, 0.0)
         after = np.where(pop > 0, 1e5 * x[:, :, -1].sum(axis=1) / pop, 0.0)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.core.instance import Instance
+from allocator.core.need import Factor, need_arrays, waterfall
 from allocator.core.provenance import instance_sha256
 from allocator.core.workforce import PipelineData, TeamInfo, by_year, pipeline_data, team_data
 
@@ -66,6 +67,10 @@ class ProblemData:
         or ``None``.
     teams : the teams of §11 (:class:`~allocator.core.workforce.TeamInfo`), possibly none.
     professions : (S,) the profession of each programme (§11; ``"medicine"`` by default).
+    need_factors : the need factors of §3b over the planning years, in waterfall order
+        (:class:`~allocator.core.need.Factor`); empty without a ``need`` block.
+    need_population : (R, Y) the need-weighted population of §3b with a ``need`` block, else
+        ``None`` (then it is ``population · need_index``: :attr:`weighted_population`).
     instance_sha256, schema_version : what the instance was (§9 v3 ``inputs``: the hash of the
         instance as read, :func:`allocator.core.provenance.instance_sha256`, and its declared
         ``schema_version``); results made from these arrays carry them.
@@ -103,6 +108,8 @@ class ProblemData:
     pipeline: PipelineData | None = None
     teams: tuple[TeamInfo, ...] = ()
     professions: tuple[str, ...] = ()
+    need_factors: tuple[Factor, ...] = ()
+    need_population: np.ndarray | None = None
     instance_sha256: str | None = None
     schema_version: int | None = None
 
@@ -151,8 +158,37 @@ class ProblemData:
 
     @property
     def weighted_population(self) -> np.ndarray:
-        """(R, Y) ``population[r,t] · need_index[r]``, the base of posts per 100,000."""
+        """(R, Y) the need-weighted population, the base of posts per 100,000 (§8):
+        ``population[r,t] · need_index[r]``, or with a ``need`` block that of §3b."""
+        if self.need_population is not None:
+            return self.need_population
         return self.population * self.need_index[:, None]
+
+    @property
+    def has_need_block(self) -> bool:
+        """The instance has a ``need`` block (§3b): its factors explain the fair shares."""
+        return bool(self.need_factors)
+
+    def waterfall(self, x: np.ndarray | None = None) -> tuple[list[str], np.ndarray]:
+        """The fair-share waterfall of §3b: ``(steps, posts)``, ``posts`` (len(steps), R, S, Y)
+        summing to ``T`` over its first axis. ``x`` (R, S, Y), when given, sets the national
+        total of a ranged specialty (``Σ_r x``); without it, ``N̄``. Without a ``need`` block the
+        factors are the built-ins (need index, need weights), which give the same ``T``."""
+        national = self.national if x is None else self.totals_of(x)
+        factors = self.need_factors or _builtin_factors(self)
+        return waterfall(self.population, factors, national)
+
+
+def _builtin_factors(d: ProblemData) -> tuple[Factor, ...]:
+    """The built-in factors of an instance without a ``need`` block, at blend 1 (their product
+    is §3's ``D`` up to a factor common to a specialty and year, so the same ``T``)."""
+    R, S, Y = d.shape
+    w = d.need / np.where(d.weighted_population[:, None, :] > 0, d.weighted_population[:, None, :], 1.0)
+    out = []
+    for fid, values in (("need_index", np.broadcast_to(d.need_index[:, None, None], (R, S, Y))), ("need_weights", w)):
+        values = np.asarray(values, float)
+        out.append(Factor(fid, fid, 1.0, None, np.ones(S, bool), fid == "need_index", values, values))
+    return tuple(out)
 
 
 def shares(need: np.ndarray) -> np.ndarray:
@@ -205,7 +241,13 @@ def problem_data(inst: Instance) -> ProblemData:
             by_cell.setdefault((ri[w.region], si[w.specialty]), {})[w.year] = w.weight
     weights = by_year(weight, by_cell, years, set(years))  # (R, S, Y)
 
-    need = population[:, None, :] * need_index[:, None, None] * weights
+    need_factors: tuple[Factor, ...] = ()
+    need_population = None
+    if inst.need is None:  # §3: exactly version 2's D
+        need = population[:, None, :] * need_index[:, None, None] * weights
+    else:  # §3b: the need factors with their blends
+        arrays = need_arrays(inst, years, population, weights, need_index)
+        need, need_factors, need_population = arrays.need, arrays.factors, arrays.weighted_population
     share = shares(need)
     target = share * national[None, :, :]
 
@@ -265,6 +307,8 @@ def problem_data(inst: Instance) -> ProblemData:
         max_region_net_loss_rate=tr.max_region_net_loss_rate,
         max_national_moves=tr.max_national_moves,
         professions=tuple(s.profession for s in inst.specialties),
+        need_factors=need_factors,
+        need_population=need_population,
         instance_sha256=instance_sha256(inst),
         schema_version=inst.schema_version,
     )

@@ -269,6 +269,14 @@ class Stock(_Strict):
     headcount: NonNeg
 
 
+class SettleRate(_Strict):
+    """v3 (§10): a region's own settle rate ``σ[r,s]``, replacing ``σ_s`` there."""
+
+    region: str
+    specialty: str
+    rate: Rate
+
+
 class Pipeline(_Strict):
     """The workforce pipeline (docs/model.md §10): intake, completions, joiners, stocks."""
 
@@ -278,6 +286,7 @@ class Pipeline(_Strict):
     fill_rate: list[FillRate] = []
     stock: list[Stock] = []
     assess_years: list[Year] | None = None
+    settle_rate: list[SettleRate] = []  # v3
 
 
 class TeamMember(_Strict):
@@ -301,6 +310,39 @@ class Team(_Strict):
     on: Literal["posts", "stock"] = "posts"
 
 
+#: The ids of the built-in need factors (docs/model.md §3b): their values are §2's fields.
+BUILTIN_FACTORS = ("need_index", "need_weights")
+
+
+class NeedValue(_Strict):
+    """A value of a need factor (§3b): by region, or region and specialty; for one year or all."""
+
+    region: str
+    specialty: str | None = None
+    year: Year | None = None
+    value: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class NeedFactor(_Strict):
+    """A need factor (docs/model.md §3b): values by region (and specialty, year), blended with
+    weight ``blend``. The ids ``need_index`` and ``need_weights`` name the built-in factors:
+    listing one only places it in the order and sets its blend (no values, no specialties).
+    ``source`` (a project addition) is the id of the ``sources`` entry the values come from."""
+
+    id: str = Field(min_length=1)
+    name: str | None = None
+    blend: Rate = 1.0
+    specialties: list[str] | None = None
+    values: list[NeedValue] = []
+    source: str | None = None
+
+
+class Need(_Strict):
+    """The need block (docs/model.md §3b): the factors, in the order the waterfall shows them."""
+
+    factors: list[NeedFactor] = []
+
+
 class Instance(_Strict):
     """A validated instance (docs/model.md §2, ``schema_version`` 1, 2 or 3)."""
 
@@ -322,6 +364,7 @@ class Instance(_Strict):
     transition: Transition = Transition()
     pipeline: Pipeline | None = None  # v2, §10
     teams: list[Team] = []  # v2, §11
+    need: Need | None = None  # v3, §3b
     sources: list[Source] = []
 
     @property

@@ -43,6 +43,7 @@ NUMBER_LIMITS: dict[str, tuple[float, str]] = {
     "delay_years": (MAX_PROGRAMME_YEARS, "years"),  # pipeline (§10)
     "headcount": (MAX_POSTS, "staff"),
     "equivalence": (MAX_FACTOR, "factor"),  # teams (§11)
+    "value": (MAX_FACTOR, "factor"),  # need factors (§3b)
 }
 YEAR_FIELDS = frozenset({"year", "years", "baseline_year", "horizon_year", "assess_years"})
 ID_FIELDS = frozenset({"id", "region", "specialty", "profession"})

@@ -12,13 +12,21 @@ are the baseline ``b`` before ``y_1`` (a steady past), else those of the last pl
 with ``K[s,e,p] = κ_s · Σ_{i: p(e − d_i) = p} delay_shares[s,i]`` and ``C0`` the completions from
 the baseline intake (``u = e − d_i < y_1``). Then::
 
-    A[r,s,e] = j_s · ( σ_s · C[r,s,e] + (1 − σ_s) · m[r,s,e] · Σ_r' C[r',s,e] )
+    A[r,s,e] = j_s · ( σ[r,s] · C[r,s,e] + m[r,s,e] · Σ_r' (1 − σ[r',s]) · C[r',s,e] )
     S[r,s,e] = (1 − ℓ_s) · S[r,s,e−1] + A[r,s,e]
     S*[r,s,e] = share[r,s,e] · Σ_r' S[r',s,e]
 
-with ``m = share`` (mobility ``"need"``) or 0 (``"lost"``), and ``S`` before ``y_1`` run from
-``S0`` over the calendar years ``y_0 + 1 … y_1 − 1`` on the baseline (need shares there from
-``population`` and the general need weights: no entry may name those years).
+with ``m = share`` (mobility ``"need"``) or 0 (``"lost"``), ``σ[r,s]`` the region's own settle
+rate (v3 ``settle_rate[]``) else ``σ_s``, and ``S`` before ``y_1`` run from ``S0`` over the
+calendar years ``y_0 + 1 … y_1 − 1`` on the baseline (need shares there from ``population`` and
+the general need weights: no entry may name those years; need factors, §3b, by their year).
+
+The models write the joiners as ``A = own · C + pooled · P`` with ``P[s,e] = Σ_r u[r,s] ·
+C[r,s,e]`` (:meth:`PipelineData.joiner_coefficients`, :attr:`PipelineData.pool_weight`): for a
+specialty whose settle rate is one number over regions, ``u = 1``, ``own = j σ``, ``pooled = j (1 −
+σ) m`` (version 2's rows exactly); otherwise ``u = 1 − σ[r,s]``, ``own = j σ[r,s]``, ``pooled = j m``.
+With a ``need`` block (§3b), ``D`` of every year is that of the need factors
+(:mod:`allocator.core.need`), and so is the need-weighted population of ``supply_gini``.
 """
 
 from __future__ import annotations
@@ -29,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.core.instance import Instance
+from allocator.core.need import need_arrays
 
 
 def by_year(base: np.ndarray, entries: dict[tuple, dict[int, float]], years: list[int], planning: set[int]):
@@ -73,7 +82,10 @@ class PipelineData:
     Attributes
     ----------
     years : the evaluation years; ``assess`` : indices of the assessed years in them.
-    fill : (R, S) fill rates f; ``completion``, ``settle``, ``join``, ``leave`` : (S,) κ, σ, j, ℓ.
+    fill : (R, S) fill rates f; ``completion``, ``settle``, ``join``, ``leave`` : (S,) κ, σ_s, j, ℓ.
+    settle_region : (R, S) σ[r,s]: a region's own settle rate (v3), else σ_s.
+    pool_weight : (R, S) u: the weight of a region's completions in the pool P (module docstring).
+    weighted_population : (R, E) the need-weighted population of the evaluation years (§8, §3b).
     kernel : (S, E, Y) K: completions in e per filled post of planning year p (κ · delay share).
     base_completions : (R, S, E) C0, the completions from the baseline intake.
     stock_before : (R, S) the stock at ``y_1 − 1`` (``S0`` run over any years before ``y_1``).
@@ -102,23 +114,43 @@ class PipelineData:
     movers: np.ndarray
     fair_stock_bar: np.ndarray
     delays: tuple = ()
+    settle_region: np.ndarray | None = None
+    pool_weight: np.ndarray | None = None
+    weighted_population: np.ndarray | None = None
 
     @property
     def assess_years(self) -> list[int]:
         return [self.years[e] for e in self.assess]
 
     def joiner_coefficients(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(own, pooled)``, each (R, S, E): ``A = own · C + pooled · Σ_r' C``."""
-        own = np.broadcast_to((self.join * self.settle)[None, :, None], self.movers.shape)
-        pooled = (self.join * (1 - self.settle))[None, :, None] * self.movers
+        """``(own, pooled)``, each (R, S, E): ``A = own · C + pooled · P`` with ``P = Σ_r' u · C``
+        (``u`` = :attr:`pool_weight`, 1 where a specialty's settle rate is one number)."""
+        if self.settle_region is None:
+            uniform = np.ones(len(self.settle), bool)
+        else:
+            uniform = uniform_settle(self.settle_region)
+        if uniform.all():
+            own = np.broadcast_to((self.join * self.settle)[None, :, None], self.movers.shape)
+            pooled = (self.join * (1 - self.settle))[None, :, None] * self.movers
+            return np.ascontiguousarray(own), pooled
+        sigma = np.where(uniform[None, :], self.settle[None, :], self.settle_region)  # (R, S)
+        own = np.broadcast_to((self.join[None, :] * sigma)[:, :, None], self.movers.shape)
+        leave_share = np.where(uniform, 1 - self.settle, 1.0)  # (S,)
+        pooled = (self.join * leave_share)[None, :, None] * self.movers
         return np.ascontiguousarray(own), pooled
+
+    def pool_of(self, completions: np.ndarray) -> np.ndarray:
+        """(S, E) the pool ``P = Σ_r u[r,s] · C[r,s,e]`` of completions (R, S, E)."""
+        if self.pool_weight is None:
+            return completions.sum(axis=0)
+        return (self.pool_weight[:, :, None] * completions).sum(axis=0)
 
     def forward(self, x: np.ndarray) -> Supply:
         """Completions, joiners, stocks and fair stocks of the posts ``x`` (R, S, Y)."""
         intake = self.fill[:, :, None] * x
         C = self.base_completions + np.einsum("sep,rsp->rse", self.kernel, intake)
         own, pooled = self.joiner_coefficients()
-        A = own * C + pooled * C.sum(axis=0)[None]
+        A = own * C + pooled * self.pool_of(C)[None]
         S = np.empty_like(A)
         prev = self.stock_before
         keep = (1 - self.leave)[None, :]
@@ -156,6 +188,21 @@ class TeamInfo:
     def target(self, capacity: np.ndarray) -> np.ndarray:
         """(R, Yg) the team fair share ``T_g = share_g · Σ_r' E``."""
         return self.share * capacity.sum(axis=0)[None]
+
+
+def uniform_settle(settle_region: np.ndarray) -> np.ndarray:
+    """(S,) bool: the specialty's settle rate is one number over regions (R, S)."""
+    return (settle_region == settle_region[:1]).all(axis=0)
+
+
+def settle_rates(inst: Instance, settle: np.ndarray) -> np.ndarray:
+    """(R, S) σ[r,s]: ``pipeline.settle_rate[]`` (v3) where given, else the specialty's σ_s."""
+    ri = {r: i for i, r in enumerate(inst.region_ids)}
+    si = {s: j for j, s in enumerate(inst.specialty_ids)}
+    out = np.repeat(settle[None, :], len(ri), axis=0)
+    for e in inst.pipeline.settle_rate if inst.pipeline is not None else []:
+        out[ri[e.region], si[e.specialty]] = e.rate
+    return out
 
 
 def pipeline_data(inst: Instance, d) -> PipelineData | None:
@@ -210,18 +257,38 @@ def pipeline_data(inst: Instance, d) -> PipelineData | None:
         if w.year is not None:
             w_entries.setdefault((ri[w.region], si[w.specialty]), {})[w.year] = w.weight
     weights = by_year(d.weight, w_entries, years, planning)
-    need = population[:, None, :] * d.need_index[:, None, None] * weights
+    if inst.need is None:
+        need = population[:, None, :] * d.need_index[:, None, None] * weights
+        weighted = population * d.need_index[:, None]
+    else:  # §3b: the need factors of each evaluation year
+        arrays = need_arrays(inst, years, population, weights, d.need_index)
+        need, weighted = arrays.need, arrays.weighted_population
     share = shares(need)
     movers = share if p.mobility == "need" else np.zeros_like(share)
 
-    # years y_0 + 1 … y_1 − 1 hold the baseline: a constant run from S0
-    own = (join * settle)[None, :]
-    pre_need = d.need_index[:, None] * d.weight * base_pop[:, None]
+    settle_region = settle_rates(inst, settle)
+    uniform = uniform_settle(settle_region)
+    settle = np.where(uniform, settle_region[0], settle)  # one rate over regions: the specialty's σ_s
+    pool_weight = None if uniform.all() else np.where(uniform[None, :], 1.0, 1.0 - settle_region)
+
+    # years y_0 + 1 … y_1 − 1 hold the baseline: a constant run from S0 (need factors by year)
+    pre_years = list(range(d.baseline_year + 1, d.years[0]))
     pre_C = base_intake * completion[None, :]
-    pre_m = shares(pre_need) if p.mobility == "need" else np.zeros_like(pre_need)
-    pre_A = own * pre_C + (join * (1 - settle))[None, :] * pre_m * pre_C.sum(0)
+    if pool_weight is None:  # version 2's rows exactly
+        own, pre_rate, pre_pool = (join * settle)[None, :], (join * (1 - settle))[None, :], pre_C.sum(0)
+    else:
+        pre_rate = (join * np.where(uniform, 1 - settle, 1.0))[None, :]
+        own, pre_pool = join[None, :] * settle_region, (pool_weight * pre_C).sum(0)
     stock_before = stock0.copy()
-    for _ in range(d.baseline_year + 1, d.years[0]):
+    if inst.need is None:
+        pre_need = np.repeat((d.need_index[:, None] * d.weight * base_pop[:, None])[:, :, None], len(pre_years), 2)
+    else:
+        flat = np.repeat(base_pop[:, None], len(pre_years), 1)
+        pre_weights = np.repeat(d.weight[:, :, None], len(pre_years), 2)
+        pre_need = need_arrays(inst, pre_years, flat, pre_weights, d.need_index).need
+    for u in range(len(pre_years)):
+        pre_m = shares(pre_need[:, :, u]) if p.mobility == "need" else np.zeros_like(pre_C)
+        pre_A = own * pre_C + pre_rate * pre_m * pre_pool
         stock_before = (1 - leave)[None, :] * stock_before + pre_A
 
     partial = PipelineData(
@@ -244,6 +311,9 @@ def pipeline_data(inst: Instance, d) -> PipelineData | None:
         movers=movers,
         fair_stock_bar=np.zeros((R, S, E)),
         delays=tuple((tuple(dy), tuple(sh)) for dy, sh in delays),
+        settle_region=settle_region,
+        pool_weight=pool_weight,
+        weighted_population=weighted,
     )
     return dataclasses.replace(partial, fair_stock_bar=partial.forward(d.target_bar).fair_stock)
 
@@ -261,11 +331,16 @@ def team_data(inst: Instance, d, pipe: PipelineData | None) -> tuple[TeamInfo, .
             cols = pipe.assess
             years = [pipe.years[e] for e in cols]
             population = pipe.population[:, cols]
+            weighted = pipe.weighted_population[:, cols]
         else:
             cols = np.arange(len(d.years))
             years = list(d.years)
             population = d.population
-        need = population * (d.need_index * weight)[:, None]
+            weighted = d.weighted_population
+        if inst.need is None:  # version 2: D_g = population · need_index · w_g
+            need = population * (d.need_index * weight)[:, None]
+        else:  # §3b: the need-weighted population · w_g
+            need = weighted * weight[:, None]
         out.append(
             TeamInfo(
                 id=team.id,

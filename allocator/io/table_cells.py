@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from allocator.core.instance import LISTS, Instance, Pipeline, Team, Transition, is_rate
+from allocator.core.instance import LISTS, Instance, NeedFactor, Pipeline, Team, Transition, is_rate
 from allocator.core.limits import model_of
 
 # Sheet "instance" (or instance.csv) holds the scalars as two columns: field, value.
@@ -20,15 +20,25 @@ SCALARS = ("schema_version", "name", "description", "baseline_year", "years")
 TRANSITION_PREFIX = "transition."
 PIPELINE_PREFIX = "pipeline."  # the scalars of the pipeline block (§10): horizon_year, mobility, assess_years
 # The lists of the v2 blocks, one sheet each: sheet -> list of the pipeline block (§10) ...
-PIPELINE_SHEETS = {"pipeline_specialties": "specialties", "fill_rate": "fill_rate", "stock": "stock"}
+PIPELINE_SHEETS = {
+    "pipeline_specialties": "specialties",
+    "fill_rate": "fill_rate",
+    "stock": "stock",
+    "settle_rate": "settle_rate",  # v3
+}
 # ... and sheet -> list of each team (§11); a column ``team`` names the team of each row
 TEAM_SHEETS = {"team_members": "members", "team_need_weights": "need_weights"}
+# ... and the need block (§3b, v3): one row per factor, and its values (a column ``factor`` names it)
+NEED_SHEETS = ("need_factors", "need_values")
+# columns that name the entry a row belongs to (matched by the reader, not fields of the entry)
+OWNER_COLUMNS = frozenset({"team", "factor"})
 # Every list sheet, in the order written: the lists of §2, the pipeline, the teams, the sources.
 SHEETS = (
     *(name for name in LISTS if name != "sources"),
     *PIPELINE_SHEETS,
     "teams",
     *TEAM_SHEETS,
+    *NEED_SHEETS,
     "sources",
 )
 LIST_SEPARATOR = ";"  # between the items of a list cell (delay_years 3;4); "," is read too
@@ -103,6 +113,13 @@ SHEET_MEANING = {
     "team_members": "one row per member of a team: team (an id of sheet teams), specialty, equivalence (share of the "
     "need one post covers; empty: 1), max_share (largest share of the team's capacity, in (0, 1]; empty: no limit)",
     "team_need_weights": "need weight of a team in a region: team, region, weight (a region not listed: 1.0)",
+    "settle_rate": "schema_version 3, workforce pipeline: a region's own settle rate for a specialty, replacing "
+    "settle_rate of pipeline_specialties there (empty sheet: none)",
+    "need_factors": "schema_version 3: one row per need factor, in the order of the fair-share waterfall: id "
+    "(unique; need_index and need_weights place the built-in factors), name, blend (0 to 1, or 20%; empty: 1), "
+    "specialties (the programmes it applies to, separated by ';'; empty: all), source (an id of sheet sources)",
+    "need_values": "values of the need factors (> 0): factor (an id of sheet need_factors), region, specialty "
+    "(empty: every specialty), year (empty: every year; else from that year on), value",
     "sources": "where the numbers come from (ignored by the model)",
 }
 
@@ -144,6 +161,11 @@ def _sheet_fields(name: str) -> dict[str, Any]:
     elif name in TEAM_SHEETS:
         model = model_of(Team.model_fields[TEAM_SHEETS[name]].annotation)
         return {"team": None, **model.model_fields}
+    elif name == "need_factors":  # values have a sheet of their own
+        return {f: info for f, info in NeedFactor.model_fields.items() if model_of(info.annotation) is None}
+    elif name == "need_values":
+        model = model_of(NeedFactor.model_fields["values"].annotation)
+        return {"factor": None, **model.model_fields}
     else:
         model = model_of(Instance.model_fields[name].annotation)
     return dict(model.model_fields)

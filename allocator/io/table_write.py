@@ -13,6 +13,7 @@ from typing import Any
 from allocator.core.instance import LISTS, Instance, InstanceError
 from allocator.io.table_cells import (
     MEANING,
+    NEED_SHEETS,
     PIPELINE_PREFIX,
     PIPELINE_SHEETS,
     README,
@@ -24,6 +25,7 @@ from allocator.io.table_cells import (
     list_columns,
     scalar_fields,
 )
+from allocator.io.table_need import need_entries
 from allocator.io.tables import _col_letter
 
 # --------------------------------------------------------------------------- writing
@@ -61,6 +63,8 @@ def _entries(d: dict[str, Any], name: str) -> list[dict[str, Any]]:
     if name in TEAM_SHEETS:
         key = TEAM_SHEETS[name]
         return [{"team": team["id"], **e} for team in d.get("teams", []) for e in team.get(key, [])]
+    if name in NEED_SHEETS:
+        return need_entries(d, name)
     return d.get(name, [])
 
 
@@ -68,7 +72,7 @@ def _tables(inst: Instance) -> dict[str, tuple[list[str], list[list[Any]]]]:
     """Every table of the instance: name -> (columns, rows), optional lists included when empty."""
     d = inst.to_dict()
     scalars = scalar_fields()
-    representable = set(LISTS) | {"transition", "pipeline", "teams"} | {f for f in scalars if "." not in f}
+    representable = set(LISTS) | {"transition", "pipeline", "teams", "need"} | {f for f in scalars if "." not in f}
     left = sorted(set(d) - representable)
     if left:
         raise InstanceError(
@@ -123,6 +127,9 @@ def _xlsx_bytes(tables: dict[str, tuple[list[str], list[list[Any]]]]) -> bytes:
             "",
             "Teams: one row per team in sheet teams; their members and need weights name the team in column team.",
         ]
+    )
+    readme.append(
+        ["", "Need factors: one row per factor in sheet need_factors; their values name the factor in column factor."]
     )
     readme.append(["", "Check the workbook with: allocator validate THIS.xlsx (format: docs/model.md §2)"])
     readme.column_dimensions["A"].width = 20

@@ -16,7 +16,10 @@ The v2 blocks (docs/model.md §10, §11) are flattened the same way:
   ``0.7;0.3`` (``,`` is read too; a single number is a list of one);
 - teams are the sheet ``teams`` (id, name, on) and two sheets of their lists,
   ``team_members`` and ``team_need_weights``, whose column ``team`` names the team of each
-  row; a team's rows keep their order.
+  row; a team's rows keep their order;
+- v3: the pipeline's region settle rates are the sheet ``settle_rate``; the need block (§3b) is
+  the sheet ``need_factors`` (one row per factor, in order) and ``need_values``, whose column
+  ``factor`` names the factor of each row (:mod:`allocator.io.table_need`).
 
 Messages name the entry as JSON does (``teams[0].members[1].specialty``) and the sheet, row
 and column it came from.
@@ -56,6 +59,7 @@ from allocator.core.limits import did_you_mean
 from allocator.core.validate import check
 from allocator.io.table_cells import (
     NO_VALUE,
+    OWNER_COLUMNS,
     PIPELINE_PREFIX,
     PIPELINE_SHEETS,
     README,
@@ -74,6 +78,7 @@ from allocator.io.table_cells import (
     scalar_fields,
 )
 from allocator.io.table_files import _col_letter, _Raw, _read_folder, _read_xlsx
+from allocator.io.table_need import read_need
 
 
 @dataclass
@@ -152,7 +157,7 @@ def _read_list(
         cells = raw.rows.get(r, {})
         for c, f in cols.items():
             where = f"{path}[{i}].{f}"
-            unread = UNREAD if f != "team" else None  # the team column is matched by _read_teams
+            unread = UNREAD if f not in OWNER_COLUMNS else None  # matched by _read_teams, read_need
             if (r, c) in raw.no_value:
                 problems.append(_Problem(raw.label, NO_VALUE, row=r, place=f"column {f}", where=where))
                 entry[f] = unread
@@ -165,7 +170,7 @@ def _read_list(
                 entry[f] = unread
             else:
                 entry[f] = value
-        entry = {k: v for k, v in entry.items() if v is not None or k != "team"}
+        entry = {k: v for k, v in entry.items() if v is not None or k not in OWNER_COLUMNS}
         entries.append(entry)
     return entries, problems
 
@@ -306,6 +311,7 @@ def _tables_to_data(raws: list[_Raw], what: str) -> tuple[dict[str, Any], _Origi
         data[name] = entries  # a sheet with only its header: an empty list, as if absent
     problems += _read_pipeline(by_name, data, origin)
     problems += _read_teams(by_name, data, origin)
+    problems += read_need(by_name, data, origin, _sheet_entries)
     return data, origin, problems
 
 

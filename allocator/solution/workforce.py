@@ -34,9 +34,17 @@ def supply_frame(d: ProblemData, x: np.ndarray, sup: Supply | None = None) -> pd
     return frame
 
 
+def _weighted(d: ProblemData) -> np.ndarray:
+    """(R, E) the need-weighted population of the evaluation years: ``population · need_index``,
+    or with a ``need`` block that of docs/model.md §3b."""
+    p = d.pipeline
+    return p.weighted_population if p.weighted_population is not None else p.population * d.need_index[:, None]
+
+
 def supply_per_100k(d: ProblemData, stock: np.ndarray) -> np.ndarray:
-    """(R, E) ``1e5 · Σ_s S[r,s,e] / (population[r,e] · need_index[r])`` (0 where no need)."""
-    wp = d.pipeline.population * d.need_index[:, None]
+    """(R, E) ``1e5 · Σ_s S[r,s,e] / (population[r,e] · need_index[r])`` (0 where no need; with a
+    ``need`` block, per the need-weighted population of docs/model.md §3b)."""
+    wp = _weighted(d)
     return np.divide(1e5 * stock.sum(axis=1), wp, out=np.zeros_like(wp), where=wp > 0)
 
 
@@ -48,7 +56,7 @@ def supply_kpis(d: ProblemData, x: np.ndarray, sup: Supply | None = None) -> pd.
         return pd.DataFrame(columns=SUPPLY_KPI_COLUMNS)
     sup = _supply(d, x, sup)
     per = supply_per_100k(d, sup.stock)
-    wp = p.population * d.need_index[:, None]
+    wp = _weighted(d)
     S, fair = sup.stock[:, :, p.assess], sup.fair_stock[:, :, p.assess]  # (R, S, A)
     pct = np.divide(100 * np.maximum(0.0, fair - S), fair, out=np.zeros_like(fair), where=fair > 0)
     return pd.DataFrame(
@@ -88,8 +96,11 @@ def team_measures(d: ProblemData, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataF
     kpis, mixes = [], []
     sup = d.pipeline.forward(x) if d.pipeline is not None and any(t.on == "stock" for t in d.teams) else None
     for team, E, T in _team_arrays(d, x, sup):
-        pop = d.pipeline.population[:, team.cols] if team.on == "stock" else d.population
-        v = pop * (d.need_index * team.weight)[:, None]
+        if d.has_need_block:  # docs/model.md §3b: the need-weighted population · w_g
+            v = (_weighted(d)[:, team.cols] if team.on == "stock" else d.weighted_population) * team.weight[:, None]
+        else:
+            pop = d.pipeline.population[:, team.cols] if team.on == "stock" else d.population
+            v = pop * (d.need_index * team.weight)[:, None]
         per = np.divide(1e5 * E, v, out=np.zeros_like(E), where=v > 0)
         kpis.append(
             pd.DataFrame(

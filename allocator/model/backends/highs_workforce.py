@@ -44,9 +44,12 @@ def _intake_terms(d: ProblemData, v, rows_of_rse, scale: np.ndarray):
 
 
 def stock_flow(d: ProblemData, v):
-    """``S[r,s,e] − (1 − ℓ_s)·S[r,s,e−1] − j_s σ_s f K·x − j_s (1 − σ_s) m[r,s,e]·P[s,e]
-    = j_s σ_s · C0[r,s,e] (+ (1 − ℓ_s)·S[r,s,y_1 − 1] in the first year)`` for each r, s, e;
-    then the pool rows ``P[s,e] − Σ_r f K·x = Σ_r C0[r,s,e]`` for each s, e."""
+    """``S[r,s,e] − (1 − ℓ_s)·S[r,s,e−1] − own f K·x − pooled[r,s,e]·P[s,e]
+    = own · C0[r,s,e] (+ (1 − ℓ_s)·S[r,s,y_1 − 1] in the first year)`` for each r, s, e;
+    then the pool rows ``P[s,e] − Σ_r u f K·x = Σ_r u C0[r,s,e]`` for each s, e. ``own``,
+    ``pooled`` (``PipelineData.joiner_coefficients``) and ``u`` (``pool_weight``): ``j_s σ_s``,
+    ``j_s (1 − σ_s) m`` and 1 with one settle rate per specialty; ``j_s σ[r,s]``, ``j_s m`` and
+    ``1 − σ[r,s]`` with region settle rates (v3)."""
     p = d.pipeline
     if p is None or v.stock is None:
         return None
@@ -74,9 +77,14 @@ def stock_flow(d: ProblemData, v):
     pool_rows = n + np.arange(S * E).reshape(S, E)
     rows.append(pool_rows.ravel()), cols.append(v.pool + np.arange(S * E)), vals.append(np.ones(S * E))
     pr = np.broadcast_to(pool_rows[None], (R, S, E))
-    ir, ic, iv = _intake_terms(d, v, pr, np.ones((R, S, E)))
+    if p.pool_weight is None:  # P = Σ_r C
+        ir, ic, iv = _intake_terms(d, v, pr, np.ones((R, S, E)))
+        prhs = p.base_completions.sum(axis=0).ravel()
+    else:  # region settle rates (v3): P = Σ_r (1 − σ[r,s]) · C (module docstring of core.workforce)
+        u = np.broadcast_to(p.pool_weight[:, :, None], (R, S, E))
+        ir, ic, iv = _intake_terms(d, v, pr, u)
+        prhs = (u * p.base_completions).sum(axis=0).ravel()
     rows.append(ir), cols.append(ic), vals.append(iv)
-    prhs = p.base_completions.sum(axis=0).ravel()
     r_lab, s_lab, e_lab = (a.ravel() for a in np.meshgrid(np.arange(R), np.arange(S), np.arange(E), indexing="ij"))
     s_pool, e_pool = np.divmod(np.arange(S * E), E)
     labels = {

@@ -9,7 +9,8 @@ id, every year by the year itself):
 attribute of the problem           meaning
 =================================  ==========================================================
 ``prob.stock[(r, s, e)]``          the trained workforce S of evaluation year e (``y_1 … H_E``)
-``prob.pool[(s, e)]``              ``P = Σ_r' C[r',s,e]``, the completions of England
+``prob.pool[(s, e)]``              ``P = Σ_r' u[r',s] · C[r',s,e]``, the completions of England (``u``:
+                                   ``PipelineData.pool_weight``, 1 or ``1 − σ[r,s]``)
 ``prob.stock_total[(s, a)]``       ``Σ_r' S[r',s,a]``, the national stock of an assessed year
 ``prob.supply_short[(r, s, a)]``,  stock below / above its fair share ``S*``, assessed years a
 ``prob.supply_surplus``
@@ -152,8 +153,13 @@ def stock_flow(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = No
             lhs -= float(pooled[i, j, e]) * prob.pool[s, y]
         add_row(prob, "stock_flow", (r, s, y), lhs == rhs)
     for (j, s), (e, y) in itertools.product(enumerate(d.specialties), enumerate(p.years)):
-        made = pulp.lpSum(intake_completions(prob, d, i, j, e) for i in range(len(d.regions)))
-        rhs = float(p.base_completions[:, j, e].sum())
+        if p.pool_weight is None:  # P = Σ_r C
+            made = pulp.lpSum(intake_completions(prob, d, i, j, e) for i in range(len(d.regions)))
+            rhs = float(p.base_completions[:, j, e].sum())
+        else:  # region settle rates (v3): P = Σ_r (1 − σ[r,s]) · C
+            u = p.pool_weight[:, j]
+            made = pulp.lpSum(float(u[i]) * intake_completions(prob, d, i, j, e) for i in range(len(d.regions)))
+            rhs = float((u * p.base_completions[:, j, e]).sum())
         add_row(prob, "stock_flow_pool", (s, y), prob.pool[s, y] - made == rhs)
 
 

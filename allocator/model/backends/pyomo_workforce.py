@@ -20,7 +20,8 @@ component                     meaning
 ``m.stock_share[r,s,e]``      need share ``D / Σ_r' D`` of an evaluation year
 ``m.fair_stock_bar[r,s,a]``   ``S̄*``, the fair stock when every planning year holds T̄ (data)
 ``m.stock[r,s,e]``            the trained workforce S of evaluation year e
-``m.pool[s,e]``               ``P = Σ_r' C[r',s,e]``, the completions of England
+``m.pool[s,e]``               ``P = Σ_r' u[r',s] · C[r',s,e]``, the completions of England (``u`` =
+                              ``PipelineData.pool_weight``: 1, or ``1 − σ[r,s]`` with region settle rates)
 ``m.stock_total[s,a]``        ``Σ_r' S[r',s,a]``, the national stock of an assessed year
 ``m.supply_short``,           stock below / above its fair share ``S*``, each ``[r, s, a]``
 ``m.supply_surplus``
@@ -209,8 +210,13 @@ def stock_flow(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = No
         joiners = m.own[r, s, e] * completions(m, r, s, e) + m.pooled[r, s, e] * m.pool[s, e]
         return m.stock[r, s, e] == (1 - m.leave[s]) * prev + joiners
 
+    u = d.pipeline.pool_weight  # None: one settle rate per specialty, P = Σ_r C
+    ri, si = {r: i for i, r in enumerate(d.regions)}, {s: j for j, s in enumerate(d.specialties)}
+
     def pool_rule(m, s, e):
-        return m.pool[s, e] == sum(completions(m, r, s, e) for r in m.R)
+        if u is None:
+            return m.pool[s, e] == sum(completions(m, r, s, e) for r in m.R)
+        return m.pool[s, e] == sum(float(u[ri[r], si[s]]) * completions(m, r, s, e) for r in m.R)
 
     m.stock_flow = pyo.Constraint(m.R, m.S, m.E, rule=rule)
     m.stock_flow_pool = pyo.Constraint(m.S, m.E, rule=pool_rule)
