@@ -10,10 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TOYS = sorted((ROOT / "instances" / "toy").glob("*.json"))
 MODELS = sorted((ROOT / "models").glob("*.toml"))
-# The England instances the tests solve. The need-based ones (england-*-need-2025, schema v3,
-# docs/model.md §3b) are built and validated (tests/test_build_instances.py) and solved once the
-# model reads the need block (issue 22, item 1): until then no test solves them.
-ENGLAND = sorted(p for p in (ROOT / "instances").glob("england-*.json") if "-need-" not in p.stem)
+# The England instances the tests solve: the single-index ones and the need-based ones
+# (england-*-need-2025, schema v3, docs/model.md §3b).
+ENGLAND = sorted((ROOT / "instances").glob("england-*.json"))
 
 BASE = {
     "schema_version": 1,

@@ -750,3 +750,16 @@ def test_readme_need_claims():
     by_hi = sorted(comps, key=lambda r: comps[r]["health_inequalities"], reverse=True)[:2]
     assert set(by_gain) == set(by_hi) == {"north-west", "north-east-and-yorkshire"}
     assert abs(sum(change.values())) < 1e-9  # the national totals do not move
+
+
+@pytest.mark.parametrize("name", [*POSTS, *NEED])
+def test_build_fair_shares_are_the_models_targets(name):
+    """The build's own reading of docs/model.md §3/§3b (instances/build/fairshare.py, which writes
+    the README table) gives the model's T on every planning year, to 1e-9."""
+    data = pytest.importorskip("allocator.core.data")
+    loader = pytest.importorskip("allocator.io.instance")
+    d = data.problem_data(loader.load_instance(INSTANCES / f"{name}.json"))
+    for k, year in enumerate(d.years):
+        t = build.fair_shares(_instance(name), year)
+        got = [t[(r, s)] for r in d.regions for s in d.specialties]
+        assert got == pytest.approx(d.target[:, :, k].ravel().tolist(), abs=1e-9), year
