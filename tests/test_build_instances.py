@@ -20,11 +20,13 @@ SOURCES = INSTANCES / "sources"
 POSTS = ["england-regions-2025", "england-training-regions-2025", "england-icb-2025"]
 # the need-based posts instances (schema v3, docs/model.md §3b)
 NEED = ["england-regions-need-2025", "england-training-regions-need-2025", "england-icb-need-2025"]
-NAMES = [*POSTS, "england-pipeline-2025", "england-teams-2025", *NEED]
+NEED_ALL = [*NEED, "england-pipeline-need-2025"]  # and the pipeline instance with need
+NAMES = [*POSTS, "england-pipeline-2025", "england-teams-2025", *NEED_ALL]
 SIZES = {
     "england-regions-need-2025": 7,
     "england-training-regions-need-2025": 11,
     "england-icb-need-2025": 42,
+    "england-pipeline-need-2025": 7,
     "england-regions-2025": 7,
     "england-training-regions-2025": 11,
     "england-icb-2025": 42,
@@ -588,7 +590,7 @@ def test_every_component_and_area_is_read():
     assert {a.id: float(a.rural_share) for a in src.regions}["london"] == 0  # five London ICBs at 0 %
 
 
-@pytest.mark.parametrize("name", NEED)
+@pytest.mark.parametrize("name", NEED_ALL)
 def test_need_instance_is_its_single_index_instance_plus_need(name):
     inst = _instance(name)
     single = _instance(name.replace("-need", ""))
@@ -597,10 +599,11 @@ def test_need_instance_is_its_single_index_instance_plus_need(name):
     for key in ("baseline_year", "years", "regions", "specialties", "baseline_posts", "population_by_year"):
         assert inst[key] == single[key], key
     assert inst["capacity"] == single["capacity"] and inst["transition"] == single["transition"]
+    assert inst.get("pipeline") == single.get("pipeline")
     assert "need" not in single and single["schema_version"] == 2
 
 
-@pytest.mark.parametrize("name", NEED)
+@pytest.mark.parametrize("name", NEED_ALL)
 def test_need_factors_order_blends_and_sources(name):
     inst = _instance(name)
     factors = inst["need"]["factors"]
@@ -650,7 +653,7 @@ def test_need_values_are_the_published_components():
     assert {names[v["region"]]: v["value"] for v in regions["deprivation"]["values"]} == pytest.approx(reg_hi, abs=5e-5)
 
 
-@pytest.mark.parametrize("name", NEED)
+@pytest.mark.parametrize("name", NEED_ALL)
 def test_need_age_weights_come_from_the_projections(name):
     """need_weights: paediatrics as in the single-index instance; obstetrics the change since
     2025 (1 without a year); general practice has none (its component replaces its weight)."""
@@ -664,7 +667,7 @@ def test_need_age_weights_come_from_the_projections(name):
     obs = weights(inst, "obstetrics-gynaecology")
     assert {w for (_, y), w in obs.items() if y is None} == {1.0}
     src = build.read_sources(SOURCES)
-    areas = {"england-regions-need-2025": src.regions, "england-icb-need-2025": src.icbs}.get(name)
+    areas = {"england-icb-need-2025": src.icbs, "england-training-regions-need-2025": None}.get(name, src.regions)
     if areas is None:
         areas = build.local_office_areas(src)
     area = areas[0]
@@ -711,7 +714,7 @@ def test_fair_shares_by_hand():
     assert build.fair_shares(inst, 2030)[("n", "gp")] == pytest.approx(40 * 150 / 300, abs=1e-12)
 
 
-@pytest.mark.parametrize("name", [*POSTS, *NEED])
+@pytest.mark.parametrize("name", [*POSTS, *NEED_ALL])
 def test_fair_shares_sum_to_the_national_totals(name):
     inst = _instance(name)
     t = build.fair_shares(inst, 2030)
@@ -752,7 +755,7 @@ def test_readme_need_claims():
     assert abs(sum(change.values())) < 1e-9  # the national totals do not move
 
 
-@pytest.mark.parametrize("name", [*POSTS, *NEED])
+@pytest.mark.parametrize("name", [*POSTS, "england-pipeline-2025", *NEED_ALL])
 def test_build_fair_shares_are_the_models_targets(name):
     """The build's own reading of docs/model.md §3/§3b (instances/build/fairshare.py, which writes
     the README table) gives the model's T on every planning year, to 1e-9."""

@@ -35,6 +35,7 @@ CASES += [(ROOT / "instances" / "england-regions-2025.json", m) for m in sorted(
 # the v2 instances under the model made for them (FORMULATION §10, §11)
 CASES += [
     (ROOT / "instances" / "england-pipeline-2025.json", ROOT / "models" / "future-supply.toml"),
+    (ROOT / "instances" / "england-pipeline-need-2025.json", ROOT / "models" / "future-supply.toml"),
     (ROOT / "instances" / "england-teams-2025.json", ROOT / "models" / "team-mix.toml"),
 ]
 

@@ -2,7 +2,7 @@
 
     python -m instances.build [--out instances] [--sources instances/sources]
 
-writes eight instances (docs/model.md §2, plus the project's ``sources`` list), five with
+writes nine instances (docs/model.md §2, plus the project's ``sources`` list), five with
 ``schema_version: 2``:
 
 * ``england-regions-2025.json``           the 7 NHS England regions
@@ -11,12 +11,13 @@ writes eight instances (docs/model.md §2, plus the project's ``sources`` list),
 * ``england-pipeline-2025.json``          the 7 regions with the workforce pipeline to 2040 (§10)
 * ``england-teams-2025.json``             the 7 regions with primary-care and surgical teams (§11)
 
-and three need-based ones (``schema_version: 3``): the first three with a ``need`` block
+and four need-based ones (``schema_version: 3``): the first four with a ``need`` block
 (§3b) built from NHS England's component need indices, the ONS age weights, deprivation at
 20 % and rurality at blend 0 (:mod:`.needfactors`, :mod:`.needinstances`):
-``england-regions-need-2025.json``, ``england-training-regions-need-2025.json`` and
-``england-icb-need-2025.json``. Written to the default folder, the build also refreshes the
-fair-share table of ``instances/README.md`` (:func:`need_table`, :mod:`.fairshare`).
+``england-regions-need-2025.json``, ``england-training-regions-need-2025.json``,
+``england-icb-need-2025.json`` and ``england-pipeline-need-2025.json``. Written to the default
+folder, the build also refreshes the fair-share table of ``instances/README.md``
+(:func:`need_table`, :mod:`.fairshare`).
 
 Every instance has ``population_by_year`` and need weights by year (``need_weights[].year``) for
 paediatrics (children 0-14) and obstetrics & gynaecology (women 15-44) from the ONS 2022-based
@@ -164,7 +165,7 @@ def need_table(instances: dict[str, dict[str, Any]], src: Sources) -> str:
 
 
 def build_all(out_dir: Path, sources_dir: Path = DEFAULT_SOURCES, readme: Path | None = None) -> list[Path]:
-    """Read and check the sources, build and check the eight instances, then write them to
+    """Read and check the sources, build and check the nine instances, then write them to
     ``out_dir`` (all or nothing), and with ``readme`` refresh the fair-share table between its
     need-table markers. Returns the paths written."""
     src = read_sources(Path(sources_dir))

@@ -1,36 +1,44 @@
 """The need-based England instances (``schema_version: 3``, docs/model.md §3b): the 7 regions,
-the 11 local offices and the 42 ICBs of the single-index instances (same posts, baseline,
-capacity, transition and populations) with a ``need`` block built from the method's parts
-(:mod:`.needfactors`)."""
+the 11 local offices and the 42 ICBs of the single-index instances, and the 7 regions with the
+workforce pipeline (same posts, baseline, capacity, transition, populations and pipeline) with a
+``need`` block built from the method's parts (:mod:`.needfactors`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .baseline import icb_baseline, local_office_baseline, region_baseline
-from .common import Area, Sources, check
+from .common import PLANNING_YEARS, Area, Sources, check
 from .entries import source_entries
 from .geography import LOCAL_OFFICES, NHS_REGIONS, local_office_areas
 from .make import make_instance
 from .needfactors import NEED_WEIGHT_RULES, need_block, need_source_entries
+from .pipeline import PIPELINE_HORIZON, PROGRAMME_YEARS, pipeline_block, pipeline_source_entries
 from .posts import MIN_UK_POSTS
 
 NEED_NAMES = {
     "regions": "england-regions-need-2025",
     "offices": "england-training-regions-need-2025",
     "icbs": "england-icb-need-2025",
+    "pipeline": "england-pipeline-need-2025",
 }
 GEOGRAPHY = {
     "regions": "The 7 NHS England regions",
     "offices": "The 11 NHS England WT&E local offices (ex-HEE deaneries), each the sum of whole ICBs",
     "icbs": "The 42 integrated care boards (ICBs, April 2023 boundaries; ids are ODS codes)",
+    "pipeline": f"The workforce pipeline (docs/model.md §10) on the 7 NHS England regions, to {PIPELINE_HORIZON}",
 }
-SINGLE = {"regions": "england-regions-2025", "offices": "england-training-regions-2025", "icbs": "england-icb-2025"}
+SINGLE = {
+    "regions": "england-regions-2025",
+    "offices": "england-training-regions-2025",
+    "icbs": "england-icb-2025",
+    "pipeline": "england-pipeline-2025",
+}
 NEED_DESCRIPTION = (
     "{geography}, with need from the parts of NHS England's method (docs/model.md §3b) instead of one "
     "index for every programme: the posts, baseline, capacity, transition limits and populations of "
     "{single} ({n} CT1/ST1 entry specialties with at least {m} UK posts in 2025, baseline 2025, "
-    "planning 2026-2030). Need factors, in waterfall order: the core need index listed at blend 0; "
+    "planning 2026-2030{pipeline}). Need factors, in waterfall order: the core need index listed at blend 0; "
     "programme-specific need from NHS England's 2025/26 component indices (general and acute for the "
     "hospital programmes, mental health for psychiatry, maternity for obstetrics and gynaecology, "
     "primary medical care for general practice) at blend 1; the age weights from the ONS 2022-based "
@@ -66,7 +74,7 @@ def need_instances(
     specialties: list[tuple[str, str]],
     national: dict[str, int],
 ) -> dict[str, dict[str, Any]]:
-    """The three need-based instances, by file stem, checked."""
+    """The four need-based instances, by file stem, checked."""
     by_office_name = local_office_baseline(src, specialties, national)
     by_icb = icb_baseline(src, specialties, by_office_name)
     by_region_name = region_baseline(src, specialties, by_icb)
@@ -77,12 +85,30 @@ def need_instances(
         "offices": (local_office_areas(src), {(office_id[o], s): n for (o, s), n in by_office_name.items()}),
         "icbs": (src.icbs, by_icb),
     }
+    geos["pipeline"] = geos["regions"]
     out = {}
     for geo, (areas, baseline) in geos.items():
         name = NEED_NAMES[geo]
         description = NEED_DESCRIPTION.format(
-            geography=GEOGRAPHY[geo], single=SINGLE[geo], n=len(specialties), m=MIN_UK_POSTS
+            geography=GEOGRAPHY[geo],
+            single=SINGLE[geo],
+            n=len(specialties),
+            m=MIN_UK_POSTS,
+            pipeline="; the pipeline block and its sources, with need shares from these factors"
+            if geo == "pipeline"
+            else "",
         )
+        base_geo = "regions" if geo == "pipeline" else geo
+        sources = _retarget(source_entries(base_geo, src, national), base_geo)
+        extra: dict[str, Any] = {"need": need_block(areas, specialties)}
+        pipeline: dict[str, Any] = {}
+        if geo == "pipeline":
+            sources += pipeline_source_entries()
+            extra["pipeline"] = pipeline_block(areas, specialties)
+            pipeline = {
+                "eval_years": list(range(PLANNING_YEARS[0], PIPELINE_HORIZON + 1)),
+                "programme_years": PROGRAMME_YEARS,
+            }
         inst = make_instance(
             name,
             description,
@@ -90,10 +116,11 @@ def need_instances(
             baseline,
             specialties,
             national,
-            _retarget(source_entries(geo, src, national), geo) + need_source_entries(geo),
+            sources + need_source_entries(base_geo),
             weight_rules=NEED_WEIGHT_RULES,
-            extra={"need": need_block(areas, specialties)},
+            extra=extra,
             schema_version=3,
+            **pipeline,
         )
         check_need(name, inst)
         out[name] = inst
