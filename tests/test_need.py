@@ -286,3 +286,54 @@ def test_a_need_value_naming_an_unknown_factor_says_where(tmp_path):
         load_instance(folder)
     assert "file need_values.csv" in str(err.value) and "unknown factor 'rurr'" in str(err.value)
     assert "did you mean `rur`?" in str(err.value)
+
+
+# --------------------------------------------------------------------------- measures, reports
+
+
+def test_measures_use_the_need_weighted_population():
+    """§8 with a need block: posts per 100,000 and the Gini are per the need-weighted population
+    of §3b (need_index, dep and age here; not rur, which is limited to gp)."""
+    from allocator.solution.measures import weighted_gini
+
+    inst = validate(worked())
+    res = allocator.solve(inst)
+    d = problem_data(inst)
+    x = res.posts_array(d)
+    for k, year in enumerate(d.years):
+        v = np.array(HAND_WEIGHTED[year])
+        gini = float(res.kpis.set_index("year").loc[year, "gini"])
+        assert gini == pytest.approx(weighted_gini(1e5 * x[:, :, k].sum(axis=1) / v, v), abs=1e-12)
+        assert gini > 0  # rur moves gp posts to a beyond its need-weighted population share
+
+
+def test_assumptions_list_each_factor_with_blend_and_source():
+    from allocator.report.assumptions import assumptions
+
+    inst = load_instance(ROOT / "instances" / "template-workforce.xlsx")
+    rows = dict(dict(assumptions(inst, allocator.solve(inst), None))["Need"])
+    assert rows["Need factor: Deprivation (deprivation)"].startswith("blend 20 %; 3 values by region, 0.85–1.2")
+    assert (
+        "source: made-up numbers for the template (allocator, 2024; estimated)"
+        in rows["Need factor: Deprivation (deprivation)"]
+    )
+    assert "blend 0 %" in rows["Need factor: Rural population share (rurality)"]
+    assert "specialties: gp" in rows["Need factor: Rural population share (rurality)"]
+    assert rows["Need factor: need_index"].startswith("built-in (need_index of §2); blend 100 %")
+    pipeline = dict(dict(assumptions(inst, None, None))["Pipeline"])
+    assert pipeline["Region settle rates"] == "north / gp 70 %; the specialty's rate elsewhere"
+
+
+def test_instance_of_problem_data_keeps_the_factors_and_settle_rates():
+    """Problem data written back as an instance (for the checker of whole posts without the
+    original instance) keeps the need block and region settle rates exactly."""
+    from allocator.pipeline.rounding import instance_of
+
+    inst = load_instance(ROOT / "instances" / "template-workforce.xlsx")
+    d = problem_data(inst)
+    back = problem_data(instance_of(d))
+    assert np.array_equal(back.target, d.target)
+    assert np.array_equal(back.weighted_population, d.weighted_population)
+    assert np.array_equal(back.pipeline.settle_region, d.pipeline.settle_region)
+    np.testing.assert_allclose(back.pipeline.share, d.pipeline.share, rtol=1e-12)
+    assert allocator.check(instance_of(d), allocator.solve(inst)).ok

@@ -121,3 +121,32 @@ def test_settle_rate_entries_are_validated():
     v2["pipeline"]["settle_rate"] = v2["pipeline"]["settle_rate"][:1]
     with pytest.raises(InstanceError, match="pipeline.settle_rate: region settle rates .* set schema_version: 3"):
         validate(v2, source="p.json")
+
+
+def test_core_and_checker_agree_before_the_first_planning_year_and_on_stock_teams():
+    """Calendar years between the baseline and the first planning year run on the baseline
+    posts: with a factor whose values change in such a year, a region settle rate and a team on
+    the stock, the model's stocks and team shares match the checker's own."""
+    data = json.loads(PIPELINE.read_text()) | {"schema_version": 3}
+    data["baseline_year"] = data["years"][0] - 3  # two calendar years before y_1
+    regions = [r["id"] for r in data["regions"]]
+    specs = [s["id"] for s in data["specialties"]]
+    data["need"] = {
+        "factors": [
+            {
+                "id": "dep",
+                "blend": 0.4,
+                "values": [{"region": r, "value": 1 + 0.1 * i} for i, r in enumerate(regions)]
+                + [{"region": regions[0], "year": data["baseline_year"] + 1, "value": 2.5}],
+            }
+        ]
+    }
+    data["pipeline"]["settle_rate"] = [{"region": regions[1], "specialty": specs[0], "rate": 0.4}]
+    data["teams"] = [{"id": "t", "on": "stock", "members": [{"specialty": specs[0]}, {"specialty": specs[1]}]}]
+    inst = validate(data)
+    res = allocator.solve(inst)
+    assert res.status == "optimal"
+    report = allocator.check(inst, res)
+    assert report.ok, report.violations[:3]
+    d = problem_data(inst)
+    assert d.pipeline.pool_weight is not None and d.pipeline.pool_weight[1, 0] == pytest.approx(0.6)

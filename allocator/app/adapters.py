@@ -15,6 +15,7 @@ from allocator.analysis.shadow import explain, group, names_from_instance
 from allocator.io.instance import write_tables
 from allocator.report.assumptions import assumptions
 from allocator.report.write import write_report
+from allocator.solution.arrays import posts_array
 
 __all__ = [
     "assumption_sections",
@@ -23,6 +24,7 @@ __all__ = [
     "grouped_sentences",
     "instance_workbook",
     "report_files",
+    "waterfall",
 ]
 
 # Reports draw figures with matplotlib (Agg canvases, no pyplot state); one at a time keeps
@@ -56,6 +58,20 @@ def grouped_sentences(result, data, instance, spec) -> pd.DataFrame:
     shadow price first (:func:`allocator.analysis.shadow.group`)."""
     frame = explain_sentences(result, data, instance, spec)
     return group(frame, names=names_from_instance(instance), specialties=len(data.specialties))
+
+
+def waterfall(result, data, region: str, name: str | None = None) -> tuple[pd.DataFrame, bytes]:
+    """One region's fair-share waterfall (docs/model.md §3b) in the last planning year: the table
+    ``step, posts`` (its steps summed over specialties, then the fair share) and the figure as PNG."""
+    from allocator.report import figures
+    from allocator.report.waterfall import region_figure, region_steps
+
+    x = posts_array(result, data) if result.solved else None
+    steps = region_steps(data, x, region)
+    table = pd.DataFrame({"step": [*steps.index, "Fair share"], "posts": [*steps.to_numpy(), steps.sum()]})
+    with _REPORT_LOCK:
+        png = figures.to_bytes(region_figure(data, x, region, name), "png")
+    return table, png
 
 
 def diagnosis_words(diagnosis: dict | None) -> tuple[str, list[str], list[str]]:

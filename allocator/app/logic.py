@@ -2,7 +2,7 @@
 
 Everything here uses the package's public API (``allocator.solve``, ``load_instance``,
 ``validate``, ``load_model``, ``problem_data``, ``Result``, ``InstanceError``, ``ModelSpec``)
-and the three functions of :mod:`allocator.app.adapters`.
+and the functions of :mod:`allocator.app.adapters`.
 
 Uploads are data only: JSON is parsed by the instance reader (no code), workbooks by openpyxl
 (values only, macros are never run), a zip only yields its ``.csv`` members, by base name,
@@ -360,6 +360,13 @@ def per_100k(result: Result, inst: allocator.Instance) -> pd.DataFrame:
             DISTANCE: vs,
         }
     )
+
+
+def waterfall(result: Result, inst: allocator.Instance, region: str) -> tuple[pd.DataFrame, bytes]:
+    """One region's fair-share waterfall (docs/model.md §3b), last planning year: the table
+    ``step, posts`` (steps, then the fair share; they sum to it) and its figure as PNG."""
+    name = next((r.name or r.id for r in inst.regions if r.id == region), region)
+    return adapters.waterfall(result, allocator.problem_data(inst), region, name)
 
 
 def changes(result: Result, inst: allocator.Instance, threshold: float = 0.05) -> pd.DataFrame:

@@ -318,6 +318,14 @@ if res.solved:
     per = L.per_100k(res, sc.instance)
     st.dataframe(L.rounded(per), hide_index=True, width="stretch")
 
+    if sc.instance.need is not None:  # docs/model.md §3b: why a region's fair share is what it is
+        st.markdown("**A region's fair share, explained** (equal per head, then each need factor in turn)")
+        region_names = {r.id: r.name or r.id for r in sc.instance.regions}
+        chosen = st.selectbox("Region", list(region_names), format_func=region_names.get, key="waterfall_region")
+        table, png = L.waterfall(res, sc.instance, chosen)
+        st.image(png, width="stretch")
+        st.dataframe(L.rounded(table), hide_index=True, width="stretch")
+
     st.markdown("**The table of changes** (final year against the baseline)")
     ch = L.changes(res, sc.instance)
     if len(ch):

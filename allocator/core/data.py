@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from allocator.core.instance import Instance
+from allocator.core.instance import Instance, Need
 from allocator.core.need import Factor, need_arrays, waterfall
 from allocator.core.provenance import instance_sha256
 from allocator.core.workforce import PipelineData, TeamInfo, by_year, pipeline_data, team_data
@@ -71,6 +71,7 @@ class ProblemData:
         (:class:`~allocator.core.need.Factor`); empty without a ``need`` block.
     need_population : (R, Y) the need-weighted population of §3b with a ``need`` block, else
         ``None`` (then it is ``population · need_index``: :attr:`weighted_population`).
+    need_block : the instance's ``need`` block as read (to write the data back as an instance).
     instance_sha256, schema_version : what the instance was (§9 v3 ``inputs``: the hash of the
         instance as read, :func:`allocator.core.provenance.instance_sha256`, and its declared
         ``schema_version``); results made from these arrays carry them.
@@ -110,6 +111,7 @@ class ProblemData:
     professions: tuple[str, ...] = ()
     need_factors: tuple[Factor, ...] = ()
     need_population: np.ndarray | None = None
+    need_block: Need | None = None
     instance_sha256: str | None = None
     schema_version: int | None = None
 
@@ -187,7 +189,7 @@ def _builtin_factors(d: ProblemData) -> tuple[Factor, ...]:
     out = []
     for fid, values in (("need_index", np.broadcast_to(d.need_index[:, None, None], (R, S, Y))), ("need_weights", w)):
         values = np.asarray(values, float)
-        out.append(Factor(fid, fid, 1.0, None, np.ones(S, bool), fid == "need_index", values, values))
+        out.append(Factor(fid, fid, 1.0, None, np.ones(S, bool), fid == "need_index", values, values, values))
     return tuple(out)
 
 
@@ -309,6 +311,7 @@ def problem_data(inst: Instance) -> ProblemData:
         professions=tuple(s.profession for s in inst.specialties),
         need_factors=need_factors,
         need_population=need_population,
+        need_block=inst.need,
         instance_sha256=instance_sha256(inst),
         schema_version=inst.schema_version,
     )

@@ -44,6 +44,7 @@ class Factor:
     applies : (S,) bool, the factor applies to the specialty.
     regional : no ``specialties`` and no region-and-specialty values (it enters the
         need-weighted population); ``need_index`` is regional, ``need_weights`` is not.
+    values : (R, S, Y') ``F``, the values before normalisation.
     normalised : (R, S, Y') ``F̂``.
     term : (R, S, Y') ``1 − β + β · F̂`` where the factor applies, 1 elsewhere.
     """
@@ -54,6 +55,7 @@ class Factor:
     source: str | None
     applies: np.ndarray
     regional: bool
+    values: np.ndarray
     normalised: np.ndarray
     term: np.ndarray
 
@@ -139,7 +141,7 @@ def need_arrays(
         need = need * term
         if regional:
             weighted = weighted * term[:, 0, :]
-        factors.append(Factor(f.id, f.name or f.id, f.blend, f.source, applies, regional, normalised, term))
+        factors.append(Factor(f.id, f.name or f.id, f.blend, f.source, applies, regional, values, normalised, term))
     return NeedArrays(need, weighted, tuple(factors))
 
 

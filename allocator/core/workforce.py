@@ -86,6 +86,7 @@ class PipelineData:
     settle_region : (R, S) σ[r,s]: a region's own settle rate (v3), else σ_s.
     pool_weight : (R, S) u: the weight of a region's completions in the pool P (module docstring).
     weighted_population : (R, E) the need-weighted population of the evaluation years (§8, §3b).
+    weights : (R, S, E) the need weights ``w`` of the evaluation years.
     kernel : (S, E, Y) K: completions in e per filled post of planning year p (κ · delay share).
     base_completions : (R, S, E) C0, the completions from the baseline intake.
     stock_before : (R, S) the stock at ``y_1 − 1`` (``S0`` run over any years before ``y_1``).
@@ -117,6 +118,7 @@ class PipelineData:
     settle_region: np.ndarray | None = None
     pool_weight: np.ndarray | None = None
     weighted_population: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
     @property
     def assess_years(self) -> list[int]:
@@ -314,6 +316,7 @@ def pipeline_data(inst: Instance, d) -> PipelineData | None:
         settle_region=settle_region,
         pool_weight=pool_weight,
         weighted_population=weighted,
+        weights=weights,
     )
     return dataclasses.replace(partial, fair_stock_bar=partial.forward(d.target_bar).fair_stock)
 

@@ -31,7 +31,7 @@ from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
 from allocator.core.validate import validate
 from allocator.model.presolve import effective_bounds
-from allocator.solution import measures, workforce
+from allocator.solution import measures, waterfall, workforce
 from allocator.solution.result import Result
 
 __all__ = ["ROUNDING_NOTE", "instance_of", "objective_of", "round_posts", "round_result", "whole_result"]
@@ -124,7 +124,7 @@ def instance_of(d: ProblemData) -> Instance:
         "need_weights": [
             {"region": d.regions[r], "specialty": d.specialties[s], "weight": float(d.weight[r, s])} for r, s in cells
         ]
-        + _weights_by_year(d, d.need, d.population, d.years),
+        + _weights_by_year(d, _v2_need(d), d.population, d.years),
         "capacity": capacity,
         "locks": [
             {"region": d.regions[r], "specialty": d.specialties[s], "year": d.years[t], "posts": float(d.lock[r, s, t])}
@@ -143,7 +143,25 @@ def instance_of(d: ProblemData) -> Instance:
             if profession != "medicine":
                 spec["profession"] = profession
     _workforce_of(d, data)
+    if d.need_block is not None:  # §3b: the factors as read (their sources are not at hand)
+        data["need"] = {
+            "factors": [
+                {k: v for k, v in f.items() if k != "source"}
+                for f in d.need_block.model_dump(mode="json", exclude_defaults=True).get("factors", [])
+            ]
+        }
+    if d.need_block is not None or (d.pipeline is not None and d.pipeline.pool_weight is not None):
+        data["schema_version"] = 3
     return validate(data, source=f"<problem data of {d.name}>")
+
+
+def _v2_need(d: ProblemData) -> np.ndarray:
+    """(R, S, Y) ``population · need_index · w`` of the planning years (§3's D, whatever the
+    need factors of §3b make of it): the need weights by year are read back from it."""
+    if not d.has_need_block:
+        return d.need
+    w = next(f.values for f in d.need_factors if f.id == "need_weights")
+    return d.population[:, None, :] * d.need_index[:, None, None] * w
 
 
 def _weights_by_year(d: ProblemData, need: np.ndarray, population: np.ndarray, years: list[int]) -> list[dict]:
@@ -168,8 +186,9 @@ def _workforce_of(d: ProblemData, data: dict) -> None:
             for r, rid in enumerate(d.regions)
             for e in later
         ]
+        need = p.need if not d.has_need_block else p.population[:, None, :] * d.need_index[:, None, None] * p.weights
         data["need_weights"] += _weights_by_year(
-            d, p.need[:, :, later], p.population[:, later], [p.years[e] for e in later]
+            d, need[:, :, later], p.population[:, later], [p.years[e] for e in later]
         )
         data["pipeline"] = {
             "horizon_year": p.horizon_year,
@@ -196,6 +215,11 @@ def _workforce_of(d: ProblemData, data: dict) -> None:
                 for r, s in zip(*np.nonzero(p.stock0), strict=True)
             ],
         }
+        if p.pool_weight is not None:  # v3: region settle rates where they differ from the specialty's
+            data["pipeline"]["settle_rate"] = [
+                {"region": d.regions[r], "specialty": d.specialties[s], "rate": float(p.settle_region[r, s])}
+                for r, s in zip(*np.nonzero(p.settle_region != p.settle[None, :]), strict=True)
+            ]
     if d.teams:
         data["teams"] = [
             {
@@ -417,6 +441,7 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
         base.allocation = base.allocation.iloc[0:0]
         base.kpis = base.kpis.iloc[0:0]
         workforce.attach(base, data, None)
+        waterfall.attach(base, data, None)
         base.message = f"no whole-post plan that keeps every limit ({wp.status})"
         return base
     x = wp.x
@@ -424,6 +449,7 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
     base.allocation = allocation
     base.kpis = measures.kpis(data, x)
     workforce.attach(base, data, x)
+    waterfall.attach(base, data, x)
     base.message = (result.message + "; " if result.message else "") + f"whole posts ({wp.kind})"
     if x_lp is not None:
         record["cells_changed"] = int((np.abs(x - x_lp) > SNAP).sum())
@@ -436,6 +462,7 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
         base.allocation = base.allocation.iloc[0:0]
         base.kpis = base.kpis.iloc[0:0]
         workforce.attach(base, data, None)
+        waterfall.attach(base, data, None)
     return base
 
 

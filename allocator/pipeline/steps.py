@@ -34,7 +34,7 @@ from allocator.model.backends import BACKENDS
 from allocator.model.backends.base import RawSolution, SolveOptions
 from allocator.model.highs_env import quiet_banner
 from allocator.model.presolve import presolve_findings
-from allocator.solution import measures, workforce
+from allocator.solution import measures, waterfall, workforce
 from allocator.solution.result import ALLOCATION_COLUMNS, Result, binding_frame
 
 __all__ = [
@@ -259,6 +259,7 @@ def _assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, b
     res.kpis = measures.kpis(d, x)
     res.baseline_kpis = measures.baseline_kpis(d)
     workforce.attach(res, d, x)
+    waterfall.attach(res, d, x)  # §3b, with a need block
     res.binding = binding_frame(raw.binding)
     if len(res.binding):
         res.binding = res.binding.reindex(res.binding["dual"].abs().sort_values(ascending=False).index)

@@ -27,6 +27,7 @@ from allocator.core.data import ProblemData, problem_data
 from allocator.core.instance import Instance, PipelineSpecialty
 from allocator.core.provenance import instance_sha256, model_sha256
 from allocator.core.spec import DEFAULT_MODEL, ModelSpec
+from allocator.report.need_rows import factor_rows, settle_rate_row
 from allocator.solution.result import INPUT_FIELDS, TIMING_STAGES, Result
 
 __all__ = ["Section", "assumptions", "brief", "number", "percent"]
@@ -240,9 +241,7 @@ def _need(inst: Instance) -> Section:
             f"{len(inst.population_by_year)} entries" if inst.population_by_year else "the base population every year",
         )
     )
-    need = getattr(inst, "need", None)  # docs/model.md §3b, where the schema has it
-    if need is not None:
-        rows.append(("Need factors and blends", _entry_text(need)))
+    rows += factor_rows(inst)  # docs/model.md §3b: each factor, its blend and provenance
     return "Need", rows
 
 
@@ -272,6 +271,9 @@ def _pipeline(inst: Instance) -> Section | None:
         else:
             delay = f"{s.programme_years} years (programme length)" if s.programme_years else "none given"
         rows.append((f"Rates: {s.name or s.id}", "; ".join(parts) + f"; delay {delay}"))
+    settle = settle_rate_row(inst, LISTED)  # v3 §10
+    if settle is not None:
+        rows.append(settle)
     return "Pipeline", rows
 
 
@@ -319,6 +321,12 @@ def _optional_blocks(inst: Instance, d: ProblemData) -> Section:
     rows = [
         ("pipeline", pipe),
         ("teams", f"active: {len(inst.teams)} team{'s' if len(inst.teams) != 1 else ''}" if inst.teams else "not used"),
+        (
+            "need factors",
+            f"active: {_count(len(inst.need.factors), 'factor')} listed (docs/model.md §3b)"
+            if inst.need is not None
+            else "not used: need = population × need_index × need_weights",
+        ),
         ("budget", f"active: {_count(len(inst.budget), 'year')}" if inst.budget else "not used: no budget limit"),
         ("locks", f"active: {_count(len(inst.locks), 'lock')}" if inst.locks else "not used"),
         ("capacity", f"active: {entries}" if inst.capacity else "not used: 0 to unbounded"),

@@ -26,7 +26,7 @@ from allocator.solution.result import Result
 MANIFEST = ".allocator-report.json"
 WORKBOOK = "report.xlsx"
 PAGE = "report.html"
-FIGURES = ("per_100k", "change_heatmap", "lorenz", "change_map", "stock_over_time")
+FIGURES = ("per_100k", "change_heatmap", "lorenz", "change_map", "stock_over_time", "waterfall")
 FIGURE_CAPTIONS = {
     "per_100k": "Posts per 100,000 need-weighted population by region, baseline and final year; "
     "the black mark is the region's fair share.",
@@ -37,6 +37,8 @@ FIGURE_CAPTIONS = {
     "change_map": "Change in posts per 100,000 need-weighted population by region, final year against the baseline.",
     "stock_over_time": "Trained stock of all specialties by region over the evaluation years (solid), with the "
     "fair stock need would give each region (dashed).",
+    "waterfall": "Each region's fair share in the last planning year, explained: its equal-per-head share of the "
+    "national totals, then the posts each need factor adds (blue) or takes away (red), in the instance's order.",
 }
 TOP_SHADOW_PRICES = 10
 

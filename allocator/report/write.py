@@ -8,8 +8,9 @@
   headers, frozen header rows, number formats and column widths
   (:mod:`allocator.report.workforce`);
 - ``per_100k``, ``change_heatmap``, ``lorenz``, (when the regions have boundaries,
-  :mod:`allocator.report.geo`) ``change_map`` and (with a pipeline) ``stock_over_time``, each
-  as ``.png`` and ``.svg`` (:mod:`allocator.report.figures`);
+  :mod:`allocator.report.geo`) ``change_map``, (with a pipeline) ``stock_over_time`` and (with a
+  ``need`` block, docs/model.md §3b) ``waterfall``, each as ``.png`` and ``.svg``
+  (:mod:`allocator.report.figures`, :mod:`allocator.report.waterfall`);
 - ``report.html``: one self-contained page (inline CSS, figures embedded) a person can read
   without Python: headline, measures, regions, shadow prices in words, diagnosis, figures,
   and the Assumptions section (:mod:`allocator.report.assumptions`; also a sheet of the workbook);
@@ -115,7 +116,7 @@ def write_report(
         The result does not match the instance, ``out_dir`` is not a folder, or a file the
         report did not write would be overwritten without ``force``. Nothing is written.
     """
-    from allocator.report import figures  # matplotlib: imported only when a report is written
+    from allocator.report import figures, waterfall  # matplotlib: imported only when a report is written
 
     out = Path(out_dir)
     instance = as_instance(instance)
@@ -130,6 +131,8 @@ def write_report(
             ctx.notes.append(f"No map: {match.reason}.")
         if ctx.has_supply:
             stems.append("stock_over_time")
+        if ctx.d.has_need_block:  # docs/model.md §3b: why each region's fair share is what it is
+            stems.append("waterfall")
     else:
         ctx.notes.append("No figures: the result has no allocation.")
     names = [WORKBOOK, PAGE] + [f"{s}.{ext}" for s in stems for ext in ("png", "svg")]
@@ -146,6 +149,7 @@ def write_report(
             "lorenz": lambda: figures.lorenz_figure(ctx.d, ctx.x),
             "change_map": lambda: figures.change_map(ctx.d, ctx.x, match, rn),
             "stock_over_time": lambda: figures.stock_figure(ctx.d, ctx.stock_time, rn),
+            "waterfall": lambda: waterfall.waterfall_figure(ctx.d, ctx.x, rn),
         }
         for stem in stems:
             fig = figs[stem]()

@@ -104,6 +104,9 @@ class Result:
     inputs : (v3) what the result was computed from: ``instance_sha256``, ``model_sha256``,
         ``allocator_version``, ``highs_version``, ``schema_version`` (:data:`INPUT_FIELDS`;
         :mod:`allocator.core.provenance`); ``None`` where not stated (results written before v3).
+    waterfall : (v3, not part of the JSON) with a need block (§3b), the fair-share waterfall
+        ``region, specialty, year, step, posts`` (:mod:`allocator.solution.waterfall`), written as
+        ``waterfall.csv``; ``None`` otherwise.
     timings : (v3) seconds of each stage that ran, keys among :data:`TIMING_STAGES`
         (``load``: reading the instance and computing its targets; ``build``; ``solve``: HiGHS;
         ``tie_break``: §6b; ``whole_posts``: repair and MIP of §7; ``assemble``: measures and
@@ -134,6 +137,7 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     bound_source: str | None = None
     lp_bound: float | None = None
+    waterfall: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -264,7 +268,8 @@ class Result:
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write ``result.json``, ``allocation.csv``, ``kpis.csv``, ``binding.csv`` into a folder
-        (and ``supply.csv``, ``supply_kpis.csv``, ``teams.csv`` where the result has them).
+        (and ``supply.csv``, ``supply_kpis.csv``, ``teams.csv``, ``waterfall.csv`` where the result
+        has them).
 
         Every file is written to a temporary name first and renamed, so a failure never
         leaves a half-written set (:func:`allocator.io.atomic.atomic_write`). A text cell of
@@ -280,7 +285,7 @@ class Result:
             "kpis.csv": csv_text(self.kpis, index=False),
             "binding.csv": csv_text(self.binding, index=False),
         }
-        for key in ("supply", "supply_kpis", "teams"):
+        for key in ("supply", "supply_kpis", "teams", "waterfall"):
             frame = getattr(self, key)
             if frame is not None and len(frame):
                 texts[f"{key}.csv"] = csv_text(frame, index=False)
