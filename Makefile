@@ -108,7 +108,7 @@ bench-instances: $(STAMP)
 
 # Rebuild the England instances from the vendored sources; refresh the gallery table
 instances: $(STAMP)
-	$(BIN)/python instances/build.py
+	$(BIN)/python -m instances.build
 
 # Copy the shipped instances, templates, model files and grids into the package
 # (allocator/examples/), so the wheel has them; tests/test_examples.py checks the copies agree

@@ -10,6 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 TOYS = sorted((ROOT / "instances" / "toy").glob("*.json"))
 MODELS = sorted((ROOT / "models").glob("*.toml"))
+# The England instances the tests solve: the single-index ones and the need-based ones
+# (england-*-need-2025, schema v3, docs/model.md §3b).
+ENGLAND = sorted((ROOT / "instances").glob("england-*.json"))
 
 BASE = {
     "schema_version": 1,

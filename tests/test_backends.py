@@ -12,9 +12,7 @@ from allocator.analysis.check import check
 from allocator.core.spec import load_model
 from allocator.study.generate import generate
 
-from .conftest import MODELS, ROOT, TOYS
-
-ENGLAND = sorted((ROOT / "instances").glob("england-*.json"))
+from .conftest import ENGLAND, MODELS, ROOT, TOYS
 
 
 def agree(inst, spec):

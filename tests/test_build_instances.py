@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
+import importlib
 import json
 import shutil
+import subprocess
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -17,8 +18,15 @@ INSTANCES = ROOT / "instances"
 SOURCES = INSTANCES / "sources"
 # the three posts instances (one per geography), then the pipeline (§10) and teams (§11) ones
 POSTS = ["england-regions-2025", "england-training-regions-2025", "england-icb-2025"]
-NAMES = [*POSTS, "england-pipeline-2025", "england-teams-2025"]
+# the need-based posts instances (schema v3, docs/model.md §3b)
+NEED = ["england-regions-need-2025", "england-training-regions-need-2025", "england-icb-need-2025"]
+NEED_ALL = [*NEED, "england-pipeline-need-2025"]  # and the pipeline instance with need
+NAMES = [*POSTS, "england-pipeline-2025", "england-teams-2025", *NEED_ALL]
 SIZES = {
+    "england-regions-need-2025": 7,
+    "england-training-regions-need-2025": 11,
+    "england-icb-need-2025": 42,
+    "england-pipeline-need-2025": 7,
     "england-regions-2025": 7,
     "england-training-regions-2025": 11,
     "england-icb-2025": 42,
@@ -28,11 +36,11 @@ SIZES = {
 
 
 def _load_build():
-    spec = importlib.util.spec_from_file_location("instances_build", INSTANCES / "build.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses need the module registered
-    spec.loader.exec_module(module)
-    return module
+    """The build package ``instances/build/`` (``python -m instances.build``), imported from the
+    repository root whatever the working directory."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module("instances.build")
 
 
 build = _load_build()
@@ -58,7 +66,7 @@ def test_rebuild_is_byte_identical(tmp_path):
     for name in NAMES:
         built = (tmp_path / f"{name}.json").read_bytes()
         committed = (INSTANCES / f"{name}.json").read_bytes()
-        assert built == committed, f"{name}.json is stale: run python instances/build.py"
+        assert built == committed, f"{name}.json is stale: run python -m instances.build"
         assert built.endswith(b"}\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.json" for n in NAMES)
 
@@ -164,7 +172,7 @@ def test_sources_are_complete(name):
 
 
 def test_vendored_folders_keep_their_provenance():
-    for folder in ("population", "need", "posts", "posts/regional", "population_projections"):
+    for folder in ("population", "need", "posts", "posts/regional", "population_projections", "rurality"):
         assert (SOURCES / folder / "PROVENANCE.md").is_file()
         assert "vendored" in (SOURCES / folder / "VENDORED.md").read_text().lower()
     for rel in build.FILES.values():
@@ -174,8 +182,27 @@ def test_vendored_folders_keep_their_provenance():
 
 
 def test_build_reads_nothing_outside_the_vendored_sources():
-    text = (INSTANCES / "build.py").read_text(encoding="utf-8")
-    assert "/work/shared" not in text and "shared/data" not in text
+    modules = sorted((INSTANCES / "build").glob("*.py"))
+    assert len(modules) >= 10  # one module per source, plus the rules
+    for path in modules:
+        text = path.read_text(encoding="utf-8")
+        assert "/work/shared" not in text and "shared/data" not in text and "../shared" not in text, path
+
+
+def test_python_dash_m_runs_the_package(tmp_path):
+    """``python -m instances.build`` (what ``make instances`` runs) rebuilds the same files."""
+    run = subprocess.run(
+        [sys.executable, "-m", "instances.build", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "england-regions-2025.json").read_bytes() == (
+        INSTANCES / "england-regions-2025.json"
+    ).read_bytes()
+    assert "instances.build" in (ROOT / "Makefile").read_text(encoding="utf-8")
 
 
 def test_largest_remainder():
@@ -275,6 +302,34 @@ def _edit_csv(path: Path, match: dict[str, str], column: str, value: str) -> Non
             "wp_final_core",
             "1",
             "sum of wp_final_core = sum of population",
+        ),
+        (
+            "need_icb",
+            {"allocation_year": "2025/26", "icb_ods_code": "QHM"},
+            "wp_mental_health",
+            "1",
+            "sum of wp_mental_health = sum of population",
+        ),
+        (
+            "need_region",
+            {"allocation_year": "2025/26", "region_name": "London"},
+            "wp_health_inequalities",
+            "1",
+            "sum of wp_health_inequalities = sum of population",
+        ),
+        (
+            "rurality_icb",
+            {"icb24_code_nhs": "QT6"},
+            "usual_residents_census2021",
+            "1",
+            "England usual residents = 56,490,108",
+        ),
+        (
+            "rurality_icb",
+            {"icb24_code_nhs": "QT6"},
+            "pct_residents_rural_lsoa",
+            "44.8",
+            "the four rural classes sum to the rural share",
         ),
     ],
 )
@@ -481,3 +536,233 @@ def test_every_parameter_has_a_source_entry(name):
         ids = {s["id"]: s["kind"] for s in inst["sources"]}
         for sid in ("gmc-training-pathways-2017", "nhse-settle-2023", "palmer-2025-gp-joiners", "ons-snpp2022"):
             assert ids[sid] == "published"
+
+
+# --------------------------------------------------------------------------- need-based instances (§3b)
+
+
+def _need_rows(key: str) -> list[dict[str, str]]:
+    with (SOURCES / build.FILES[key]).open(newline="", encoding="utf-8") as fh:
+        return [r for r in csv.DictReader(fh) if r.get("allocation_year", "2025/26") == "2025/26"]
+
+
+def _index(rows: list[dict[str, str]], key: str, column: str) -> dict[str, float]:
+    """A component index straight from the vendored CSV: (wp ÷ population) ÷ England's."""
+    total = sum(float(r[column]) for r in rows) / sum(float(r["population"]) for r in rows)
+    return {r[key]: float(r[column]) / float(r["population"]) / total for r in rows}
+
+
+def _factors(name: str) -> dict[str, dict]:
+    return {f["id"]: f for f in _instance(name)["need"]["factors"]}
+
+
+def test_rurality_missing_row_fails_clearly(tmp_path):
+    sources = _copy_sources(tmp_path)
+    path = sources / build.FILES["rurality_icb"]
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if ",QT6," not in line), encoding="utf-8")
+    with pytest.raises(build.BuildError, match="the 42 ICBs of the NHS England need file") as err:
+        build.build_all(tmp_path / "out", sources)
+    assert "rurality_icb24_england.csv" in str(err.value) and "QT6" in str(err.value)
+
+
+def test_missing_rurality_file_fails_clearly(tmp_path):
+    sources = _copy_sources(tmp_path)
+    (sources / build.FILES["rurality_icb"]).unlink()
+    with pytest.raises(build.BuildError, match="rurality_icb24_england.csv: missing source file"):
+        build.build_all(tmp_path / "out", sources)
+
+
+def test_every_component_and_area_is_read():
+    """Every ICB and region has every component index (> 0) and a rural share in [0, 1]; the
+    components are those of the need file, and the rural shares those of the ONS table."""
+    src = build.read_sources(SOURCES)
+    icb_rows = _need_rows("need_icb")
+    for area in [*src.icbs, *src.regions, *build.local_office_areas(src)]:
+        assert set(area.components) == set(build.need.COMPONENTS), area.id
+        assert all(v > 0 for v in area.components.values()), area.id
+        assert 0 <= area.rural_share <= 1 and area.residents_2021 > 0, area.id
+    mh = _index(icb_rows, "icb_ods_code", "wp_mental_health")
+    assert {a.id: float(a.components["mental_health"]) for a in src.icbs} == pytest.approx(mh, abs=1e-12)
+    with (SOURCES / build.FILES["rurality_icb"]).open(newline="") as fh:
+        rural = {r["icb24_code_nhs"]: float(r["pct_residents_rural_lsoa"]) / 100 for r in csv.DictReader(fh)}
+    assert {a.id: float(a.rural_share) for a in src.icbs} == pytest.approx(rural, abs=1e-12)
+    assert {a.id: float(a.rural_share) for a in src.regions}["london"] == 0  # five London ICBs at 0 %
+
+
+@pytest.mark.parametrize("name", NEED_ALL)
+def test_need_instance_is_its_single_index_instance_plus_need(name):
+    inst = _instance(name)
+    single = _instance(name.replace("-need", ""))
+    assert inst["schema_version"] == 3
+    assert inst["name"] == name and len(inst["regions"]) == SIZES[name]
+    for key in ("baseline_year", "years", "regions", "specialties", "baseline_posts", "population_by_year"):
+        assert inst[key] == single[key], key
+    assert inst["capacity"] == single["capacity"] and inst["transition"] == single["transition"]
+    assert inst.get("pipeline") == single.get("pipeline")
+    assert "need" not in single and single["schema_version"] == 2
+
+
+@pytest.mark.parametrize("name", NEED_ALL)
+def test_need_factors_order_blends_and_sources(name):
+    inst = _instance(name)
+    factors = inst["need"]["factors"]
+    assert [f["id"] for f in factors] == ["need_index", "programme_need", "need_weights", "deprivation", "rurality"]
+    assert [f["blend"] for f in factors] == [0.0, 1.0, 1.0, 0.2, 0.0]  # deprivation: NHS England's 20 %
+    kinds = {s["id"]: s["kind"] for s in inst["sources"]}
+    regions = {r["id"] for r in inst["regions"]}
+    for f in factors:
+        if f["id"] in ("need_index", "need_weights"):
+            assert set(f) == {"id", "blend"}  # built-ins: placed and blended only
+            continue
+        assert kinds[f["source"]] == "published", f["id"]
+        assert all(v["value"] > 0 for v in f["values"])
+        assert {v["region"] for v in f["values"]} == regions  # every region (every ICB) present
+    assert kinds["hee-deprivation-20pc"] == "published" and kinds["est-need-factors"] == "estimated"
+    programme = _factors(name)["programme_need"]
+    assert sorted(programme["specialties"]) == sorted(
+        s for s, (c, _) in build.needfactors.PROGRAMME_COMPONENT.items() if c is not None
+    )
+    assert {(v["region"], v["specialty"]) for v in programme["values"]} == {
+        (r, s) for r in regions for s in programme["specialties"]
+    }
+
+
+def test_need_values_are_the_published_components():
+    """Programme need and deprivation of the ICB instance, straight from the vendored CSV; the
+    rurality of Cornwall and London; the regions' values from the regional file."""
+    rows = _need_rows("need_icb")
+    factors = _factors("england-icb-need-2025")
+    got = {(v["region"], v["specialty"]): v["value"] for v in factors["programme_need"]["values"]}
+    for specialty, column in (
+        ("core-psychiatry", "wp_mental_health"),
+        ("obstetrics-gynaecology", "wp_maternity"),
+        ("general-practice", "wp_primary_medical_care"),
+        ("internal-medicine", "wp_general_acute"),
+    ):
+        want = _index(rows, "icb_ods_code", column)
+        assert {r: got[(r, specialty)] for r in want} == pytest.approx(want, abs=5e-5), specialty
+    hi = _index(rows, "icb_ods_code", "wp_health_inequalities")
+    assert {v["region"]: v["value"] for v in factors["deprivation"]["values"]} == pytest.approx(hi, abs=5e-5)
+    rural = {v["region"]: v["value"] for v in factors["rurality"]["values"]}
+    assert round(rural["QT6"], 3) == 1.548  # Cornwall and the Isles of Scilly: 54.8 % rural (54.81)
+    assert min(rural.values()) == 1.0
+    regions = _factors("england-regions-need-2025")
+    reg_hi = _index(_need_rows("need_region"), "region_name", "wp_health_inequalities")
+    names = {r["id"]: r["name"] for r in _instance("england-regions-need-2025")["regions"]}
+    assert {names[v["region"]]: v["value"] for v in regions["deprivation"]["values"]} == pytest.approx(reg_hi, abs=5e-5)
+
+
+@pytest.mark.parametrize("name", NEED_ALL)
+def test_need_age_weights_come_from_the_projections(name):
+    """need_weights: paediatrics as in the single-index instance; obstetrics the change since
+    2025 (1 without a year); general practice has none (its component replaces its weight)."""
+    inst, single = _instance(name), _instance(name.replace("-need", ""))
+
+    def weights(i, spec):
+        return {(w["region"], w.get("year")): w["weight"] for w in i["need_weights"] if w["specialty"] == spec}
+
+    assert weights(inst, "paediatrics") == weights(single, "paediatrics")
+    assert not weights(inst, "general-practice")
+    obs = weights(inst, "obstetrics-gynaecology")
+    assert {w for (_, y), w in obs.items() if y is None} == {1.0}
+    src = build.read_sources(SOURCES)
+    areas = {"england-icb-need-2025": src.icbs, "england-training-regions-need-2025": None}.get(name, src.regions)
+    if areas is None:
+        areas = build.local_office_areas(src)
+    area = areas[0]
+    want = build.need_weight("women", area, areas, 2030) / build.need_weight("women", area, areas, 2025)
+    assert obs[(area.id, 2030)] == round(float(want), 4)
+
+
+def test_fair_shares_by_hand():
+    """fair_shares (docs/model.md §3b) on two regions and one specialty, worked by hand.
+
+    populations 100 and 300, national total 40. Factor a (blend 1): 2 and 1; its population-
+    weighted mean is (200 + 300)/400 = 1.25, so F̂ = 1.6 and 0.8. Factor b (blend 0.5): 1 and 3,
+    mean (100 + 900)/400 = 2.5, F̂ = 0.4 and 1.2, blended 0.7 and 1.1. need_index 1.5 and 0.5 at
+    blend 0. D = 100 · 1.6 · 0.7 = 112 and 300 · 0.8 · 1.1 = 264; T = 40 · 112/376 and 40 · 264/376.
+    """
+    inst = {
+        "regions": [
+            {"id": "n", "population": 100, "need_index": 1.5},
+            {"id": "s", "population": 300, "need_index": 0.5},
+        ],
+        "specialties": [{"id": "gp"}],
+        "baseline_posts": [
+            {"region": "n", "specialty": "gp", "posts": 25},
+            {"region": "s", "specialty": "gp", "posts": 15},
+        ],
+        "need_weights": [],
+        "need": {
+            "factors": [
+                {"id": "need_index", "blend": 0.0},
+                {"id": "a", "blend": 1.0, "values": [{"region": "n", "value": 2}, {"region": "s", "value": 1}]},
+                {"id": "b", "blend": 0.5, "values": [{"region": "n", "value": 1}, {"region": "s", "value": 3}]},
+            ]
+        },
+    }
+    t = build.fair_shares(inst, 2030)
+    assert t[("n", "gp")] == pytest.approx(40 * 112 / 376, abs=1e-12)
+    assert t[("s", "gp")] == pytest.approx(40 * 264 / 376, abs=1e-12)
+    # normalisation invariance: scaling a factor's values leaves T unchanged
+    for v in inst["need"]["factors"][1]["values"]:
+        v["value"] *= 7
+    assert build.fair_shares(inst, 2030) == pytest.approx(t, abs=1e-12)
+    # without a need block: v2's D = population · need_index · w
+    del inst["need"]
+    assert build.fair_shares(inst, 2030)[("n", "gp")] == pytest.approx(40 * 150 / 300, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", [*POSTS, *NEED_ALL])
+def test_fair_shares_sum_to_the_national_totals(name):
+    inst = _instance(name)
+    t = build.fair_shares(inst, 2030)
+    for spec, total in _column_sums(inst).items():
+        assert sum(v for (_, s), v in t.items() if s == spec) == pytest.approx(total, abs=1e-9)
+
+
+def test_readme_need_table_is_what_the_build_computes():
+    """instances/README.md's need tables are those the build writes from the committed files."""
+    src = build.read_sources(SOURCES)
+    instances = {n: _instance(n) for n in NAMES}
+    readme = (INSTANCES / "README.md").read_text(encoding="utf-8")
+    start = readme.index(build.fairshare.README_START) + len(build.fairshare.README_START)
+    block = readme[start : readme.index(build.fairshare.README_END)]
+    assert block == "\n\n" + build.need_table(instances, src) + "\n"
+    assert build.fairshare.replace_table(readme, build.need_table(instances, src)) == readme
+
+
+def test_readme_need_claims():
+    """The prose above the table: London's general and acute index is the lowest of the regions and
+    its mental health index the highest; London loses hospital posts and gains psychiatry; the two
+    regions with the highest health-inequalities index gain the most."""
+    src = build.read_sources(SOURCES)
+    comps = {a.id: a.components for a in src.regions}
+    assert min(comps, key=lambda r: comps[r]["general_acute"]) == "london"
+    assert max(comps, key=lambda r: comps[r]["mental_health"]) == "london"
+    single, need = _instance("england-regions-2025"), _instance("england-regions-need-2025")
+    t1, t2 = build.fair_shares(single, 2030), build.fair_shares(need, 2030)
+    acute = [s for s, (c, _) in build.needfactors.PROGRAMME_COMPONENT.items() if c == "general_acute"]
+    assert sum(t2[("london", s)] - t1[("london", s)] for s in acute) < 0
+    assert t2[("london", "core-psychiatry")] > t1[("london", "core-psychiatry")]
+    change = {
+        r["id"]: sum(t2[(r["id"], s)] - t1[(r["id"], s)] for s in _column_sums(single)) for r in single["regions"]
+    }
+    by_gain = sorted(change, key=change.get, reverse=True)[:2]
+    by_hi = sorted(comps, key=lambda r: comps[r]["health_inequalities"], reverse=True)[:2]
+    assert set(by_gain) == set(by_hi) == {"north-west", "north-east-and-yorkshire"}
+    assert abs(sum(change.values())) < 1e-9  # the national totals do not move
+
+
+@pytest.mark.parametrize("name", [*POSTS, "england-pipeline-2025", *NEED_ALL])
+def test_build_fair_shares_are_the_models_targets(name):
+    """The build's own reading of docs/model.md §3/§3b (instances/build/fairshare.py, which writes
+    the README table) gives the model's T on every planning year, to 1e-9."""
+    data = pytest.importorskip("allocator.core.data")
+    loader = pytest.importorskip("allocator.io.instance")
+    d = data.problem_data(loader.load_instance(INSTANCES / f"{name}.json"))
+    for k, year in enumerate(d.years):
+        t = build.fair_shares(_instance(name), year)
+        got = [t[(r, s)] for r in d.regions for s in d.specialties]
+        assert got == pytest.approx(d.target[:, :, k].ravel().tolist(), abs=1e-9), year

@@ -25,16 +25,17 @@ import pytest
 
 import allocator
 
-from .conftest import ROOT
+from .conftest import ENGLAND, ROOT
 
 GOLDEN = ROOT / "tests" / "data" / "golden"
 LOCK = (ROOT / "requirements.lock").read_text()
-CASES = [(p, None) for p in sorted((ROOT / "instances").glob("england-*.json"))]
+CASES = [(p, None) for p in ENGLAND]
 CASES += [(p, None) for p in sorted((ROOT / "instances" / "toy").glob("*.json"))]
 CASES += [(ROOT / "instances" / "england-regions-2025.json", m) for m in sorted((ROOT / "models").glob("*.toml"))]
 # the v2 instances under the model made for them (FORMULATION §10, §11)
 CASES += [
     (ROOT / "instances" / "england-pipeline-2025.json", ROOT / "models" / "future-supply.toml"),
+    (ROOT / "instances" / "england-pipeline-need-2025.json", ROOT / "models" / "future-supply.toml"),
     (ROOT / "instances" / "england-teams-2025.json", ROOT / "models" / "team-mix.toml"),
 ]
 

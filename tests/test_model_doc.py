@@ -123,9 +123,15 @@ _CITE = re.compile(r"§\s?(\d+(?:\.\d+)?[a-z]?)(?:\s?[–-]\s?§?(\d+[a-z]?))?")
 _OTHER_DOC = re.compile(r"workforce\.md\)? $")
 
 
+# verbatim copies of the publishers' provenance and evidence: their § are other documents'
+VENDORED = ROOT / "instances" / "sources"
+
+
 def _citations() -> list[tuple[str, str]]:
     out = []
     for path in _user_files():
+        if path.is_relative_to(VENDORED):
+            continue
         text = _text(path)
         for m in _CITE.finditer(text):
             if _OTHER_DOC.search(text[max(0, m.start() - 20) : m.start()]):

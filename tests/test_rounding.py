@@ -25,9 +25,7 @@ from allocator.model.wholeposts import relative_gap
 from allocator.pipeline.rounding import instance_of, objective_of, round_posts, round_result
 from allocator.study.generate import generate
 
-from .conftest import MODELS, ROOT, TOYS
-
-ENGLAND = sorted((ROOT / "instances").glob("england-*.json"))
+from .conftest import ENGLAND, MODELS, ROOT, TOYS
 
 
 def posts(d, res) -> np.ndarray:
