@@ -104,6 +104,9 @@ class Result:
     inputs : (v3) what the result was computed from: ``instance_sha256``, ``model_sha256``,
         ``allocator_version``, ``highs_version``, ``schema_version`` (:data:`INPUT_FIELDS`;
         :mod:`allocator.core.provenance`); ``None`` where not stated (results written before v3).
+    scenarios : (v3, §12) each member's ``{id, probability, supply_kpis}`` for the one plan;
+        ``None`` without a ``scenarios`` block.
+    risk : (v3, §12) the risk term's value, recomputed from the posts; ``None`` without one.
     timings : (v3) seconds of each stage that ran, keys among :data:`TIMING_STAGES`
         (``load``: reading the instance and computing its targets; ``build``; ``solve``: HiGHS;
         ``tie_break``: §6b; ``whole_posts``: repair and MIP of §7; ``assemble``: measures and
@@ -134,6 +137,8 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     bound_source: str | None = None
     lp_bound: float | None = None
+    scenarios: list[dict] | None = None
+    risk: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -217,6 +222,9 @@ class Result:
             frame = getattr(self, key)
             if frame is not None and len(frame):
                 out[key] = _records(frame[columns])
+        if self.scenarios is not None:  # v3 §12
+            out["scenarios"] = self.scenarios
+            out["risk"] = json_number(self.risk)
         if self.inputs is not None:
             out["inputs"] = dict(self.inputs)
         if self.timings:
@@ -256,6 +264,8 @@ class Result:
             else {},
             bound_source=data.get("bound_source"),
             lp_bound=data.get("lp_bound"),
+            scenarios=data.get("scenarios") if isinstance(data.get("scenarios"), list) else None,
+            risk=data.get("risk"),
         )
 
     @classmethod
