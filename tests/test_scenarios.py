@@ -230,3 +230,37 @@ def test_each_measure_is_best_under_its_own_objective(p, sigma, alpha, leave):
         mine = _objective(own, plans[own], alpha, members)
         for other, x in plans.items():
             assert mine <= _objective(own, x, alpha, members) + 1e-6, (own, other)
+
+
+def test_shadow_prices_name_the_future():
+    """Under ``worst`` the ``low`` future sets the risk term (its row's dual is 1: the whole
+    supply weight), and a member's own worst-supply row is said to be of that future."""
+    from allocator.analysis.shadow import explain
+
+    inst = instance("worst")
+    spec = SPEC.with_weights(worst_supply=0.1)
+    res = allocator.solve(inst, spec)
+    rows = res.to_dict()["binding"]
+    risk_row = next(r for r in rows if r["constraint"] == "scenario_risk")
+    assert risk_row["scenario"] == "low" and risk_row["dual"] == pytest.approx(1.0)
+    assert all(isinstance(r["year"], int) for r in rows if "year" in r)
+    sentences = list(explain(res, inst, spec=spec).sentence)
+    assert "the low future sets the risk term: one unit less of its supply term would lower the objective by 1" in (
+        sentences
+    )
+    assert any(s.startswith("in the low future: gp in B in 2027 is (one of) the furthest below") for s in sentences)
+
+
+@pytest.mark.parametrize(("risk", "least"), [("expected", 1.01625), ("worst", 3.4)])
+def test_a_frontier_of_posts_moved_against_the_risk_term(risk, least):
+    """Nothing moved: every future's supply gap is that of x_A = 10 (L_c = 2·(7.25 − 0.475) =
+    13.55, L_low = 3.4 + 10.15 = 13.55). Moving all 10 posts to B under ``worst``: L_low =
+    3.4 ≥ L_c = 0.95; ``expected``'s least risk is at x_A = 19/29 (worked above)."""
+    from allocator.study.pareto import frontier
+
+    table = frontier(instance(risk), "risk-moves", points=3)
+    assert table["check_ok"].all()
+    assert table["risk"].iloc[0] == pytest.approx(13.55, abs=1e-6)
+    assert table["risk"].iloc[-1] == pytest.approx(least, abs=1e-6)
+    assert np.allclose(table["risk"], table["f1"], atol=1e-6)
+    assert (np.diff(table["risk"]) <= 1e-9).all()

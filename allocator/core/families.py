@@ -36,7 +36,7 @@ class Words:
     (``min_posts``/``max_posts``); in shadow sentences ``spec`` and ``region`` (display names),
     ``value`` (formatted), ``by`` (``|dual|``), ``by100`` (``100·|dual|``), ``lower`` ("would
     lower the objective by 0.8 ..."), ``pct``, ``plus_word`` (" plus 2 posts"), ``plus_posts``
-    (" + 2 posts") and ``years`` (programme years).
+    (" + 2 posts"), ``years`` (programme years) and ``scenario`` (a member's id, §12).
     """
 
     noun: str  # the family in running text

@@ -49,11 +49,13 @@ def json_number(v: Any) -> Any:
 
 
 def binding_frame(records: list) -> pd.DataFrame:
-    """``binding`` records as a frame with :data:`BINDING_COLUMNS`, and ``team`` after
-    ``constraint`` when some row names one (v2 §11)."""
+    """``binding`` records as a frame with :data:`BINDING_COLUMNS`, and ``team`` (v2 §11) or
+    ``scenario`` (v3 §12) after ``constraint`` when some row names one."""
     columns = list(BINDING_COLUMNS)
     if any(isinstance(b, dict) and "team" in b for b in records):
         columns.insert(1, "team")
+    if any(isinstance(b, dict) and "scenario" in b for b in records):  # v3 §12: a member's row
+        columns.insert(1, "scenario")
     return pd.DataFrame(records, columns=columns)
 
 
@@ -204,7 +206,10 @@ class Result:
             "instance": self.instance,
             "allocation": _records(self.allocation[ALLOCATION_COLUMNS]) if len(self.allocation) else [],
             "kpis": _records(self.kpis[KPI_COLUMNS]) if len(self.kpis) else [],
-            "binding": [{k: v for k, v in rec.items() if v is not None} for rec in _records(self.binding)],
+            "binding": [
+                {k: int(v) if k == "year" else v for k, v in rec.items() if v is not None}
+                for rec in _records(self.binding)
+            ],
         }
         if self.diagnosis is not None:
             out["diagnosis"] = self.diagnosis
