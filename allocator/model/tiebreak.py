@@ -199,7 +199,11 @@ def on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL) -> Ti
     if not status.endswith("Solved"):  # Solved or AlmostSolved
         raise TieBreakError(f"the least-squares QP over the optimal face ended with {status}")
     vf = polish(P, q, A_all, b_all, n_eq, res, settings)
-    value[free] = np.asarray(res.x) if vf is None else vf
+    found = np.asarray(res.x) if vf is None else vf
+    off = np.abs(A_all[:n_eq] @ found - b_all[:n_eq]).max(initial=0.0)
+    if off > 1e-6 * max(1.0, np.abs(b_all).max(initial=0.0)):  # "solved" off the face: keep the vertex
+        raise TieBreakError(f"the least-squares QP's answer leaves the optimal face (off by {off:.3g})")
+    value[free] = found
     # the free columns are inside their bounds up to the solver's tolerance: clip them
     value[free] = np.clip(value[free], cfl, cfu)
     return TieBreak(

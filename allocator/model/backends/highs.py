@@ -46,7 +46,7 @@ INF = highspy.kHighsInf
 #: Variables of §10 left without a lower bound: the stocks and completions are sums of
 #: non-negative terms of x >= 0 (docs/model.md §10: "all are affine in x"), so a bound 0 would
 #: never bind; left out, the tie-break's QP has thousands fewer inequalities (benchmarks/README.md).
-FREE_VARIABLES = ("stock", "pool", "stock_total")
+FREE_VARIABLES = ("stock", "pool", "stock_total", "completions")
 
 
 def row_ids(d: ProblemData, labels: dict[str, np.ndarray], i: int) -> dict:
