@@ -264,3 +264,15 @@ def test_a_frontier_of_posts_moved_against_the_risk_term(risk, least):
     assert table["risk"].iloc[-1] == pytest.approx(least, abs=1e-6)
     assert np.allclose(table["risk"], table["f1"], atol=1e-6)
     assert (np.diff(table["risk"]) <= 1e-9).all()
+
+
+def test_the_assumptions_say_what_each_future_changes():
+    from allocator.report.assumptions import assumptions
+
+    sections = dict(assumptions(instance("cvar")))
+    assert sections["Scenarios"] == [
+        ("Risk measure", "CVaR at level 0.5: the mean of the worst 50 %"),
+        ("central (the central case)", "probability 75 %; the instance's rates and population (no change)"),
+        ("low", "probability 25 %; B gp: settle 20 %"),
+    ]
+    assert dict(sections["Optional blocks"])["scenarios"] == "active: 2 members, risk cvar"
