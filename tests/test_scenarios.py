@@ -276,3 +276,24 @@ def test_the_assumptions_say_what_each_future_changes():
         ("low", "probability 25 %; B gp: settle 20 %"),
     ]
     assert dict(sections["Optional blocks"])["scenarios"] == "active: 2 members, risk cvar"
+
+
+@pytest.mark.parametrize("risk", ["expected", "worst", "cvar"])
+def test_the_command_line_solves_and_checks_scenarios(risk, tmp_path):
+    """``allocator solve --format json`` prints the result alone, with ``scenarios`` and
+    ``risk``; ``allocator check`` recomputes them (exit 0)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from allocator.cli.main import app
+
+    path = tmp_path / "two.json"
+    instance(risk).to_json(path)
+    out = CliRunner().invoke(app, ["solve", str(path), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert [m["id"] for m in data["scenarios"]] == ["central", "low"] and data["risk"] >= 0
+    (tmp_path / "result.json").write_text(out.stdout)
+    checked = CliRunner().invoke(app, ["check", str(path), str(tmp_path / "result.json")])
+    assert checked.exit_code == 0, checked.output

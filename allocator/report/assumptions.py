@@ -321,8 +321,12 @@ def _scenarios(inst: Instance) -> Section | None:
     sc = getattr(inst, "scenarios", None)  # docs/model.md §12
     if sc is None:
         return None
-    risk = {"expected": "expected supply term (probability-weighted)", "worst": "worst future's supply term"}
-    measure = risk.get(sc.risk, f"CVaR at level {number(sc.alpha)}: the mean of the worst {percent(1 - sc.alpha)}")
+    if sc.risk == "cvar":
+        measure = f"CVaR at level {number(sc.alpha)}: the mean of the worst {percent(1 - sc.alpha)}"
+    else:
+        measure = {"expected": "expected supply term (probability-weighted)", "worst": "worst future's supply term"}[
+            sc.risk
+        ]
     rows = [("Risk measure", measure + ("" if "risk" in sc.model_fields_set else " (default)"))]
     rows += [
         (m.id + (" (the central case)" if i == 0 else ""), _member_text(m)) for i, m in enumerate(sc.members[:LISTED])
