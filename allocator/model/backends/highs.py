@@ -559,7 +559,9 @@ def solve_model(m: HighsModel, options: SolveOptions) -> RawSolution:
         raw.best_bound = float(info.mip_dual_bound)
     elif status == "optimal" and sol.dual_valid:
         raw.binding = _binding(m, np.asarray(sol.row_dual), np.asarray(sol.col_dual), raw.x)
-        tiebreak.apply(raw, h, np.arange(v.K), m.data.target_bar.reshape(-1), options.tie_break)
+        tiebreak.apply(
+            raw, h, np.arange(v.K), m.data.target_bar.reshape(-1), options.tie_break, tiebreak.direct_for(m.data)
+        )
     return raw
 
 
