@@ -17,7 +17,8 @@ planning year) the value of the calendar year before. Calendar years before ``y_
 region's ``population`` and the general weights.
 
 The pipeline (every default of §10's table: completion 1, settle 0.8, join 1, leave 0, delay
-``[programme_years]`` with share ``[1.0]``, fill 1, stock 0, ``assess_years = [H_E]``)::
+``[programme_years]`` with share ``[1.0]``, fill 1, stock 0, ``assess_years = [H_E]``; ``σ[r,s] = σ_s``
+unless a scenario member gives the region its own, ``analysis.check_scenarios``)::
 
     I[r,s,u]  = f[r,s] · x[r,s,u]
     C[r,s,u]  = κ_s · Σ_i delay_shares[s,i] · I[r,s,u − delay_years[s,i]]
@@ -346,7 +347,11 @@ class WorkforceChecks:
         (0 and "" without a pipeline or teams)."""
         w = model.objective
         value, parts = 0.0, []
-        if self.supply is not None:
+        if self.supply is not None and self.tb.inst.scenarios is not None:  # §12: the risk term instead
+            risk, losses = self.scenario_risk(w)  # the mixin of analysis.check_scenarios
+            value += risk
+            parts.append(f"{self.tb.inst.scenarios.risk} risk {fmt_number(risk)} of supply terms {losses}")
+        elif self.supply is not None:
             cols = [self.wf.ei[u] for u in self.wf.assess]
             stock, fair = self.supply["stock"][:, :, cols], self.supply["fair_stock"][:, :, cols]
             short = np.maximum(0.0, fair - stock)

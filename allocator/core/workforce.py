@@ -94,6 +94,8 @@ class PipelineData:
     movers : (R, S, E) m: where completers who do not settle go (``share``, or 0 if ``"lost"``).
     fair_stock_bar : (R, S, E) S̄*: the fair stock when every planning year holds T̄ (§10).
     delays : per specialty, ``(delay_years, delay_shares)`` as the instance states them.
+    region_settle : (R, S) σ[r,s] where some region has its own settle rate (§10 v3, or a
+        scenario member's, §12), else ``None`` (σ_s everywhere, v2's arrays exactly).
     """
 
     years: list[int]
@@ -146,6 +148,10 @@ class PipelineData:
         if self.pool_weight is None:
             return completions.sum(axis=0)
         return (self.pool_weight[:, :, None] * completions).sum(axis=0)
+
+    def pool_weights(self) -> np.ndarray:
+        """(R, S) :attr:`pool_weight` written out: 1 where a specialty's settle rate is one number."""
+        return np.ones(self.fill.shape) if self.pool_weight is None else self.pool_weight
 
     def forward(self, x: np.ndarray) -> Supply:
         """Completions, joiners, stocks and fair stocks of the posts ``x`` (R, S, Y)."""
@@ -207,8 +213,12 @@ def settle_rates(inst: Instance, settle: np.ndarray) -> np.ndarray:
     return out
 
 
-def pipeline_data(inst: Instance, d) -> PipelineData | None:
-    """The pipeline block of ``inst`` as arrays, with ``d`` its :class:`~allocator.core.data.ProblemData`."""
+def pipeline_data(inst: Instance, d, region_settle=(), population_scale=None) -> PipelineData | None:
+    """The pipeline block of ``inst`` as arrays, with ``d`` its :class:`~allocator.core.data.ProblemData`.
+
+    ``region_settle``: entries with ``region``, ``specialty`` and ``rate``, each a region's own
+    settle rate σ[r,s] beating the specialty's; ``population_scale``: (R, E) factors on the
+    population of each evaluation year (a scenario member's, docs/model.md §12)."""
     p = inst.pipeline
     if p is None:
         return None
@@ -254,6 +264,8 @@ def pipeline_data(inst: Instance, d) -> PipelineData | None:
         pop_entries.setdefault((ri[e.region],), {})[e.year] = e.population
     base_pop = np.array([r.population for r in inst.regions], float)
     population = by_year(base_pop, pop_entries, years, planning)
+    if population_scale is not None:
+        population = population * population_scale
     w_entries = {}
     for w in inst.need_weights:
         if w.year is not None:
@@ -269,6 +281,8 @@ def pipeline_data(inst: Instance, d) -> PipelineData | None:
     movers = share if p.mobility == "need" else np.zeros_like(share)
 
     settle_region = settle_rates(inst, settle)
+    for e in region_settle:  # a scenario member's (and the base's) region entries (§12)
+        settle_region[ri[e.region], si[e.specialty]] = e.rate
     uniform = uniform_settle(settle_region)
     settle = np.where(uniform, settle_region[0], settle)  # one rate over regions: the specialty's σ_s
     pool_weight = None if uniform.all() else np.where(uniform[None, :], 1.0, 1.0 - settle_region)

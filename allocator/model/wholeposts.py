@@ -138,7 +138,7 @@ def columns_of(
     cols = [p.reshape(-1) for p in (x, inc, dec, short, surplus)]
     if with_z:
         cols.append(np.array([worst]))
-    extra = workforce.least(d, x)
+    extra = workforce.least(d, x, spec.objective if spec is not None else None)
     from allocator.model.backends.highs import Columns, workforce_rows
 
     pipe_rows, team_rows = workforce_rows(d, spec) if spec is not None else (True, True)
@@ -252,9 +252,10 @@ def window(d: ProblemData, t: int, prev: np.ndarray) -> ProblemData:
         for g in d.teams
         if g.on == "posts"
     )
-    return dataclasses.replace(
-        d, years=d.years[cut], baseline_year=baseline_year, baseline=prev, pipeline=None, teams=teams, **changes
-    )
+    return dataclasses.replace(  # the scenario members (§12) are pipelines too: left out with it
+        d, years=d.years[cut], baseline_year=baseline_year, baseline=prev, pipeline=None, scenarios=None, teams=teams,
+        **changes,
+    )  # fmt: skip
 
 
 def year_by_year(

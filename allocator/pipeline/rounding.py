@@ -448,7 +448,7 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
     allocation = _allocation_of(data, x, result.allocation)
     base.allocation = allocation
     base.kpis = measures.kpis(data, x)
-    workforce.attach(base, data, x)
+    workforce.attach(base, data, x, spec.objective)
     waterfall.attach(base, data, x)
     base.message = (result.message + "; " if result.message else "") + f"whole posts ({wp.kind})"
     if x_lp is not None:

@@ -18,7 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from allocator.core.data import ProblemData
+from allocator.core.spec import ModelSpec
 from allocator.model.backends.blocks import Block
+from allocator.model.backends.highs_scenarios import per_member
 
 INF = float("inf")
 
@@ -43,6 +45,24 @@ def _intake_terms(d: ProblemData, v, rows_of_rse, scale: np.ndarray):
     return rows_of_rse[r, s_i, e_i][keep], (v.x + v.cell[r, s_i, p_i])[keep], coef[keep]
 
 
+def completions(d: ProblemData, v):
+    """§12: ``C[r,s,e] − f[r,s] · Σ_p K[s,e,p] · x[r,s,p] = C0[r,s,e]`` for each r, s, e: the
+    completions as columns, written once for the members that share their fill and completion
+    rates, so that x enters the members' stock rows through them alone (the tie-break's QP
+    then stays as sparse as one member's: benchmarks/README.md)."""
+    p = d.pipeline
+    R, S, _ = d.shape
+    E = len(p.years)
+    n = R * S * E
+    rows_rse = np.arange(n).reshape(R, S, E)
+    ir, ic, iv = _intake_terms(d, v, rows_rse, np.ones((R, S, E)))
+    r, s, e = (a.ravel() for a in np.meshgrid(np.arange(R), np.arange(S), np.arange(E), indexing="ij"))
+    rhs = p.base_completions.ravel()
+    rows, cols, vals = [rows_rse.ravel(), ir], [v.completions + rows_rse.ravel(), ic], [np.ones(n), iv]
+    return _block("stock_flow", rows, cols, vals, rhs, rhs.copy(), {"region": r, "specialty": s, "eval_year": e})
+
+
+@per_member(definitions=completions)
 def stock_flow(d: ProblemData, v):
     """``S[r,s,e] − (1 − ℓ_s)·S[r,s,e−1] − own f K·x − pooled[r,s,e]·P[s,e]
     = own · C0[r,s,e] (+ (1 − ℓ_s)·S[r,s,y_1 − 1] in the first year)`` for each r, s, e;
@@ -65,26 +85,30 @@ def stock_flow(d: ProblemData, v):
     rows = [rows_rse.ravel(), rows_rse[later]]
     cols = [st.ravel(), (st - 1)[later]]
     vals = [np.ones(n), -keep[later]]
-    ir, ic, iv = _intake_terms(d, v, rows_rse, own)
-    rows.append(ir), cols.append(ic), vals.append(iv)
+    done = getattr(v, "completions", None)  # §12: completions C as columns, shared by the members
+    if done is None:
+        ir, ic, iv = _intake_terms(d, v, rows_rse, own)
+        rows.append(ir), cols.append(ic), vals.append(iv)
+    else:
+        rows.append(rows_rse.ravel()), cols.append(done + rows_rse.ravel()), vals.append(-own.ravel())
     pool_col = v.pool + np.arange(S)[None, :, None] * E + np.arange(E)[None, None, :]
     pool_col = np.broadcast_to(pool_col, (R, S, E))
     nz = pooled != 0
     rows.append(rows_rse[nz]), cols.append(pool_col[nz]), vals.append(-pooled[nz])
-    rhs = own * p.base_completions
+    rhs = own * p.base_completions if done is None else np.zeros((R, S, E))
     rhs[:, :, 0] += keep[:, :, 0] * p.stock_before
     # pool rows: P[s,e] − Σ_r f K x = Σ_r C0
     pool_rows = n + np.arange(S * E).reshape(S, E)
     rows.append(pool_rows.ravel()), cols.append(v.pool + np.arange(S * E)), vals.append(np.ones(S * E))
     pr = np.broadcast_to(pool_rows[None], (R, S, E))
-    if p.pool_weight is None:  # P = Σ_r C
-        ir, ic, iv = _intake_terms(d, v, pr, np.ones((R, S, E)))
-        prhs = p.base_completions.sum(axis=0).ravel()
-    else:  # region settle rates (v3): P = Σ_r (1 − σ[r,s]) · C (module docstring of core.workforce)
-        u = np.broadcast_to(p.pool_weight[:, :, None], (R, S, E))
-        ir, ic, iv = _intake_terms(d, v, pr, u)
-        prhs = (u * p.base_completions).sum(axis=0).ravel()
-    rows.append(ir), cols.append(ic), vals.append(iv)
+    weight = np.broadcast_to(p.pool_weights()[:, :, None], (R, S, E))
+    if done is None:
+        ir, ic, iv = _intake_terms(d, v, pr, weight)
+        rows.append(ir), cols.append(ic), vals.append(iv)
+        prhs = (weight * p.base_completions).sum(axis=0).ravel()
+    else:
+        rows.append(pr.ravel()), cols.append(done + rows_rse.ravel()), vals.append(-weight.ravel())
+        prhs = np.zeros(S * E)
     r_lab, s_lab, e_lab = (a.ravel() for a in np.meshgrid(np.arange(R), np.arange(S), np.arange(E), indexing="ij"))
     s_pool, e_pool = np.divmod(np.arange(S * E), E)
     labels = {
@@ -96,6 +120,7 @@ def stock_flow(d: ProblemData, v):
     return _block("stock_flow", rows, cols, vals, lower, lower.copy(), labels)
 
 
+@per_member
 def supply_gap(d: ProblemData, v):
     """``S − share · S_total − supply_surplus + supply_short = 0`` for each r, s, assessed year,
     then (row group ``supply_gap_total``) ``S_total[s,a] − Σ_r S[r,s,a] = 0`` for each s, a.
@@ -132,6 +157,7 @@ def supply_gap(d: ProblemData, v):
     return _block("supply_gap", rows, cols, vals, zeros, zeros.copy(), labels)
 
 
+@per_member
 def worst_supply(d: ProblemData, v):
     """``100 · supply_short − S̄* · z_S <= 0`` for each r, s, assessed year with S̄* > 0."""
     p = d.pipeline
@@ -226,3 +252,23 @@ def team_mix(d: ProblemData, v):
         np.zeros(start),
         {k: np.concatenate(a) for k, a in labels.items()},
     )
+
+
+def workforce_rows(d: ProblemData, spec: ModelSpec, with_workforce: bool | None = None) -> tuple[bool, bool]:
+    """Whether the model needs the pipeline's columns and rows (§10) and the ``team_gap`` rows
+    (§11): ``(pipeline, team_gap)``.
+
+    They are definitions: with every weight on them 0 they cannot move the posts, the optimum
+    or the tie-break (docs/model.md §10: "a pipeline block with no supply weights changes
+    nothing but the report"), so the direct backend leaves them out unless asked
+    (``with_workforce=True``, e.g. to add a row on the stocks, or for a sweep whose later
+    weightings weigh them). The pipeline stays whenever a team counts stocks (``"on":
+    "stock"``: its ``team_mix`` rows read them); ``team_mix`` is a limit, always written.
+    """
+    w = spec.objective
+    if with_workforce:
+        return d.pipeline is not None, bool(d.teams)
+    supply = w.supply_shortfall > 0 or w.supply_surplus > 0 or w.worst_supply > 0
+    team = w.team_shortfall > 0 or w.team_surplus > 0
+    on_stock = any(t.on == "stock" and (team or np.isfinite(t.max_share).any()) for t in d.teams)
+    return d.pipeline is not None and (supply or on_stock), bool(d.teams) and team

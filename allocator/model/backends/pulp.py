@@ -81,6 +81,7 @@ from allocator.model.backends.base import (
 )
 from allocator.model.backends.pulp_rows import SANITISE, add_row, label, row_name  # noqa: F401 - re-exported
 from allocator.model.backends.pulp_workforce import (  # noqa: F401 - §10, §11 builders found by name
+    scenario_risk,
     stock_flow,
     supply_gap,
     team_gap,
@@ -513,7 +514,7 @@ def solve_model(prob: pulp.LpProblem, options: SolveOptions) -> RawSolution:
     elif raw.status == "optimal" and h.getSolution().dual_valid:
         raw.binding = _binding(prob)
         x_cols = np.fromiter((prob.x[c].index for c, _ in d.cells()), dtype=np.int64)
-        tiebreak.apply(raw, h, x_cols, d.target_bar.reshape(-1), options.tie_break)
+        tiebreak.apply(raw, h, x_cols, d.target_bar.reshape(-1), options.tie_break, tiebreak.direct_for(d))
     return raw
 
 

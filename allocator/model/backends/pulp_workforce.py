@@ -53,6 +53,7 @@ import pulp
 from allocator.core.data import ProblemData
 from allocator.core.spec import ModelSpec
 from allocator.model.backends.pulp_rows import add_row, label
+from allocator.model.backends.pulp_scenarios import add_members, risk_terms
 
 # ------------------------------------------------------------------------------ variables
 
@@ -290,4 +291,11 @@ def workforce_objective(prob: pulp.LpProblem, spec: ModelSpec) -> dict:
         terms.update(dict.fromkeys(variables.values(), weight))
     if prob.z_supply is not None:
         terms[prob.z_supply] = w.worst_supply
+    if getattr(prob, "scenario_set", None) is not None:  # §12: the risk measure's terms instead
+        risk_terms(prob, spec, terms)
     return terms
+
+
+def scenario_risk(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> None:
+    """§12: the other members' §10 rows, and the risk rows (``model.backends.pulp_scenarios``)."""
+    add_members(prob, d, spec, (stock_flow, supply_gap, worst_supply))
