@@ -199,12 +199,14 @@ def data():
 #: The families of §10 and §11 (their hand-written rows are in test_families_workforce.py, read
 #: by the same readers below) and those of §5.
 WORKFORCE = ("stock_flow", "supply_gap", "worst_supply", "team_gap", "team_mix")
-SECTION5 = tuple(n for n in families.NAMES if n not in WORKFORCE)
+#: The families of §5b (their hand-written rows are in test_families_pacing.py).
+PACING = ("phase", "floor")
+SECTION5 = tuple(n for n in families.NAMES if n not in WORKFORCE + PACING)
 
 
 def test_every_family_has_expected_rows():
     assert set(EXPECTED) == set(SECTION5)
-    assert set(EXPECTED) | set(WORKFORCE) == set(families.NAMES)
+    assert set(EXPECTED) | set(WORKFORCE) | set(PACING) == set(families.NAMES)
 
 
 # ------------------------------------------------------------------------------ readers
@@ -257,6 +259,8 @@ def highs_rows(d, spec=SPEC) -> dict:
         key = (d.regions[v.r[k]], d.specialties[v.s[k]], d.years[v.t[k]])
         if locked[k] or capped[k]:
             out["lock" if locked[k] else "capacity"][key] = _row({names[v.x + k]: 1.0}, clo[v.x + k], chi[v.x + k])
+        if chi[v.dec + k] == 0:  # §5b: a phase is the upper bound 0 of dec (dec >= 0 already)
+            out["phase"][key] = _row({names[v.dec + k]: 1.0}, -INF, 0.0)
     return out
 
 
@@ -382,7 +386,7 @@ def test_every_backend_has_one_builder_per_family():
 
 def test_table_is_consistent():
     for f in families.FAMILIES:
-        assert f.sense in ("=", "<=", "range") and f.keys and set(f.keys) <= {*families.CELL_KEYS, "team"}
+        assert f.sense in ("=", "<=", ">=", "range") and f.keys and set(f.keys) <= {*families.CELL_KEYS, "team"}
         assert f.highs in ("rows", "column bounds")
         assert (f.penalty is None) == f.definition, f.name
         assert bool(f.words.rate) == (f.rate_field is not None or f.name == "programme_shrink"), f.name

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from allocator.core.instance import Instance
+from allocator.core.pacing import Pacing, pacing_data
 from allocator.core.provenance import instance_sha256
 from allocator.core.workforce import PipelineData, TeamInfo, by_year, pipeline_data, team_data
 
@@ -66,6 +67,8 @@ class ProblemData:
         or ``None``.
     teams : the teams of §11 (:class:`~allocator.core.workforce.TeamInfo`), possibly none.
     professions : (S,) the profession of each programme (§11; ``"medicine"`` by default).
+    pacing : phases, limits by specialty and floors of §5b (:class:`~allocator.core.pacing.Pacing`),
+        or ``None`` when the instance has none of them.
     instance_sha256, schema_version : what the instance was (§9 v3 ``inputs``: the hash of the
         instance as read, :func:`allocator.core.provenance.instance_sha256`, and its declared
         ``schema_version``); results made from these arrays carry them.
@@ -105,6 +108,7 @@ class ProblemData:
     professions: tuple[str, ...] = ()
     instance_sha256: str | None = None
     schema_version: int | None = None
+    pacing: Pacing | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -268,6 +272,8 @@ def problem_data(inst: Instance) -> ProblemData:
         instance_sha256=instance_sha256(inst),
         schema_version=inst.schema_version,
     )
+    if inst.phases or inst.transition_by_specialty or inst.floors:  # §5b
+        d = dataclasses.replace(d, pacing=pacing_data(inst, d))
     if inst.pipeline is None and not inst.teams:
         return d
     pipe = pipeline_data(inst, d)

@@ -103,8 +103,19 @@ SHEET_MEANING = {
     "team_members": "one row per member of a team: team (an id of sheet teams), specialty, equivalence (share of the "
     "need one post covers; empty: 1), max_share (largest share of the team's capacity, in (0, 1]; empty: no limit)",
     "team_need_weights": "need weight of a team in a region: team, region, weight (a region not listed: 1.0)",
+    "phases": "schema_version 3 (docs/model.md §5b): one row per specialty that moves in a phase: specialty, from_year "
+    "(before it, no region loses posts of that specialty)",
+    "transition_by_specialty": "schema_version 3 (§5b): a specialty's own transition limits, for every year (empty "
+    "year) or one planning year; a field left empty keeps the global one, the word none removes that rate (and its "
+    "allowance) for the specialty",
+    "floors": "schema_version 3 (§5b): from from_year on, each matching cell (level cell) or region total (level "
+    "region) holds at least a share of its fair share: share_of_target (0.9 or 90%), or convergence (the share of "
+    "the baseline shortfall closed each year); empty region or specialty: all",
     "sources": "where the numbers come from (ignored by the model)",
 }
+#: The list sheet whose rate cells may say ``none``: a rate removed for that specialty (§5b).
+NULLABLE_SHEET = "transition_by_specialty"
+NONE_WORD = "none"
 
 
 # --------------------------------------------------------------------------- field types

@@ -252,8 +252,16 @@ def window(d: ProblemData, t: int, prev: np.ndarray) -> ProblemData:
         for g in d.teams
         if g.on == "posts"
     )
+    pacing = None if d.pacing is None else d.pacing.year(t)  # §5b: that year's phases, limits and floors
     return dataclasses.replace(
-        d, years=d.years[cut], baseline_year=baseline_year, baseline=prev, pipeline=None, teams=teams, **changes
+        d,
+        years=d.years[cut],
+        baseline_year=baseline_year,
+        baseline=prev,
+        pipeline=None,
+        teams=teams,
+        pacing=pacing,
+        **changes,
     )
 
 
