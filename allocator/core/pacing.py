@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
 from allocator.core.instance import Floor, Instance, TransitionBySpecialty
 
-if TYPE_CHECKING:
-    from allocator.core.data import ProblemData
+#: A :class:`~allocator.core.data.ProblemData` (not imported: ``core.data`` imports this module).
+ProblemData = Any
 
 #: The transition fields a ``transition_by_specialty`` entry may replace.
 LIMIT_FIELDS = TransitionBySpecialty.LIMITS
