@@ -435,3 +435,71 @@ def test_a_floor_out_of_reach_is_named_with_its_numbers():
     )
     doc = " ".join((Path(__file__).parents[1] / "docs" / "model.md").read_text(encoding="utf-8").split())
     assert message in doc
+
+
+def test_diagnosis_names_a_floor_and_a_phase_in_words():
+    """The floor of FLOOR_WORDS out of reach (first the action, then why); a phase that a
+    falling national total breaks: psy falls from 40 to 35 posts in 2025, before its phase."""
+    r = allocator.solve(allocator.validate(copy.deepcopy(FLOOR_WORDS)))
+    assert r.to_dict()["diagnosis"]["summary"] == (
+        "Lower the floor of north in 2025 to 80.7 % of its fair share, or raise the growth limit to 22.7 %: north "
+        "must reach 90 % of its fair share of gp posts (67.5) by 2025, but can hold at most 60.5 (80.7 %)."
+    )
+    data = copy.deepcopy(PACED)
+    data["national_posts"].append({"specialty": "psy", "year": 2025, "posts": 35})
+    data["floors"] = []
+    r = allocator.solve(allocator.validate(data))
+    assert r.status == "infeasible"
+    assert r.to_dict()["diagnosis"]["summary"] == (
+        "Allow psy to move from 2025 (its phase starts in 2026), or keep its 2025 national total at 40 posts: it "
+        "falls to 35, but before its phase no region may lose posts."
+    )
+
+
+def test_the_relaxation_and_the_conflict_cover_floors_and_phases():
+    """Every region at its whole fair share in 2025 cannot be met (north can reach 85 of 105):
+    the pre-solve check names the floor, and HiGHS's conflict set names the floor and the phase."""
+    data = copy.deepcopy(PACED)
+    data["floors"] = [{"share_of_target": 1.0, "from_year": 2025, "level": "region"}]
+    diagnosis = allocator.solve(allocator.validate(data)).to_dict()["diagnosis"]
+    assert diagnosis["findings"][0]["constraint"] == "floor"
+    conflict = {c["constraint"] for c in diagnosis["conflict"]}
+    assert {"floor", "phase"} <= conflict
+    from allocator.analysis.diagnose import relaxation_findings
+    from allocator.model.backends.highs import build_model
+
+    def relaxed(data):
+        return relaxation_findings(build_model(problem_data(allocator.validate(data)), DEFAULT_MODEL))
+
+    # a floor (penalty 2) against a lock (20): the floor is relaxed, by 67.5 − 60 posts
+    data = copy.deepcopy(FLOOR_WORDS)
+    data["locks"] = [{"region": "north", "specialty": "gp", "year": 2025, "posts": 60}]
+    found = relaxed(data)
+    assert [(f.constraint, f.message) for f in found] == [("floor", "lower the 2025 floor of north gp by 7.5 posts")]
+    # a phase (10) against a national total (100): the phase is relaxed, by the 5 posts psy must lose
+    data = copy.deepcopy(PACED)
+    data["national_posts"].append({"specialty": "psy", "year": 2025, "posts": 35})
+    data["floors"] = []
+    found = relaxed(data)
+    assert {f.constraint for f in found} == {"phase"}
+    assert sum(f.relax_by for f in found) == pytest.approx(5)
+    assert all(f.message.startswith("let ") and "before its phase starts" in f.message for f in found)
+
+
+def test_shadow_price_of_a_floor_in_words():
+    """With moves weighing 5 (a move costs 10: a post lost and one gained) and the gap 1, nothing
+    moves without a floor; north's floor of 90 % of 75 = 67.5 (from 55) moves 12.5 posts, and
+    each post of floor costs 10 − 2 = 8 (moves less the gap it closes in north and south)."""
+    from allocator.analysis.shadow import explain
+
+    data = copy.deepcopy(FLOOR_WORDS)
+    data["transition"] = {}
+    inst = allocator.validate(data)
+    spec = ModelSpec.model_validate({"name": "slow", "objective": {"shortfall": 1, "surplus": 1, "moves": 5}})
+    r = allocator.solve(inst, spec)
+    assert r.posts_array(problem_data(inst))[:, 0, 0] == pytest.approx([67.5, 32.5])
+    sentences = explain(r, inst, spec=spec)
+    floor = sentences[sentences["constraint"] == "floor"]["sentence"].tolist()
+    assert floor == [
+        "holding north at 90% of its fair share of gp posts in 2025 (67.5 posts) costs 8 units of objective per post"
+    ]

@@ -94,7 +94,12 @@ def _shrink_family(d: ProblemData, s: int) -> str:
     return "shrink_limit"
 
 
-def current_rate(d: ProblemData, family: str, s: int) -> float | None:
+def current_rate(d: ProblemData, family: str, s: int, t: int | None = None) -> float | None:
+    """The rate of a rate-type family; in planning year ``t``, specialty s's own (§5b)."""
+    if family in ("growth_limit", "shrink_limit") and t is not None and d.pacing is not None:
+        lim = effective_limits(d)
+        rate = (lim.growth_rate if family == "growth_limit" else lim.shrink_rate)[s, t]
+        return None if np.isnan(rate) else float(rate)
     if family == "growth_limit":
         return d.max_growth_rate
     if family == "shrink_limit":

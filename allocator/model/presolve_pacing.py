@@ -76,7 +76,7 @@ def _floor_findings(d: ProblemData, U: np.ndarray, needed_rate: Callable) -> lis
         out.append(
             finding(
                 "floor",
-                f"{d.regions[r]} must reach {_pct(phi)} of its fair share of posts ({phi * fair:.4g}, all specialties) "
+                f"{d.regions[r]} must reach {_pct(phi)} of its fair share of all its posts ({phi * fair:.4g}) "
                 f"by {d.years[t]}, but its capacity and growth limits allow {_pct(top / fair)} ({top:.4g} posts): "
                 f"lower the floor to {_pct(top / fair)} or raise capacity or the growth limits.",
                 "unreachable",
