@@ -503,3 +503,58 @@ def test_shadow_price_of_a_floor_in_words():
     assert floor == [
         "holding north at 90% of its fair share of gp posts in 2025 (67.5 posts) costs 8 units of objective per post"
     ]
+
+
+# ------------------------------------------------------------------ reports
+
+
+def test_assumptions_state_phases_limits_and_floors():
+    from allocator.report.assumptions import assumptions, brief
+
+    inst = allocator.validate(copy.deepcopy(PACED))
+    rows = dict(assumptions(inst))["Transition limits"]
+    assert rows[-7:] == [
+        ("Phase: psy", "moves from 2026: before it no region loses posts of it"),
+        ("Limits of gp (every year)", "no shrink rate (removed)"),
+        ("Limits of gp (2026)", "loses at most 30 % a year"),
+        ("Limits of psy (every year)", "grows at most 50 % a year; loses at most 1/programme_years a year"),
+        ("Floor: every region, gp (cell)", "from 2026, at least 90 % of its fair share"),
+        (
+            "Floor: north, all specialties (region)",
+            "from 2025, closes at least 10 % of its baseline shortfall a year (φ = 1 − 0.9^k · g0)",
+        ),
+        (
+            "Floor: south, psy (cell)",
+            "from 2026, closes at least 50 % of its baseline shortfall a year (φ = 1 − 0.5^k · g0)",
+        ),
+    ]
+    lines = brief(assumptions(inst))
+    assert "Pacing: 1 phase, 3 limits by specialty, 3 floors (listed in the report's Assumptions section)" in lines
+    empty = dict(assumptions(allocator.validate({**copy.deepcopy(PACED), "phases": [], "floors": [],
+                                                  "transition_by_specialty": []})))["Transition limits"]  # fmt: skip
+    assert ("Phases", "none") in empty and ("Floors", "none") in empty and ("Limits by specialty", "none") in empty
+
+
+def test_the_report_shows_the_floor_path_against_the_plan(tmp_path):
+    """North's total: 0.7 · 105 = 73.5 in 2025 against the plan's 68 + 10 = 78 (4.5 above);
+    0.73 · its 2026 fair share against the plan. The page and the workbook show the table."""
+    import openpyxl
+
+    from allocator.report.pacing import floor_path
+    from allocator.report.write import write_report
+
+    inst = allocator.validate(copy.deepcopy(PACED))
+    r = allocator.solve(inst)
+    d = problem_data(inst)
+    x = r.posts_array(d)
+    path = floor_path(d, x)
+    north = path[(path["Region"] == N) & (path["Floored"] == "all specialties")]
+    assert north["Floor (posts)"].tolist()[0] == pytest.approx(73.5)
+    assert north["Plan (posts)"].tolist()[0] == pytest.approx(x[0, :, 0].sum())
+    fair_2026 = 0.75 * x[:, 0, 1].sum() + 30
+    assert north["Floor (posts)"].tolist()[1] == pytest.approx(PHI_2026 * fair_2026)
+    assert (path["Plan above floor (posts)"] >= -1e-6).all()
+    write_report(r, inst, tmp_path / "report")
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert "Floors: the path against the plan" in page
+    assert "Floor path" in openpyxl.load_workbook(tmp_path / "report" / "report.xlsx").sheetnames
