@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -558,3 +559,35 @@ def test_the_report_shows_the_floor_path_against_the_plan(tmp_path):
     page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert "Floors: the path against the plan" in page
     assert "Floor path" in openpyxl.load_workbook(tmp_path / "report" / "report.xlsx").sheetnames
+
+
+# ------------------------------------------------------------------ the app
+
+
+def test_the_app_edits_phases_limits_by_specialty_and_floors():
+    """The three lists are tables of the app: read back unchanged (a removed rate shows as
+    ``none``), and rows added to a version 2 instance make it a version 3 one."""
+    from allocator.app import logic
+
+    inst = allocator.validate(copy.deepcopy(PACED))
+    tables = {n: logic.editable_table(inst, n) for n in logic.EDITABLE}
+    assert tables["transition_by_specialty"]["max_shrink_rate"].tolist()[:2] == ["none", "0.3"]
+    same = logic.apply_edits(inst, tables, logic.transition_table(inst))
+    assert same.to_dict() == inst.to_dict()
+
+    from pathlib import Path
+
+    template = allocator.load_instance(Path(__file__).parents[1] / "instances" / "template.xlsx")
+    assert template.schema_version == 2
+    tables = {n: logic.editable_table(template, n) for n in logic.EDITABLE}
+    tables["phases"].loc[0] = ["gp", 2026]
+    tables["transition_by_specialty"].loc[0] = ["psych", pd.NA, "5%", pd.NA, "none", pd.NA, pd.NA]
+    tables["floors"].loc[0] = [pd.NA, pd.NA, 0.8, pd.NA, 2026, "region"]
+    edited = logic.apply_edits(template, tables)
+    assert edited.schema_version == 3
+    assert edited.phases[0].from_year == 2026
+    assert edited.transition_by_specialty[0].given() == {"max_growth_rate": 0.05, "max_shrink_rate": None}
+    assert edited.floors[0].share_of_target == 0.8 and edited.floors[0].level == "region"
+    tables["floors"].loc[0] = [pd.NA, pd.NA, 0.8, 0.5, 2026, "region"]
+    with pytest.raises(allocator.InstanceError, match=r"floors\[0\].*exactly one of share_of_target"):
+        logic.apply_edits(template, tables)
