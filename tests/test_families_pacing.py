@@ -591,3 +591,70 @@ def test_the_app_edits_phases_limits_by_specialty_and_floors():
     tables["floors"].loc[0] = [pd.NA, pd.NA, 0.8, 0.5, 2026, "region"]
     with pytest.raises(allocator.InstanceError, match=r"floors\[0\].*exactly one of share_of_target"):
         logic.apply_edits(template, tables)
+
+
+# ------------------------------------------------------------------ schema, validation, tables
+
+
+def _problems(data) -> list[tuple[str, str]]:
+    with pytest.raises(allocator.InstanceError) as err:
+        allocator.validate(data, source="paced.json")
+    return err.value.problems
+
+
+def test_an_older_file_using_pacing_is_refused_with_the_fix():
+    for field in ("phases", "transition_by_specialty", "floors"):
+        data = copy.deepcopy(PACED)
+        data["schema_version"] = 2
+        for other in {"phases", "transition_by_specialty", "floors"} - {field}:
+            data.pop(other)
+        data["national_posts"] = data["national_posts"][:1]  # no v2 question here
+        assert _problems(data) == [
+            (field, f"{field} (docs/model.md §5b) is a schema_version 3 field: set schema_version: 3 to use it")
+        ]
+
+
+def test_every_problem_of_the_pacing_lists_at_once():
+    data = copy.deepcopy(PACED)
+    data["phases"] += [{"specialty": "psy", "from_year": 2027}, {"specialty": "cardio", "from_year": 2027}]
+    data["transition_by_specialty"] += [
+        {"specialty": "gp", "year": 2026, "max_growth_rate": 0.2},  # a second gp 2026 entry
+        {"specialty": "gp", "year": 2031, "max_shrink_rate": 0.1},  # not a planning year
+        {"specialty": "psy", "year": 2025, "max_shrink_rate": 5},  # 500 %
+    ]
+    data["floors"] += [
+        {"region": "west", "share_of_target": 0.5, "from_year": 2025},
+        {"share_of_target": 0.5, "convergence": 0.5, "from_year": 2025},
+        {"from_year": 2025},
+        {"share_of_target": 1.5, "from_year": 2025},
+        {"convergence": 0, "from_year": 2025},
+        {"share_of_target": 0.5},
+        {"share_of_target": 0.5, "from_year": 2025, "level": "nation"},
+    ]
+    where = dict(_problems(data))
+    assert "a second phase for 'psy' (first at phases[0])" in where["phases[1]"]
+    assert "unknown specialty 'cardio'" in where["phases[2].specialty"]
+    assert "a second entry for 'gp' in 2026" in where["transition_by_specialty[3]"]
+    assert "not a planning year" in where["transition_by_specialty[4].year"]
+    assert "5 is 500 %" in where["transition_by_specialty[5].max_shrink_rate"]
+    assert "unknown region 'west'" in where["floors[3].region"]
+    assert "exactly one of share_of_target" in where["floors[4]"] and "exactly one" in where["floors[5]"]
+    assert "floors[6].share_of_target" in where and "floors[7].convergence" in where
+    assert where["floors[8].from_year"] == "required field is missing"
+    assert "floors[9].level" in where
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ""])
+def test_workbook_and_csv_carry_the_pacing_lists(tmp_path, suffix):
+    """Each list is a sheet (a CSV file); a removed rate is the word none and reads back null."""
+    from allocator.io.instance import load_instance
+    from allocator.io.table_write import write_tables
+
+    inst = allocator.validate(copy.deepcopy(PACED))
+    path = write_tables(inst, tmp_path / f"paced{suffix}")
+    back = load_instance(path)
+    assert back.to_dict() == inst.to_dict()
+    assert back.transition_by_specialty[0].given() == {"max_shrink_rate": None}
+    if not suffix:
+        text = (path / "transition_by_specialty.csv").read_text().splitlines()
+        assert text[1] == "gp,,,,none,,"
