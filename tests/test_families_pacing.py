@@ -446,6 +446,14 @@ def test_diagnosis_names_a_floor_and_a_phase_in_words():
         "Lower the floor of north in 2025 to 80.7 % of its fair share, or raise the growth limit to 22.7 %: north "
         "must reach 90 % of its fair share of gp posts (67.5) by 2025, but can hold at most 60.5 (80.7 %)."
     )
+    capped = copy.deepcopy(FLOOR_WORDS)
+    capped["transition"] = {}
+    capped["capacity"] = [{"region": "north", "specialty": "gp", "max_posts": 60}]
+    r = allocator.solve(allocator.validate(capped))
+    assert r.to_dict()["diagnosis"]["summary"] == (
+        "Lower the floor of north in 2025 to 80 % of its fair share, or raise max_posts of north gp in 2025 to 67.5: "
+        "north must reach 90 % of its fair share of gp posts (67.5) by 2025, but can hold at most 60 (80 %)."
+    )
     data = copy.deepcopy(PACED)
     data["national_posts"].append({"specialty": "psy", "year": 2025, "posts": 35})
     data["floors"] = []

@@ -76,9 +76,13 @@ def pacing_action(f: Finding, d: ProblemData) -> str:
         phi, fair, top = d.pacing.floor_cell[r, s, t], d.target[r, s, t], U[r, s, t]
         what = f"{f.specialty} posts"
     can = _pct(top / fair) if fair > 0 else "0 %"
-    raise_ = (
-        f"raise the growth limit to {_pct(f.needed_rate)}" if f.needed_rate is not None else "raise capacity or growth"
-    )
+    hi = np.where(d.locked, d.lock, d.max_posts)
+    if f.needed_rate is not None:
+        raise_ = f"raise the growth limit to {_pct(f.needed_rate)}"
+    elif s is not None and top >= hi[r, s, t] - 1e-9:  # capacity (or a lock) is what stops it
+        raise_ = f"raise max_posts of {f.region} {f.specialty} in {f.year} to {phi * fair:.4g}"
+    else:
+        raise_ = "raise capacity or the growth limits"
     return (
         f"Lower the floor of {f.region} in {f.year} to {can} of its fair share, or {raise_}: {f.region} must reach "
         f"{_pct(phi)} of its fair share of {what} ({phi * fair:.4g}) by {f.year}, but can hold at most "
