@@ -12,7 +12,7 @@ an empty sheet is an empty list, so that block is off. Fill one in to switch it 
 ``template-workforce.xlsx`` (:data:`WORKFORCE`) is the same study with every advanced block
 switched on: a third, non-medical profession (advanced clinical practice), a ranged national
 total, need weights, costs and a budget, the training pipeline with its trained stock
-(docs/model.md §10) and a team (§11).
+(docs/model.md §10), a team (§11) and pacing (§5b: a phase, a limit by specialty, a floor).
 
 Both are written by :func:`allocator.io.table_write.write_tables`, so they have every sheet
 the loaders read: a readme, the ``instance`` sheet with a meaning for each field, one sheet per
@@ -88,8 +88,9 @@ def _workforce() -> dict:
         "The template with every advanced block switched on: advanced clinical practice (a second profession) with "
         "a ranged national total, need weights, cost per post and a budget, the training pipeline and trained stock "
         "(the instance sheet's pipeline.* rows and the sheets pipeline_specialties, fill_rate, stock, settle_rate), a "
-        "primary care team (sheets teams, team_members, team_need_weights) and need factors with blends (sheets "
-        "need_factors, need_values). Empty a block's sheets (and, for the pipeline, its pipeline.* rows) to switch "
+        "primary care team (sheets teams, team_members, team_need_weights), need factors with blends (sheets "
+        "need_factors, need_values) and pacing (sheets phases, transition_by_specialty, floors). Empty a block's "
+        "sheets (and, for the pipeline, its pipeline.* rows) to switch "
         "it off. Check with: allocator validate template-workforce.xlsx"
     )
     w["specialties"].append(
@@ -161,6 +162,12 @@ def _workforce() -> dict:
             },
         ]
     }
+    # pacing (schema_version 3, docs/model.md §5b): general practice moves from 2026, psychiatry loses at most
+    # 5 % in 2026, and from 2026 every region closes at least a quarter of its shortfall of all posts a year
+    w["schema_version"] = 3
+    w["phases"] = [{"specialty": "gp", "from_year": 2026}]
+    w["transition_by_specialty"] = [{"specialty": "psych", "year": 2026, "max_shrink_rate": 0.05}]
+    w["floors"] = [{"convergence": 0.25, "from_year": 2026, "level": "region"}]
     return w
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import allocator
-from allocator.core import families
+from allocator.core import families, families_doc
 from allocator.core.data import problem_data
 from allocator.core.spec import DEFAULT_MODEL
 
@@ -201,12 +201,14 @@ def data():
 WORKFORCE = ("stock_flow", "supply_gap", "worst_supply", "team_gap", "team_mix")
 #: §12's risk rows: worked by hand on all three backends in test_scenarios.py.
 SCENARIOS = ("scenario_risk",)
-SECTION5 = tuple(n for n in families.NAMES if n not in WORKFORCE + SCENARIOS)
+#: The families of §5b (their hand-written rows are in test_families_pacing.py).
+PACING = ("phase", "floor")
+SECTION5 = tuple(n for n in families.NAMES if n not in WORKFORCE + SCENARIOS + PACING)
 
 
 def test_every_family_has_expected_rows():
     assert set(EXPECTED) == set(SECTION5)
-    assert set(EXPECTED) | set(WORKFORCE) | set(SCENARIOS) == set(families.NAMES)
+    assert set(EXPECTED) | set(WORKFORCE) | set(SCENARIOS) | set(PACING) == set(families.NAMES)
 
 
 # ------------------------------------------------------------------------------ readers
@@ -259,6 +261,8 @@ def highs_rows(d, spec=SPEC) -> dict:
         key = (d.regions[v.r[k]], d.specialties[v.s[k]], d.years[v.t[k]])
         if locked[k] or capped[k]:
             out["lock" if locked[k] else "capacity"][key] = _row({names[v.x + k]: 1.0}, clo[v.x + k], chi[v.x + k])
+        if chi[v.dec + k] == 0:  # §5b: a phase is the upper bound 0 of dec (dec >= 0 already)
+            out["phase"][key] = _row({names[v.dec + k]: 1.0}, -INF, 0.0)
     return out
 
 
@@ -370,7 +374,7 @@ def test_backend_writes_the_expected_rows(rows, family):
 
 def test_docs_show_the_current_table():
     text = DOCS.read_text(encoding="utf-8")
-    assert families.with_table(text) == text, "regenerate: python -m allocator.core.families docs/model.md"
+    assert families_doc.with_table(text) == text, "regenerate: python -m allocator.core.families_doc docs/model.md"
 
 
 def test_every_backend_has_one_builder_per_family():

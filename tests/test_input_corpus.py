@@ -36,14 +36,14 @@ INST = load_instance(TEMPLATE)
 BASE = INST.to_dict()  # every list has at least one entry
 XLSX = table_files(INST, "xlsx")[""]
 CSV = table_files(INST, "csv")
-assert INST.pipeline is not None and INST.teams and INST.need is not None and INST.schema_version == 3
+assert INST.pipeline is not None and INST.teams and INST.need is not None and INST.phases and INST.schema_version == 3
 
 
 def _v1(data: dict) -> dict:
     """The template without its v2 and v3 fields, as a schema_version 1 instance."""
     data = copy.deepcopy(data)
     data["schema_version"] = 1
-    for k in ("pipeline", "teams", "need"):
+    for k in ("pipeline", "teams", "need", "phases", "transition_by_specialty", "floors"):
         data.pop(k, None)
     for s in data["specialties"]:
         s.pop("profession", None)

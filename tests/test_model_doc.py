@@ -19,9 +19,8 @@ import pytest
 from pydantic import BaseModel
 
 from allocator.core import families
-from allocator.core.instance import SCHEMA_VERSIONS, Instance, InstanceError, Pipeline
+from allocator.core.instance import SCHEMA_VERSIONS, Instance, Pipeline
 from allocator.core.spec import ModelSpec
-from allocator.core.validate import validate
 
 from .conftest import ROOT
 
@@ -31,11 +30,7 @@ DOC = DOC_PATH.read_text(encoding="utf-8")
 #: and the benchmarks (tests and the contract's own folder are not for users).
 USER_ROOTS = ("allocator", "README.md", "docs", "notebooks", "benchmarks", "models", "instances")
 TEXT_SUFFIXES = {".py", ".md", ".ipynb", ".toml", ".json", ".txt", ".html", ".j2", ".css", ".csv", ".yaml", ".yml"}
-#: The contract's v3 parts this release does not implement: the section, and the schema field
-#: whose presence would mean it is implemented (then the doc's "not yet implemented" is stale).
-NOT_YET = {
-    "5b": (Instance, "phases"),
-}
+#: How the document marked a v3 part not yet implemented (none is left: every part of v3 is built).
 NOT_YET_MARK = "(v3: not yet implemented in this release; an instance using it is refused)"
 
 
@@ -162,19 +157,12 @@ def test_the_versions_read_are_the_documented_ones():
     assert f"(`schema_version` {said})" in _section("2")
 
 
-@pytest.mark.parametrize("section", sorted(NOT_YET))
-def test_not_yet_implemented_is_true(section):
-    """A v3 part marked not implemented has no field in the schema, and is refused."""
-    model, field = NOT_YET[section]
-    text = _section(section)
-    assert field not in model.model_fields, f"§{section} is implemented now: update docs/model.md"
-    assert NOT_YET_MARK in text
-    data = json.loads((ROOT / "instances" / "toy" / "toy-2x1.json").read_text())
-    data[field] = [] if field == "phases" else {}
-    with pytest.raises(InstanceError, match=field):  # refused, never solved as if absent
-        validate(data, source="toy-2x1.json")
-    with pytest.raises(InstanceError, match=field):  # in a version 3 file too
-        validate({**data, "schema_version": 3}, source="toy-2x1.json")
+def test_every_v3_part_is_implemented_and_no_longer_marked():
+    """§3b, §5b, §10's ``settle_rate[]`` and §12 are in the schema, and nothing in the document
+    still says a part is not implemented."""
+    for field in ("need", "phases", "transition_by_specialty", "floors", "scenarios"):
+        assert field in Instance.model_fields, field
+    assert NOT_YET_MARK not in DOC and "not yet implemented" not in DOC
 
 
 def test_need_factors_and_region_settle_rates_are_implemented():

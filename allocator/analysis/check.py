@@ -56,10 +56,10 @@ its entity:
     year, or only its ``year``); where several entries cover a cell, each is checked.
 ``lock``
     ``x[r,s,t] = posts`` for each lock.
-``growth_limit`` (if ``max_growth_rate`` is given)
+``growth_limit`` (where a ``max_growth_rate`` is in effect)
     ``inc <= max_growth_rate · x_prev + growth_allowance`` for each cell, allowance
     default 0.
-``shrink_limit`` (if ``max_shrink_rate`` is given)
+``shrink_limit`` (where a ``max_shrink_rate`` is in effect)
     ``dec <= max_shrink_rate · x_prev + shrink_allowance`` for each cell, allowance default 0.
 ``programme_shrink`` (if ``shrink_by_programme_length`` is true)
     ``dec <= x_prev / programme_years[s]`` for each cell.
@@ -69,6 +69,10 @@ its entity:
     ``Σ_{r,s} dec <= max_national_moves`` for each t.
 ``budget``
     ``Σ_{r,s} c[r,s] · x[r,s,t] <= amount`` for each budgeted t.
+``phase``, ``floor`` (§5b; with ``transition_by_specialty`` the three limits above use each
+specialty's own fields)
+    ``dec = 0`` before a phase; ``x ≥ φ · T`` (cell) or ``Σ_s x ≥ φ · Σ_s T`` (region) from a
+    floor's year: :mod:`allocator.analysis.check_pacing` restates them.
 ``objective`` (only with a ``model``, a status ``optimal`` or ``feasible`` and an ``objective``
 in the result)
     the reported objective equals
@@ -151,6 +155,7 @@ import numpy as np
 
 # --------------------------------------------------------------------------- the checker
 from allocator.analysis.check_families import FamilyChecks
+from allocator.analysis.check_pacing import PacingChecks
 from allocator.analysis.check_report import CheckReport, Violation
 from allocator.analysis.check_scenarios import ScenarioChecks
 from allocator.analysis.check_tables import _Tables
@@ -170,7 +175,7 @@ from allocator.io.results import (
 )
 
 
-class _Checker(FamilyChecks, WorkforceChecks, ScenarioChecks):
+class _Checker(FamilyChecks, WorkforceChecks, ScenarioChecks, PacingChecks):
     """Runs every check of the module docstring and collects the violations."""
 
     def __init__(self, tables: _Tables, tol: float, rtol: float):
@@ -529,6 +534,8 @@ def check(
     checker.region_net_loss(x_prev, inc, dec)
     checker.national_moves(dec)
     checker.budget(x)
+    checker.phase(dec)  # §5b
+    checker.floor(x, target)
     complete = not np.isnan(x).any()
     if complete:  # v2 §10, §11: supply and teams from x and the data alone
         checker.recompute_workforce(x)

@@ -140,51 +140,55 @@ class FamilyChecks:
             )
 
     def growth_limit(self, x_prev: np.ndarray, inc: np.ndarray) -> None:
-        """inc <= max_growth_rate · x_prev + growth_allowance for each cell."""
-        tr = self.tb.inst.transition
-        if tr.max_growth_rate is None:
+        """inc <= max_growth_rate · x_prev + growth_allowance for each cell whose specialty has a
+        growth limit that year (the global one, or its own: ``PacingChecks.limit``)."""
+        rate, allowance = self.rate_and_allowance("max_growth_rate", "growth_allowance")
+        if np.isnan(rate).all():
             return
-        rate = tr.max_growth_rate
-        allowance = tr.growth_allowance or 0.0
-        limit = rate * x_prev + allowance
+        rate, allowance = rate[np.newaxis], allowance[np.newaxis]
+        limit = np.where(np.isnan(rate), np.inf, np.nan_to_num(rate) * x_prev + allowance)
+        rate, allowance = (np.broadcast_to(a, x_prev.shape) for a in (rate, allowance))
         self._cell_rows(
             "growth_limit",
             inc,
             limit,
             lambda i, j, h: (
                 f"grows by {fmt_number(inc[i, j, h])} posts from {fmt_number(x_prev[i, j, h])}, limit "
-                f"{fmt_number(limit[i, j, h])} (max_growth_rate {fmt_number(rate)} × {fmt_number(x_prev[i, j, h])} + "
-                f"growth_allowance {fmt_number(allowance)})"
+                f"{fmt_number(limit[i, j, h])} (max_growth_rate {fmt_number(rate[i, j, h])} × "
+                f"{fmt_number(x_prev[i, j, h])} + growth_allowance {fmt_number(allowance[i, j, h])})"
             ),
         )
 
     def shrink_limit(self, x_prev: np.ndarray, dec: np.ndarray) -> None:
-        """dec <= max_shrink_rate · x_prev + shrink_allowance for each cell."""
-        tr = self.tb.inst.transition
-        rate = tr.max_shrink_rate
-        if rate is None:
+        """dec <= max_shrink_rate · x_prev + shrink_allowance for each cell whose specialty has a
+        shrink limit that year (the global one, or its own: ``PacingChecks.limit``)."""
+        rate, allowance = self.rate_and_allowance("max_shrink_rate", "shrink_allowance")
+        if np.isnan(rate).all():
             return
-        allowance = tr.shrink_allowance or 0.0
-        limit = rate * x_prev + allowance
+        rate, allowance = rate[np.newaxis], allowance[np.newaxis]
+        limit = np.where(np.isnan(rate), np.inf, np.nan_to_num(rate) * x_prev + allowance)
+        rate, allowance = (np.broadcast_to(a, x_prev.shape) for a in (rate, allowance))
         self._cell_rows(
             "shrink_limit",
             dec,
             limit,
             lambda i, j, h: (
                 f"shrinks by {fmt_number(dec[i, j, h])} posts from {fmt_number(x_prev[i, j, h])}, limit "
-                f"{fmt_number(limit[i, j, h])} (max_shrink_rate {fmt_number(rate)} × {fmt_number(x_prev[i, j, h])}"
-                + (f" + shrink_allowance {fmt_number(allowance)})" if allowance else ")")
+                f"{fmt_number(limit[i, j, h])} (max_shrink_rate {fmt_number(rate[i, j, h])} × "
+                f"{fmt_number(x_prev[i, j, h])}"
+                + (f" + shrink_allowance {fmt_number(allowance[i, j, h])})" if allowance[i, j, h] else ")")
             ),
         )
 
     def programme_shrink(self, x_prev: np.ndarray, dec: np.ndarray) -> None:
-        """dec <= x_prev / programme_years[s] for each cell (if shrink_by_programme_length)."""
+        """dec <= x_prev / programme_years[s] for each cell where shrink_by_programme_length holds."""
         inst = self.tb.inst
-        if not inst.transition.shrink_by_programme_length:
+        on = self.programme_limited()
+        if not on.any():
             return
-        # validation requires programme_years of every specialty here
-        years = [s.programme_years for s in inst.specialties]
-        limit = x_prev / np.array(years, dtype=float)[np.newaxis, :, np.newaxis]
+        # validation requires programme_years of every specialty where it holds
+        years = [s.programme_years or np.nan for s in inst.specialties]
+        limit = np.where(on[np.newaxis], x_prev / np.array(years, dtype=float)[np.newaxis, :, np.newaxis], np.inf)
         self._cell_rows(
             "programme_shrink",
             dec,

@@ -37,8 +37,10 @@ from __future__ import annotations
 import numpy as np
 
 from allocator.analysis.diagnosis_words import action, summary, technical_detail
+from allocator.analysis.pacing_words import floor_share, limit_at
 from allocator.core.data import ProblemData
 from allocator.core.families import BY_NAME, NONNEGATIVITY, words
+from allocator.core.pacing import phased_cells
 from allocator.model.findings import ConflictMember, Diagnosis, Finding
 from allocator.model.presolve import (
     IIS_MAX_COLUMNS,
@@ -87,6 +89,8 @@ def relaxation_findings(model) -> list[Finding]:
     lower_pen = np.full(v.n, -1.0)
     has_lower = locked | (d.min_posts.ravel() > 0)
     lower_pen[posts][has_lower] = upper_pen[posts][has_lower]
+    phased = phased_cells(d).ravel()  # §5b: a phase is dec's upper bound 0
+    upper_pen[v.span("dec")][phased] = PENALTY["phase"]
     h.setOptionValue("output_flag", False)
     status = h.feasibilityRelaxation(1.0, 1.0, 1.0, lower_pen, upper_pen, rhs_pen)
     if status == highspy.HighsStatus.kError:
@@ -112,7 +116,7 @@ def relaxation_findings(model) -> list[Finding]:
                 r, t = int(b.labels["region"][i]), int(b.labels["year"][i])
                 s = int(b.labels["specialty"][i]) if "specialty" in b.labels else 0
                 base = prev[r, :, t].sum() if b.name == "region_net_loss" else prev[r, s, t]
-                now = current_rate(d, b.name, s)
+                now = current_rate(d, b.name, s, t)
                 need = now + amount / base if base > TOL and now is not None else None
                 extra.update(rate=now, needed_rate=need)
             words_ = _relax_words(
@@ -121,6 +125,11 @@ def relaxation_findings(model) -> list[Finding]:
             rate = rate_words(b.name, now, need) if need is not None else ""
             text = words_ + (f" ({rate})" if rate else "")
             out.append(make_finding(b.name, text, amount, kind="relaxation", **where, **extra))
+    lost = np.asarray(sol.col_value)[v.span("dec")]
+    for k in np.flatnonzero(phased & (lost > 1e-6)):
+        where = row_ids(d, v.cell_labels(), k)
+        text = _relax_words("phase", where, float(lost[k]), True)
+        out.append(make_finding("phase", text, float(lost[k]), kind="relaxed_bound", **where, direction="up"))
     clo, chi = np.asarray(lp.col_lower_)[v.span("x")], np.asarray(lp.col_upper_)[v.span("x")]
     cells = v.cell_labels()
     for k in np.flatnonzero((x > chi + 1e-6) | (x < clo - 1e-6)):
@@ -196,13 +205,15 @@ def _rate_ctx(d: ProblemData, family: str, where: dict) -> dict:
     ctx = {"pct": "", "plus": "", "plus_posts": "", "py": 0.0, "short": ""}
     if f is None:
         return ctx
-    allowance = getattr(d, f.allowance_field) if f.allowance_field else 0.0
-    if allowance:
+    rate, allowance = limit_at(d, family, where)  # §5b: the specialty's own limit that year
+    if allowance and f.allowance_field:
         ctx["plus"] = f" + {allowance:g}"
         ctx["plus_posts"] = f" + {allowance:g} posts"
     if f.rate_field:
-        ctx["pct"] = pct_text(getattr(d, f.rate_field) or 0.0)
+        ctx["pct"] = pct_text(rate or 0.0)
         ctx["short"] = ctx["pct"] + ctx["plus"]
+    elif family == "floor":
+        ctx["pct"] = pct_text(floor_share(d, where) or 0.0)
     elif words(family).rate and where.get("specialty") is not None:  # programme_shrink: 1/programme_years
         ctx["py"] = d.programme_years[d.specialties.index(where["specialty"])]
         ctx["short"] = f"1/{ctx['py']:g}"
@@ -341,6 +352,9 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[ConflictM
                     msg = said.conflict_lower.format(cell=cell, value=value, year=where["year"])
                 else:
                     msg = f"{cell} cannot hold fewer than 0 posts in {where['year']}"
+            elif variable == "dec" and side != "lower" and phased_cells(d)[r, s, t]:  # §5b
+                family = "phase"
+                msg = words("phase").conflict.format(cell=cell, specialty=where["specialty"], year=where["year"])
             else:
                 family = NONNEGATIVITY
                 msg = f"definition: {what} of {cell} in {where['year']} cannot be negative"

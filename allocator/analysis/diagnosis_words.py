@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from allocator.analysis.pacing_words import pacing_action
 from allocator.analysis.shadow import years_text
 from allocator.core.data import ProblemData
 from allocator.model.findings import Finding
@@ -158,6 +159,8 @@ def action(f: Finding, d: ProblemData) -> str:
         return _whole(d, f, r, s, t)
     if f.kind == "out_of_reach":
         return _out_of_reach(d, f, s, t)
+    if f.kind == "unreachable" and f.constraint in ("floor", "phase"):  # §5b
+        return pacing_action(f, d)
     if f.kind == "unreachable":
         return _unreachable(d, f, r, s, t)
     if f.kind == "lp_feasible":

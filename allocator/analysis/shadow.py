@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from allocator.analysis.pacing_words import floor_share, limit_at
 from allocator.core.data import ProblemData
 from allocator.core.families import BY_NAME, CELL_KEYS, FAMILIES, words
 from allocator.core.instance import Instance
@@ -123,10 +124,16 @@ def _bound_value(row: dict, d: ProblemData, x: np.ndarray | None, z: float | Non
         return float(d.lock[r, s, t])
     if name == "capacity":
         return float(d.max_posts[r, s, t] if dual < 0 else d.min_posts[r, s, t])
-    if name == "growth_limit":
-        return float(d.max_growth_rate * prev_cell() + d.growth_allowance)
-    if name == "shrink_limit":
-        return float(d.max_shrink_rate * prev_cell() + d.shrink_allowance)
+    if name in ("growth_limit", "shrink_limit"):  # §5b: the specialty's own limit that year
+        rate, allowance = limit_at(d, name, row)
+        return float(rate * prev_cell() + allowance) if rate is not None else np.nan
+    if name == "phase":
+        return 0.0
+    if name == "floor":  # φ · T, T of the result's totals (§3)
+        phi = floor_share(d, row)
+        fair = d.target if x is None else d.target_of(x)
+        held = fair[r, s, t] if s is not None else fair[r, :, t].sum()
+        return float(phi * held) if phi is not None else np.nan
     if name == "programme_shrink":
         return float(prev_cell() / d.programme_years[s])
     if name == "region_net_loss":
@@ -160,7 +167,11 @@ def _sentence(row: dict, value: float, d: ProblemData, names: Mapping[str, str],
     template = (said.shadow_down if dual > 0 and said.shadow_down else said.shadow_up) if said else ""
     if not template:
         return f"one more unit of the bound of {name} {lower}"
-    allowance = getattr(d, f.allowance_field) if f.allowance_field else 0.0
+    rate, allowance = limit_at(d, name, row)  # §5b: the specialty's own limit that year
+    allowance = allowance if f.allowance_field else 0.0
+    if name == "floor":
+        rate = floor_share(d, row)
+        spec = spec or "all"
     future = row.get("scenario")
     sentence = template.format(
         spec=spec,
@@ -170,7 +181,7 @@ def _sentence(row: dict, value: float, d: ProblemData, names: Mapping[str, str],
         by=by,
         by100=_fmt(100 * abs(dual)),
         lower=lower,
-        pct=_pct(getattr(d, f.rate_field)) if f.rate_field else "",
+        pct=_pct(rate) if rate is not None and (f.rate_field or name == "floor") else "",
         plus_word=f" plus {_fmt(allowance)} posts" if allowance else "",
         plus_posts=f" + {_fmt(allowance)} posts" if allowance else "",
         years=_fmt(d.programme_years[s]) if s is not None else "",

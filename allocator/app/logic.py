@@ -71,13 +71,33 @@ EDITABLE = {
     "national_posts": ["specialty", "year", "posts", "min_posts", "max_posts"],
     "locks": ["region", "specialty", "year", "posts"],
     "capacity": ["region", "specialty", "year", "min_posts", "max_posts"],
+    # pacing (docs/model.md §5b, schema_version 3, set when one of these has a row)
+    "phases": ["specialty", "from_year"],
+    "transition_by_specialty": [
+        "specialty",
+        "year",
+        "max_growth_rate",
+        "growth_allowance",
+        "max_shrink_rate",
+        "shrink_allowance",
+        "shrink_by_programme_length",
+    ],
+    "floors": ["region", "specialty", "share_of_target", "convergence", "from_year", "level"],
 }
 TITLES = {
     "national_posts": "National totals",
     "locks": "Locks",
     "capacity": "Capacity",
     "transition": "Transition limits",
+    "phases": "Phases",
+    "transition_by_specialty": "Limits by specialty",
+    "floors": "Floors",
 }
+PACING = ("phases", "transition_by_specialty", "floors")
+#: Rate cells of the limits by specialty are text: empty keeps the global limit, ``none``
+#: removes it (JSON ``null``), ``0.05`` or ``5%`` sets it.
+RATE_TEXT = ("max_growth_rate", "max_shrink_rate")
+BOOL_COLUMNS = ("shrink_by_programme_length",)
 LIMITS = {
     "max_growth_rate": "a cell may grow by at most this share a year (0.1 = 10%)",
     "growth_allowance": "… plus this many posts a year",
@@ -87,8 +107,8 @@ LIMITS = {
     "max_region_net_loss_rate": "a region may lose at most this share of its posts a year",
     "max_national_moves": "at most this many posts may move nationally in a year",
 }
-INT_COLUMNS = ("year",)
-TEXT_COLUMNS = ("region", "specialty")
+INT_COLUMNS = ("year", "from_year")
+TEXT_COLUMNS = ("region", "specialty", "level")
 
 #: The headline measures the comparison shows (allocator.solution.vocabulary's labels).
 MEASURES = {k: V.label(k) for k in ("gap_posts", "gap_closed_pct", "gini", "max_shortfall_pct", "posts_moved", "cost")}
@@ -123,9 +143,14 @@ def editable_table(inst: allocator.Instance, name: str) -> pd.DataFrame:
     """One list of the instance as a table for ``st.data_editor``."""
     cols = EDITABLE[name]
     recs = [e.model_dump() for e in getattr(inst, name)]
+    if name == "transition_by_specialty":  # a rate written null shows as "none", one not given as empty
+        recs = [e.model_dump(exclude_unset=True) for e in inst.transition_by_specialty]
+        recs = [{k: ("none" if v is None else f"{v:g}") if k in RATE_TEXT else v for k, v in r.items()} for r in recs]
     frame = pd.DataFrame(recs, columns=cols)
     for c in cols:
-        if c in TEXT_COLUMNS:
+        if c in BOOL_COLUMNS:
+            frame[c] = frame[c].astype("boolean")
+        elif c in TEXT_COLUMNS or (name == "transition_by_specialty" and c in RATE_TEXT):
             frame[c] = frame[c].astype("string")
         elif c in INT_COLUMNS:
             frame[c] = pd.to_numeric(frame[c]).astype("Int64")
@@ -145,6 +170,9 @@ def transition_table(inst: allocator.Instance) -> pd.DataFrame:
     return frame
 
 
+NULL = object()  # a cell that says "none": the field written null (a removed limit)
+
+
 def _cell(v: Any, column: str) -> Any:
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         return None
@@ -153,6 +181,13 @@ def _cell(v: Any, column: str) -> Any:
     if column in TEXT_COLUMNS:
         text = str(v).strip()
         return text or None
+    if column in RATE_TEXT and isinstance(v, str):  # limits by specialty: none, 0.05 or 5%
+        text = v.strip().lower()
+        if not text:
+            return None
+        if text == "none":
+            return NULL
+        return float(text[:-1]) / 100 if text.endswith("%") else text  # a number as text: read in lax mode
     if column in INT_COLUMNS and isinstance(v, float) and v.is_integer():
         return int(v)
     return v
@@ -163,7 +198,7 @@ def _records(frame: pd.DataFrame, columns: list[str]) -> tuple[list[dict[str, An
     out, rows = [], []
     for i, rec in enumerate(frame.to_dict(orient="records")):
         row = {c: _cell(rec.get(c), c) for c in columns}
-        row = {k: v for k, v in row.items() if v is not None}
+        row = {k: (None if v is NULL else v) for k, v in row.items() if v is not None}
         if row:  # a fully empty row (added and left blank) is dropped
             out.append(row)
             rows.append(i)
@@ -183,6 +218,8 @@ def apply_edits(
     rows: dict[str, list[int]] = {}
     for name, frame in (tables or {}).items():
         data[name], rows[name] = _records(frame, EDITABLE[name])
+    if any(data.get(n) for n in PACING) and data["schema_version"] < 3:
+        data["schema_version"] = 3  # pacing is a schema_version 3 block (docs/model.md §5b)
     if transition is not None:
         limits: dict[str, Any] = {}
         for rec in transition.to_dict(orient="records"):

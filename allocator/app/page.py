@@ -181,7 +181,19 @@ c[1].metric("Specialties", len(base.specialties))
 c[2].metric("Planning years", f"{base.years[0]}–{base.years[-1]}" if len(base.years) > 1 else str(base.years[0]))
 c[3].metric(f"Posts {base.baseline_year}", f"{sum(p.posts for p in base.baseline_posts):,.0f}")
 
-with st.expander("Inputs: transition limits, national totals, locks, capacity (editable)", expanded=False):
+PACING_HELP = {
+    "phases": "A specialty moves from its from_year: before it, no region loses posts of it.",
+    "transition_by_specialty": "A specialty's own limits, every year (empty year) or one year. An empty cell keeps "
+    "the global limit; none removes a rate (0.05 or 5% sets it).",
+    "floors": "From from_year, each cell (level cell) or region total (level region) holds at least "
+    "share_of_target of its fair share, or closes at least convergence of its baseline shortfall a year. "
+    "An empty region or specialty means all.",
+}
+
+with st.expander(
+    "Inputs: transition limits, national totals, locks, capacity, phases, limits by specialty, floors (editable)",
+    expanded=False,
+):
     st.caption(
         "Edit a cell, add a row at the bottom of a table or delete rows (select and press Delete). "
         "An empty cell means no limit. Problems are shown below the tables, by table, row and field."
@@ -210,12 +222,21 @@ with st.expander("Inputs: transition limits, national totals, locks, capacity (e
                 st.caption("No national totals given: each specialty keeps its baseline total. Add rows to set them.")
             if name == "capacity":
                 st.caption("A capacity row without a year holds in every year.")
+            config = ids
+            if name in PACING_HELP:  # docs/model.md §5b
+                st.caption(PACING_HELP[name])
+            if name == "floors":
+                config = ids | {
+                    "region": st.column_config.SelectboxColumn("region", options=regions),
+                    "specialty": st.column_config.SelectboxColumn("specialty", options=specialties),
+                    "level": st.column_config.SelectboxColumn("level", options=["cell", "region"]),
+                }
             edited[name] = st.data_editor(
                 L.editable_table(base, name),
                 key=f"ed_{name}_{v}",
                 num_rows="dynamic",
                 width="stretch",
-                column_config=ids,
+                column_config=config,
             )
     if st.button("Undo all edits"):
         ss.version += 1

@@ -28,6 +28,7 @@ import numpy as np
 
 from allocator.core.instance import Instance, Need
 from allocator.core.need import Factor, need_arrays, waterfall
+from allocator.core.pacing import Pacing, pacing_data
 from allocator.core.provenance import instance_sha256
 from allocator.core.scenarios import ScenarioSet, scenario_data
 from allocator.core.workforce import PipelineData, TeamInfo, by_year, pipeline_data, team_data
@@ -75,6 +76,8 @@ class ProblemData:
     need_population : (R, Y) the need-weighted population of §3b with a ``need`` block, else
         ``None`` (then it is ``population · need_index``: :attr:`weighted_population`).
     need_block : the instance's ``need`` block as read (to write the data back as an instance).
+    pacing : phases, limits by specialty and floors of §5b (:class:`~allocator.core.pacing.Pacing`),
+        or ``None`` when the instance has none of them.
     instance_sha256, schema_version : what the instance was (§9 v3 ``inputs``: the hash of the
         instance as read, :func:`allocator.core.provenance.instance_sha256`, and its declared
         ``schema_version``); results made from these arrays carry them.
@@ -118,6 +121,7 @@ class ProblemData:
     need_block: Need | None = None
     instance_sha256: str | None = None
     schema_version: int | None = None
+    pacing: Pacing | None = None
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -319,6 +323,8 @@ def problem_data(inst: Instance) -> ProblemData:
         instance_sha256=instance_sha256(inst),
         schema_version=inst.schema_version,
     )
+    if inst.phases or inst.transition_by_specialty or inst.floors:  # §5b
+        d = dataclasses.replace(d, pacing=pacing_data(inst, d))
     if inst.pipeline is None and not inst.teams:
         return d
     sc = scenario_data(inst, d)

@@ -53,7 +53,7 @@ class Family:
     """One constraint family of docs/model.md §5.
 
     ``keys``: what indexes its rows (the keys of a ``binding`` record); ``sense``: ``=``,
-    ``<=`` or ``range`` (a lower and an upper bound); ``formula`` and ``per`` as docs/model.md
+    ``<=``, ``>=`` or ``range`` (a lower and an upper bound); ``formula`` and ``per`` as docs/model.md
     §5 writes them; ``present``: when it has rows; ``meaning``: what it means for a
     programme; ``highs``: how the direct HiGHS backend states it (``rows``, or ``column
     bounds`` of ``x``; Pyomo and PuLP always write rows); ``row_groups``: the names of its
@@ -83,6 +83,7 @@ class Family:
     range_sense: str = ""  # the sense where the national total is a range, if it differs
     rate_field: str | None = None  # the instance's rate of a rate-type limit (ProblemData attribute)
     allowance_field: str | None = None  # ... and its allowance in posts
+    bound_of: str = "x"  # the variable whose column bounds state it where ``highs`` is "column bounds"
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -344,6 +345,49 @@ FAMILIES: tuple[Family, ...] = (
         ),
         definition=True,
     ),
+    # ---- v3 §5b: pacing a redistribution (present only with `phases` or `floors`)
+    Family(
+        "phase",
+        ("region", "specialty", "year"),
+        "<=",
+        "dec = 0 (written dec ≤ 0, as dec ≥ 0 already)",
+        "each r, each t < from_year of s",
+        "a `phases` entry for s with a later `from_year`",
+        "before its phase starts, no region loses posts of the specialty (its cells may still gain posts "
+        "within the growth limit), as NHS England moves a few programmes a year",
+        10.0,
+        "the order in which programmes move is announced in advance; bringing one forward needs a new decision",
+        Words(
+            noun="phase",
+            relax="let {cell} lose {amount:g} posts in {year}, before its phase starts",
+            conflict="{cell} may not lose posts in {year}: {specialty} moves only from its phase",
+            shadow_up="letting {spec} in {region} lose one post in {year}, before its phase starts, {lower}",
+        ),
+        highs="column bounds",
+        bound_of="dec",
+    ),
+    Family(
+        "floor",
+        ("region", "specialty", "year"),
+        ">=",
+        "x ≥ φ · T (cell); Σ_s x ≥ φ · Σ_s T (region)",
+        "each matching cell or region, t ≥ from_year",
+        "a `floors` entry",
+        "from its year on, a cell (or a region's total) holds at least a share φ of its fair share: a constant "
+        "share, or a convergence path that closes the baseline shortfall by a fraction each year",
+        2.0,
+        "a published commitment to the areas furthest below target; it can be restated, at a political cost",
+        Words(
+            noun="floor",
+            relax="lower the {year} floor of {cell} by {amount:g} posts",
+            conflict="{cell} must hold at least {value:g} posts in {year} ({pct} of its fair share)",
+            shadow_up="holding {region} at {pct} of its fair share of {spec} posts in {year} ({value} posts) "
+            "costs {by} units of objective per post",
+            shadow_down="holding {region} at {pct} of its fair share of {spec} posts in {year} ({value} posts) "
+            "costs {by} units of objective per post",
+        ),
+        row_groups=("floor", "floor_region"),
+    ),
     # ---- v2 §10: the workforce pipeline (present only with a `pipeline` block)
     Family(
         "stock_flow",
@@ -477,6 +521,16 @@ NAMES: tuple[str, ...] = tuple(BY_NAME)
 #: Row group of the Pyomo and PuLP models -> its family (capacity is two groups).
 ROW_GROUP_FAMILY: dict[str, str] = {g: f.name for f in FAMILIES for g in f.groups}
 
+#: Row groups whose rows are indexed by fewer keys than their family's: the floor of a
+#: region's total over every specialty (§5b) is indexed by region and year.
+GROUP_KEYS: dict[str, tuple[str, ...]] = {"floor_region": ("region", "year")}
+
+
+def group_keys(group: str) -> tuple[str, ...]:
+    """What indexes the rows of a row group of the Pyomo and PuLP models."""
+    return GROUP_KEYS.get(group) or BY_NAME[ROW_GROUP_FAMILY[group]].keys
+
+
 #: Not one of the families: the bound 0 of every variable, and whole posts. They may be
 #: named in a conflict (as definitions), never relaxed.
 NONNEGATIVITY = "nonnegativity"
@@ -520,47 +574,3 @@ def builders_in(namespace: dict, where: str) -> dict:
     table order), checked by :func:`check_builders`: one readable function per family, found
     by its name, so a backend that forgot a new family fails on import."""
     return check_builders({n: namespace[n] for n in NAMES if callable(namespace.get(n))}, where)
-
-
-# ------------------------------------------------------------------------------------ docs
-
-SENSE_TEXT = {"=": "=", "<=": "≤", ">=": "≥", "range": "≤ and ≥"}
-
-
-def markdown_table() -> str:
-    """The Markdown table of the families for ``docs/model.md`` (kept current by a test)."""
-    head = (
-        "| family | constraint | for | rows indexed by | present when | `highs` backend | relaxation penalty |"
-        " what it means for a programme |\n"
-        "|---|---|---|---|---|---|---|---|\n"
-    )
-    lines = []
-    for f in FAMILIES:
-        penalty = "never (a definition)" if f.penalty is None else f"{f.penalty:g}"
-        form = "rows" if f.highs == "rows" else "column bounds of `x`"
-        lines.append(
-            f"| `{f.name}` | {f.formula} | {f.per} | {', '.join(f.keys)} | {f.present} | {form} | {penalty} |"
-            f" {f.meaning} |"
-        )
-    return head + "\n".join(lines) + "\n"
-
-
-DOCS_START, DOCS_END = "<!-- families:start -->\n", "<!-- families:end -->\n"
-
-
-def with_table(text: str) -> str:
-    """``text`` (docs/model.md) with the generated table between its two markers."""
-    head, _, rest = text.partition(DOCS_START)
-    _, found, tail = rest.partition(DOCS_END)
-    if not found:
-        raise ValueError("the markers of the family table are missing")
-    return head + DOCS_START + markdown_table() + DOCS_END + tail
-
-
-if __name__ == "__main__":  # python -m allocator.core.families docs/model.md: regenerate the table
-    import sys
-    from pathlib import Path
-
-    for name in sys.argv[1:]:
-        path = Path(name)
-        path.write_text(with_table(path.read_text(encoding="utf-8")), encoding="utf-8")

@@ -55,6 +55,9 @@ LISTS = (
     "locks",
     "cost_per_post",
     "budget",
+    "phases",
+    "transition_by_specialty",
+    "floors",
     "sources",
 )
 
@@ -203,6 +206,67 @@ class Transition(_Strict):
     shrink_by_programme_length: bool = False
     max_region_net_loss_rate: Rate | None = None
     max_national_moves: NonNeg | None = None
+
+
+class Phase(_Strict):
+    """A specialty that moves from ``from_year`` (docs/model.md §5b): before it, no region
+    loses posts of it (its cells may still gain posts within the growth limit)."""
+
+    specialty: str
+    from_year: Year
+
+
+class TransitionBySpecialty(_Strict):
+    """Transition limits of one specialty (docs/model.md §5b), for every planning year or, with
+    ``year``, that year only. Each field given replaces the global ``transition`` field; a rate
+    written as ``null`` removes that limit (and its allowance) for the specialty and year."""
+
+    specialty: str
+    year: Year | None = None
+    max_growth_rate: Rate | None = None
+    growth_allowance: NonNeg | None = None
+    max_shrink_rate: Rate | None = None
+    shrink_allowance: NonNeg | None = None
+    shrink_by_programme_length: bool | None = None
+
+    #: the fields that may replace a global ``transition`` field
+    LIMITS: typing.ClassVar[tuple[str, ...]] = (
+        "max_growth_rate",
+        "growth_allowance",
+        "max_shrink_rate",
+        "shrink_allowance",
+        "shrink_by_programme_length",
+    )
+
+    def given(self) -> dict[str, Any]:
+        """The limits this entry sets, ``None`` included where written (a removed rate)."""
+        return {f: getattr(self, f) for f in self.LIMITS if f in self.model_fields_set}
+
+
+Share = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+
+
+class Floor(_Strict):
+    """A floor (docs/model.md §5b): from ``from_year`` on, each matching cell (``level`` cell)
+    or region total (``level`` region) holds at least φ of its fair share; φ is
+    ``share_of_target``, or follows a ``convergence`` path that closes the baseline shortfall by
+    at least that fraction a year. ``region`` and ``specialty`` select (omitted: all)."""
+
+    region: str | None = None
+    specialty: str | None = None
+    share_of_target: Share | None = None
+    convergence: Share | None = None
+    from_year: Year
+    level: Literal["cell", "region"] = "cell"
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> Floor:
+        if (self.share_of_target is None) == (self.convergence is None):
+            raise ValueError(
+                "give exactly one of share_of_target (a constant share of the fair share) or convergence "
+                "(the share of the baseline shortfall closed each year)"
+            )
+        return self
 
 
 class Source(_Strict):
@@ -417,6 +481,9 @@ class Instance(_Strict):
     teams: list[Team] = []  # v2, §11
     need: Need | None = None  # v3, §3b
     scenarios: Scenarios | None = None  # v3, §12
+    phases: list[Phase] = []  # v3, §5b
+    transition_by_specialty: list[TransitionBySpecialty] = []  # v3, §5b
+    floors: list[Floor] = []  # v3, §5b
     sources: list[Source] = []
 
     @property
@@ -429,7 +496,12 @@ class Instance(_Strict):
 
     def to_dict(self) -> dict[str, Any]:
         """The instance as JSON-ready data, without the defaults nobody wrote."""
-        return self.model_dump(mode="json", exclude_defaults=True) | {"schema_version": self.schema_version}
+        out = self.model_dump(mode="json", exclude_defaults=True) | {"schema_version": self.schema_version}
+        if self.transition_by_specialty:  # a rate written null (a removed limit) is kept
+            out["transition_by_specialty"] = [
+                e.model_dump(mode="json", exclude_unset=True) for e in self.transition_by_specialty
+            ]
+        return out
 
     def to_json(self, path: str | Path | None = None) -> str:
         text = json.dumps(self.to_dict(), indent=2) + "\n"

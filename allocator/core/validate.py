@@ -131,11 +131,12 @@ def _cross_check(inst: Instance, data_checks: bool = True) -> Problems:
                     (f"specialties[{i}].programme_years", "required when transition.shrink_by_programme_length is true")
                 )
     from allocator.core.validate_need import need_problems, settle_rate_problems
+    from allocator.core.validate_pacing import pacing_problems
     from allocator.core.validate_scenarios import scenario_problems
     from allocator.core.validate_workforce import pipeline_problems, team_problems
 
     problems += pipeline_problems(inst) + settle_rate_problems(inst) + team_problems(inst) + need_problems(inst)
-    problems += scenario_problems(inst)
+    problems += scenario_problems(inst) + pacing_problems(inst)
     if data_checks and not problems:
         problems += _zero_need(inst)
     return problems
@@ -189,6 +190,9 @@ def later_fields(inst: Instance) -> list[tuple[int, str, str]]:
         out.append((3, "pipeline.settle_rate", "region settle rates (docs/model.md §10)"))
     if inst.scenarios is not None:
         out.append((3, "scenarios", "scenarios (docs/model.md §12)"))
+    from allocator.core.validate_pacing import pacing_later_fields
+
+    out += pacing_later_fields(inst)  # v3 §5b: phases, transition_by_specialty, floors
     return out
 
 

@@ -120,8 +120,19 @@ SHEET_MEANING = {
     "specialties (the programmes it applies to, separated by ';'; empty: all), source (an id of sheet sources)",
     "need_values": "values of the need factors (> 0): factor (an id of sheet need_factors), region, specialty "
     "(empty: every specialty), year (empty: every year; else from that year on), value",
+    "phases": "schema_version 3 (docs/model.md §5b): one row per specialty that moves in a phase: specialty, from_year "
+    "(before it, no region loses posts of that specialty)",
+    "transition_by_specialty": "schema_version 3 (§5b): a specialty's own transition limits, for every year (empty "
+    "year) or one planning year; a field left empty keeps the global one, the word none removes that rate (and its "
+    "allowance) for the specialty",
+    "floors": "schema_version 3 (§5b): from from_year on, each matching cell (level cell) or region total (level "
+    "region) holds at least a share of its fair share: share_of_target (0.9 or 90%), or convergence (the share of "
+    "the baseline shortfall closed each year); empty region or specialty: all",
     "sources": "where the numbers come from (ignored by the model)",
 }
+#: The list sheet whose rate cells may say ``none``: a rate removed for that specialty (§5b).
+NULLABLE_SHEET = "transition_by_specialty"
+NONE_WORD = "none"
 
 
 # --------------------------------------------------------------------------- field types

@@ -14,6 +14,8 @@ from allocator.core.instance import LISTS, Instance, InstanceError
 from allocator.io.table_cells import (
     MEANING,
     NEED_SHEETS,
+    NONE_WORD,
+    NULLABLE_SHEET,
     PIPELINE_PREFIX,
     PIPELINE_SHEETS,
     README,
@@ -48,7 +50,14 @@ def same_instance(a: Instance, b: Instance, rel: float = 1e-15) -> bool:
     return a == b or same(a.model_dump(), b.model_dump())
 
 
-def _cell(value: Any) -> Any:
+_ABSENT = object()
+
+
+def _cell(value: Any, sheet: str = "") -> Any:
+    if value is _ABSENT:
+        return None
+    if value is None and sheet == NULLABLE_SHEET:  # §5b: a rate written null, removed
+        return NONE_WORD
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return int(value)
     if isinstance(value, list):  # delay_years, delay_shares: "3;4"
@@ -94,7 +103,7 @@ def _tables(inst: Instance) -> dict[str, tuple[list[str], list[list[Any]]]]:
     tables = {"instance": (["field", "value", "meaning"], rows)}
     for name in SHEETS:
         cols = list(list_columns(name))
-        tables[name] = (cols, [[_cell(e.get(c)) for c in cols] for e in _entries(d, name)])
+        tables[name] = (cols, [[_cell(e.get(c, _ABSENT), name) for c in cols] for e in _entries(d, name)])
     return tables
 
 

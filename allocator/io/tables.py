@@ -59,6 +59,8 @@ from allocator.core.limits import did_you_mean
 from allocator.core.validate import check
 from allocator.io.table_cells import (
     NO_VALUE,
+    NONE_WORD,
+    NULLABLE_SHEET,
     OWNER_COLUMNS,
     PIPELINE_PREFIX,
     PIPELINE_SHEETS,
@@ -165,6 +167,8 @@ def _read_list(
             if c not in cells:
                 continue
             value, msg = _convert(cells[c], kinds[f])
+            if name == NULLABLE_SHEET and kinds[f] == "rate" and str(cells[c]).strip().lower() == NONE_WORD:
+                value, msg = None, None  # §5b: the rate removed for this specialty (null in JSON)
             if msg is not None:
                 problems.append(_Problem(raw.label, msg, row=r, place=f"column {f}", where=where, got=_shown(cells[c])))
                 entry[f] = unread

@@ -10,7 +10,9 @@ import numpy as np
 
 from allocator.core.data import ProblemData
 from allocator.core.families import DEFINITIONS, FAMILIES, words  # noqa: F401 - DEFINITIONS re-exported
+from allocator.core.pacing import effective_limits
 from allocator.model.findings import Finding, finding
+from allocator.model.presolve_pacing import pacing_findings
 
 TOL = 1e-7
 
@@ -47,15 +49,17 @@ def effective_bounds(d: ProblemData) -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def max_loss(d: ProblemData, prev: np.ndarray) -> np.ndarray:
+def max_loss(d: ProblemData, prev: np.ndarray, t: int = 0) -> np.ndarray:
     """(R, S) the most posts a cell holding ``prev`` (R, S) may lose in a year: the tighter of
     ``max_shrink_rate · prev + shrink_allowance`` and ``prev / programme_years`` (when they
-    apply), and never more than ``prev``."""
+    apply in planning year ``t``; none before a phase, §5b), and never more than ``prev``."""
     loss = prev.astype(float, copy=True)
-    if d.max_shrink_rate is not None:
-        loss = np.minimum(loss, d.max_shrink_rate * prev + d.shrink_allowance)
-    if d.shrink_by_programme_length:
-        loss = np.minimum(loss, prev / d.programme_years[None, :])
+    lim = effective_limits(d)  # §5b: the limits of each specialty in year t, and its phase
+    rate = lim.shrink_rate[:, t]
+    loss = np.where(np.isnan(rate), loss, np.minimum(loss, rate * prev + lim.shrink_allowance[:, t]))
+    loss = np.where(lim.programme[:, t], np.minimum(loss, prev / d.programme_years[None, :]), loss)
+    if d.pacing is not None:
+        loss = np.where(d.pacing.phased[:, t], 0.0, loss)
     return loss
 
 
@@ -71,10 +75,12 @@ def reachable_bounds(d: ProblemData) -> tuple[np.ndarray, np.ndarray]:
     R, S, Y = d.shape
     L, U = np.empty((R, S, Y)), np.empty((R, S, Y))
     prev_l = prev_u = d.baseline
+    lim = effective_limits(d)  # §5b: each specialty's own limits
     for t in range(Y):
-        grow = prev_u * (1 + d.max_growth_rate) + d.growth_allowance if d.max_growth_rate is not None else np.inf
+        g = lim.growth_rate[:, t]
+        grow = np.where(np.isnan(g), np.inf, prev_u * (1 + np.nan_to_num(g)) + lim.growth_allowance[:, t])
         U[:, :, t] = np.minimum(hi[:, :, t], grow)
-        L[:, :, t] = np.maximum(lo[:, :, t], prev_l - max_loss(d, prev_l))
+        L[:, :, t] = np.maximum(lo[:, :, t], prev_l - max_loss(d, prev_l, t))
         prev_l, prev_u = L[:, :, t], U[:, :, t]
     return L, U
 
@@ -88,7 +94,12 @@ def _shrink_family(d: ProblemData, s: int) -> str:
     return "shrink_limit"
 
 
-def current_rate(d: ProblemData, family: str, s: int) -> float | None:
+def current_rate(d: ProblemData, family: str, s: int, t: int | None = None) -> float | None:
+    """The rate of a rate-type family; in planning year ``t``, specialty s's own (§5b)."""
+    if family in ("growth_limit", "shrink_limit") and t is not None and d.pacing is not None:
+        lim = effective_limits(d)
+        rate = (lim.growth_rate if family == "growth_limit" else lim.shrink_rate)[s, t]
+        return None if np.isnan(rate) else float(rate)
     if family == "growth_limit":
         return d.max_growth_rate
     if family == "shrink_limit":
@@ -365,15 +376,19 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[Finding]:
     L, U = reachable_bounds(d)
     for n_found, (r, s, t) in enumerate(zip(*np.nonzero(L > U + TOL), strict=True)):
         family = "growth_limit" if U[r, s, t] < hi[r, s, t] else _shrink_family(d, s)
+        if family != "growth_limit" and d.pacing is not None and d.pacing.phased[s, t]:
+            family = "phase"  # §5b: no loss at all before the phase
         amount = L[r, s, t] - U[r, s, t]
         now = current_rate(d, family, s)
         need = None
-        if n_found < 20:  # bisection per finding: bounded work on instances with many findings
+        if n_found < 20 and family != "phase":  # bisection per finding: bounded work on instances with many findings
             need = needed_rate(d, family, s, lambda L2, U2, r=r, s=s, t=t: L2[r, s, t] <= U2[r, s, t])
         if family == "growth_limit":
             fix = f"allow {amount:g} more posts of growth (growth_allowance)"
         elif family == "shrink_limit":
             fix = f"allow {amount:g} more posts of reduction (shrink_allowance)"
+        elif family == "phase":
+            fix = f"start the phase of {d.specialties[s]} by {d.years[t]} (it starts in {d.pacing.phase_year[s]})"
         else:
             fix = f"allow {amount:g} more posts of reduction"
         rate = rate_words(family, now, need)
@@ -395,6 +410,9 @@ def presolve_findings(d: ProblemData, integer: bool = False) -> list[Finding]:
                 kind="unreachable",
             )
         )
+    if out:
+        return out
+    out = pacing_findings(d, L, U, needed_rate)  # §5b: floors out of reach, phases a falling total breaks
     if out:
         return out
     for s in range(S):

@@ -252,10 +252,18 @@ def window(d: ProblemData, t: int, prev: np.ndarray) -> ProblemData:
         for g in d.teams
         if g.on == "posts"
     )
-    return dataclasses.replace(  # the scenario members (§12) are pipelines too: left out with it
-        d, years=d.years[cut], baseline_year=baseline_year, baseline=prev, pipeline=None, scenarios=None, teams=teams,
+    pacing = None if d.pacing is None else d.pacing.year(t)  # §5b: that year's phases, limits and floors
+    return dataclasses.replace(
+        d,
+        years=d.years[cut],
+        baseline_year=baseline_year,
+        baseline=prev,
+        pipeline=None,
+        scenarios=None,  # the scenario members (§12) are pipelines too: left out with it
+        teams=teams,
+        pacing=pacing,
         **changes,
-    )  # fmt: skip
+    )
 
 
 def year_by_year(

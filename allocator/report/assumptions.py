@@ -28,6 +28,7 @@ from allocator.core.instance import Instance, PipelineSpecialty
 from allocator.core.provenance import instance_sha256, model_sha256
 from allocator.core.spec import DEFAULT_MODEL, ModelSpec
 from allocator.report.need_rows import factor_rows, settle_rate_row
+from allocator.report.pacing import pacing_counts, pacing_rows, pacing_summary
 from allocator.solution.result import INPUT_FIELDS, TIMING_STAGES, Result
 
 __all__ = ["Section", "assumptions", "brief", "number", "percent"]
@@ -49,12 +50,6 @@ TRANSITION_FIELDS = (
     ("max_national_moves", "posts"),
 )
 PIPELINE_RATES = ("completion_rate", "settle_rate", "join_rate", "leave_rate")
-# the optional v3 blocks (docs/model.md) this module describes generically where the schema has them
-LATER_BLOCKS = (
-    ("transition_by_specialty", "Transition by specialty"),
-    ("phases", "Phases"),
-    ("floors", "Floors"),
-)
 
 
 # ------------------------------------------------------------------------ numbers
@@ -147,16 +142,7 @@ def _model(spec: ModelSpec | None, model_file: str | None, result: Result | None
 def _transition(inst: Instance, d: ProblemData) -> Section:
     tr = inst.transition
     rows = [(name.replace("_", " "), _value(getattr(tr, name, None), kind)) for name, kind in TRANSITION_FIELDS]
-    for attr, title in LATER_BLOCKS:
-        entries = getattr(inst, attr, None) or []
-        if not entries:
-            rows.append((title, "none"))
-            continue
-        for entry in entries[:LISTED]:
-            label = " ".join(str(getattr(entry, k)) for k in ("specialty", "region", "year") if getattr(entry, k, None))
-            rows.append((f"{title}: {label}" if label else title, _entry_text(entry)))
-        if len(entries) > LISTED:
-            rows.append((title, f"… and {len(entries) - LISTED} more entries (in the instance)"))
+    rows += pacing_rows(inst)  # §5b: phases, limits by specialty, floors
     return "Transition limits", rows
 
 
@@ -477,8 +463,11 @@ def brief(sections: list[Section]) -> list[str]:
     weights = [f"{k.removeprefix(WEIGHT)} {v}" for k, v in model if k.startswith(WEIGHT) and v != "0"]
     name = next((v for k, v in model if k == "Model"), "")
     lines.append(f"Model {name.split(':')[0]}" + (f": weights {', '.join(weights)}" if weights else ""))
-    limits = [f"{k} {v}" for k, v in by.get("Transition limits", []) if v not in ("none", "no")]
+    pacing = pacing_counts(by.get("Transition limits", []))  # §5b: counted here, listed in the section
+    limits = [f"{k} {v}" for k, v in by.get("Transition limits", []) if v not in ("none", "no") and k not in pacing]
     lines.append("Transition limits: " + ("; ".join(limits) if limits else "none"))
+    if pacing:
+        lines.append("Pacing: " + pacing_summary(pacing))
     national = by.get("National totals", [])
     if len(national) == 1 and "baseline totals held" in national[0][1]:
         lines.append("National totals: baseline totals held")

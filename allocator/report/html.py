@@ -11,6 +11,7 @@ import pandas as pd
 
 from allocator.analysis.diagnosis_words import words_and_detail
 from allocator.report import geo, workforce
+from allocator.report.pacing import floor_path
 from allocator.report.tables import (
     FIGURE_CAPTIONS,
     FIGURES,
@@ -87,6 +88,14 @@ def _workforce_sections(ctx: _Context) -> list[str]:
             parts.append(_table(table))
         if note := workforce.stock_note(ctx.d):
             parts.append(f'<p class="note">{e(note)}</p>')
+    floors = floor_path(ctx.d, ctx.x, ctx.rname)  # §5b
+    if len(floors):
+        parts += [
+            "<h2>Floors: the path against the plan</h2>",
+            "<p class='small'>Per region and year, the posts its floors ask for (a share of the fair share, "
+            "docs/model.md §5b) and the posts the plan gives what they cover.</p>",
+            _table(floors),
+        ]
     if ctx.has_teams:
         parts += [
             "<h2>Teams</h2>",

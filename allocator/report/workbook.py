@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from allocator.report import workforce
+from allocator.report.pacing import floor_path
 from allocator.report.tables import (
     TOP_SHADOW_PRICES,
     _Context,
@@ -201,6 +202,9 @@ def _workforce_sheets(xw, ctx: _Context) -> None:
         table, sentence = ctx.disagreement
         _sheet(xw, "Posts vs supply", table, [sentence])
         _sheet(xw, "Stock over time", workforce.readable_stock_time(ctx.stock_time, ctx.rname))
+    floors = floor_path(ctx.d, ctx.x, ctx.rname)  # §5b
+    if len(floors):
+        _sheet(xw, "Floor path", floors)
     if ctx.has_teams:
         _sheet(xw, "Team measures", ctx.team_measures)
         mix = pd.concat([f.assign(Team=t) for t, f in ctx.team_mix.items()], ignore_index=True)

@@ -30,6 +30,13 @@ from allocator.model import tiebreak
 from allocator.model.backends import highs_scenarios as hs
 from allocator.model.backends.base import DUAL_TOL, HIGHS_STATUS, NOT_REPORTED, RawSolution, SolveOptions
 from allocator.model.backends.blocks import Block
+from allocator.model.backends.highs_pacing import (  # noqa: F401 - builders found by name (§5 limits, §5b)
+    floor,
+    growth_limit,
+    phase,
+    programme_shrink,
+    shrink_limit,
+)
 from allocator.model.backends.highs_workforce import (  # noqa: F401 - builders found by name
     stock_flow,
     supply_gap,
@@ -207,19 +214,6 @@ def _prev(d: ProblemData, v: Columns):
     return col, const
 
 
-def _limit_on_prev(name, d, v, own_col: int, rate: np.ndarray, rhs_extra: np.ndarray) -> Block:
-    """Rows ``own[k] − rate_k · x_prev[k] <= rhs_extra_k`` (baseline moved to the right side)."""
-    K = v.K
-    cells = np.arange(K)
-    pcol, pconst = _prev(d, v)
-    later = pcol >= 0
-    rows = np.concatenate([cells, cells[later]])
-    cols = np.concatenate([own_col + cells, pcol[later]])
-    vals = np.concatenate([np.ones(K), -rate[later]])
-    upper = rhs_extra + rate * pconst
-    return Block(name, rows, cols, vals, np.full(K, -INF), upper, v.cell_labels())
-
-
 # ----------------------------------------------------------------- constraint families (§5)
 
 
@@ -278,30 +272,6 @@ def target_gap(d: ProblemData, v: Columns) -> Block:
         cols.append(v.x + v.cell[r_other[None, :], v.s[row][:, None], v.t[row][:, None]].ravel())
         vals.append(np.repeat(-d.share.ravel()[row], v.R))
     return Block("target_gap", *(np.concatenate(a) for a in (rows, cols, vals)), T, T.copy(), v.cell_labels())
-
-
-def growth_limit(d: ProblemData, v: Columns) -> Block | None:
-    """``inc <= max_growth_rate · x_prev + growth_allowance`` for each cell."""
-    if d.max_growth_rate is None:
-        return None
-    rate = np.full(v.K, d.max_growth_rate)
-    return _limit_on_prev("growth_limit", d, v, v.inc, rate, np.full(v.K, d.growth_allowance))
-
-
-def shrink_limit(d: ProblemData, v: Columns) -> Block | None:
-    """``dec <= max_shrink_rate · x_prev + shrink_allowance`` for each cell."""
-    if d.max_shrink_rate is None:
-        return None
-    rate = np.full(v.K, d.max_shrink_rate)
-    return _limit_on_prev("shrink_limit", d, v, v.dec, rate, np.full(v.K, d.shrink_allowance))
-
-
-def programme_shrink(d: ProblemData, v: Columns) -> Block | None:
-    """``dec <= x_prev / programme_years[s]`` for each cell, if ``shrink_by_programme_length``."""
-    if not d.shrink_by_programme_length:
-        return None
-    rate = 1.0 / d.programme_years[v.s]
-    return _limit_on_prev("programme_shrink", d, v, v.dec, rate, np.zeros(v.K))
 
 
 def region_net_loss(d: ProblemData, v: Columns) -> Block | None:
@@ -375,7 +345,7 @@ def worst_shortfall(d: ProblemData, v: Columns) -> Block | None:
 
 #: One function per family of the table (core/families.py), looked up by name. The families the
 #: table marks ``highs="rows"`` return a :class:`Block`; ``capacity`` and ``lock`` are column
-#: bounds of ``x`` (their duals are ``x``'s reduced costs).
+#: bounds of ``x`` (their duals are ``x``'s reduced costs), ``phase`` of ``dec``.
 BUILDERS = builders_in(globals(), "highs backend")
 #: The row families in the order of the LP's rows (table order).
 ROW_FAMILIES = tuple(BUILDERS[f.name] for f in FAMILY_TABLE if f.highs == "rows")
@@ -500,6 +470,7 @@ def build_model(
     col_upper = np.full(v.n, INF)
     lo, hi = BUILDERS["lock"](d, *BUILDERS["capacity"](d))
     col_lower[: v.K], col_upper[: v.K] = lo, hi
+    col_upper[v.span("dec")][BUILDERS["phase"](d, v)] = 0.0  # §5b: no loss before a phase
     for name in v.extra:  # §10: affine in x with non-negative terms, so >= 0 without a bound
         if hs.base_name(name) in FREE_VARIABLES:
             col_lower[v.span(name)] = -INF
@@ -588,4 +559,7 @@ def _binding(m: HighsModel, row_dual: np.ndarray, col_dual: np.ndarray, x: np.nd
     # x >= 0 on a cell with no capacity entry is not a constraint of §5: not reported
     for name, sel in (("lock", idx[locked[idx]]), ("capacity", idx[~locked[idx] & capped[idx]])):
         emit(name, sel, cd[sel], v.cell_labels())
+    dd = col_dual[v.span("dec")]  # §5b: a phase is the bound 0 of dec
+    sel = np.flatnonzero(BUILDERS["phase"](d, v) & (dd < -DUAL_TOL))  # > 0: dec's own bound 0 binds
+    emit("phase", sel, dd[sel], v.cell_labels())
     return out

@@ -67,17 +67,23 @@ import numpy as np
 import pulp
 
 from allocator.core.data import ProblemData
-from allocator.core.families import builders_in
+from allocator.core.families import builders_in, group_keys
 from allocator.core.spec import ModelSpec
 from allocator.model import tiebreak
 from allocator.model.backends.base import (
     DUAL_TOL,
-    FAMILY_KEYS,
     HIGHS_STATUS,
     NOT_REPORTED,
     ROW_GROUP_FAMILY,
     RawSolution,
     SolveOptions,
+)
+from allocator.model.backends.pulp_pacing import (  # noqa: F401 - §5 limits and §5b builders found by name
+    floor,
+    growth_limit,
+    phase,
+    programme_shrink,
+    shrink_limit,
 )
 from allocator.model.backends.pulp_rows import SANITISE, add_row, label, row_name  # noqa: F401 - re-exported
 from allocator.model.backends.pulp_workforce import (  # noqa: F401 - §10, §11 builders found by name
@@ -252,69 +258,6 @@ def target_gap(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = No
             target = float(d.target[at])
         row = prob.x[c] - target == prob.surplus[c] - prob.short[c]
         _add(prob, "target_gap", c, row)
-
-
-def growth_limit(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
-    """A cell grows at most a rate of last year's posts plus an allowance.
-
-    ::
-
-        inc[r,s,t] <= max_growth_rate · x_prev + growth_allowance    for each cell
-
-    Only if ``max_growth_rate`` is given.
-
-    Parameters
-    ----------
-    prob : the problem; gets its rows, filed as ``prob.rows["growth_limit"][(r, s, t)]``.
-    d : the instance as arrays.
-    """
-    if d.max_growth_rate is None:
-        return
-    rate, allowance = float(d.max_growth_rate), float(d.growth_allowance)
-    for c, at in d.cells():
-        _add(prob, "growth_limit", c, prob.inc[c] <= rate * x_prev(prob, d, c, at) + allowance)
-
-
-def shrink_limit(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
-    """A cell shrinks at most a rate of last year's posts plus an allowance.
-
-    ::
-
-        dec[r,s,t] <= max_shrink_rate · x_prev + shrink_allowance     for each cell
-
-    Only if ``max_shrink_rate`` is given (``shrink_allowance``, v2, defaults to 0).
-
-    Parameters
-    ----------
-    prob : the problem; gets its rows, filed as ``prob.rows["shrink_limit"][(r, s, t)]``.
-    d : the instance as arrays.
-    """
-    if d.max_shrink_rate is None:
-        return
-    rate, allowance = float(d.max_shrink_rate), float(d.shrink_allowance)
-    for c, at in d.cells():
-        _add(prob, "shrink_limit", c, prob.dec[c] <= rate * x_prev(prob, d, c, at) + allowance)
-
-
-def programme_shrink(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
-    """A cell loses at most one cohort a year: its posts over the programme length.
-
-    ::
-
-        dec[r,s,t] <= x_prev / programme_years[s]                     for each cell
-
-    Only if ``shrink_by_programme_length``.
-
-    Parameters
-    ----------
-    prob : the problem; gets its rows, filed as ``prob.rows["programme_shrink"][(r, s, t)]``.
-    d : the instance as arrays.
-    """
-    if not d.shrink_by_programme_length:
-        return
-    for c, at in d.cells():
-        years = float(d.programme_years[at[1]])
-        _add(prob, "programme_shrink", c, prob.dec[c] <= x_prev(prob, d, c, at) / years)
 
 
 def region_net_loss(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = None) -> None:
@@ -524,7 +467,7 @@ def _binding(prob: pulp.LpProblem) -> list[dict]:
     for group, family in ROW_GROUP_FAMILY.items():
         if family in NOT_REPORTED:
             continue
-        keys = FAMILY_KEYS[family]
+        keys = group_keys(group)
         for key, row in prob.rows.get(group, {}).items():
             if row.pi is not None and abs(row.pi) > DUAL_TOL:
                 labels = dict(zip(keys, key, strict=True))

@@ -26,6 +26,7 @@ component                   meaning
 ``m.z``                     worst relative shortfall in % (only if its weight > 0)
 ``m.stock``, ``m.pool`` ...  the data and variables of §10 and §11 (pipeline, teams): see
                             :mod:`~allocator.model.backends.pyomo_workforce`
+``m.phase``, ``m.floor``     pacing (§5b): see :mod:`~allocator.model.backends.pyomo_pacing`
 ``m.<family>[...]``         the rows of one family (``capacity`` is ``capacity_min`` and
                             ``capacity_max``); a family with no rows adds no component
 ``m.objective``             the weighted sum of §6
@@ -73,6 +74,13 @@ from allocator.core.families import builders_in
 from allocator.core.spec import ModelSpec
 
 # ------------------------------------------------------------------------------ data
+from allocator.model.backends.pyomo_pacing import (  # noqa: F401 - §5 limits and §5b builders found by name
+    floor,
+    growth_limit,
+    phase,
+    programme_shrink,
+    shrink_limit,
+)
 from allocator.model.backends.pyomo_solve import solve_model  # noqa: F401 - the backend interface: build_model and solve_model
 from allocator.model.backends.pyomo_workforce import (  # noqa: F401 - §10, §11 builders found by name
     scenario_risk,
@@ -282,77 +290,6 @@ def target_gap(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = No
         return m.x[r, s, t] - target == m.surplus[r, s, t] - m.short[r, s, t]
 
     m.target_gap = pyo.Constraint(m.R, m.S, m.T, rule=rule)
-
-
-def growth_limit(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
-    """A cell grows at most a rate of last year's posts plus an allowance.
-
-    ::
-
-        inc[r,s,t] <= max_growth_rate · x_prev + growth_allowance    for each cell
-
-    Only if ``max_growth_rate`` is given.
-
-    Parameters
-    ----------
-    m : the model; gets ``m.growth_limit[r, s, t]``.
-    d : the instance as arrays.
-    """
-    if d.max_growth_rate is None:
-        return
-    rate, allowance = float(d.max_growth_rate), float(d.growth_allowance)
-
-    def rule(m, r, s, t):
-        return m.inc[r, s, t] <= rate * x_prev(m, r, s, t) + allowance
-
-    m.growth_limit = pyo.Constraint(m.R, m.S, m.T, rule=rule)
-
-
-def shrink_limit(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
-    """A cell shrinks at most a rate of last year's posts plus an allowance.
-
-    ::
-
-        dec[r,s,t] <= max_shrink_rate · x_prev + shrink_allowance     for each cell
-
-    Only if ``max_shrink_rate`` is given (``shrink_allowance``, v2, defaults to 0).
-
-    Parameters
-    ----------
-    m : the model; gets ``m.shrink_limit[r, s, t]``.
-    d : the instance as arrays.
-    """
-    if d.max_shrink_rate is None:
-        return
-    rate, allowance = float(d.max_shrink_rate), float(d.shrink_allowance)
-
-    def rule(m, r, s, t):
-        return m.dec[r, s, t] <= rate * x_prev(m, r, s, t) + allowance
-
-    m.shrink_limit = pyo.Constraint(m.R, m.S, m.T, rule=rule)
-
-
-def programme_shrink(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:
-    """A cell loses at most one cohort a year: its posts over the programme length.
-
-    ::
-
-        dec[r,s,t] <= x_prev / programme_years[s]                     for each cell
-
-    Only if ``shrink_by_programme_length``.
-
-    Parameters
-    ----------
-    m : the model; gets ``m.programme_shrink[r, s, t]``.
-    d : the instance as arrays.
-    """
-    if not d.shrink_by_programme_length:
-        return
-
-    def rule(m, r, s, t):
-        return m.dec[r, s, t] <= x_prev(m, r, s, t) / m.programme_years[s]
-
-    m.programme_shrink = pyo.Constraint(m.R, m.S, m.T, rule=rule)
 
 
 def region_net_loss(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None) -> None:

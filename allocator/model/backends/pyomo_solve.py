@@ -12,10 +12,10 @@ from pyomo.contrib.solver.common.factory import SolverFactory
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 
 from allocator.core.data import ProblemData
+from allocator.core.families import group_keys
 from allocator.model import tiebreak
 from allocator.model.backends.base import (
     DUAL_TOL,
-    FAMILY_KEYS,
     NOT_REPORTED,
     ROW_GROUP_FAMILY,
     RawSolution,
@@ -106,7 +106,7 @@ def _binding(m: pyo.ConcreteModel, duals: dict) -> list[dict]:
         component = m.find_component(name)
         if family in NOT_REPORTED or component is None:
             continue
-        keys = FAMILY_KEYS[family]
+        keys = group_keys(name)
         for index, con in component.items():
             dual = duals.get(con, 0.0)
             if abs(dual) > DUAL_TOL:
