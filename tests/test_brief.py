@@ -19,6 +19,7 @@ from allocator.report.brief import area_brief, factors_of, fair_share_at, find_r
 from .conftest import ROOT
 
 runner = CliRunner()
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 NEED = ROOT / "instances" / "england-pipeline-need-2025.json"
 PLAIN = ROOT / "instances" / "england-regions-2025.json"
 TEAMS = ROOT / "instances" / "england-teams-2025.json"
@@ -183,3 +184,11 @@ def test_page_shows_the_area_view():
     assert any("Sensitivity" in m.value for m in at.markdown)
     labels = {b.proto.label for b in at.get("download_button")}
     assert {"brief.html", "brief.xlsx", "waterfall.csv"} <= labels
+
+
+def test_readme_shows_what_the_brief_prints_now(tmp_path):
+    block = README.split("## An area's number", 1)[1].split("```text\n", 1)[1].split("```", 1)[0]
+    got = runner.invoke(app, ["brief", "england-pipeline-need-2025", "--area", "South West", "--out", str(tmp_path)])
+    assert got.exit_code == 0, got.output
+    printed = [line for line in got.output.splitlines() if not line.startswith("wrote ")]
+    assert printed == block.strip().splitlines()

@@ -80,5 +80,5 @@ def brief_command(
     except ValueError as e:
         fail(str(e))
     for line in b.lead:
-        console.print(line, highlight=False, markup=False)
-    console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, markup=False)
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+    console.print("wrote " + ", ".join(str(p) for p in written), highlight=False, markup=False, soft_wrap=True)

@@ -286,6 +286,12 @@ def area_brief(
         + "; ".join(f"{k} {V.fmt('posts', float(v), sign=True)}" for k, v in steps.iloc[1:].items())
         + "."
     )
+    ends = sens[sens["blend"].isin([0.0, 1.0])].groupby("name", sort=False)["fair_share"]
+    lead.append(
+        "From blend 0 to 1, the others as they are: "
+        + "; ".join(f"{k} {V.fmt('posts', v.iloc[0])} → {V.fmt('posts', v.iloc[-1])}" for k, v in ends)
+        + "."
+    )
     brief = Brief(
         region=region,
         name=name,
