@@ -192,3 +192,14 @@ def test_readme_shows_what_the_brief_prints_now(tmp_path):
     assert got.exit_code == 0, got.output
     printed = [line for line in got.output.splitlines() if not line.startswith("wrote ")]
     assert printed == block.strip().splitlines()
+
+
+def test_an_infeasible_result_gets_a_brief_without_a_plan(tmp_path):
+    path = ROOT / "instances" / "infeasible" / "capacity-below-national-total.json"
+    inst = load_instance(path)
+    got, out = _brief([path, "--area", inst.regions[0].id], tmp_path)
+    assert got.exit_code == 0, got.output
+    assert "No plan: the result is infeasible" in got.output
+    page = (out / "brief.html").read_text()
+    assert "Plan (posts)" not in page and "Sensitivity" in page
+    assert "1 programme," in got.output

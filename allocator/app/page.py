@@ -329,7 +329,10 @@ if res.solved:
     with st.expander("Area: one region's brief (fair share, waterfall, sensitivity, limits)", expanded=False):
         area_names = {r.id: r.name or r.id for r in sc.instance.regions}
         picked = st.selectbox("Area", list(area_names), format_func=area_names.get, key="area_region")
-        brief, brief_files = L.area(sc, picked)
+        cached = f"area::{sc.name}::{id(sc.result)}::{picked}"  # figures take a second: once per result and area
+        if cached not in ss:
+            ss[cached] = L.area(sc, picked)
+        brief, brief_files = ss[cached]
         st.markdown("\n\n".join(brief.lead))
         shown = st.columns(2)
         for col, stem in zip(shown, ("waterfall", "sensitivity"), strict=True):

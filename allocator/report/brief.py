@@ -269,13 +269,21 @@ def area_brief(
     elsewhere = len(groups) - len(mine)
     sentences = [str(s) for s in mine["sentence"]]
     if elsewhere:
-        sentences.append(f"{elsewhere} other groups of binding limits are national or in other regions (the report).")
+        many = elsewhere != 1
+        sentences.append(
+            f"{elsewhere} other group{'s' if many else ''} of binding limits {'are' if many else 'is'} national or "
+            "in other regions (the report lists them)."
+        )
     fair, base = float(steps.sum()), float(d.baseline[i].sum())
     lead = [
-        f"{name}'s fair share in {d.years[-1]}: {V.fmt('posts', fair)} posts over {len(d.specialties)} programmes, "
+        f"{name}'s fair share in {d.years[-1]}: {V.fmt('posts', fair)} posts over {len(d.specialties)} "
+        f"programme{'s' if len(d.specialties) != 1 else ''}, "
         f"against {V.fmt('posts', base)} in {d.baseline_year} ({V.fmt('posts', fair - base, sign=True)})."
     ]
-    if ctx.x is not None:
+    if ctx.x is None:
+        lead.append(f"No plan: the result is {result.status} (its report and `allocator solve` give the diagnosis).")
+        sentences = [lead[-1]]
+    else:
         plan = float(ctx.x[i, :, -1].sum())
         lead.append(
             f"The plan gives it {V.fmt('posts', plan)} posts in {d.years[-1]} "
