@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import openpyxl
@@ -203,3 +204,21 @@ def test_an_infeasible_result_gets_a_brief_without_a_plan(tmp_path):
     page = (out / "brief.html").read_text()
     assert "Plan (posts)" not in page and "Sensitivity" in page
     assert "1 programme," in got.output
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.slow  # a headless browser prints the page
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install -y chromium; .ci/run does)")
+@pytest.mark.parametrize(("path", "area"), [(NEED, "South West"), (TEAMS, "london")])
+def test_brief_html_prints_on_one_a4_page(path, area, tmp_path):
+    import re
+    import subprocess
+
+    got, out = _brief([path, "--area", area], tmp_path)
+    assert got.exit_code == 0, got.output
+    pdf = tmp_path / "brief.pdf"
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", f"--print-to-pdf={pdf}"]
+    subprocess.run([str(CHROMIUM), *args, (out / "brief.html").as_uri()], capture_output=True, timeout=120, check=True)
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes())) == 1

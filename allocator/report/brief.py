@@ -44,6 +44,7 @@ from allocator.solution.waterfall import waterfall_frame
 PAGE, WORKBOOK, WATERFALL = "brief.html", "brief.xlsx", "waterfall.csv"
 BRIEF_FILES = (PAGE, WORKBOOK, WATERFALL)
 MANIFEST = ".allocator-brief.json"
+ELSEWHERE = 3  # binding-limit groups of other regions (or national) the brief names
 #: blends at which the sensitivity is computed (0, 0.1, …, 1) besides each factor's own
 BLENDS = tuple(round(0.1 * i, 1) for i in range(11))
 FAIR = V.label("target")
@@ -266,14 +267,15 @@ def area_brief(
     }
     groups = ctx.binding_groups
     mine = groups[groups["region"] == region] if len(groups) else groups
-    elsewhere = len(groups) - len(mine)
+    others = groups.drop(mine.index) if len(groups) else groups
     sentences = [str(s) for s in mine["sentence"]]
-    if elsewhere:
-        many = elsewhere != 1
+    if len(others):  # limits elsewhere hold it back too: posts it lacks are held by another region
+        shown = others.head(ELSEWHERE)
         sentences.append(
-            f"{elsewhere} other group{'s' if many else ''} of binding limits {'are' if many else 'is'} national or "
-            "in other regions (the report lists them)."
+            f"Elsewhere ({len(shown)} of {len(others)} groups of binding limits, national or in other regions; "
+            "the report lists them all):"
         )
+        sentences += [f"… {s}" for s in shown["sentence"]]
     fair, base = float(steps.sum()), float(d.baseline[i].sum())
     lead = [
         f"{name}'s fair share in {d.years[-1]}: {V.fmt('posts', fair)} posts over {len(d.specialties)} "
@@ -347,17 +349,20 @@ def sensitivity_figure(sens: pd.DataFrame, name: str, year: int):
 # ---------------------------------------------------------------------------- the files
 
 _CSS = """
-body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#212b32;max-width:1000px;
-margin:1.5em auto;padding:0 1em;line-height:1.35;font-size:14px}
-h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.1em;border-bottom:2px solid #005eb8;margin:1.1em 0 .3em}
-table{border-collapse:collapse;font-size:.85em;margin:.3em 0;width:100%}
-th,td{padding:.2em .4em;border-bottom:1px solid #d8dde0;text-align:right}
+body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#212b32;max-width:1100px;
+margin:1.5em auto;padding:0 1em;line-height:1.3;font-size:14px}
+h1{font-size:1.5em;margin:.2em 0}h2{font-size:1.05em;border-bottom:2px solid #005eb8;margin:.8em 0 .3em}
+table{border-collapse:collapse;font-size:.85em;margin:.2em 0;width:100%}
+th,td{padding:.15em .35em;border-bottom:1px solid #d8dde0;text-align:right}
 th{background:#005eb8;color:#fff;font-weight:600}td:first-child,th:first-child{text-align:left}
-.figs{display:flex;gap:1em;flex-wrap:wrap}.figs figure{flex:1 1 45%;margin:.3em 0}
+.figs{display:flex;gap:1em}.figs figure{flex:1 1 50%;margin:.2em 0}
 figure img{max-width:100%;height:auto}.small{font-size:.8em;color:#4c6272}
-table.assumptions td{text-align:left;word-break:break-word}
-@media print{@page{size:A4;margin:10mm}body{margin:0;max-width:none;font-size:10px}
-h2{break-after:avoid}table,figure{break-inside:avoid}}
+.cols{columns:2;column-gap:1.5em}section{break-inside:avoid}
+.assume{columns:3;column-gap:1em;font-size:.7em}.assume table{font-size:1em}
+.assume td{text-align:left;word-break:break-word;vertical-align:top}
+@media print{@page{size:A4;margin:6mm}body{margin:0;max-width:none;font-size:7px;line-height:1.15}
+h1{font-size:1.6em}h2{break-after:avoid;margin:.5em 0 .2em}figure{break-inside:avoid}
+.figs img{max-height:55mm;width:auto}.assume{columns:4;font-size:.8em}}
 """
 
 
@@ -367,8 +372,23 @@ def _table(frame: pd.DataFrame) -> str:
     return table(frame)
 
 
+def _on_the_page(title: str, frame: pd.DataFrame, own: set[float]) -> pd.DataFrame | None:
+    """The rows of a table the page shows (the workbook has them all): the sensitivity at
+    blends 0, 0.5, 1 and the instance's own (``own``, in %); the workforce every fifth year
+    and the last."""
+    if title == "By programme and year":
+        return None
+    if title.startswith("Sensitivity"):
+        return frame[frame["Blend (%)"].isin({0.0, 50.0, 100.0} | own)]
+    if title == "Trained workforce to the horizon":
+        years = frame["Year"]
+        return frame[((years - years.min()) % 5 == 4) | (years == years.max()) | (years == years.min())]
+    return frame
+
+
 def page_html(b: Brief) -> str:
-    """``brief.html``: self-contained (figures embedded), one printable page."""
+    """``brief.html``: self-contained (figures embedded as PNG), one page that prints on A4:
+    the lead, the two figures, the tables in two columns, the limits, the assumptions."""
     import base64
 
     e = html.escape
@@ -390,22 +410,29 @@ def page_html(b: Brief) -> str:
                 f"<figure><img src='data:image/png;base64,{data}' alt='{e(caption)}'>"
                 f"<figcaption class='small'>{e(caption)}</figcaption></figure>"
             )
-    parts.append("</div>")
+    parts += ["</div>", "<div class='cols'>"]
+    own = {100 * float(v) for v in b.sensitivity.loc[b.sensitivity["own"], "blend"]}
     for title, frame in b.tables.items():
-        if title == "By programme and year":
-            continue  # in brief.xlsx: too long for one page
-        parts += [f"<h2>{e(title)}</h2>", _table(frame)]
-    parts.append("<h2>What holds its allocation back</h2>")
+        shown = _on_the_page(title, frame, own)
+        if shown is not None:
+            more = f" <span class='small'>({len(shown)} of {len(frame)} rows: all in {WORKBOOK})</span>"
+            parts.append(
+                f"<section><h2>{e(title)}</h2>{_table(shown)}</section>".replace(
+                    "</h2>", (more if len(shown) < len(frame) else "") + "</h2>", 1
+                )
+            )
+    parts.append("<section><h2>What holds its allocation back</h2>")
     if b.sentences:
         parts += ["<ul>", *[f"<li>{e(s)}</li>" for s in b.sentences], "</ul>"]
         parts.append("<p class='small'>Shadow prices: each holds for a small change of one limit at a time.</p>")
     else:
         parts.append("<p>No limit of this region binds.</p>")
-    parts.append("<h2>Assumptions and inputs</h2>")
+    parts += ["</section></div>", "<h2>Assumptions and inputs</h2>", "<div class='assume'>"]
     for title, rows in b.assumptions:
         body = "".join(f"<tr><td>{e(k)}</td><td>{e(v)}</td></tr>" for k, v in rows)
-        parts.append(f"<p class='small'><b>{e(title)}</b></p><table class='assumptions'>{body}</table>")
+        parts.append(f"<b>{e(title)}</b><table class='assumptions'>{body}</table>")
     parts += [
+        "</div>",
         f"<p class='small'>The tables by programme and year are in {WORKBOOK}; the waterfall of every "
         f"programme and year in {WATERFALL}.</p>",
         "</body></html>",
