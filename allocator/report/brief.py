@@ -26,6 +26,7 @@ import difflib
 import html
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -457,7 +458,7 @@ def workbook_bytes(b: Brief) -> bytes:
             ),
         )
         for k, (title, frame) in enumerate(b.tables.items(), start=1):
-            _sheet(xw, f"{k} {title}"[:31].replace(":", ""), frame, [title])
+            _sheet(xw, re.sub(r"[][:*?/\\]", "", f"{k} {title}")[:31], frame, [title])
         _sheet(xw, "Limits", pd.DataFrame({"What holds its allocation back": b.sentences or ["No limit binds."]}))
         rows = [(t, k, v) for t, items in b.assumptions for k, v in items]
         _sheet(xw, "Assumptions", pd.DataFrame(rows, columns=["Section", "Item", "Value"]))
