@@ -39,6 +39,7 @@ ASSERTED = {
     },
     "weighting_study.ipynb": {},
     "future_supply.ipynb": {},
+    "local_need.ipynb": {},
 }
 
 # Not data: inline code and code blocks (file names, commands), section citations and numbers
@@ -165,7 +166,44 @@ def test_future_supply_notebook():
 
 
 def test_the_notebooks_are_the_ones_tested():
-    assert {"policy_walkthrough.ipynb", "weighting_study.ipynb", "future_supply.ipynb"} <= set(NAMES)
+    shipped = {"policy_walkthrough.ipynb", "weighting_study.ipynb", "future_supply.ipynb", "local_need.ipynb"}
+    assert shipped <= set(NAMES)
     # the notebooks are JSON a reader's Jupyter opens: no kernel-specific paths stored
     for path in NOTEBOOKS:
         assert str(ROOT) not in json.dumps(nbformat.read(path, as_version=4).metadata)
+
+
+# Every claim of the closing cell of local_need.ipynb, as the fact its code cell prints
+LOCAL_NEED_FACTS = (
+    "deprivation_takes_posts_from_the_peninsula",  # "moves posts away from the peninsula in all three"
+    "peninsula_deprivation_below_england",  # "its avoidable mortality is below England's"
+    "ageing_moves_only_obstetrics",  # "Ageing moves obstetrics only"
+    "ageing_moves_obstetrics_by_less_than_a_post",  # "and only a little"
+    "rurality_is_off_in_the_instance",  # "Switched on" (the instance has it off)
+    "rurality_would_add_posts_in_every_programme",  # "it adds posts in every programme"
+    "pipeline_adds_peninsula_posts",  # "more posts than the fair-share plan"
+    "pipeline_leaves_a_stock_gap",  # "its trained stock still falls short of its fair stock"
+    "lower_settle_rate_gives_fewer_posts",  # "gives it fewer posts, not more"
+    "lower_settle_rate_widens_the_stock_gap",  # "and the shortfall widens"
+)
+
+
+@pytest.mark.slow
+def test_local_need_notebook():
+    """Runs in well under a minute; every claim of its closing text holds in the facts it prints;
+    the peninsula's ICBs are the two named, and the rurality range is shown, not a number picked."""
+    run = executed("local_need.ipynb")
+    nb = run.nb
+    assert run.seconds < 60, f"the notebook took {run.seconds:.0f} s"
+    closing = nb.cells[-1]
+    assert closing.cell_type == "markdown" and "What the peninsula's partners can take from this" in closing.source
+    assert not any(ch.isdigit() for ch in closing.source), "no numbers in the closing text (the cells print them)"
+    text = "\n".join(t for _, t in text_outputs(nb))
+    facts = dict(line.split(": ", 1) for line in text.splitlines() if line.count(": ") == 1 and line[0].islower())
+    for name in LOCAL_NEED_FACTS:
+        assert facts.get(name) == "True", (name, facts.get(name))
+    assert "'QT6': 'NHS Cornwall and the Isles of Scilly ICB'" in text and "'QJK': 'NHS Devon ICB'" in text
+    prose = " ".join(" ".join(c.source.replace("*", "").split()) for c in nb.cells if c.cell_type == "markdown")
+    assert "no rurality weight for training posts is published" in prose
+    evidence = (ROOT / "instances" / "sources" / "rurality" / "EVIDENCE.md").read_text()
+    assert "No published rurality weight was found for the specialty-post formula" in evidence

@@ -18,6 +18,7 @@ from allocator.report.write import write_report
 from allocator.solution.arrays import posts_array
 
 __all__ = [
+    "area_brief",
     "assumption_sections",
     "diagnosis_words",
     "explain_sentences",
@@ -72,6 +73,17 @@ def waterfall(result, data, region: str, name: str | None = None) -> tuple[pd.Da
     with _REPORT_LOCK:
         png = figures.to_bytes(region_figure(data, x, region, name), "png")
     return table, png
+
+
+def area_brief(result, instance, region: str, spec=None):
+    """One region's brief (:func:`allocator.report.brief.area_brief`) and its files
+    (``brief.html``, ``brief.xlsx``, ``waterfall.csv``) as ``(brief, {file name: bytes})``."""
+    from allocator.report.brief import area_brief as make
+    from allocator.report.brief import brief_files
+
+    with _REPORT_LOCK:
+        b = make(result, instance, region, model=spec)
+        return b, brief_files(b)
 
 
 def diagnosis_words(diagnosis: dict | None) -> tuple[str, list[str], list[str]]:

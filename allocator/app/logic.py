@@ -406,6 +406,13 @@ def waterfall(result: Result, inst: allocator.Instance, region: str) -> tuple[pd
     return adapters.waterfall(result, allocator.problem_data(inst), region, name)
 
 
+def area(scenario: Scenario, region: str):
+    """The *Area* view of one region (docs/model.md §3b): ``(brief, files)``, the brief of
+    :func:`allocator.report.brief.area_brief` (lead lines, tables, limits in words, figures) and
+    its downloads ``brief.html``, ``brief.xlsx`` and ``waterfall.csv``."""
+    return adapters.area_brief(scenario.result, scenario.instance, region, scenario.model)
+
+
 def changes(result: Result, inst: allocator.Instance, threshold: float = 0.05) -> pd.DataFrame:
     """Posts by region and specialty that change: baseline, final year, change; largest first."""
     if not result.solved or len(result.allocation) == 0:

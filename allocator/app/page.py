@@ -347,6 +347,43 @@ if res.solved:
         st.image(png, width="stretch")
         st.dataframe(L.rounded(table), hide_index=True, width="stretch")
 
+    with st.expander("Area: one region's brief (fair share, waterfall, sensitivity, limits)", expanded=False):
+        area_names = {r.id: r.name or r.id for r in sc.instance.regions}
+        picked = st.selectbox("Area", list(area_names), format_func=area_names.get, key="area_region")
+        cached = f"area::{sc.name}::{id(sc.result)}::{picked}"  # figures take a second: once per result and area
+        if cached not in ss:
+            ss[cached] = L.area(sc, picked)
+        brief, brief_files = ss[cached]
+        st.markdown("\n\n".join(brief.lead))
+        shown = st.columns(2)
+        for col, stem in zip(shown, ("waterfall", "sensitivity"), strict=True):
+            if stem in brief.figures:
+                col.image(brief.figures[stem], width="stretch")
+        for title, frame in brief.tables.items():
+            st.markdown(f"**{title}**")
+            st.dataframe(L.rounded(frame), hide_index=True, width="stretch")
+        st.markdown("**What holds its allocation back**")
+        st.markdown("\n".join(f"- {s}" for s in brief.sentences) or "No limit of this region binds.")
+        st.caption("Its assumptions and inputs: the Assumptions section below, and brief.html.")
+        got = st.columns(3)
+        for col, (fname, mime) in zip(
+            got,
+            (
+                ("brief.html", "text/html"),
+                ("brief.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                ("waterfall.csv", "text/csv"),
+            ),
+            strict=True,
+        ):
+            col.download_button(
+                fname,
+                brief_files[fname],
+                file_name=f"{L.slug(sc.name)}-{picked}-{fname}",
+                mime=mime,
+                on_click="ignore",
+                key=f"dl_area_{fname}",
+            )
+
     st.markdown("**The table of changes** (final year against the baseline)")
     ch = L.changes(res, sc.instance)
     if len(ch):

@@ -323,6 +323,7 @@ def generate(
 
 # Commands whose code lives beside the library part they drive.
 from allocator.cli.apportion import apportion_command  # noqa: E402
+from allocator.cli.brief import brief_command  # noqa: E402
 from allocator.cli.convert import convert_command  # noqa: E402
 from allocator.cli.examples import examples_app  # noqa: E402
 from allocator.cli.report import report_command  # noqa: E402
@@ -330,6 +331,7 @@ from allocator.cli.serve import app_command  # noqa: E402
 from allocator.cli.sweep import sweep_command  # noqa: E402
 
 app.command("report")(report_command)
+app.command("brief")(brief_command)
 app.command("apportion")(apportion_command)
 app.command("sweep")(sweep_command)
 app.command("convert")(convert_command)

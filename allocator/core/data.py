@@ -185,8 +185,13 @@ class ProblemData:
         total of a ranged specialty (``Σ_r x``); without it, ``N̄``. Without a ``need`` block the
         factors are the built-ins (need index, need weights), which give the same ``T``."""
         national = self.national if x is None else self.totals_of(x)
-        factors = self.need_factors or _builtin_factors(self)
-        return waterfall(self.population, factors, national)
+        return waterfall(self.population, self.waterfall_factors, national)
+
+    @property
+    def waterfall_factors(self) -> tuple[Factor, ...]:
+        """The factors the waterfall adds in turn (§3b): the ``need`` block's, else the built-in
+        ``need_index`` and ``need_weights`` at blend 1 (which give the same ``T``)."""
+        return self.need_factors or _builtin_factors(self)
 
 
 def _builtin_factors(d: ProblemData) -> tuple[Factor, ...]:
