@@ -34,7 +34,7 @@ test-latest:
 	rm -rf $(VENV_LATEST)
 	$(PYTHON) -m venv $(VENV_LATEST)
 	$(VENV_LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(VENV_LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade -e ".[dev]"
+	$(VENV_LATEST)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade -e ".[dev,docs]"
 	$(VENV_LATEST)/bin/python -m pip freeze --exclude-editable > $(VENV_LATEST)/versions.txt
 	$(VENV_LATEST)/bin/python -m pytest -p no:cacheprovider
 
