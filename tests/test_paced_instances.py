@@ -66,8 +66,9 @@ def test_readme_shows_what_pacing_changes(paced):
     """The README's table is the one the script computes, and its prose holds: fewer posts move,
     none from general practice, less of the gap is closed, and the lowest region may end lower."""
     table = paced.readme_table()
-    text = (INSTANCES / "README.md").read_text(encoding="utf-8")
-    assert f"<!-- paced:start -->\n{table}<!-- paced:end -->" in text, "run the snippet in instances/paced.py"
+    for readme in (INSTANCES / "README.md", INSTANCES.parent / "README.md"):  # the gallery's and the project's
+        text = readme.read_text(encoding="utf-8")
+        assert f"<!-- paced:start -->\n{table}<!-- paced:end -->" in text, f"{readme}: run instances/paced.py's snippet"
     for name in NAMES:
         before = paced.measures(INSTANCES / f"{name}-2025.json")
         after = paced.measures(INSTANCES / f"{name}-paced-2025.json")
