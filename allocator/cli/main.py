@@ -324,6 +324,7 @@ def generate(
 # Commands whose code lives beside the library part they drive.
 from allocator.cli.apportion import apportion_command  # noqa: E402
 from allocator.cli.convert import convert_command  # noqa: E402
+from allocator.cli.evaluate import evaluate_command  # noqa: E402
 from allocator.cli.examples import examples_app  # noqa: E402
 from allocator.cli.report import report_command  # noqa: E402
 from allocator.cli.serve import app_command  # noqa: E402
@@ -333,6 +334,7 @@ app.command("report")(report_command)
 app.command("apportion")(apportion_command)
 app.command("sweep")(sweep_command)
 app.command("convert")(convert_command)
+app.command("evaluate")(evaluate_command)
 app.command("app")(app_command)
 app.add_typer(examples_app, name="examples")
 
