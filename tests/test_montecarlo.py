@@ -78,7 +78,7 @@ def test_same_seed_same_numbers_and_another_seed_others():
     inst = load_instance(PIPELINE)
     res = Result.from_json(GOLDEN)
     ranges = {"settle_rate": [{"min": 0.6, "mode": 0.8, "max": 0.9}], "leave_rate": [{"min": 0.02, "max": 0.06}]}
-    a = monte_carlo(inst, res, ranges, draws=1500, seed=11)  # two chunks: 1000 + 500
+    a = monte_carlo(inst, res, ranges, draws=1500, seed=11)  # in chunks of 250 (CHUNK)
     b = monte_carlo(inst, res, ranges, draws=1500, seed=11)
     c = monte_carlo(inst, res, ranges, draws=1500, seed=12)
     assert np.array_equal(a.stock, b.stock) and np.array_equal(a.gap, b.gap)

@@ -50,7 +50,7 @@ __all__ = ["PERCENTILES", "MonteCarlo", "monte_carlo"]
 #: The percentiles reported over the draws.
 PERCENTILES = (10, 50, 90)
 #: Draws evaluated at once (memory: a few arrays of chunk × R × S floats).
-CHUNK = 1000
+CHUNK = 250
 MAX_DRAWS = 10_000_000
 
 
@@ -147,37 +147,43 @@ class _Engine:
         ``stocks`` and ``fair_stocks`` (n, R, S, E) (for a few draws: it is large)."""
         d, p = self.d, self.p
         kf = rates.completion[:, None, :] * rates.fill
-        own = rates.join[:, None, :] * rates.settle
-        away = 1.0 - rates.settle
-        join = rates.join[:, None, :]
+        own = rates.join[:, None, :] * rates.settle * kf  # joiners who settle, per unit of W
+        away = (1.0 - rates.settle) * kf  # completers who leave their region, per unit of W
+        join = rates.join
         keep = (1.0 - rates.leave)[:, None, :]
+        need_mobility = p.mobility == "need"
         n = len(kf)
-        done = kf * d.baseline[None]
-        pool = (away * done).sum(axis=1)[:, None, :]
-        arrive = own * done + join * self.pre_movers[None] * pool
         S = np.repeat(p.stock0[None], n, axis=0)
-        for _ in range(self.pre_years):
-            S = keep * S + arrive
+        if self.pre_years:
+            pool = join * np.einsum("nrs,rs->ns", away, d.baseline)
+            arrive = own * d.baseline + self.pre_movers[None] * pool[:, None, :]
+            for _ in range(self.pre_years):
+                S *= keep
+                S += arrive
         stock = np.empty((n, d.shape[0], self.E))
         gap = np.empty((n, self.E))
         if full:
             stocks, fairs = np.empty((n, *d.shape[:2], self.E)), np.empty((n, *d.shape[:2], self.E))
+        tmp, scaled = np.empty_like(S), np.empty_like(S)
         for e in range(self.E):
             if rates.scale is None:
                 share = p.share[None, :, :, e]
-            else:
-                need = p.need[None, :, :, e] * rates.scale[:, :, None, e]
-                total = need.sum(axis=1, keepdims=True)
-                share = np.divide(need, total, out=np.zeros_like(need), where=total > 0)
-            movers = share if p.mobility == "need" else 0.0
-            done = kf * self.made[None, :, :, e]
-            pool = (away * done).sum(axis=1)[:, None, :]
-            S = keep * S + own * done + join * movers * pool
-            fair = share * S.sum(axis=1)[:, None, :]
+            else:  # D · scale / Σ_r D · scale (0 where a specialty has no need)
+                total = rates.scale[:, :, e] @ p.need[:, :, e]  # (n, S)
+                inv = np.divide(1.0, total, out=np.zeros_like(total), where=total > 0)
+                share = np.multiply(p.need[None, :, :, e], rates.scale[:, :, None, e], out=scaled)
+                share *= inv[:, None, :]
+            made = self.made[:, :, e]
+            S *= keep
+            S += np.multiply(own, made, out=tmp)
+            if need_mobility:  # + j · m · Σ_r' (1 − σ) C
+                pool = join * np.einsum("nrs,rs->ns", away, made)
+                S += np.multiply(share, pool[:, None, :], out=tmp)
             stock[:, :, e] = S.sum(axis=2)
-            gap[:, e] = np.abs(S - fair).sum(axis=(1, 2))
+            fair = np.multiply(share, S.sum(axis=1)[:, None, :], out=tmp)
             if full:
                 stocks[..., e], fairs[..., e] = S, fair
+            gap[:, e] = np.abs(np.subtract(S, fair, out=tmp), out=tmp).sum(axis=(1, 2))
         scale = 1.0 if rates.scale is None else rates.scale
         out = {"stock": stock, "supply": stock * self.per_100k[None] / scale, "gap": gap}
         if full:
