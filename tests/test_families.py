@@ -199,12 +199,14 @@ def data():
 #: The families of §10 and §11 (their hand-written rows are in test_families_workforce.py, read
 #: by the same readers below) and those of §5.
 WORKFORCE = ("stock_flow", "supply_gap", "worst_supply", "team_gap", "team_mix")
-SECTION5 = tuple(n for n in families.NAMES if n not in WORKFORCE)
+#: §12's risk rows: worked by hand on all three backends in test_scenarios.py.
+SCENARIOS = ("scenario_risk",)
+SECTION5 = tuple(n for n in families.NAMES if n not in WORKFORCE + SCENARIOS)
 
 
 def test_every_family_has_expected_rows():
     assert set(EXPECTED) == set(SECTION5)
-    assert set(EXPECTED) | set(WORKFORCE) == set(families.NAMES)
+    assert set(EXPECTED) | set(WORKFORCE) | set(SCENARIOS) == set(families.NAMES)
 
 
 # ------------------------------------------------------------------------------ readers
@@ -382,7 +384,8 @@ def test_every_backend_has_one_builder_per_family():
 
 def test_table_is_consistent():
     for f in families.FAMILIES:
-        assert f.sense in ("=", "<=", "range") and f.keys and set(f.keys) <= {*families.CELL_KEYS, "team"}
+        keys = {*families.CELL_KEYS, "team", "scenario"}
+        assert f.sense in ("=", "<=", ">=", "range") and f.keys and set(f.keys) <= keys
         assert f.highs in ("rows", "column bounds")
         assert (f.penalty is None) == f.definition, f.name
         assert bool(f.words.rate) == (f.rate_field is not None or f.name == "programme_shrink"), f.name

@@ -36,7 +36,6 @@ TEXT_SUFFIXES = {".py", ".md", ".ipynb", ".toml", ".json", ".txt", ".html", ".j2
 NOT_YET = {
     "3b": (Instance, "need"),
     "5b": (Instance, "phases"),
-    "12": (Instance, "scenarios"),
 }
 NOT_YET_MARK = "(v3: not yet implemented in this release; an instance using it is refused)"
 

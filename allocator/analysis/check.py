@@ -151,6 +151,7 @@ import numpy as np
 # --------------------------------------------------------------------------- the checker
 from allocator.analysis.check_families import FamilyChecks
 from allocator.analysis.check_report import CheckReport, Violation
+from allocator.analysis.check_scenarios import ScenarioChecks
 from allocator.analysis.check_tables import _Tables
 from allocator.analysis.check_workforce import WorkforceChecks, weighted_gini
 from allocator.core.instance import Instance
@@ -168,7 +169,7 @@ from allocator.io.results import (
 )
 
 
-class _Checker(FamilyChecks, WorkforceChecks):
+class _Checker(FamilyChecks, WorkforceChecks, ScenarioChecks):
     """Runs every check of the module docstring and collects the violations."""
 
     def __init__(self, tables: _Tables, tol: float, rtol: float):
@@ -529,6 +530,7 @@ def check(
     complete = not np.isnan(x).any()
     if complete:  # v2 §10, §11: supply and teams from x and the data alone
         checker.recompute_workforce(x)
+        checker.recompute_scenarios(x)  # §12: each member's supply
         checker.team_mix()
     elif tables.inst.pipeline is not None or tables.inst.teams:
         checker.notes.append("team_mix, supply and teams not checked: cells of the allocation are missing")
@@ -555,6 +557,7 @@ def check(
         checker.compare_kpis(data["kpis"], report.kpis)
     report.supply_kpis = dict(checker.supply_kpis or {})
     checker.check_workforce_rows(data, solved=status in SOLVED)
+    checker.check_scenario_rows(data, status in SOLVED, model)
     return _finish(report, checker)
 
 

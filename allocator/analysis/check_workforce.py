@@ -17,11 +17,12 @@ planning year) the value of the calendar year before. Calendar years before ``y_
 region's ``population`` and the general weights.
 
 The pipeline (every default of §10's table: completion 1, settle 0.8, join 1, leave 0, delay
-``[programme_years]`` with share ``[1.0]``, fill 1, stock 0, ``assess_years = [H_E]``)::
+``[programme_years]`` with share ``[1.0]``, fill 1, stock 0, ``assess_years = [H_E]``; ``σ[r,s] = σ_s``
+unless a scenario member gives the region its own, ``analysis.check_scenarios``)::
 
     I[r,s,u]  = f[r,s] · x[r,s,u]
     C[r,s,u]  = κ_s · Σ_i delay_shares[s,i] · I[r,s,u − delay_years[s,i]]
-    A[r,s,u]  = j_s · (σ_s · C[r,s,u] + (1 − σ_s) · m[r,s,u] · Σ_r' C[r',s,u])
+    A[r,s,u]  = j_s · (σ[r,s] · C[r,s,u] + m[r,s,u] · Σ_r' (1 − σ[r',s]) · C[r',s,u])
     S[r,s,u]  = (1 − ℓ_s) · S[r,s,u−1] + A[r,s,u],    S[r,s,y_0] = S0[r,s]
     S*[r,s,u] = D[r,s,u] / Σ_r' D[r',s,u] · Σ_r' S[r',s,u]
 
@@ -168,6 +169,8 @@ class Workforce:
                 self.fill[tb.ri[f.region], tb.si[f.specialty]] = f.rate
             for st in p.stock:
                 self.stock0[tb.ri[st.region], tb.si[st.specialty]] = st.headcount
+        # σ[r,s]: the specialty's settle rate unless a region has its own (a scenario member's, §12)
+        self.settle_by_region = np.repeat(self.settle[np.newaxis, :], nr, axis=0)
 
         self.teams = []
         for team in inst.teams:
@@ -219,7 +222,8 @@ class Workforce:
                     done[:, j] += self.completion[j] * share * self.fill[:, j] * self.posts_at(x, u - delay)[:, j]
             share = _shares(self.need_of(u))
             movers = share if self.mobility == "need" else np.zeros_like(share)
-            joiners = self.join * (self.settle * done + (1.0 - self.settle) * movers * done.sum(axis=0))
+            sigma = self.settle_by_region
+            joiners = self.join * (sigma * done + movers * ((1.0 - sigma) * done).sum(axis=0))
             stock = (1.0 - self.leave) * stock + joiners
             if u in self.ei:
                 e = self.ei[u]
@@ -317,7 +321,11 @@ class WorkforceChecks:
         (0 and "" without a pipeline or teams)."""
         w = model.objective
         value, parts = 0.0, []
-        if self.supply is not None:
+        if self.supply is not None and self.tb.inst.scenarios is not None:  # §12: the risk term instead
+            risk, losses = self.scenario_risk(w)  # the mixin of analysis.check_scenarios
+            value += risk
+            parts.append(f"{self.tb.inst.scenarios.risk} risk {fmt_number(risk)} of supply terms {losses}")
+        elif self.supply is not None:
             cols = [self.wf.ei[u] for u in self.wf.assess]
             stock, fair = self.supply["stock"][:, :, cols], self.supply["fair_stock"][:, :, cols]
             short = np.maximum(0.0, fair - stock)

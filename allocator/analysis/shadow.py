@@ -161,7 +161,8 @@ def _sentence(row: dict, value: float, d: ProblemData, names: Mapping[str, str],
     if not template:
         return f"one more unit of the bound of {name} {lower}"
     allowance = getattr(d, f.allowance_field) if f.allowance_field else 0.0
-    return template.format(
+    future = row.get("scenario")
+    sentence = template.format(
         spec=spec,
         region=region,
         year=year,
@@ -174,7 +175,11 @@ def _sentence(row: dict, value: float, d: ProblemData, names: Mapping[str, str],
         plus_posts=f" + {_fmt(allowance)} posts" if allowance else "",
         years=_fmt(d.programme_years[s]) if s is not None else "",
         team=next((t.name for t in d.teams if t.id == row.get("team")), row.get("team")),
+        scenario=future,
     )
+    if future is not None and name != "scenario_risk":  # a member's own row (§12)
+        return f"in the {future} future: {sentence}"
+    return sentence
 
 
 def explain(

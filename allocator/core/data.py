@@ -28,6 +28,7 @@ import numpy as np
 
 from allocator.core.instance import Instance
 from allocator.core.provenance import instance_sha256
+from allocator.core.scenarios import ScenarioSet, scenario_data
 from allocator.core.workforce import PipelineData, TeamInfo, by_year, pipeline_data, team_data
 
 
@@ -65,6 +66,8 @@ class ProblemData:
     pipeline : the workforce pipeline of §10 (:class:`~allocator.core.workforce.PipelineData`),
         or ``None``.
     teams : the teams of §11 (:class:`~allocator.core.workforce.TeamInfo`), possibly none.
+    scenarios : the members of §12 (:class:`~allocator.core.scenarios.ScenarioSet`), or
+        ``None``; with them ``pipeline`` is the first (central) member's.
     professions : (S,) the profession of each programme (§11; ``"medicine"`` by default).
     instance_sha256, schema_version : what the instance was (§9 v3 ``inputs``: the hash of the
         instance as read, :func:`allocator.core.provenance.instance_sha256`, and its declared
@@ -102,6 +105,7 @@ class ProblemData:
     max_national_moves: float | None = None
     pipeline: PipelineData | None = None
     teams: tuple[TeamInfo, ...] = ()
+    scenarios: ScenarioSet | None = None
     professions: tuple[str, ...] = ()
     instance_sha256: str | None = None
     schema_version: int | None = None
@@ -270,5 +274,6 @@ def problem_data(inst: Instance) -> ProblemData:
     )
     if inst.pipeline is None and not inst.teams:
         return d
-    pipe = pipeline_data(inst, d)
-    return dataclasses.replace(d, pipeline=pipe, teams=team_data(inst, d, pipe))
+    sc = scenario_data(inst, d)
+    pipe = sc.members[0].pipeline if sc is not None else pipeline_data(inst, d)
+    return dataclasses.replace(d, pipeline=pipe, teams=team_data(inst, d, pipe), scenarios=sc)

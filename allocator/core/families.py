@@ -36,7 +36,7 @@ class Words:
     (``min_posts``/``max_posts``); in shadow sentences ``spec`` and ``region`` (display names),
     ``value`` (formatted), ``by`` (``|dual|``), ``by100`` (``100·|dual|``), ``lower`` ("would
     lower the objective by 0.8 ..."), ``pct``, ``plus_word`` (" plus 2 posts"), ``plus_posts``
-    (" + 2 posts") and ``years`` (programme years).
+    (" + 2 posts"), ``years`` (programme years) and ``scenario`` (a member's id, §12).
     """
 
     noun: str  # the family in running text
@@ -447,6 +447,27 @@ FAMILIES: tuple[Family, ...] = (
             "its max_share allows {lower}",
         ),
     ),
+    # ---- v3 §12: scenarios (present only with a `scenarios` block whose risk is worst or cvar)
+    Family(
+        "scenario_risk",
+        ("scenario",),
+        ">=",
+        "`worst`: u ≥ L_ω; `cvar`: v_ω ≥ L_ω − η, v_ω ≥ 0, with L_ω = supply_shortfall · Σ supply_short_ω + "
+        "supply_surplus · Σ supply_surplus_ω + worst_supply · z_S,ω",
+        "each member scenario ω",
+        'a `scenarios` block with `risk` `"worst"` or `"cvar"` (and supply weights in the model)',
+        "definition: the risk term is at least each future's supply term (`worst`), or measures the "
+        "expected excess over the level η of the worst futures (`cvar`)",
+        None,
+        "definition of the risk term",
+        Words(
+            noun="scenario risk",
+            conflict="definition: the risk term is at least the supply term of the {scenario} future",
+            shadow_up="the {scenario} future sets the risk term: one unit less of its supply term would lower "
+            "the objective by {by}",
+        ),
+        definition=True,
+    ),
 )
 
 #: ``{name: Family}`` in contract order.
@@ -503,7 +524,7 @@ def builders_in(namespace: dict, where: str) -> dict:
 
 # ------------------------------------------------------------------------------------ docs
 
-SENSE_TEXT = {"=": "=", "<=": "≤", "range": "≤ and ≥"}
+SENSE_TEXT = {"=": "=", "<=": "≤", ">=": "≥", "range": "≤ and ≥"}
 
 
 def markdown_table() -> str:

@@ -280,6 +280,62 @@ class Pipeline(_Strict):
     assess_years: list[Year] | None = None
 
 
+class ScenarioSpecialty(_Strict):
+    """A member's override of one ``pipeline.specialties[]`` entry (docs/model.md §12): the rates
+    it gives replace the base entry's, field by field; the others stay the base's."""
+
+    specialty: str
+    completion_rate: Rate | None = None
+    settle_rate: Rate | None = None
+    join_rate: Rate | None = None
+    leave_rate: Rate | None = None
+
+
+class RegionSettleRate(_Strict):
+    """A region's own settle rate ``σ[r,s]`` (docs/model.md §10 v3), here in a scenario member."""
+
+    region: str
+    specialty: str
+    rate: Rate
+
+
+class ScenarioPipeline(_Strict):
+    """What a scenario member may change of the pipeline (docs/model.md §12): the §10 rates and
+    ``mobility``, nothing else (not delays, stock or assessed years)."""
+
+    mobility: Literal["need", "lost"] | None = None
+    specialties: list[ScenarioSpecialty] = []
+    settle_rate: list[RegionSettleRate] = []
+    fill_rate: list[FillRate] = []
+
+
+class PopulationScale(_Strict):
+    """A member's factor on one region's population from ``year`` on (a year after the last
+    planning year; docs/model.md §12)."""
+
+    region: str
+    year: Year
+    factor: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+
+
+class ScenarioMember(_Strict):
+    """One possible future (docs/model.md §12): its probability and what it changes."""
+
+    id: str = Field(min_length=1)
+    probability: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    pipeline: ScenarioPipeline | None = None
+    population_scale: list[PopulationScale] = []
+
+
+class Scenarios(_Strict):
+    """The ``scenarios`` block (docs/model.md §12, v3): members and the risk measure that judges
+    the one plan in all of them. The first member is the central case."""
+
+    risk: Literal["expected", "worst", "cvar"] = "expected"
+    alpha: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] | None = None
+    members: list[ScenarioMember] = Field(min_length=1)
+
+
 class TeamMember(_Strict):
     specialty: str
     equivalence: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 1.0
@@ -322,6 +378,7 @@ class Instance(_Strict):
     transition: Transition = Transition()
     pipeline: Pipeline | None = None  # v2, §10
     teams: list[Team] = []  # v2, §11
+    scenarios: Scenarios | None = None  # v3, §12
     sources: list[Source] = []
 
     @property

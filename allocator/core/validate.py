@@ -130,9 +130,10 @@ def _cross_check(inst: Instance, data_checks: bool = True) -> Problems:
                 problems.append(
                     (f"specialties[{i}].programme_years", "required when transition.shrink_by_programme_length is true")
                 )
+    from allocator.core.validate_scenarios import scenario_problems
     from allocator.core.validate_workforce import pipeline_problems, team_problems
 
-    problems += pipeline_problems(inst) + team_problems(inst)
+    problems += pipeline_problems(inst) + team_problems(inst) + scenario_problems(inst)
     if data_checks and not problems:
         problems += _zero_need(inst)
     return problems
@@ -180,6 +181,8 @@ def later_fields(inst: Instance) -> list[tuple[int, str, str]]:
     for i, w in enumerate(inst.need_weights):
         if w.year is not None:
             out.append((2, f"need_weights[{i}].year", "a need weight for one year"))
+    if inst.scenarios is not None:
+        out.append((3, "scenarios", "scenarios (docs/model.md §12)"))
     return out
 
 

@@ -81,6 +81,8 @@ class PipelineData:
     movers : (R, S, E) m: where completers who do not settle go (``share``, or 0 if ``"lost"``).
     fair_stock_bar : (R, S, E) S̄*: the fair stock when every planning year holds T̄ (§10).
     delays : per specialty, ``(delay_years, delay_shares)`` as the instance states them.
+    region_settle : (R, S) σ[r,s] where some region has its own settle rate (§10 v3, or a
+        scenario member's, §12), else ``None`` (σ_s everywhere, v2's arrays exactly).
     """
 
     years: list[int]
@@ -102,23 +104,36 @@ class PipelineData:
     movers: np.ndarray
     fair_stock_bar: np.ndarray
     delays: tuple = ()
+    region_settle: np.ndarray | None = None
 
     @property
     def assess_years(self) -> list[int]:
         return [self.years[e] for e in self.assess]
 
     def joiner_coefficients(self) -> tuple[np.ndarray, np.ndarray]:
-        """``(own, pooled)``, each (R, S, E): ``A = own · C + pooled · Σ_r' C``."""
+        """``(own, pooled)``, each (R, S, E): ``A = own · C + pooled · P`` with the pool
+        ``P = Σ_r' w[r',s] · C[r',s]`` (``w`` of :meth:`pool_weight`)."""
+        if self.region_settle is not None:  # A = j (σ[r]·C + m · Σ_r' (1 − σ[r'])·C[r'])
+            own = (self.join[None, :] * self.region_settle)[:, :, None] * np.ones(len(self.years))
+            return own, self.join[None, :, None] * self.movers
         own = np.broadcast_to((self.join * self.settle)[None, :, None], self.movers.shape)
         pooled = (self.join * (1 - self.settle))[None, :, None] * self.movers
         return np.ascontiguousarray(own), pooled
+
+    def pool_weight(self) -> np.ndarray:
+        """(R, S) the weight of each region's completions in the pool ``P``: 1 (the pool is all
+        of England's completions, v2), or ``1 − σ[r,s]`` (those who do not settle) where some
+        region has its own settle rate."""
+        if self.region_settle is not None:
+            return 1 - self.region_settle
+        return np.ones(self.fill.shape)
 
     def forward(self, x: np.ndarray) -> Supply:
         """Completions, joiners, stocks and fair stocks of the posts ``x`` (R, S, Y)."""
         intake = self.fill[:, :, None] * x
         C = self.base_completions + np.einsum("sep,rsp->rse", self.kernel, intake)
         own, pooled = self.joiner_coefficients()
-        A = own * C + pooled * C.sum(axis=0)[None]
+        A = own * C + pooled * (self.pool_weight()[:, :, None] * C).sum(axis=0)[None]
         S = np.empty_like(A)
         prev = self.stock_before
         keep = (1 - self.leave)[None, :]
@@ -158,8 +173,12 @@ class TeamInfo:
         return self.share * capacity.sum(axis=0)[None]
 
 
-def pipeline_data(inst: Instance, d) -> PipelineData | None:
-    """The pipeline block of ``inst`` as arrays, with ``d`` its :class:`~allocator.core.data.ProblemData`."""
+def pipeline_data(inst: Instance, d, region_settle=(), population_scale=None) -> PipelineData | None:
+    """The pipeline block of ``inst`` as arrays, with ``d`` its :class:`~allocator.core.data.ProblemData`.
+
+    ``region_settle``: entries with ``region``, ``specialty`` and ``rate``, each a region's own
+    settle rate σ[r,s] beating the specialty's; ``population_scale``: (R, E) factors on the
+    population of each evaluation year (a scenario member's, docs/model.md §12)."""
     p = inst.pipeline
     if p is None:
         return None
@@ -205,6 +224,8 @@ def pipeline_data(inst: Instance, d) -> PipelineData | None:
         pop_entries.setdefault((ri[e.region],), {})[e.year] = e.population
     base_pop = np.array([r.population for r in inst.regions], float)
     population = by_year(base_pop, pop_entries, years, planning)
+    if population_scale is not None:
+        population = population * population_scale
     w_entries = {}
     for w in inst.need_weights:
         if w.year is not None:
@@ -214,12 +235,19 @@ def pipeline_data(inst: Instance, d) -> PipelineData | None:
     share = shares(need)
     movers = share if p.mobility == "need" else np.zeros_like(share)
 
+    sigma = None
+    if region_settle:
+        sigma = np.repeat(settle[None, :], R, axis=0)
+        for e in region_settle:
+            sigma[ri[e.region], si[e.specialty]] = e.rate
     # years y_0 + 1 … y_1 − 1 hold the baseline: a constant run from S0
-    own = (join * settle)[None, :]
     pre_need = d.need_index[:, None] * d.weight * base_pop[:, None]
     pre_C = base_intake * completion[None, :]
     pre_m = shares(pre_need) if p.mobility == "need" else np.zeros_like(pre_need)
-    pre_A = own * pre_C + (join * (1 - settle))[None, :] * pre_m * pre_C.sum(0)
+    if sigma is None:
+        pre_A = (join * settle)[None, :] * pre_C + (join * (1 - settle))[None, :] * pre_m * pre_C.sum(0)
+    else:
+        pre_A = join[None, :] * (sigma * pre_C + pre_m * ((1 - sigma) * pre_C).sum(0))
     stock_before = stock0.copy()
     for _ in range(d.baseline_year + 1, d.years[0]):
         stock_before = (1 - leave)[None, :] * stock_before + pre_A
@@ -244,6 +272,7 @@ def pipeline_data(inst: Instance, d) -> PipelineData | None:
         movers=movers,
         fair_stock_bar=np.zeros((R, S, E)),
         delays=tuple((tuple(dy), tuple(sh)) for dy, sh in delays),
+        region_settle=sigma,
     )
     return dataclasses.replace(partial, fair_stock_bar=partial.forward(d.target_bar).fair_stock)
 

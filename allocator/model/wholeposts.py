@@ -138,7 +138,7 @@ def columns_of(
     cols = [p.reshape(-1) for p in (x, inc, dec, short, surplus)]
     if with_z:
         cols.append(np.array([worst]))
-    extra = workforce.least(d, x)
+    extra = workforce.least(d, x, spec.objective if spec is not None else None)
     from allocator.model.backends.highs import Columns, workforce_rows
 
     pipe_rows, team_rows = workforce_rows(d, spec) if spec is not None else (True, True)

@@ -423,7 +423,7 @@ def whole_result(data, spec, result: Result, wp, lp_objective: float, x_lp=None,
     allocation = _allocation_of(data, x, result.allocation)
     base.allocation = allocation
     base.kpis = measures.kpis(data, x)
-    workforce.attach(base, data, x)
+    workforce.attach(base, data, x, spec.objective)
     base.message = (result.message + "; " if result.message else "") + f"whole posts ({wp.kind})"
     if x_lp is not None:
         record["cells_changed"] = int((np.abs(x - x_lp) > SNAP).sum())

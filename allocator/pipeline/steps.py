@@ -258,7 +258,7 @@ def _assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, b
     res.allocation = allocation_frame(d, x)
     res.kpis = measures.kpis(d, x)
     res.baseline_kpis = measures.baseline_kpis(d)
-    workforce.attach(res, d, x)
+    workforce.attach(res, d, x, spec.objective)
     res.binding = binding_frame(raw.binding)
     if len(res.binding):
         res.binding = res.binding.reindex(res.binding["dual"].abs().sort_values(ascending=False).index)

@@ -49,11 +49,13 @@ def json_number(v: Any) -> Any:
 
 
 def binding_frame(records: list) -> pd.DataFrame:
-    """``binding`` records as a frame with :data:`BINDING_COLUMNS`, and ``team`` after
-    ``constraint`` when some row names one (v2 §11)."""
+    """``binding`` records as a frame with :data:`BINDING_COLUMNS`, and ``team`` (v2 §11) or
+    ``scenario`` (v3 §12) after ``constraint`` when some row names one."""
     columns = list(BINDING_COLUMNS)
     if any(isinstance(b, dict) and "team" in b for b in records):
         columns.insert(1, "team")
+    if any(isinstance(b, dict) and "scenario" in b for b in records):  # v3 §12: a member's row
+        columns.insert(1, "scenario")
     return pd.DataFrame(records, columns=columns)
 
 
@@ -104,6 +106,9 @@ class Result:
     inputs : (v3) what the result was computed from: ``instance_sha256``, ``model_sha256``,
         ``allocator_version``, ``highs_version``, ``schema_version`` (:data:`INPUT_FIELDS`;
         :mod:`allocator.core.provenance`); ``None`` where not stated (results written before v3).
+    scenarios : (v3, §12) each member's ``{id, probability, supply_kpis}`` for the one plan;
+        ``None`` without a ``scenarios`` block.
+    risk : (v3, §12) the risk term's value, recomputed from the posts; ``None`` without one.
     timings : (v3) seconds of each stage that ran, keys among :data:`TIMING_STAGES`
         (``load``: reading the instance and computing its targets; ``build``; ``solve``: HiGHS;
         ``tie_break``: §6b; ``whole_posts``: repair and MIP of §7; ``assemble``: measures and
@@ -134,6 +139,8 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     bound_source: str | None = None
     lp_bound: float | None = None
+    scenarios: list[dict] | None = None
+    risk: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -199,7 +206,10 @@ class Result:
             "instance": self.instance,
             "allocation": _records(self.allocation[ALLOCATION_COLUMNS]) if len(self.allocation) else [],
             "kpis": _records(self.kpis[KPI_COLUMNS]) if len(self.kpis) else [],
-            "binding": [{k: v for k, v in rec.items() if v is not None} for rec in _records(self.binding)],
+            "binding": [
+                {k: int(v) if k == "year" else v for k, v in rec.items() if v is not None}
+                for rec in _records(self.binding)
+            ],
         }
         if self.diagnosis is not None:
             out["diagnosis"] = self.diagnosis
@@ -217,6 +227,9 @@ class Result:
             frame = getattr(self, key)
             if frame is not None and len(frame):
                 out[key] = _records(frame[columns])
+        if self.scenarios is not None:  # v3 §12
+            out["scenarios"] = self.scenarios
+            out["risk"] = json_number(self.risk)
         if self.inputs is not None:
             out["inputs"] = dict(self.inputs)
         if self.timings:
@@ -256,6 +269,8 @@ class Result:
             else {},
             bound_source=data.get("bound_source"),
             lp_bound=data.get("lp_bound"),
+            scenarios=data.get("scenarios") if isinstance(data.get("scenarios"), list) else None,
+            risk=data.get("risk"),
         )
 
     @classmethod

@@ -171,6 +171,13 @@ MEASURES: dict[str, Measure] = {
             "per_100k",
             "What supply per 100,000 need-weighted population would be at the fair stock.",
         ),
+        # scenarios (docs/model.md §12)
+        _M(
+            "risk",
+            "Risk term over the futures",
+            "objective",
+            "The supply terms of every member future, combined by the risk measure (expected, worst or CVaR).",
+        ),
         # teams (docs/model.md §11)
         _M("team_gap", "Team gap in capacity", "capacity", "Σ over regions of |team capacity − team fair share|."),
         _M(

@@ -117,27 +117,22 @@ def team_measures(d: ProblemData, x: np.ndarray) -> tuple[pd.DataFrame, pd.DataF
     return kpi, mix[mix_cols].reset_index(drop=True)
 
 
-def least(d: ProblemData, x: np.ndarray) -> dict[str, np.ndarray]:
+def least(d: ProblemData, x: np.ndarray, weights=None) -> dict[str, np.ndarray]:
     """The §10/§11 variables at their least values for posts ``x``, in the direct backend's
     shapes: ``stock`` (R,S,E), ``pool`` (S,E), ``stock_total`` (S,A), ``supply_short``/``supply_surplus`` (R,S,A),
     ``z_supply`` (max 100·supply_short/S̄* over S̄* > 0), ``team_short``/``team_surplus``
-    (teams stacked, each R × its years). Only the variables the data has."""
+    (teams stacked, each R × its years). Only the variables the data has. With scenarios (§12)
+    and ``weights`` (a model's ``[objective]``), also the other members' copies and the risk
+    columns (``solution.scenarios.least_columns``)."""
+    from allocator.solution import scenarios
+
     out: dict[str, np.ndarray] = {}
     p = d.pipeline
     if p is not None:
         sup = p.forward(x)
-        S, fair = sup.stock[:, :, p.assess], sup.fair_stock[:, :, p.assess]
-        short = np.maximum(0.0, fair - S)
-        bar = p.fair_stock_bar[:, :, p.assess]
-        pct = np.divide(100 * short, bar, out=np.zeros_like(short), where=bar > 0)
-        out |= {
-            "stock": sup.stock,
-            "pool": sup.completions.sum(axis=0),
-            "stock_total": S.sum(axis=0),
-            "supply_short": short,
-            "supply_surplus": np.maximum(0.0, S - fair),
-            "z_supply": np.array([pct.max() if pct.size else 0.0]),
-        }
+        out |= scenarios.supply_least(d, x)
+        if d.scenarios is not None and weights is not None:
+            out |= scenarios.least_columns(d, weights, x)
     if d.teams:
         parts = list(_team_arrays(d, x, sup if p is not None else None))
         out["team_short"] = np.concatenate([np.maximum(0.0, T - E).ravel() for _, E, T in parts])
@@ -151,7 +146,11 @@ def objective_terms(d: ProblemData, weights, x: np.ndarray) -> float:
     w = weights
     aux = least(d, x)
     value = 0.0
-    if "stock" in aux:
+    if d.scenarios is not None:  # §12: the risk measure of the members' supply terms
+        from allocator.solution import scenarios
+
+        value += scenarios.risk(d, w, x)
+    elif "stock" in aux:
         value += w.supply_shortfall * aux["supply_short"].sum() + w.supply_surplus * aux["supply_surplus"].sum()
         if w.worst_supply > 0:
             value += w.worst_supply * float(aux["z_supply"][0])
@@ -160,17 +159,26 @@ def objective_terms(d: ProblemData, weights, x: np.ndarray) -> float:
     return float(value)
 
 
-def attach(result, d: ProblemData, x: np.ndarray | None) -> None:
+def attach(result, d: ProblemData, x: np.ndarray | None, weights=None) -> None:
     """Set a result's ``supply``, ``supply_kpis`` and ``teams`` from posts ``x`` (emptied when
     ``x`` is ``None``: no plan, nothing to report)."""
     if x is None:
         result.supply = pd.DataFrame(columns=SUPPLY_COLUMNS)
         result.supply_kpis = pd.DataFrame(columns=SUPPLY_KPI_COLUMNS)
         result.teams = pd.DataFrame(columns=TEAM_COLUMNS)
+        result.scenarios, result.risk = None, None
         return
     sup = d.pipeline.forward(x) if d.pipeline is not None else None  # once, for all three
     if sup is not None:
         result.supply = supply_frame(d, x, sup)
         result.supply_kpis = supply_kpis(d, x, sup)
+    if d.scenarios is not None and weights is not None:  # §12: each member's measures, the risk term
+        from allocator.solution import scenarios
+
+        result.scenarios = [
+            {"id": m.id, "probability": m.probability, "supply_kpis": supply_kpis(md, x).to_dict("records")}
+            for m, md in ((m, scenarios.member_data(d, w)) for w, m in enumerate(d.scenarios.members))
+        ]
+        result.risk = scenarios.risk(d, weights, x)
     if d.teams:
         result.teams = teams_frame(d, x, sup)

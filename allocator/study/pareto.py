@@ -13,6 +13,10 @@ Two frontiers a policy team asks for:
     the supply gap ``Σ (supply_short + supply_surplus)`` (trained staff, summed over the
     assessed years) against the posts moved: how much of the future workforce gap each post
     moved now closes.
+``risk-moves`` (an instance with scenarios, docs/model.md §12)
+    the risk term over the member futures (the supply gaps combined by the instance's risk
+    measure: expected, worst or CVaR) against the posts moved: what robustness each post
+    moved buys.
 
 Method. Call the first objective ``f1`` (minimised) and the second ``f2`` (bounded):
 
@@ -47,7 +51,7 @@ import pandas as pd
 from allocator.analysis.check import check as run_check
 from allocator.core.data import ProblemData, problem_data
 from allocator.core.instance import Instance
-from allocator.core.spec import ModelSpec, load_model
+from allocator.core.spec import ModelSpec, Objective, load_model
 from allocator.io.instance import as_instance
 from allocator.model import tiebreak
 from allocator.model.backends import highs
@@ -83,7 +87,17 @@ KINDS = {
         "ylabel": f"{V.name('supply_gap').lower()} (doctors, summed over the assessed years)",
         "xlabel": f"{V.name('posts_moved').lower()} (posts, summed over the years)",
     },
+    "risk-moves": {
+        "f1": "risk",
+        "f2": "moves",
+        "y": "risk",
+        "x": "posts_moved_total",
+        "ylabel": f"{V.name('risk').lower()} (doctors of supply gap, by the risk measure)",
+        "xlabel": f"{V.name('posts_moved').lower()} (posts, summed over the years)",
+    },
 }
+#: The weights whose supply terms the ``risk-moves`` frontier minimises (§12's L_ω).
+RISK_WEIGHTS = {"supply_shortfall": 1.0, "supply_surplus": 1.0}
 LEX_ABS_TOL = 1e-6  # objective constraints of the lexicographic stages: f ≤ f* + 1e-6
 LEX_REL_TOL = 1e-9
 
@@ -102,6 +116,8 @@ def _vector(name: str, d: ProblemData, v: highs.Columns) -> np.ndarray:
     elif name == "supply":
         c[v.span("supply_short")] = 1.0
         c[v.span("supply_surplus")] = 1.0
+    elif name == "risk":  # §12: the risk term's columns, as the objective of supply weights 1 alone
+        c = highs.objective(d, v, ModelSpec(name="risk", objective=Objective(**RISK_WEIGHTS)))
     else:  # pragma: no cover
         raise ValueError(name)
     return c
@@ -148,7 +164,8 @@ def frontier(
     instance : Instance or path
         The instance.
     kind : str
-        ``gap-moves``, ``worst-cost`` or ``supply-moves`` (with a pipeline).
+        ``gap-moves``, ``worst-cost``, ``supply-moves`` (with a pipeline) or ``risk-moves``
+        (with scenarios, docs/model.md §12: the tie-break model is given supply weights 1).
     points : int
         Number of ε values from one end of the frontier to the other (≥ 2).
     model : ModelSpec or path, optional
@@ -180,6 +197,8 @@ def frontier(
     inst = as_instance(instance)
     if kind == "supply-moves" and inst.pipeline is None:
         raise ValueError(f"{inst.name} has no pipeline block: the supply-moves frontier needs one (§10)")
+    if kind == "risk-moves" and inst.scenarios is None:
+        raise ValueError(f"{inst.name} has no scenarios block: the risk-moves frontier needs one (§12)")
     tie = model if isinstance(model, ModelSpec) else load_model(model)  # None: the default model
     d = problem_data(inst)
     blocked = presolve(d, tie)
@@ -187,9 +206,10 @@ def frontier(
         assert blocked.diagnosis is not None  # presolve's result always says why
         raise ValueError(f"{inst.name} is infeasible, no frontier: {blocked.diagnosis['findings'][0]['message']}")
 
-    built = build_data(
-        d, tie, "highs", integer=False, with_z=(kind == "worst-cost"), with_workforce=(kind == "supply-moves") or None
-    )
+    if kind == "risk-moves":  # the risk rows carry the supply weights (§12)
+        tie = tie.with_weights(**RISK_WEIGHTS)
+    workforce = kind in ("supply-moves", "risk-moves") or None
+    built = build_data(d, tie, "highs", integer=False, with_z=(kind == "worst-cost"), with_workforce=workforce)
     h, v = built.model.highs, built.model.columns
     for k, val in SolveOptions(threads=threads, method=method).highs_options(integer=False).items():
         h.setOptionValue(k, val)
@@ -231,6 +251,8 @@ def frontier(
         rec.update(_measures(res.kpis))
         if d.pipeline is not None:
             rec["supply_gap_total"] = float(res.supply_kpis["supply_gap"].sum()) if len(res.supply_kpis) else np.nan
+        if d.scenarios is not None:  # §12: recomputed from the posts
+            rec["risk"] = np.nan if res.risk is None else float(res.risk)
         if check and res.status == "optimal":
             report = run_check(inst, res.to_dict())
             rec["check_ok"], rec["violations"] = bool(report.ok), len(report.violations)

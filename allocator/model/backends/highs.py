@@ -27,6 +27,7 @@ from allocator.core.families import FAMILIES as FAMILY_TABLE
 from allocator.core.families import builders_in
 from allocator.core.spec import ModelSpec
 from allocator.model import tiebreak
+from allocator.model.backends import highs_scenarios as hs
 from allocator.model.backends.base import DUAL_TOL, HIGHS_STATUS, NOT_REPORTED, RawSolution, SolveOptions
 from allocator.model.backends.blocks import Block
 from allocator.model.backends.highs_workforce import (  # noqa: F401 - builders found by name
@@ -34,9 +35,12 @@ from allocator.model.backends.highs_workforce import (  # noqa: F401 - builders 
     supply_gap,
     team_gap,
     team_mix,
+    workforce_rows,
     worst_supply,
 )
 from allocator.model.highs_env import quiet_banner, use_threads
+
+scenario_risk = hs.scenario_risk  # §12, found by name
 
 INF = highspy.kHighsInf
 #: Variables of §10 left without a lower bound: the stocks and completions are sums of
@@ -56,6 +60,7 @@ def row_ids(d: ProblemData, labels: dict[str, np.ndarray], i: int) -> dict:
     if d.pipeline is not None:
         ids["eval_year"] = d.pipeline.years
     ids["team"] = [t.id for t in d.teams]
+    ids["scenario"] = d.scenarios.ids if d.scenarios is not None else []
     out = {}
     for key, arr in labels.items():
         value = int(arr[i])
@@ -127,6 +132,7 @@ class Columns:
             sizes += [("supply_short", (R, S, A)), ("supply_surplus", (R, S, A))]
             if with_z_supply:
                 sizes.append(("z_supply", (1,)))
+            sizes += hs.member_sizes(d, with_z_supply)  # §12: the other members' copies, the risk term
         # teams are stacked [g][r][t]: the years of each team, and its first team_* column
         self.team_years = np.array([len(t.years) for t in d.teams], int)
         self.team_offset = np.concatenate([[0], np.cumsum(R * self.team_years)[:-1]]).astype(int)
@@ -177,9 +183,9 @@ class Columns:
         return Location(variable, int(self.r[k]), int(self.s[k]), int(self.t[k]))
 
     def _locate_extra(self, name: str, k: int, shape: tuple[int, ...]) -> Location:
-        if name == "z_supply":
+        if hs.base_name(name) in ("z_supply", "risk_u", "risk_eta", "risk_v"):  # risk_v[ω]: ω is not a cell
             return Location(name, None, None, None)
-        if name in ("pool", "stock_total"):
+        if hs.base_name(name) in ("pool", "stock_total"):
             s, t = np.unravel_index(k, shape)
             return Location(name, None, int(s), int(t))
         if name.startswith("team_"):
@@ -399,6 +405,7 @@ def objective(d: ProblemData, v: Columns, spec: ModelSpec) -> np.ndarray:
     ):
         if name in v.extra:
             cost[v.span(name)] = weight
+    hs.objective_costs(d, v, spec, cost)  # §12: members weighed by the risk measure
     return cost
 
 
@@ -449,30 +456,11 @@ class HighsModel:
         if (need_pipeline and v.stock is None) or (need_team_gap and v.team_short is None):
             raise ValueError("this model has no supply or team rows: build it with with_workforce=True to weigh them")
         cost = objective(self.data, v, spec)
+        hs.retarget_risk_rows(self, spec)
         status = self.highs.changeColsCost(v.n, np.arange(v.n, dtype=np.int32), cost)
         if status == highspy.HighsStatus.kError:
             raise RuntimeError("HiGHS refused the new column costs")
         self.spec = spec
-
-
-def workforce_rows(d: ProblemData, spec: ModelSpec, with_workforce: bool | None = None) -> tuple[bool, bool]:
-    """Whether the model needs the pipeline's columns and rows (§10) and the ``team_gap`` rows
-    (§11): ``(pipeline, team_gap)``.
-
-    They are definitions: with every weight on them 0 they cannot move the posts, the optimum
-    or the tie-break (docs/model.md §10: "a pipeline block with no supply weights changes
-    nothing but the report"), so the direct backend leaves them out unless asked
-    (``with_workforce=True``, e.g. to add a row on the stocks, or for a sweep whose later
-    weightings weigh them). The pipeline stays whenever a team counts stocks (``"on":
-    "stock"``: its ``team_mix`` rows read them); ``team_mix`` is a limit, always written.
-    """
-    w = spec.objective
-    if with_workforce:
-        return d.pipeline is not None, bool(d.teams)
-    supply = w.supply_shortfall > 0 or w.supply_surplus > 0 or w.worst_supply > 0
-    team = w.team_shortfall > 0 or w.team_surplus > 0
-    on_stock = any(t.on == "stock" and (team or np.isfinite(t.max_share).any()) for t in d.teams)
-    return d.pipeline is not None and (supply or on_stock), bool(d.teams) and team
 
 
 def build_model(
@@ -496,6 +484,7 @@ def build_model(
     with_z = spec.objective.worst_shortfall > 0 if with_z is None else with_z
     pipe_rows, team_rows = workforce_rows(d, spec, with_workforce)
     v = Columns(d, with_z=with_z, with_z_supply=z_supply, with_pipeline=pipe_rows, with_team_gap=team_rows)
+    v.weights = spec.objective  # the risk rows of §12 carry the supply weights
     blocks = [b for f in ROW_FAMILIES if (b := f(d, v)) is not None]
     start = 0
     for b in blocks:
@@ -511,8 +500,8 @@ def build_model(
     col_upper = np.full(v.n, INF)
     lo, hi = BUILDERS["lock"](d, *BUILDERS["capacity"](d))
     col_lower[: v.K], col_upper[: v.K] = lo, hi
-    for name in FREE_VARIABLES:  # §10: affine in x with non-negative terms, so >= 0 without a bound
-        if name in v.extra:
+    for name in v.extra:  # §10: affine in x with non-negative terms, so >= 0 without a bound
+        if hs.base_name(name) in FREE_VARIABLES:
             col_lower[v.span(name)] = -INF
 
     lp = highspy.HighsLp()

@@ -18,7 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from allocator.core.data import ProblemData
+from allocator.core.spec import ModelSpec
 from allocator.model.backends.blocks import Block
+from allocator.model.backends.highs_scenarios import per_member
 
 INF = float("inf")
 
@@ -43,10 +45,12 @@ def _intake_terms(d: ProblemData, v, rows_of_rse, scale: np.ndarray):
     return rows_of_rse[r, s_i, e_i][keep], (v.x + v.cell[r, s_i, p_i])[keep], coef[keep]
 
 
+@per_member
 def stock_flow(d: ProblemData, v):
     """``S[r,s,e] − (1 − ℓ_s)·S[r,s,e−1] − j_s σ_s f K·x − j_s (1 − σ_s) m[r,s,e]·P[s,e]
     = j_s σ_s · C0[r,s,e] (+ (1 − ℓ_s)·S[r,s,y_1 − 1] in the first year)`` for each r, s, e;
-    then the pool rows ``P[s,e] − Σ_r f K·x = Σ_r C0[r,s,e]`` for each s, e."""
+    then the pool rows ``P[s,e] − Σ_r w[r,s]·f K·x = Σ_r w[r,s]·C0[r,s,e]`` for each s, e (``w = 1``, or
+    ``1 − σ[r,s]`` where regions have their own settle rates: ``PipelineData.pool_weight``)."""
     p = d.pipeline
     if p is None or v.stock is None:
         return None
@@ -74,9 +78,10 @@ def stock_flow(d: ProblemData, v):
     pool_rows = n + np.arange(S * E).reshape(S, E)
     rows.append(pool_rows.ravel()), cols.append(v.pool + np.arange(S * E)), vals.append(np.ones(S * E))
     pr = np.broadcast_to(pool_rows[None], (R, S, E))
-    ir, ic, iv = _intake_terms(d, v, pr, np.ones((R, S, E)))
+    weight = np.broadcast_to(p.pool_weight()[:, :, None], (R, S, E))
+    ir, ic, iv = _intake_terms(d, v, pr, weight)
     rows.append(ir), cols.append(ic), vals.append(iv)
-    prhs = p.base_completions.sum(axis=0).ravel()
+    prhs = (weight * p.base_completions).sum(axis=0).ravel()
     r_lab, s_lab, e_lab = (a.ravel() for a in np.meshgrid(np.arange(R), np.arange(S), np.arange(E), indexing="ij"))
     s_pool, e_pool = np.divmod(np.arange(S * E), E)
     labels = {
@@ -88,6 +93,7 @@ def stock_flow(d: ProblemData, v):
     return _block("stock_flow", rows, cols, vals, lower, lower.copy(), labels)
 
 
+@per_member
 def supply_gap(d: ProblemData, v):
     """``S − share · S_total − supply_surplus + supply_short = 0`` for each r, s, assessed year,
     then (row group ``supply_gap_total``) ``S_total[s,a] − Σ_r S[r,s,a] = 0`` for each s, a.
@@ -124,6 +130,7 @@ def supply_gap(d: ProblemData, v):
     return _block("supply_gap", rows, cols, vals, zeros, zeros.copy(), labels)
 
 
+@per_member
 def worst_supply(d: ProblemData, v):
     """``100 · supply_short − S̄* · z_S <= 0`` for each r, s, assessed year with S̄* > 0."""
     p = d.pipeline
@@ -218,3 +225,23 @@ def team_mix(d: ProblemData, v):
         np.zeros(start),
         {k: np.concatenate(a) for k, a in labels.items()},
     )
+
+
+def workforce_rows(d: ProblemData, spec: ModelSpec, with_workforce: bool | None = None) -> tuple[bool, bool]:
+    """Whether the model needs the pipeline's columns and rows (§10) and the ``team_gap`` rows
+    (§11): ``(pipeline, team_gap)``.
+
+    They are definitions: with every weight on them 0 they cannot move the posts, the optimum
+    or the tie-break (docs/model.md §10: "a pipeline block with no supply weights changes
+    nothing but the report"), so the direct backend leaves them out unless asked
+    (``with_workforce=True``, e.g. to add a row on the stocks, or for a sweep whose later
+    weightings weigh them). The pipeline stays whenever a team counts stocks (``"on":
+    "stock"``: its ``team_mix`` rows read them); ``team_mix`` is a limit, always written.
+    """
+    w = spec.objective
+    if with_workforce:
+        return d.pipeline is not None, bool(d.teams)
+    supply = w.supply_shortfall > 0 or w.supply_surplus > 0 or w.worst_supply > 0
+    team = w.team_shortfall > 0 or w.team_surplus > 0
+    on_stock = any(t.on == "stock" and (team or np.isfinite(t.max_share).any()) for t in d.teams)
+    return d.pipeline is not None and (supply or on_stock), bool(d.teams) and team

@@ -81,6 +81,7 @@ from allocator.model.backends.base import (
 )
 from allocator.model.backends.pulp_rows import SANITISE, add_row, label, row_name  # noqa: F401 - re-exported
 from allocator.model.backends.pulp_workforce import (  # noqa: F401 - §10, §11 builders found by name
+    scenario_risk,
     stock_flow,
     supply_gap,
     team_gap,

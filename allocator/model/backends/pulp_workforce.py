@@ -52,6 +52,7 @@ import pulp
 from allocator.core.data import ProblemData
 from allocator.core.spec import ModelSpec
 from allocator.model.backends.pulp_rows import add_row, label
+from allocator.model.backends.pulp_scenarios import add_members, risk_terms
 
 # ------------------------------------------------------------------------------ variables
 
@@ -152,8 +153,9 @@ def stock_flow(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec | None = No
             lhs -= float(pooled[i, j, e]) * prob.pool[s, y]
         add_row(prob, "stock_flow", (r, s, y), lhs == rhs)
     for (j, s), (e, y) in itertools.product(enumerate(d.specialties), enumerate(p.years)):
-        made = pulp.lpSum(intake_completions(prob, d, i, j, e) for i in range(len(d.regions)))
-        rhs = float(p.base_completions[:, j, e].sum())
+        weight = p.pool_weight()[:, j]
+        made = pulp.lpSum(float(weight[i]) * intake_completions(prob, d, i, j, e) for i in range(len(d.regions)))
+        rhs = float((weight * p.base_completions[:, j, e]).sum())
         add_row(prob, "stock_flow_pool", (s, y), prob.pool[s, y] - made == rhs)
 
 
@@ -284,4 +286,11 @@ def workforce_objective(prob: pulp.LpProblem, spec: ModelSpec) -> dict:
         terms.update(dict.fromkeys(variables.values(), weight))
     if prob.z_supply is not None:
         terms[prob.z_supply] = w.worst_supply
+    if getattr(prob, "scenario_set", None) is not None:  # §12: the risk measure's terms instead
+        risk_terms(prob, spec, terms)
     return terms
+
+
+def scenario_risk(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec) -> None:
+    """§12: the other members' §10 rows, and the risk rows (``model.backends.pulp_scenarios``)."""
+    add_members(prob, d, spec, (stock_flow, supply_gap, worst_supply))

@@ -75,6 +75,7 @@ from allocator.core.spec import ModelSpec
 # ------------------------------------------------------------------------------ data
 from allocator.model.backends.pyomo_solve import solve_model  # noqa: F401 - the backend interface: build_model and solve_model
 from allocator.model.backends.pyomo_workforce import (  # noqa: F401 - §10, §11 builders found by name
+    scenario_risk,
     stock_flow,
     supply_gap,
     team_gap,

@@ -64,6 +64,7 @@ import pyomo.environ as pyo
 
 from allocator.core.data import ProblemData
 from allocator.core.spec import ModelSpec
+from allocator.model.backends.pyomo_scenarios import add_members, risk_term
 
 # ---------------------------------------------------------------------- data and variables
 
@@ -118,6 +119,10 @@ def _pipeline_parameters(m: pyo.ConcreteModel, d: ProblemData) -> None:
     m.base_completions = pyo.Param(m.R, m.S, m.E, initialize=per_rse(p.base_completions))
     m.stock_before = pyo.Param(
         m.R, m.S, initialize={(r, s): float(p.stock_before[i, j]) for (i, r), (j, s) in itertools.product(R, S)}
+    )
+    w = p.pool_weight()
+    m.pool_weight = pyo.Param(
+        m.R, m.S, initialize={(r, s): float(w[i, j]) for (i, r), (j, s) in itertools.product(R, S)}
     )
     m.own = pyo.Param(m.R, m.S, m.E, initialize=per_rse(own))
     m.pooled = pyo.Param(m.R, m.S, m.E, initialize=per_rse(pooled))
@@ -210,7 +215,7 @@ def stock_flow(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = No
         return m.stock[r, s, e] == (1 - m.leave[s]) * prev + joiners
 
     def pool_rule(m, s, e):
-        return m.pool[s, e] == sum(completions(m, r, s, e) for r in m.R)
+        return m.pool[s, e] == sum(m.pool_weight[r, s] * completions(m, r, s, e) for r in m.R)
 
     m.stock_flow = pyo.Constraint(m.R, m.S, m.E, rule=rule)
     m.stock_flow_pool = pyo.Constraint(m.S, m.E, rule=pool_rule)
@@ -327,12 +332,9 @@ def team_mix(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec | None = None
 # ----------------------------------------------------------------------------- objective
 
 
-def workforce_objective(m: pyo.ConcreteModel, spec: ModelSpec):
-    """The terms of §10 and §11 added to the objective of §6::
-
-    supply_shortfall · Σ supply_short + supply_surplus · Σ supply_surplus
-      + worst_supply · z_supply + team_shortfall · Σ team_short + team_surplus · Σ team_surplus
-    """
+def supply_term(m, spec: ModelSpec):
+    """``supply_shortfall · Σ supply_short + supply_surplus · Σ supply_surplus + worst_supply ·
+    z_supply`` of ``m`` (the model, or a scenario member's block)."""
     w = spec.objective
     expr = 0
     if w.supply_shortfall:
@@ -341,8 +343,32 @@ def workforce_objective(m: pyo.ConcreteModel, spec: ModelSpec):
         expr += w.supply_surplus * pyo.quicksum(m.supply_surplus.values())
     if w.worst_supply and hasattr(m, "z_supply"):
         expr += w.worst_supply * m.z_supply
+    return expr
+
+
+def workforce_objective(m: pyo.ConcreteModel, spec: ModelSpec):
+    """The terms of §10 and §11 added to the objective of §6::
+
+    supply_shortfall · Σ supply_short + supply_surplus · Σ supply_surplus
+      + worst_supply · z_supply + team_shortfall · Σ team_short + team_surplus · Σ team_surplus
+
+    With scenarios (§12) the supply terms are the risk measure's (``pyomo_scenarios.risk_term``).
+    """
+    w = spec.objective
+    expr = 0
+    if getattr(m, "scenario_set", None) is not None:
+        expr += risk_term(m, spec, supply_term)
+    else:
+        expr += supply_term(m, spec)
     if w.team_shortfall:
         expr += w.team_shortfall * pyo.quicksum(m.team_short.values())
     if w.team_surplus:
         expr += w.team_surplus * pyo.quicksum(m.team_surplus.values())
     return expr
+
+
+def scenario_risk(m: pyo.ConcreteModel, d: ProblemData, spec: ModelSpec) -> None:
+    """§12: the other members' §10 rows, and the risk rows (``model.backends.pyomo_scenarios``)."""
+    import sys
+
+    add_members(m, d, spec, sys.modules[__name__])
