@@ -11,6 +11,11 @@ Monte Carlo evaluation of a plan under uncertain pipeline rates (no solve)::
     mc = monte_carlo("england-pipeline-2025", result, "ranges.toml", draws=10_000, seed=1)
     mc.national_table(); mc.write("out/")
 
+The regret table of docs/model.md §12 (each member's plan and the robust plan, VSS, EVPI)::
+
+    from allocator.study import regret
+    table = regret("instance-with-scenarios.json", "future-supply"); table.vss, table.evpi
+
 Everything else under ``allocator.study`` is internal and may change between releases.
 """
 
@@ -20,6 +25,7 @@ from allocator.study.montecarlo import MonteCarlo, monte_carlo
 from allocator.study.pareto import KINDS as FRONTIER_KINDS
 from allocator.study.pareto import frontier, frontier_plot
 from allocator.study.ranges import Ranges, RangesError, load_ranges
+from allocator.study.regret import Regret, RegretError, regret
 from allocator.study.scenarios import GridError, Scenario, SchedulerError
 from allocator.study.store import (
     comparison_table,
@@ -38,6 +44,8 @@ __all__ = [
     "MonteCarlo",
     "Ranges",
     "RangesError",
+    "Regret",
+    "RegretError",
     "Scenario",
     "SchedulerError",
     "comparison_table",
@@ -53,6 +61,7 @@ __all__ = [
     "plot_measure_vs_weight",
     "plot_region_gains",
     "region_gains",
+    "regret",
     "solve_weightings",
     "sweep",
 ]

@@ -79,10 +79,12 @@ class _Engine:
         self.ri = {r: i for i, r in enumerate(d.regions)}
         self.si = {s: i for i, s in enumerate(d.specialties)}
         self.E = len(p.years)
-        # the instance's own rates; a region's own settle rate where the data has one
+        # the instance's own rates (with scenarios, the central member's); a region's own
+        # settle rate where the data has one
+        settle = p.settle[None, :] if p.region_settle is None else p.region_settle
         self.base = _Rates(
             p.completion[None],
-            np.broadcast_to(p.settle, (R, S))[None],
+            np.broadcast_to(settle, (R, S))[None],
             p.join[None],
             p.leave[None],
             p.fill[None],
