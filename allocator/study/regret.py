@@ -48,7 +48,9 @@ class RegretError(ValueError):
 
 
 def _spec(model: ModelSpec | str | os.PathLike | None) -> ModelSpec:
-    return model if isinstance(model, ModelSpec) else load_model(model)
+    if isinstance(model, ModelSpec):
+        return model
+    return load_model(None if model is None else model if isinstance(model, str) else Path(model))
 
 
 def regret_cells(d: ProblemData, model: ModelSpec, plans: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -156,6 +158,7 @@ class Regret:
 def _alone(inst: Instance, i: int) -> Instance:
     """``inst`` with member i alone, at probability 1."""
     block = inst.scenarios
+    assert block is not None
     member = block.members[i].model_copy(update={"probability": 1.0})
     return inst.model_copy(update={"scenarios": block.model_copy(update={"members": [member]})})
 
@@ -194,6 +197,8 @@ def regret(
     if inst.scenarios is None or inst.pipeline is None:
         raise RegretError(f"the instance {inst.name} has no scenarios block (docs/model.md §12): no futures to compare")
     d = problem_data(inst)
+    block = d.scenarios
+    assert block is not None  # a pipeline and a scenarios block
     ids = [m.id for m in inst.scenarios.members]
     robust = "robust" if "robust" not in ids else "robust plan"
     labels = [*ids, robust]
@@ -206,14 +211,14 @@ def regret(
         results[label] = res
     plans = [results[label].posts_array(d) for label in labels]
     cells, R = regret_cells(d, spec, plans)
-    p = d.scenarios.probabilities
+    p = block.probabilities
     M = len(ids)
-    evpi = float(R[M] - p @ np.diag(cells[:M])) if d.scenarios.risk == "expected" else None
+    evpi = float(R[M] - p @ np.diag(cells[:M])) if block.risk == "expected" else None
     return Regret(
         instance=inst.name,
         model=spec.name,
-        risk=d.scenarios.risk,
-        alpha=d.scenarios.alpha,
+        risk=block.risk,
+        alpha=block.alpha,
         members=ids,
         probabilities=[float(v) for v in p],
         plans=labels,
