@@ -371,3 +371,37 @@ def test_evaluate_command_refuses_a_result_of_another_instance(tmp_path):
     wrong.write_text(json.dumps(raw))
     r = runner.invoke(app, ["evaluate", str(PIPELINE), str(wrong), "--ranges", str(ranges)])
     assert r.exit_code == 2 and "not 'england-pipeline-2025'" in r.stderr
+
+
+def test_the_central_member_of_a_scenarios_block_with_a_regions_own_settle_rate():
+    """With scenarios, the central rates are the first member's (docs/model.md §12), here with
+    region B's own settle rate: the draws' centre is that member's §10 evaluation."""
+    from tests.test_regret import CENTRAL, LOW, raw
+
+    inst = validate(raw("expected", (LOW | {"probability": 0.25}, CENTRAL)), "two-futures.json")
+    d = problem_data(inst)
+    x = np.array([[[19 / 29]], [[10 - 19 / 29]]])
+    mc = monte_carlo(inst, x, {"leave_rate": [{"min": 0.1, "max": 0.1}]}, draws=3)
+    sup = d.pipeline.forward(x)
+    np.testing.assert_allclose(mc.central["stock"][0], sup.stock.sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(mc.stock, np.broadcast_to(sup.stock.sum(axis=1), mc.stock.shape), rtol=1e-12)
+    # 2027: S_A = 15.25 + 0.5075 · x_A (tests/test_regret.py), S_B = 27.1 − S_A
+    assert mc.stock[0, 0, -1] == pytest.approx(15.25 + 0.5075 * 19 / 29, abs=1e-9)
+
+
+def test_the_shipped_ranges_file_by_name():
+    """``pipeline-ranges`` (models/ranges/) ships with the package and is centred on
+    england-pipeline-2025's own rates: its modes are the instance's values."""
+    rg = load_ranges("pipeline-ranges")
+    assert [e.kind for e in rg.entries] == ["settle_rate", "leave_rate", "fill_rate", "population_scale"]
+    inst = load_instance(PIPELINE)
+    rg.check(inst)
+    p = inst.pipeline
+    by_kind = {e.kind: e for e in rg.entries}
+    assert {ps.settle_rate for ps in p.specialties} == {by_kind["settle_rate"].mode}
+    assert {ps.leave_rate for ps in p.specialties} == {by_kind["leave_rate"].mode}
+    low, high = by_kind["fill_rate"].low, by_kind["fill_rate"].high
+    assert {f.rate for f in p.fill_rate} == {(low + high) / 2}
+    assert by_kind["population_scale"].year == inst.years[-1] + 1 and by_kind["population_scale"].mode == 1.0
+    with pytest.raises(RangesError, match="nor a shipped ranges"):
+        load_ranges("pipeline-rangez")

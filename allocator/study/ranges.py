@@ -70,6 +70,7 @@ from typing import Any
 
 import numpy as np
 
+from allocator.core.examples import not_found, resolve
 from allocator.core.instance import Instance, InstanceError
 from allocator.core.limits import did_you_mean, unknown
 
@@ -284,8 +285,9 @@ def parse_ranges(data: Mapping[str, Any], source: str = "ranges", sha256: str | 
 
 def load_ranges(path: str | Path) -> Ranges:
     """Read a ranges file (TOML, the module docstring's format); :class:`RangesError` naming the
-    file (and the key) when it cannot be read or is not valid."""
-    path = Path(path)
+    file (and the key) when it cannot be read or is not valid. ``path`` may also name a shipped
+    ranges file (``"pipeline-ranges"``); an existing path always wins over a name."""
+    path = resolve(path, ("ranges",))
     source = str(path)
 
     def fail(msg: str) -> RangesError:
@@ -296,7 +298,9 @@ def load_ranges(path: str | Path) -> Ranges:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise fail("no such ranges file") from None
+        raise fail(
+            "no such ranges file" + not_found(path, ("ranges",)).removeprefix("no such file or folder")
+        ) from None
     except OSError as err:
         raise fail(f"cannot be read: {err.strerror or err}") from None
     if len(raw) > MAX_BYTES:
