@@ -11,17 +11,23 @@ for the "with population scales" rows, each ICB's population from 2031 on scaled
 uniform on [0.97, 1.04]: 42 more (then need shares, and so fair stocks, differ by draw).
 
 Timed: ``allocator.study.monte_carlo`` (problem data, the draws, every stock of every draw;
-the P10/P50/P90 tables are made on request and timed apart), median of ``--repeats``.
+the P10/P50/P90 tables are made on request and timed apart), median of ``--repeats``; and the
+command ``allocator evaluate INSTANCE RESULT --ranges FILE --draws N --out DIR`` end to end in
+a fresh process (reading and checking the instance and the result, the draws, the tables, the
+JSON and CSV files and the four fan charts), with population scales.
 
-    python benchmarks/montecarlo.py                       # 10,000 draws, 3 repeats, ~30 s
+    python benchmarks/montecarlo.py                       # 10,000 draws, 3 repeats, ~1 min
     python benchmarks/montecarlo.py --draws 1000 10000 100000
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -45,6 +51,33 @@ def ranges_for(inst, population: bool) -> dict:
         year = inst.years[-1] + 1
         out["population_scale"] = [{"region": r.id, "year": year, "min": 0.97, "max": 1.04} for r in inst.regions]
     return out
+
+
+def toml_text(ranges: dict) -> str:
+    """The ranges as a TOML file (``[[kind]]`` tables of strings and numbers)."""
+    lines = []
+    for kind, entries in ranges.items():
+        for entry in entries:
+            lines.append(f"[[{kind}]]")
+            lines += [f"{k} = {json.dumps(v)}" for k, v in entry.items()]
+    return "\n".join(lines) + "\n"
+
+
+def command_seconds(inst, res, ranges: dict, draws: int, repeats: int) -> float:
+    """Median seconds of ``allocator evaluate … --out`` in a fresh process."""
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        inst.to_json(folder / "instance.json")
+        res.to_json(folder / "result.json")
+        (folder / "ranges.toml").write_text(toml_text(ranges))
+        cmd = [str(Path(sys.executable).parent / "allocator"), "evaluate", "instance.json", "result.json"]
+        cmd += ["--ranges", "ranges.toml", "--draws", str(draws), "--seed", "1", "--out", "mc"]
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, cwd=folder, check=True, capture_output=True)
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def main(argv=None) -> int:
@@ -78,6 +111,10 @@ def main(argv=None) -> int:
                 f"| {n:,} | {'yes' if population else 'no'} | {entries} | {med:.2f} | {n / med:,.0f} "
                 f"| {statistics.median(tables):.2f} |"
             )
+    print()
+    for n in args.draws:
+        sec = command_seconds(inst, res, ranges_for(inst, True), n, args.repeats)
+        print(f"allocator evaluate … --draws {n:,} --out DIR, end to end: {sec:.2f} s (median of {args.repeats})")
     return 0
 
 

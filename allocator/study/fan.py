@@ -32,15 +32,20 @@ _RC: Any = {  # matplotlib rc settings (typed Any: its stubs list every key as a
 }
 
 
-def _fan(ax, years: list[int], draws: np.ndarray, central: np.ndarray, assessed: list[int]) -> None:
-    """One fan on ``ax``: ``draws`` (n, E), ``central`` (E,)."""
-    p10, p50, p90 = np.percentile(draws, (10, 50, 90), axis=0)
+def _fan(ax, years: list[int], q: np.ndarray, central: np.ndarray, assessed: list[int]) -> None:
+    """One fan on ``ax``: ``q`` (3, E) the P10, P50 and P90 over the draws, ``central`` (E,)."""
+    p10, p50, p90 = q
     ax.fill_between(years, p10, p90, color=BAND, alpha=0.25, linewidth=0, label="P10–P90")
     ax.plot(years, p50, color=BAND, linewidth=1.5, label="median (P50)")
     ax.plot(years, central, color=CENTRAL, linewidth=1, linestyle="--", label="central rates")
     for y in assessed:
         ax.axvline(y, color="#768692", linewidth=0.6, linestyle=":")
     ax.grid(axis="y", linewidth=0.3, alpha=0.5)
+
+
+def _short(name: str, width: int = 34) -> str:
+    """A panel title: the name, cut to ``width`` characters."""
+    return name if len(name) <= width else name[: width - 1].rstrip() + "…"
 
 
 def national_fan(mc: MonteCarlo) -> Figure:
@@ -51,9 +56,9 @@ def national_fan(mc: MonteCarlo) -> Figure:
         fig = Figure(figsize=(10, 3.8), dpi=100, layout="constrained")
         FigureCanvasAgg(fig)
         left, right = fig.subplots(1, 2)
-        _fan(left, mc.years, mc.gap, mc.central["gap"][0], mc.assess_years)
+        _fan(left, mc.years, mc.percentiles("gap"), mc.values("gap")[1], mc.assess_years)
         left.set_title("Supply gap Σ |stock − fair stock| (doctors)")
-        _fan(right, mc.years, mc.stock.sum(axis=1), mc.central["stock"][0].sum(axis=0), mc.assess_years)
+        _fan(right, mc.years, mc.percentiles("national_stock"), mc.values("national_stock")[1], mc.assess_years)
         right.set_title("Trained stock, all regions (doctors)")
         left.legend(loc="best", frameon=False)
         fig.suptitle(f"{mc.instance}: {mc.draws:,} draws (seed {mc.seed}); dotted: assessed years")
@@ -68,15 +73,20 @@ def regions_fan(mc: MonteCarlo, columns: int = 7) -> Figure:
     cols = min(columns, R)
     rows = math.ceil(R / cols)
     with matplotlib.rc_context(_RC):
-        fig = Figure(figsize=(2.1 * cols, 1.7 * rows + 0.6), dpi=100, layout="constrained")
+        height = 1.7 * rows + 0.7
+        # laid out by hand: a constrained layout of many panels costs seconds at every save
+        fig = Figure(figsize=(2.1 * cols, height), dpi=100)
         FigureCanvasAgg(fig)
+        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.35 / height, top=1 - 0.6 / height, wspace=0.1, hspace=0.35)
         axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)).ravel()
+        q, central = mc.percentiles("supply"), mc.values("supply")[1]
         for i, ax in enumerate(axes):
             if i >= R:
                 ax.set_visible(False)
                 continue
-            _fan(ax, mc.years, mc.supply[:, i], mc.central["supply"][0, i], mc.assess_years)
-            ax.set_title(str(mc.regions[i]).replace("$", r"\$"), fontsize=8)
+            _fan(ax, mc.years, q[:, i], central[i], mc.assess_years)
+            name = mc.region_names[i] if mc.region_names else mc.regions[i]
+            ax.set_title(_short(str(name)).replace("$", r"\$"), fontsize=7)
             ax.tick_params(labelsize=7)
         axes[0].legend(loc="best", frameon=False, fontsize=6)
         fig.suptitle(

@@ -29,6 +29,7 @@ rates), for every evaluation year, the assessed ones marked.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -199,8 +200,8 @@ class MonteCarlo:
 
     Attributes
     ----------
-    instance : the instance's name; ``regions`` its region ids; ``years`` the evaluation years
-        ``y_1 … H_E``; ``assess_years`` the assessed ones.
+    instance : the instance's name; ``regions`` its region ids (``region_names`` their names);
+        ``years`` the evaluation years ``y_1 … H_E``; ``assess_years`` the assessed ones.
     draws, seed : how many draws, from ``numpy.random.default_rng(seed)``.
     ranges : the :class:`~allocator.study.ranges.Ranges` drawn from.
     uniforms : (draws, entries) the uniform numbers behind every draw (:meth:`draw`).
@@ -222,7 +223,9 @@ class MonteCarlo:
     supply: np.ndarray
     gap: np.ndarray
     central: dict[str, np.ndarray]
-    _engine: Any = None
+    region_names: list[str] = dataclasses.field(default_factory=list)
+    _engine: Any = dataclasses.field(default=None, repr=False, compare=False)
+    _cache: dict = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     def draw(self, n: int) -> dict[str, np.ndarray]:
         """Draw ``n`` in full: its rates (``completion_rate``, ``join_rate``, ``leave_rate``
@@ -241,11 +244,25 @@ class MonteCarlo:
             "fair_stocks": run["fair_stocks"][0],
         }
 
-    def _rows(self, values: dict[str, tuple[np.ndarray, np.ndarray]], keys: dict[str, list]) -> pd.DataFrame:
+    def values(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """``(draws, central)`` of ``supply``, ``stock`` (each region's, (n, R, E) and (R, E)),
+        ``gap`` or ``national_stock`` ((n, E) and (E,))."""
+        if name == "national_stock":
+            return self.stock.sum(axis=1), self.central["stock"][0].sum(axis=0)
+        return getattr(self, name), self.central[name][0]
+
+    def percentiles(self, name: str) -> np.ndarray:
+        """(3, …, E) P10, P50 and P90 over the draws of one of :meth:`values`' arrays (computed
+        once)."""
+        if name not in self._cache:
+            self._cache[name] = np.percentile(self.values(name)[0], PERCENTILES, axis=0)
+        return self._cache[name]
+
+    def _rows(self, names: dict[str, str], keys: dict[str, list]) -> pd.DataFrame:
         frames = []
         assessed = np.isin(self.years, self.assess_years)
-        for measure, (draws, central) in values.items():
-            q = np.percentile(draws, PERCENTILES, axis=0)  # (3, …, E)
+        for measure, name in names.items():
+            q, central = self.percentiles(name), self.values(name)[1][None]
             frame = pd.MultiIndex.from_product([*keys.values(), self.years], names=[*keys, "year"]).to_frame(
                 index=False
             )
@@ -261,20 +278,12 @@ class MonteCarlo:
         """Per region and evaluation year: ``supply_per_100k`` and ``stock``, each with its
         central value and P10, P50, P90 over the draws (columns ``region, year, assessed,
         measure, central, p10, p50, p90``)."""
-        values = {
-            "supply_per_100k": (self.supply, self.central["supply"]),
-            "stock": (self.stock, self.central["stock"]),
-        }
-        return self._rows(values, {"region": self.regions})
+        return self._rows({"supply_per_100k": "supply", "stock": "stock"}, {"region": self.regions})
 
     def national_table(self) -> pd.DataFrame:
         """Per evaluation year: the national ``supply_gap`` and total ``stock``, central and
         P10, P50, P90 (columns ``year, assessed, measure, central, p10, p50, p90``)."""
-        values = {
-            "supply_gap": (self.gap, self.central["gap"]),
-            "stock": (self.stock.sum(axis=1), self.central["stock"].sum(axis=1)),
-        }
-        return self._rows(values, {})
+        return self._rows({"supply_gap": "gap", "stock": "national_stock"}, {})
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data: what was drawn and the two tables (assessed years
@@ -404,5 +413,6 @@ def monte_carlo(
         supply=np.concatenate([q["supply"] for q in parts]),
         gap=np.concatenate([q["gap"] for q in parts]),
         central=central,
+        region_names=[r.name or r.id for r in inst.regions],
         _engine=engine,
     )
