@@ -78,16 +78,28 @@ def regions_fan(mc: MonteCarlo, columns: int = 7) -> Figure:
         fig = Figure(figsize=(2.1 * cols, height), dpi=100)
         FigureCanvasAgg(fig)
         fig.subplots_adjust(left=0.05, right=0.99, bottom=0.35 / height, top=1 - 0.6 / height, wspace=0.1, hspace=0.35)
-        axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False)).ravel()
+        # one scale for every panel, set before drawing: shared axes and autoscaling cost time
+        # quadratic in the number of panels
+        axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
         q, central = mc.percentiles("supply"), mc.values("supply")[1]
+        ticks = [y for y in mc.years if y % 5 == 0] or [mc.years[0], mc.years[-1]]
+        top = max(float(q.max()), float(central.max()), 1e-9) * 1.05
+        bottom = min(0.0, float(q.min()), float(central.min()))
         for i, ax in enumerate(axes):
             if i >= R:
                 ax.set_visible(False)
                 continue
+            ax.set_xlim(mc.years[0] - 0.5, mc.years[-1] + 0.5)
+            ax.set_xticks(ticks, [str(y) for y in ticks])
+            ax.set_ylim(bottom, top)
             _fan(ax, mc.years, q[:, i], central[i], mc.assess_years)
             name = mc.region_names[i] if mc.region_names else mc.regions[i]
             ax.set_title(_short(str(name)).replace("$", r"\$"), fontsize=7)
             ax.tick_params(labelsize=7)
+            if i % cols:
+                ax.tick_params(labelleft=False)
+            if i + cols < R:
+                ax.tick_params(labelbottom=False)
         axes[0].legend(loc="best", frameon=False, fontsize=6)
         fig.suptitle(
             f"{mc.instance}: supply per 100,000 need-weighted population, P10–P90 of {mc.draws:,} draws, "
