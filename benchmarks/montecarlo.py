@@ -16,8 +16,8 @@ command ``allocator evaluate INSTANCE RESULT --ranges FILE --draws N --out DIR``
 a fresh process (reading and checking the instance and the result, the draws, the tables, the
 JSON and CSV files and the four fan charts), with population scales.
 
-    python benchmarks/montecarlo.py                       # 10,000 draws, 3 repeats, ~1 min
-    python benchmarks/montecarlo.py --draws 1000 10000 100000
+    python benchmarks/montecarlo.py                       # 1,000 and 10,000 draws, 3 repeats (the README table)
+    python benchmarks/montecarlo.py --draws 10000 100000 --repeats 1
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def command_seconds(inst, res, ranges: dict, draws: int, repeats: int) -> float:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--draws", type=int, nargs="+", default=[10_000])
+    ap.add_argument("--draws", type=int, nargs="+", default=[1_000, 10_000])
     args = ap.parse_args(argv)
     inst = allocator.validate(icb_with_pipeline(2040), "england-icb-2025 + pipeline")
     started = time.perf_counter()
