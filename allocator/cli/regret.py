@@ -81,12 +81,10 @@ def regret_command(
         _print(
             "Each plan's objective in each member (posts terms + that member's supply term)", table.table(), "objective"
         )
-        _print("Regret: cell − the best plan for that member", table.regret_table(), "objective")
-        console.print(f"VSS (value of the stochastic solution) = {V.fmt('objective', table.vss)}", highlight=False)
+        _print(f"{V.name('regret')}: cell − the best plan for that member", table.regret_table(), "regret")
+        console.print(f"{V.name('vss')} = {V.fmt('vss', table.vss)}", highlight=False)
         if table.evpi is not None:
-            console.print(
-                f"EVPI (expected value of perfect information) = {V.fmt('objective', table.evpi)}", highlight=False
-            )
+            console.print(f"{V.name('evpi')} = {V.fmt('evpi', table.evpi)}", highlight=False)
     if out is not None:
         written = table.write(out)
         if format != "json":
