@@ -264,3 +264,36 @@ def test_a_frontier_of_posts_moved_against_the_risk_term(risk, least):
     assert table["risk"].iloc[-1] == pytest.approx(least, abs=1e-6)
     assert np.allclose(table["risk"], table["f1"], atol=1e-6)
     assert (np.diff(table["risk"]) <= 1e-9).all()
+
+
+def test_the_assumptions_say_what_each_future_changes():
+    from allocator.report.assumptions import assumptions
+
+    sections = dict(assumptions(instance("cvar")))
+    assert sections["Scenarios"] == [
+        ("Risk measure", "CVaR at level 0.5: the mean of the worst 50 %"),
+        ("central (the central case)", "probability 75 %; the instance's rates and population (no change)"),
+        ("low", "probability 25 %; B gp: settle 20 %"),
+    ]
+    assert dict(sections["Optional blocks"])["scenarios"] == "active: 2 members, risk cvar"
+
+
+@pytest.mark.parametrize("risk", ["expected", "worst", "cvar"])
+def test_the_command_line_solves_and_checks_scenarios(risk, tmp_path):
+    """``allocator solve --format json`` prints the result alone, with ``scenarios`` and
+    ``risk``; ``allocator check`` recomputes them (exit 0)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from allocator.cli.main import app
+
+    path = tmp_path / "two.json"
+    instance(risk).to_json(path)
+    out = CliRunner().invoke(app, ["solve", str(path), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert [m["id"] for m in data["scenarios"]] == ["central", "low"] and data["risk"] >= 0
+    (tmp_path / "result.json").write_text(out.stdout)
+    checked = CliRunner().invoke(app, ["check", str(path), str(tmp_path / "result.json")])
+    assert checked.exit_code == 0, checked.output

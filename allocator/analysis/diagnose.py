@@ -217,7 +217,7 @@ _VARIABLE_WORDS = {"x": "posts", "inc": "posts gained", "dec": "posts lost", "sh
 
 
 def _member_name(family: str, where: dict) -> str:
-    keys = [str(where[k]) for k in ("team", "region", "specialty", "year") if k in where]
+    keys = [str(where[k]) for k in ("scenario", "team", "region", "specialty", "year") if k in where]
     return f"{family}[{','.join(keys)}]"
 
 
@@ -301,7 +301,8 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[ConflictM
                 b.name,
                 _member_name(b.name, where),
                 "row",
-                _row_words(d, b.name, where, side, value, first),
+                _row_words(d, b.name, where, side, value, first)
+                + (f" (in the {where['scenario']} future)" if "scenario" in where else ""),
                 index=k,
                 **where,
                 bound=side,
@@ -323,7 +324,9 @@ def _iis(model, time_limit: float = IIS_TIME_LIMIT) -> tuple[str, list[ConflictM
             msg = "definition: the worst shortfall z cannot be negative"
         elif variable not in _VARIABLE_WORDS:  # a variable of §10/§11: stock, supply or team gap
             where, family = {}, NONNEGATIVITY
-            msg = f"definition: {variable.replace('_', ' ')} cannot be negative"
+            base, _, member = variable.partition("#")  # §12: a member future's own copy
+            future = f" in the {d.scenarios.ids[int(member)]} future" if member and d.scenarios else ""
+            msg = f"definition: {base.replace('_', ' ')}{future} cannot be negative"
         else:
             k = int(v.cell[r, s, t])
             where = row_ids(d, cells, k)

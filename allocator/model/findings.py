@@ -131,6 +131,7 @@ class ConflictMember(_ReadOnlyMapping):
     specialty: str | None = None
     year: int | None = None
     team: str | None = None
+    scenario: str | None = None  # v3 §12: a member future's own row
     bound: str | None = None
     equality: bool | None = None
     value: float | None = None

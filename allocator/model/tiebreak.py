@@ -96,7 +96,9 @@ def optimal_face(h) -> tuple[object, np.ndarray, np.ndarray, np.ndarray, np.ndar
     return lp, cl, cu, rl, ru
 
 
-def least_squares(h, x_cols: np.ndarray, target_bar: np.ndarray, *, tol: float = QP_TOL) -> TieBreak:
+def least_squares(
+    h, x_cols: np.ndarray, target_bar: np.ndarray, *, tol: float = QP_TOL, direct: str | None = None
+) -> TieBreak:
     """Solve §6b's QP over the optimal face of the LP solved in ``h``.
 
     Parameters
@@ -104,6 +106,7 @@ def least_squares(h, x_cols: np.ndarray, target_bar: np.ndarray, *, tol: float =
     h : a ``highspy.Highs`` holding an LP solved to optimality, with its duals.
     x_cols : the column of each post variable x_k, in the order of ``target_bar``.
     target_bar : T̄_k, the data-only fair share of each cell (§6b).
+    direct : Clarabel's linear solver, ``None`` for ``"qdldl"`` (see :func:`apply`).
 
     The QP, over the face's free columns ``f`` (fixed columns ``v_F`` moved to the right)::
 
@@ -116,7 +119,7 @@ def least_squares(h, x_cols: np.ndarray, target_bar: np.ndarray, *, tol: float =
     lp, cl, cu, rl, ru = optimal_face(h)
     A = constraint_matrix(lp)
     vertex = np.asarray(h.getSolution().col_value, dtype=float)
-    tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol)
+    tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol, direct=direct)
     cost = np.asarray(lp.col_cost_, dtype=float)
     tb.objective_change = float(cost @ tb.columns - cost @ vertex)
     tb.seconds = time.perf_counter() - t0
@@ -149,7 +152,7 @@ def on_objective_rows(h, objectives: list[np.ndarray], vertex: np.ndarray, x_col
     return tb
 
 
-def on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL) -> TieBreak:
+def on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL, direct: str | None = None) -> TieBreak:
     """The QP of :func:`least_squares` over the face ``{cl ≤ v ≤ cu, rl ≤ A v ≤ ru}``."""
     import clarabel
 
@@ -191,7 +194,7 @@ def on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL) -> Ti
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
     settings.tol_ktratio = 1e-10
     settings.max_iter = 400
-    settings.direct_solve_method = "qdldl"  # measured: 4× faster than the default here (benchmarks/README.md)
+    settings.direct_solve_method = direct or "qdldl"  # measured: 4× faster than the default here (benchmarks/README.md)
     P = sp.diags(diag).tocsc()
     solver = clarabel.DefaultSolver(P, q, A_all, b_all, cones, settings)
     res = solver.solve()
@@ -199,7 +202,11 @@ def on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL) -> Ti
     if not status.endswith("Solved"):  # Solved or AlmostSolved
         raise TieBreakError(f"the least-squares QP over the optimal face ended with {status}")
     vf = polish(P, q, A_all, b_all, n_eq, res, settings)
-    value[free] = np.asarray(res.x) if vf is None else vf
+    found = np.asarray(res.x) if vf is None else vf
+    off = np.abs(A_all[:n_eq] @ found - b_all[:n_eq]).max(initial=0.0)
+    if off > 1e-6 * max(1.0, np.abs(b_all).max(initial=0.0)):  # "solved" off the face: keep the vertex
+        raise TieBreakError(f"the least-squares QP's answer leaves the optimal face (off by {off:.3g})")
+    value[free] = found
     # the free columns are inside their bounds up to the solver's tolerance: clip them
     value[free] = np.clip(value[free], cfl, cfu)
     return TieBreak(
@@ -244,7 +251,19 @@ def polish(P, q, A, b, n_eq: int, res, settings) -> np.ndarray | None:
     return x1 if f(x1) <= f(x0) + 1e-9 * max(1.0, abs(f(x0))) else None
 
 
-def apply(raw, h, x_cols: np.ndarray, target_bar: np.ndarray, choice: str | None) -> None:
+#: Clarabel's supernodal solver: on the QP of several scenario members (docs/model.md §12), whose
+#: rows share the posts, it factorises 2–3× faster than ``qdldl`` (benchmarks/README.md).
+SCENARIOS_DIRECT = "faer"
+
+
+def direct_for(d) -> str | None:
+    """Clarabel's linear solver for the tie-break of ``d``'s model: :data:`SCENARIOS_DIRECT` with
+    several scenario members, else the default (``None``)."""
+    sc = getattr(d, "scenarios", None)
+    return SCENARIOS_DIRECT if sc is not None and len(sc.members) > 1 else None
+
+
+def apply(raw, h, x_cols: np.ndarray, target_bar: np.ndarray, choice: str | None, direct: str | None = None) -> None:
     """Replace an optimal LP ``RawSolution``'s posts and objective by the tie-broken ones.
 
     ``choice`` ``None`` or ``"least-squares"`` applies §6b; ``"none"`` keeps HiGHS's vertex.
@@ -265,7 +284,7 @@ def apply(raw, h, x_cols: np.ndarray, target_bar: np.ndarray, choice: str | None
             if h.getModelStatus() != type(h.getModelStatus()).kOptimal:
                 raise TieBreakError("no optimal vertex to start from")
             raw.objective += h.getInfo().objective_function_value - before  # z* of the vertex, exact
-        tb = least_squares(h, x_cols, target_bar)
+        tb = least_squares(h, x_cols, target_bar, direct=direct)
     except TieBreakError as err:
         raw.tie_break = NONE
         raw.message = f"{raw.message}; tie-break not applied: {err}"

@@ -289,12 +289,50 @@ def _teams(inst: Instance) -> Section | None:
     return "Teams", rows
 
 
+def _member_text(m) -> str:
+    """What one scenario member (docs/model.md §12) changes, in words."""
+    parts = [f"probability {percent(m.probability)}"]
+    over = m.pipeline
+    if over is not None:
+        if over.mobility is not None:
+            parts.append(f"mobility {over.mobility}")
+        for ps in over.specialties:
+            rates = [
+                f"{rate.split('_')[0]} {percent(getattr(ps, rate))}"
+                for rate in PIPELINE_RATES
+                if getattr(ps, rate, None) is not None
+            ]
+            if rates:
+                parts.append(f"{ps.specialty}: " + ", ".join(rates))
+        for e in over.settle_rate:
+            parts.append(f"{e.region} {e.specialty}: settle {percent(e.rate)}")
+        if over.fill_rate:
+            parts.append(f"{_count(len(over.fill_rate), 'fill rate')} replaced")
+    for e in m.population_scale:
+        parts.append(f"{e.region} population ×{number(e.factor)} from {e.year}")
+    if len(parts) == 1:
+        parts.append("the instance's rates and population (no change)")
+    shown = parts[: LISTED + 1]
+    more = len(parts) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more else "")
+
+
 def _scenarios(inst: Instance) -> Section | None:
-    members = getattr(inst, "scenarios", None)  # docs/model.md §12, where the schema has it
-    if not members:
+    sc = getattr(inst, "scenarios", None)  # docs/model.md §12
+    if sc is None:
         return None
-    items = members if isinstance(members, list) else getattr(members, "members", None) or [members]
-    rows = [(str(getattr(m, "id", f"member {i + 1}")), _entry_text(m)) for i, m in enumerate(items[:LISTED])]
+    if sc.risk == "cvar":
+        measure = f"CVaR at level {number(sc.alpha)}: the mean of the worst {percent(1 - sc.alpha)}"
+    else:
+        measure = {"expected": "expected supply term (probability-weighted)", "worst": "worst future's supply term"}[
+            sc.risk
+        ]
+    rows = [("Risk measure", measure + ("" if "risk" in sc.model_fields_set else " (default)"))]
+    rows += [
+        (m.id + (" (the central case)" if i == 0 else ""), _member_text(m)) for i, m in enumerate(sc.members[:LISTED])
+    ]
+    if len(sc.members) > LISTED:
+        rows.append(("…", f"and {len(sc.members) - LISTED} more members"))
     return "Scenarios", rows
 
 
@@ -319,6 +357,12 @@ def _optional_blocks(inst: Instance, d: ProblemData) -> Section:
     rows = [
         ("pipeline", pipe),
         ("teams", f"active: {len(inst.teams)} team{'s' if len(inst.teams) != 1 else ''}" if inst.teams else "not used"),
+        (
+            "scenarios",
+            f"active: {_count(len(inst.scenarios.members), 'member')}, risk {inst.scenarios.risk}"
+            if getattr(inst, "scenarios", None) is not None
+            else "not used",
+        ),
         ("budget", f"active: {_count(len(inst.budget), 'year')}" if inst.budget else "not used: no budget limit"),
         ("locks", f"active: {_count(len(inst.locks), 'lock')}" if inst.locks else "not used"),
         ("capacity", f"active: {entries}" if inst.capacity else "not used: 0 to unbounded"),

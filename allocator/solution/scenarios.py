@@ -31,6 +31,7 @@ def supply_least(d: ProblemData, x: np.ndarray) -> dict[str, np.ndarray]:
     bar = p.fair_stock_bar[:, :, p.assess]
     pct = np.divide(100 * short, bar, out=np.zeros_like(short), where=bar > 0)
     return {
+        "completions": sup.completions,
         "stock": sup.stock,
         "pool": (p.pool_weight()[:, :, None] * sup.completions).sum(axis=0),
         "stock_total": S.sum(axis=0),
@@ -89,7 +90,7 @@ def least_columns(d: ProblemData, weights, x: np.ndarray) -> dict[str, np.ndarra
         aux = supply_least(member_data(d, w), x)
         values.append(supply_term(aux, weights))
         if w:
-            out |= {f"{k}#{w}": v for k, v in aux.items()}
+            out |= {f"{k}#{w}": v for k, v in aux.items()}  # (completions#w only where w owns them)
     L = np.array(values)
     out["risk_u"] = np.array([L.max()])
     eta = cvar(L, sc.probabilities, sc.alpha)[1] if sc.risk == "cvar" else 0.0

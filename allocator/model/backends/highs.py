@@ -46,7 +46,7 @@ INF = highspy.kHighsInf
 #: Variables of §10 left without a lower bound: the stocks and completions are sums of
 #: non-negative terms of x >= 0 (docs/model.md §10: "all are affine in x"), so a bound 0 would
 #: never bind; left out, the tie-break's QP has thousands fewer inequalities (benchmarks/README.md).
-FREE_VARIABLES = ("stock", "pool", "stock_total")
+FREE_VARIABLES = ("stock", "pool", "stock_total", "completions")
 
 
 def row_ids(d: ProblemData, labels: dict[str, np.ndarray], i: int) -> dict:
@@ -559,7 +559,9 @@ def solve_model(m: HighsModel, options: SolveOptions) -> RawSolution:
         raw.best_bound = float(info.mip_dual_bound)
     elif status == "optimal" and sol.dual_valid:
         raw.binding = _binding(m, np.asarray(sol.row_dual), np.asarray(sol.col_dual), raw.x)
-        tiebreak.apply(raw, h, np.arange(v.K), m.data.target_bar.reshape(-1), options.tie_break)
+        tiebreak.apply(
+            raw, h, np.arange(v.K), m.data.target_bar.reshape(-1), options.tie_break, tiebreak.direct_for(m.data)
+        )
     return raw
 
 

@@ -34,6 +34,24 @@ def base_name(name: str) -> str:
     return name.split("#", 1)[0]
 
 
+def completion_owners(d) -> list[int]:
+    """For each member, the first member with the same completions of x (fill and completion
+    rates, so the same ``C = C0 + f·K·x``): its ``completions`` columns are shared."""
+    members = [m.pipeline for m in d.scenarios.members]
+    owners = []
+    for w, p in enumerate(members):
+        owners.append(
+            next(
+                o
+                for o in range(w + 1)
+                if np.array_equal(members[o].fill, p.fill)
+                and np.array_equal(members[o].kernel, p.kernel)
+                and np.array_equal(members[o].base_completions, p.base_completions)
+            )
+        )
+    return owners
+
+
 def member_sizes(d, with_z_supply: bool) -> list[tuple[str, tuple[int, ...]]]:
     """The extra columns of the members after the first, and of the risk term (``Columns``)."""
     sc, p = d.scenarios, d.pipeline
@@ -49,7 +67,7 @@ def member_sizes(d, with_z_supply: bool) -> list[tuple[str, tuple[int, ...]]]:
         "supply_surplus": (R, S, A),
         "z_supply": (1,),
     }
-    out = []
+    out = [(member_name("completions", w), (R, S, E)) for w in sorted(set(completion_owners(d)))]
     for w in range(1, len(sc.members)):
         out += [(member_name(n, w), shapes[n]) for n in MEMBER_VARIABLES if n != "z_supply" or with_z_supply]
     if sc.risk == "worst":
@@ -62,9 +80,11 @@ def member_sizes(d, with_z_supply: bool) -> list[tuple[str, tuple[int, ...]]]:
 def member_views(d, v):
     """``(d_ω, v_ω)`` for each member: the data with the member's pipeline, and the columns with
     the member's §10 variables under their plain names."""
+    owners = completion_owners(d)
     for w, m in enumerate(d.scenarios.members):
         dw = dataclasses.replace(d, pipeline=m.pipeline)
         vw = copy.copy(v)
+        vw.completions = v.extra[member_name("completions", owners[w])][0]
         for name in MEMBER_VARIABLES:
             key = member_name(name, w)
             setattr(vw, name, v.extra[key][0] if key in v.extra else None)
@@ -89,19 +109,23 @@ def stack(name: str, blocks: list[Block]) -> Block | None:
     )
 
 
-def per_member(builder):
-    """A §10 family's builder, written once per scenario member when there are scenarios."""
+def per_member(builder=None, *, definitions=None):
+    """A §10 family's builder, written once per scenario member when there are scenarios;
+    ``definitions(d, v)`` adds rows once per member that owns ``completions`` columns."""
+    if builder is None:
+        return functools.partial(per_member, definitions=definitions)
 
     @functools.wraps(builder)
     def build(d, v):
         if d.scenarios is None or v.stock is None:
             return builder(d, v)
         blocks = []
+        owners = completion_owners(d) if definitions is not None else []
         for w, (dw, vw) in enumerate(member_views(d, v)):
-            b = builder(dw, vw)
-            if b is not None:
-                b.labels["scenario"] = np.full(b.size, w)
-                blocks.append(b)
+            for b in (builder(dw, vw), definitions(dw, vw) if w in owners[w : w + 1] else None):
+                if b is not None:
+                    b.labels["scenario"] = np.full(b.size, w)
+                    blocks.append(b)
         return stack(builder.__name__, blocks)
 
     return build
@@ -164,6 +188,9 @@ def objective_costs(d, v, spec, cost: np.ndarray) -> None:
     if sc is None or v.stock is None:
         return
     o = spec.objective
+    for name in v.extra:  # the members' copies and the risk columns: 0 unless weighed below
+        if "#" in name or name == "completions" or name.startswith("risk_"):
+            cost[v.span(name)] = 0.0
     for w, m in enumerate(sc.members):
         scale = m.probability if sc.risk == "expected" else 0.0
         for name, weight in (

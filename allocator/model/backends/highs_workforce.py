@@ -45,7 +45,24 @@ def _intake_terms(d: ProblemData, v, rows_of_rse, scale: np.ndarray):
     return rows_of_rse[r, s_i, e_i][keep], (v.x + v.cell[r, s_i, p_i])[keep], coef[keep]
 
 
-@per_member
+def completions(d: ProblemData, v):
+    """§12: ``C[r,s,e] − f[r,s] · Σ_p K[s,e,p] · x[r,s,p] = C0[r,s,e]`` for each r, s, e: the
+    completions as columns, written once for the members that share their fill and completion
+    rates, so that x enters the members' stock rows through them alone (the tie-break's QP
+    then stays as sparse as one member's: benchmarks/README.md)."""
+    p = d.pipeline
+    R, S, _ = d.shape
+    E = len(p.years)
+    n = R * S * E
+    rows_rse = np.arange(n).reshape(R, S, E)
+    ir, ic, iv = _intake_terms(d, v, rows_rse, np.ones((R, S, E)))
+    r, s, e = (a.ravel() for a in np.meshgrid(np.arange(R), np.arange(S), np.arange(E), indexing="ij"))
+    rhs = p.base_completions.ravel()
+    rows, cols, vals = [rows_rse.ravel(), ir], [v.completions + rows_rse.ravel(), ic], [np.ones(n), iv]
+    return _block("stock_flow", rows, cols, vals, rhs, rhs.copy(), {"region": r, "specialty": s, "eval_year": e})
+
+
+@per_member(definitions=completions)
 def stock_flow(d: ProblemData, v):
     """``S[r,s,e] − (1 − ℓ_s)·S[r,s,e−1] − j_s σ_s f K·x − j_s (1 − σ_s) m[r,s,e]·P[s,e]
     = j_s σ_s · C0[r,s,e] (+ (1 − ℓ_s)·S[r,s,y_1 − 1] in the first year)`` for each r, s, e;
@@ -66,22 +83,30 @@ def stock_flow(d: ProblemData, v):
     rows = [rows_rse.ravel(), rows_rse[later]]
     cols = [st.ravel(), (st - 1)[later]]
     vals = [np.ones(n), -keep[later]]
-    ir, ic, iv = _intake_terms(d, v, rows_rse, own)
-    rows.append(ir), cols.append(ic), vals.append(iv)
+    done = getattr(v, "completions", None)  # §12: completions C as columns, shared by the members
+    if done is None:
+        ir, ic, iv = _intake_terms(d, v, rows_rse, own)
+        rows.append(ir), cols.append(ic), vals.append(iv)
+    else:
+        rows.append(rows_rse.ravel()), cols.append(done + rows_rse.ravel()), vals.append(-own.ravel())
     pool_col = v.pool + np.arange(S)[None, :, None] * E + np.arange(E)[None, None, :]
     pool_col = np.broadcast_to(pool_col, (R, S, E))
     nz = pooled != 0
     rows.append(rows_rse[nz]), cols.append(pool_col[nz]), vals.append(-pooled[nz])
-    rhs = own * p.base_completions
+    rhs = own * p.base_completions if done is None else np.zeros((R, S, E))
     rhs[:, :, 0] += keep[:, :, 0] * p.stock_before
     # pool rows: P[s,e] − Σ_r f K x = Σ_r C0
     pool_rows = n + np.arange(S * E).reshape(S, E)
     rows.append(pool_rows.ravel()), cols.append(v.pool + np.arange(S * E)), vals.append(np.ones(S * E))
     pr = np.broadcast_to(pool_rows[None], (R, S, E))
     weight = np.broadcast_to(p.pool_weight()[:, :, None], (R, S, E))
-    ir, ic, iv = _intake_terms(d, v, pr, weight)
-    rows.append(ir), cols.append(ic), vals.append(iv)
-    prhs = (weight * p.base_completions).sum(axis=0).ravel()
+    if done is None:
+        ir, ic, iv = _intake_terms(d, v, pr, weight)
+        rows.append(ir), cols.append(ic), vals.append(iv)
+        prhs = (weight * p.base_completions).sum(axis=0).ravel()
+    else:
+        rows.append(pr.ravel()), cols.append(done + rows_rse.ravel()), vals.append(-weight.ravel())
+        prhs = np.zeros(S * E)
     r_lab, s_lab, e_lab = (a.ravel() for a in np.meshgrid(np.arange(R), np.arange(S), np.arange(E), indexing="ij"))
     s_pool, e_pool = np.divmod(np.arange(S * E), E)
     labels = {

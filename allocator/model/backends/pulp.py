@@ -514,7 +514,7 @@ def solve_model(prob: pulp.LpProblem, options: SolveOptions) -> RawSolution:
     elif raw.status == "optimal" and h.getSolution().dual_valid:
         raw.binding = _binding(prob)
         x_cols = np.fromiter((prob.x[c].index for c, _ in d.cells()), dtype=np.int64)
-        tiebreak.apply(raw, h, x_cols, d.target_bar.reshape(-1), options.tie_break)
+        tiebreak.apply(raw, h, x_cols, d.target_bar.reshape(-1), options.tie_break, tiebreak.direct_for(d))
     return raw
 
 

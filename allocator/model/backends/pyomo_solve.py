@@ -95,7 +95,7 @@ def solve_model(m: pyo.ConcreteModel, options: SolveOptions) -> RawSolution:
         raw.binding = _binding(m, duals)
         h, col_of = solver._solver_model, solver._pyomo_var_to_solver_var_map  # Pyomo's own highspy.Highs
         x_cols = np.fromiter((col_of[id(m.x[c])] for c, _ in d.cells()), dtype=np.int64)
-        tiebreak.apply(raw, h, x_cols, d.target_bar.reshape(-1), options.tie_break)
+        tiebreak.apply(raw, h, x_cols, d.target_bar.reshape(-1), options.tie_break, tiebreak.direct_for(d))
     return raw
 
 
