@@ -168,3 +168,30 @@ def test_the_library_result_is_a_regret():
     table = regret(validate(raw("expected"), "two-futures.json"), SPEC)
     assert isinstance(table, Regret)
     assert table.to_dict()["members"] == [{"id": "central", "probability": 0.75}, {"id": "low", "probability": 0.25}]
+
+
+def test_a_member_called_robust_keeps_its_name():
+    table = regret(validate(raw("expected", (CENTRAL | {"id": "robust"}, LOW)), "two-futures.json"), SPEC)
+    assert table.plans == ["robust", "low", "robust plan"]
+    np.testing.assert_allclose(table.cells[:2], CELLS, atol=1e-6)
+
+
+def test_a_plan_that_does_not_solve_stops_the_table(monkeypatch, tmp_path):
+    import allocator.pipeline.solve as pipeline_solve
+
+    real = pipeline_solve.solve
+
+    def failing(instance, *args, **kwargs):
+        res = real(instance, *args, **kwargs)
+        if instance.scenarios.members[0].id == "low":
+            res.status = "time_limit"
+        return res
+
+    monkeypatch.setattr(pipeline_solve, "solve", failing)
+    inst = validate(raw("expected"), "two-futures.json")
+    with pytest.raises(RegretError, match="the solve of member low alone is time_limit, not optimal"):
+        regret(inst, SPEC)
+    path = tmp_path / "two-futures.json"
+    path.write_text(json.dumps(raw("expected")))
+    r = runner.invoke(app, ["regret", str(path)])
+    assert r.exit_code == 1 and "member low alone is time_limit" in r.stderr
