@@ -303,6 +303,10 @@ def test_the_library_refuses_what_it_cannot_evaluate(base):
         monte_carlo(inst, Result.from_json(GOLDEN), {}, draws=0)
     with pytest.raises(ValueError, match="shape"):
         monte_carlo(inst, np.zeros((2, 2, 2)), {})
+    with pytest.raises(
+        ValueError, match="7 regions × 15 evaluation years is 105,000,000 values .* at most 952,380 draws"
+    ):
+        monte_carlo(inst, Result.from_json(GOLDEN), {}, draws=1_000_000)
 
 
 # --------------------------------------------------------------------------- command line

@@ -53,6 +53,8 @@ PERCENTILES = (10, 50, 90)
 #: Draws evaluated at once (memory: a few arrays of chunk × R × S floats).
 CHUNK = 250
 MAX_DRAWS = 10_000_000
+#: At most this many values in each per-draw array (draws × regions × evaluation years: 800 MB).
+MAX_VALUES = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -395,6 +397,14 @@ def monte_carlo(
     if rg.of("population_scale") and getattr(inst, "need", None) is not None:
         raise RangesError(rg.source, [("population_scale", "not supported with a need block (docs/model.md §3b)")])
     d = problem_data(inst)
+    E = inst.pipeline.horizon_year - d.years[0] + 1  # evaluation years y_1 … H_E
+    values = int(draws) * len(d.regions) * E
+    if values > MAX_VALUES:
+        most = MAX_VALUES // (len(d.regions) * E)
+        raise ValueError(
+            f"{int(draws):,} draws × {len(d.regions)} regions × {E} evaluation years is "
+            f"{values:,} values per measure, more than {MAX_VALUES:,}: ask for at most {most:,} draws"
+        )
     engine = _Engine(d, inst, _plan(plan, d))
     uniforms = rg.draw(int(draws), seed)
     parts = [engine.run(engine.rates(rg, uniforms[lo : lo + CHUNK])) for lo in range(0, int(draws), CHUNK)]
