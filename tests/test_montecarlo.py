@@ -184,6 +184,8 @@ def test_a_draw_is_the_checkers_recomputation_for_its_rates():
     x = d.baseline[:, :, None] * rng.uniform(0.7, 1.4, size=d.shape)
     mc = monte_carlo(inst, x, SMALL_RANGES, draws=50, seed=9)
     assert mc.years == list(range(2024, 2030)) and mc.assess_years == [2027, 2029]
+    # the central rates (the instance's) give the model side's own evaluation, years before the plan included
+    np.testing.assert_allclose(mc.central["stock"][0], d.pipeline.forward(x).stock.sum(axis=1), rtol=1e-12)
     for n in (0, 17, 49):
         draw = mc.draw(n)
         assert draw["population_scale"][2, -1] < 0.9 < draw["population_scale"][1, -1]  # c's own factor wins

@@ -78,9 +78,8 @@ def regret_command(
             + f"; members {escape(who)}",
             highlight=False,
         )
-        _print(
-            "Each plan's objective in each member (posts terms + that member's supply term)", table.table(), "objective"
-        )
+        cells = table.table().rename(columns={"risk_objective": "R: risk objective"})
+        _print("Each plan's objective in each member (posts terms + that member's supply term)", cells, "objective")
         _print(f"{V.name('regret')}: cell − the best plan for that member", table.regret_table(), "regret")
         console.print(f"{V.name('vss')} = {V.fmt('vss', table.vss)}", highlight=False)
         if table.evpi is not None:
