@@ -334,6 +334,12 @@ def test_evaluate_command_writes_tables_and_fan_charts(tmp_path):
         "fan_regions.png",
         "fan_regions.svg",
     }
+    assert (out / "fan_regions.png").read_bytes().startswith(b"\x89PNG") and b"<svg" in (
+        out / "fan_national.svg"
+    ).read_bytes()
+    header = (out / "regions.csv").read_text().splitlines()[0]
+    assert header == "region,year,assessed,measure,central,p10,p50,p90"
+    assert (out / "national.csv").read_text().splitlines()[0] == "year,assessed,measure,central,p10,p50,p90"
     r2 = runner.invoke(app, [*args, "--format", "json"])
     assert r2.exit_code == 0
     data = json.loads(r2.stdout)  # the JSON alone
