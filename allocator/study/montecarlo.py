@@ -83,8 +83,13 @@ class _Engine:
         self.si = {s: i for i, s in enumerate(d.specialties)}
         self.E = len(p.years)
         # the instance's own rates (with scenarios, the central member's); a region's own
-        # settle rate where the data has one
-        settle = p.settle[None, :] if p.region_settle is None else p.region_settle
+        # settle rate where the data has one (the (R, S) array is ``settle_region`` in the
+        # pipeline arrays of §10 v3's region settle rates, ``region_settle`` in a scenario
+        # member's: either is read)
+        settle = next(
+            (v for v in (getattr(p, "settle_region", None), getattr(p, "region_settle", None)) if v is not None),
+            p.settle[None, :],
+        )
         self.base = _Rates(
             p.completion[None],
             np.broadcast_to(settle, (R, S))[None],
@@ -108,6 +113,13 @@ class _Engine:
         pre_share = np.divide(pre_need, total, out=np.zeros_like(pre_need), where=total > 0)
         self.pre_movers = pre_share if p.mobility == "need" else np.zeros_like(pre_share)
         self.pre_years = max(0, d.years[0] - d.baseline_year - 1)
+        if self.pre_years and getattr(inst, "need", None) is not None:
+            # §3b's factors vary by year before the plan too; not drawn here (yet)
+            raise ValueError(
+                f"the instance {inst.name} has a need block (docs/model.md §3b) and years between the baseline "
+                f"{d.baseline_year} and the first planning year {d.years[0]}: not supported by the Monte Carlo "
+                "evaluation yet"
+            )
         self.per_100k = supply_per_100k(d, np.ones((R, 1, self.E)))  # 1e5 / (population · need_index)
 
     def rates(self, ranges: Ranges, u: np.ndarray) -> _Rates:
