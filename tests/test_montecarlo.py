@@ -309,6 +309,12 @@ def test_the_library_refuses_what_it_cannot_evaluate(base):
         ValueError, match="7 regions × 15 evaluation years is 105,000,000 values .* at most 952,380 draws"
     ):
         monte_carlo(inst, Result.from_json(GOLDEN), {}, draws=1_000_000)
+    cells = [
+        {"region": r.id, "specialty": s.id, "min": 0.9, "max": 1.0} for r in inst.regions for s in inst.specialties
+    ]
+    many = {"fill_rate": cells, "settle_rate": cells}
+    with pytest.raises(ValueError, match="900,000 draws × 168 ranges is more than 100,000,000 random numbers"):
+        monte_carlo(inst, Result.from_json(GOLDEN), many, draws=900_000)
 
 
 # --------------------------------------------------------------------------- command line

@@ -417,6 +417,11 @@ def monte_carlo(
             f"{int(draws):,} draws × {len(d.regions)} regions × {E} evaluation years is "
             f"{values:,} values per measure, more than {MAX_VALUES:,}: ask for at most {most:,} draws"
         )
+    if int(draws) * len(rg.entries) > MAX_VALUES:
+        raise ValueError(
+            f"{int(draws):,} draws × {len(rg.entries)} ranges is more than {MAX_VALUES:,} random numbers: ask for "
+            f"at most {MAX_VALUES // len(rg.entries):,} draws"
+        )
     engine = _Engine(d, inst, _plan(plan, d))
     uniforms = rg.draw(int(draws), seed)
     parts = [engine.run(engine.rates(rg, uniforms[lo : lo + CHUNK])) for lo in range(0, int(draws), CHUNK)]
