@@ -244,7 +244,11 @@ def test_triangular_and_uniform_quantiles():
         ("[[settle_rate]]\nmin = 0.7\nmaxx = 0.9\n", "settle_rate[0].maxx", "unknown key"),
         ("[[settle_rate]]\nmin = 0.7\n", "settle_rate[0].max", "is required"),
         ("[[join_rate]]\nmin = 0.7\nmax = 1.2\n", "join_rate[0].max", "120 %"),
-        ("[[fill_rate]]\nmin = -0.1\nmax = 0.9\n", "fill_rate[0].min", "outside [0, 1]"),
+        (
+            "[[fill_rate]]\nmin = -0.1\nmax = 0.9\n",
+            "fill_rate[0].min",
+            "-0.1 is below 0: a rate is a fraction in [0, 1]",
+        ),
         ("[[leave_rate]]\nmin = 0.09\nmax = 0.03\n", "leave_rate[0].min", "above max"),
         ("[[settle_rate]]\nmin = 0.6\nmode = 0.95\nmax = 0.9\n", "settle_rate[0].mode", "outside [min 0.6, max 0.9]"),
         ("[[join_rate]]\nregion = 'london'\nmin = 0.6\nmax = 0.9\n", "join_rate[0].region", "per specialty"),

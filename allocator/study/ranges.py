@@ -231,10 +231,8 @@ def _entry(kind: str, i: int, raw: Any, problems: list) -> Range | None:
         if kind == "population_scale" and v <= 0:
             problems.append((f"{where}.{key}", f"{v:g} is not a population factor: it must be > 0 (1.0: unchanged)"))
         elif kind != "population_scale" and not 0 <= v <= 1:
-            pct = f" is {100 * v:g} %" if v > 1 else ""
-            problems.append(
-                (f"{where}.{key}", f"{v:g}{pct} is outside [0, 1]: a rate is a fraction (write 0.85 for 85 %)")
-            )
+            said = f"{v:g} is {100 * v:g} %" if v > 1 else f"{v:g} is below 0"
+            problems.append((f"{where}.{key}", f"{said}: a rate is a fraction in [0, 1] (write 0.85 for 85 %)"))
     low, mode, high = vals.get("min"), vals.get("mode"), vals.get("max")
     if low is not None and high is not None and low > high:
         problems.append((f"{where}.min", f"min {low:g} is above max {high:g}"))
