@@ -297,3 +297,43 @@ def test_the_command_line_solves_and_checks_scenarios(risk, tmp_path):
     (tmp_path / "result.json").write_text(out.stdout)
     checked = CliRunner().invoke(app, ["check", str(path), str(tmp_path / "result.json")])
     assert checked.exit_code == 0, checked.output
+
+
+@pytest.mark.parametrize("risk", ["expected", "worst", "cvar"])
+def test_whole_posts_over_several_years(risk):
+    """Two planning years (the year-by-year repair leaves the members out with the pipeline and
+    the whole plan is checked whole): a whole-post plan that the checker accepts."""
+    data = copy.deepcopy(TOY) | {"schema_version": 3, "years": [2025, 2026]}
+    data["pipeline"]["horizon_year"] = 2029
+    data["baseline_posts"].append({"region": "B", "specialty": "gp", "posts": 3})
+    data["scenarios"] = {
+        "risk": risk,
+        "members": [{"id": "central", "probability": 0.6}, {"id": "low", "probability": 0.4, "pipeline": LOW}],
+    } | ({"alpha": 0.7} if risk == "cvar" else {})
+    inst = validate(data, "two-years.json")
+    spec = SPEC.model_copy(update={"solve": SPEC.solve.model_copy(update={"integer": True})})
+    res = allocator.solve(inst, spec)
+    assert res.solved
+    assert np.allclose(res.allocation.posts, np.round(res.allocation.posts))
+    report = check(inst, res, model=spec)
+    assert report.ok, report.violations
+    assert res.risk == pytest.approx(
+        objective_of(problem_data(inst), spec, res.posts_array(problem_data(inst)))
+        - (
+            objective_of(
+                problem_data(inst),
+                spec.with_weights(supply_shortfall=0, supply_surplus=0),
+                res.posts_array(problem_data(inst)),
+            )
+        ),
+        abs=1e-6,
+    )
+
+
+def test_rounded_posts_keep_the_risk_objective():
+    """``round_posts``: the LP optimum made whole by repair (year by year where needed), checked."""
+    inst = instance("cvar")
+    res = allocator.solve(inst, SPEC, round_posts=True)
+    assert res.solved and float(res.posts().loc[("A", "gp"), 2025]).is_integer()
+    assert check(inst, res, model=SPEC).ok
+    assert res.risk is not None and res.scenarios[1]["id"] == "low"

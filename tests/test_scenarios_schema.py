@@ -129,3 +129,12 @@ def test_several_problems_at_once():
     block["members"][1]["id"] = "central"
     found = problems(with_scenarios(block))
     assert {w for w, _ in found} >= {"scenarios.alpha", "scenarios.members[1].id"}
+
+
+def test_tables_refuse_scenarios_with_the_fix(tmp_path):
+    """A scenarios block has no sheet: writing it as tables says to keep the instance as JSON."""
+    from allocator.io.instance import write_tables
+
+    with pytest.raises(InstanceError) as err:
+        write_tables(validate(with_scenarios(GOOD), "s.json"), tmp_path / "s.xlsx")
+    assert ("scenarios", "cannot be written as a table yet: keep this instance as JSON") in err.value.problems

@@ -252,9 +252,10 @@ def window(d: ProblemData, t: int, prev: np.ndarray) -> ProblemData:
         for g in d.teams
         if g.on == "posts"
     )
-    return dataclasses.replace(
-        d, years=d.years[cut], baseline_year=baseline_year, baseline=prev, pipeline=None, teams=teams, **changes
-    )
+    return dataclasses.replace(  # the scenario members (§12) are pipelines too: left out with it
+        d, years=d.years[cut], baseline_year=baseline_year, baseline=prev, pipeline=None, scenarios=None, teams=teams,
+        **changes,
+    )  # fmt: skip
 
 
 def year_by_year(

@@ -146,7 +146,7 @@ def objective_terms(d: ProblemData, weights, x: np.ndarray) -> float:
     w = weights
     aux = least(d, x)
     value = 0.0
-    if d.scenarios is not None:  # §12: the risk measure of the members' supply terms
+    if d.scenarios is not None and d.pipeline is not None:  # §12: the risk measure of the members' supply terms
         from allocator.solution import scenarios
 
         value += scenarios.risk(d, w, x)
