@@ -94,8 +94,12 @@ class PipelineData:
     movers : (R, S, E) m: where completers who do not settle go (``share``, or 0 if ``"lost"``).
     fair_stock_bar : (R, S, E) S̄*: the fair stock when every planning year holds T̄ (§10).
     delays : per specialty, ``(delay_years, delay_shares)`` as the instance states them.
-    region_settle : (R, S) σ[r,s] where some region has its own settle rate (§10 v3, or a
-        scenario member's, §12), else ``None`` (σ_s everywhere, v2's arrays exactly).
+    settle_region : (R, S) σ[r,s]: a region's own settle rate (§10 v3, or a scenario member's,
+        §12) where given, else the specialty's σ_s.
+    pool_weight : (R, S) the weight ``u = 1 − σ[r,s]`` of a region's completions in the pool of
+        movers where some specialty's settle rate differs by region, else ``None`` (then the
+        pool is every completion, ``P = Σ_r C``: version 2's rows exactly); :meth:`pool_weights`
+        writes it out.
     """
 
     years: list[int]
