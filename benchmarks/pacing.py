@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 import allocator
-from allocator.model.backends.highs import build_model
+from allocator.pipeline.steps import build_data
 from allocator.study.generate import generate
 
 CONVERGENCE = 0.03
@@ -66,7 +66,7 @@ def instances(R: int, S: int, Y: int, folder: Path) -> dict[str, Path]:
 
 def size_of(path: Path) -> tuple[int, int]:
     inst = allocator.load_instance(path)
-    m = build_model(allocator.problem_data(inst), allocator.load_model("fair-share"))
+    m = build_data(allocator.problem_data(inst), allocator.load_model("fair-share")).model
     return m.highs.getNumRow(), m.highs.getNumCol()
 
 

@@ -35,7 +35,9 @@ REL = 1e-6
 # the row groups of a v1 instance: those of §10 and §11 need a pipeline or teams
 # (tests/test_backends_workforce.py)
 WORKFORCE = {"stock_flow", "supply_gap", "worst_supply", "team_gap", "team_mix"}
-V1_GROUPS = {g for g, f in ROW_GROUP_FAMILY.items() if f not in WORKFORCE}
+#: the row groups of §5 (a v1/v2 instance without a pipeline): not the workforce (§10, §11), the pacing
+#: (§5b: only with phases or floors) or the scenario (§12) families
+V1_GROUPS = {g for g, f in ROW_GROUP_FAMILY.items() if f not in (*WORKFORCE, "phase", "floor", "scenario_risk")}
 
 KNOWN_OPTIMUM = {"toy-2x1": 1.1, "toy-shrink": 73.904, "toy-3x2": 40.24}
 KNOWN_X = {
