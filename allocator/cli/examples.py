@@ -52,6 +52,11 @@ def describe(e: Example) -> tuple[str, str]:
         grid = load_grid(e.path)
         comment = next((line.lstrip("# ") for line in e.path.read_text(encoding="utf-8").splitlines()), "")
         return f"{len(grid.models())} runs × {len(grid.scenarios)}", _first_sentence(comment)
+    if e.kind == "ranges":
+        from allocator.study.ranges import load_ranges
+
+        ranges = load_ranges(e.path)
+        return f"{len(ranges.entries)} ranges", _first_sentence(ranges.description)
     rows = len(e.path.read_text(encoding="utf-8").splitlines()) - 1
     return f"{rows} units", "Populations to apportion seats by (unit,weight) for allocator apportion."
 
@@ -66,7 +71,8 @@ def list_command(ctx: typer.Context) -> None:
         return
     t = Table(
         title="Shipped examples: name one in place of a path; `allocator examples copy NAME DIR` to edit one",
-        caption="size: regions × specialties × years; a grid's weightings × scenarios; a model's non-zero weights",
+        caption="size: regions × specialties × years; a grid's weightings × scenarios; a model's non-zero weights; "
+        "the uncertain quantities of a ranges file",
     )
     t.add_column("name", no_wrap=True)
     t.add_column("kind", no_wrap=True)

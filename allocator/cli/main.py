@@ -325,7 +325,9 @@ def generate(
 from allocator.cli.apportion import apportion_command  # noqa: E402
 from allocator.cli.brief import brief_command  # noqa: E402
 from allocator.cli.convert import convert_command  # noqa: E402
+from allocator.cli.evaluate import evaluate_command  # noqa: E402
 from allocator.cli.examples import examples_app  # noqa: E402
+from allocator.cli.regret import regret_command  # noqa: E402
 from allocator.cli.report import report_command  # noqa: E402
 from allocator.cli.serve import app_command  # noqa: E402
 from allocator.cli.sweep import sweep_command  # noqa: E402
@@ -335,6 +337,8 @@ app.command("brief")(brief_command)
 app.command("apportion")(apportion_command)
 app.command("sweep")(sweep_command)
 app.command("convert")(convert_command)
+app.command("evaluate")(evaluate_command)
+app.command("regret")(regret_command)
 app.command("app")(app_command)
 app.add_typer(examples_app, name="examples")
 

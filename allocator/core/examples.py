@@ -43,6 +43,7 @@ SOURCES = (
     ("instances/apportion", "*.csv", "apportionment"),
     ("models", "*.toml", "model"),
     ("models/grids", "*.toml", "grid"),
+    ("models/ranges", "*.toml", "ranges"),  # ranges of uncertain rates for `allocator evaluate`
 )
 KINDS = tuple(dict.fromkeys(kind for _, _, kind in SOURCES))
 INSTANCE_KINDS = ("instance", "template", "toy", "infeasible")

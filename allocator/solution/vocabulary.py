@@ -189,6 +189,25 @@ MEASURES: dict[str, Measure] = {
         _M("capacity", "Team capacity", "capacity", "Σ over a team's members of posts × equivalence."),
         _M("team_target", "Team fair share", "capacity", "The team's national capacity shared out by need."),
         _M("share", "Share of team capacity", "pct", "A member's part of its team's capacity in a region."),
+        # plans for uncertain futures (docs/model.md §12, docs/robust.md)
+        _M(
+            "regret",
+            "Regret",
+            "objective",
+            "A plan's objective in one future minus that of the plan made for that future alone.",
+        ),
+        _M(
+            "vss",
+            "Value of the stochastic solution (VSS)",
+            "objective",
+            "The risk objective of the central future's plan minus that of the robust plan.",
+        ),
+        _M(
+            "evpi",
+            "Expected value of perfect information (EVPI)",
+            "objective",
+            "The robust plan's expected objective minus the expected best objective of each future.",
+        ),
         # the solve
         _M(
             "relax_by",
