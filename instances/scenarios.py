@@ -14,8 +14,10 @@ sources) with ``schema_version`` 3 and five members, the first the central case:
   specialty's leave rate is :data:`LEAVE_LOW_RETENTION`.
 - ``high-retention`` (0.1): every specialty's settle rate is :data:`SETTLE_HIGH` and its leave
   rate :data:`LEAVE_HIGH_RETENTION`.
-- ``high-growth`` and ``low-growth`` (0.1 each): every region's population after the plan
-  (from 2031) scaled by :data:`GROWTH_SCALE` (``1 ± 0.03``).
+- ``high-growth`` and ``low-growth`` (0.1 each): every region's growth since mid-2022 after the
+  plan (from 2031) is :data:`GROWTH` times the principal projection's, ``1.5`` and ``0.5``
+  (:func:`growth_factor`). A uniform scale of every region would move no share (fair stocks
+  are shares of the national stock), so the members scale each region's own growth.
 
 *Published*: about 80 % of specialty trainees settle within 50 miles of where they trained
 (NHS England, source ``nhse-settle-2023``, the instance's settle rate 0.8); 81–88 % of doctors
@@ -27,13 +29,14 @@ most rural population in ``instances/sources/rurality``, named in :data:`RURAL`)
 rate ten points below the published 80 %, the high settle rate five points above it, the
 probabilities, and the population scales. Only the ONS principal (migration category) variant
 of the 2022-based projections is vendored (``instances/sources/population_projections``), so
-the high- and low-growth members are assumptions, ±3 % on every region after 2030, not ONS
-variants.
+the high- and low-growth members are assumptions, not ONS variants: as ONS's high and low
+migration variants do, they move the regions that grow most the most.
 
-The ranges file draws the same quantities for ``allocator evaluate`` (:data:`RANGES`): a
+The ranges file draws the same quantities for ``allocator evaluate``: a
 national settle rate, the rural regions' own settle rate, the leave rate over the GMC range,
 the GP join rate between Palmer et al.'s 47 % (joined within a year) and 62 % (within two, the
-instance's value), and the population after 2030.
+instance's value), and each region's population after 2030 (one draw per region, between its
+low- and high-growth factors of the horizon year, applied from 2031; :func:`ranges_text`).
 """
 
 from __future__ import annotations
@@ -59,8 +62,8 @@ RURAL_SETTLE = 0.7
 SETTLE_HIGH = 0.85
 #: Published (GMC): the share of doctors still in England five years on, low and high.
 RETENTION_FIVE_YEARS = (0.81, 0.88)
-#: Estimated: every region's population after the plan scaled by these in high- and low-growth.
-GROWTH_SCALE = 0.03
+#: Assumed: each region's growth since mid-2022 times these in high-growth and low-growth.
+GROWTH = {"high-growth": 1.5, "low-growth": 0.5}
 #: The first year a population scale applies (the first after the planning years).
 SCALE_FROM = 2031
 PROBABILITIES = {"central": 0.5, "low-retention": 0.2, "high-retention": 0.1, "high-growth": 0.1, "low-growth": 0.1}
@@ -74,6 +77,14 @@ def leave_rate(retained_five_years: float) -> float:
 
 LEAVE_LOW_RETENTION = leave_rate(RETENTION_FIVE_YEARS[0])  # 0.0413
 LEAVE_HIGH_RETENTION = leave_rate(RETENTION_FIVE_YEARS[1])  # 0.0252
+
+
+def growth_factor(base: float, projected: float, k: float) -> float:
+    """The factor on a projected population ``projected`` that makes its growth since ``base``
+    (the mid-2022 estimate) ``k`` times the projection's, ``(base + k · (projected − base)) /
+    projected``, rounded to 4 decimals."""
+    return round((base + k * (projected - base)) / projected, 4)
+
 
 SOURCES = [
     {
@@ -103,14 +114,26 @@ SOURCES = [
         f"high-growth 0.1, low-growth 0.1; low-retention: the settle rate of {', '.join(RURAL)} (the most rural "
         "regions: 30 % and 26 % of residents in rural LSOAs, ONS RUC 2021 by ICB summed) "
         f"{RURAL_SETTLE}, ten points below the published 0.8 (nhse-settle-2023); high-retention: settle "
-        f"rate {SETTLE_HIGH} everywhere, five points above it; high-growth and low-growth: every region's "
-        f"population from {SCALE_FROM} scaled by {1 + GROWTH_SCALE:g} and {1 - GROWTH_SCALE:g}. Only the ONS "
-        "principal projection is vendored (ons-snpp2022), so these scales are assumptions, not ONS variants. "
-        "Ranges: settle 0.7-0.85 (mode 0.8) nationally and 0.6-0.8 (mode 0.7) in the rural regions, GP join "
-        "0.47-0.62 (Palmer et al.: joined within one and within two years, palmer-2025-gp-joiners), leave over "
-        "the GMC range (gmc-retention-five-years), population after 2030 0.97-1.03.",
+        f"rate {SETTLE_HIGH} everywhere, five points above it; high-growth and low-growth: from {SCALE_FROM}, "
+        f"each region's growth since mid-2022 (ons-mid2022 to ons-snpp2022) {GROWTH['high-growth']:g} and "
+        f"{GROWTH['low-growth']:g} times the principal projection's, factor (P2022 + k (Pt - P2022)) / Pt for "
+        "each year t to the horizon, 4 decimals (instances/scenarios.py: growth_factor). Only the ONS principal "
+        "projection is vendored (ons-snpp2022), so these scales are assumptions, not ONS variants. Ranges: "
+        "settle 0.7-0.85 (mode 0.8) nationally and 0.6-0.8 (mode 0.7) in the rural regions, GP join 0.47-0.62 "
+        "(Palmer et al.: joined within one and within two years, palmer-2025-gp-joiners), leave over the GMC "
+        "range (gmc-retention-five-years), each region's population from 2031 between its low- and high-growth "
+        "factors of the horizon year (mode 1).",
     },
 ]
+
+
+def growth_factors(data: dict, k: float) -> dict[tuple[str, int], float]:
+    """``{(region, year): factor}`` for the years from :data:`SCALE_FROM` to the horizon:
+    :func:`growth_factor` of the region's mid-2022 population and its projection that year."""
+    base = {r["id"]: r["population"] for r in data["regions"]}
+    projected = {(e["region"], e["year"]): e["population"] for e in data["population_by_year"]}
+    years = range(SCALE_FROM, data["pipeline"]["horizon_year"] + 1)
+    return {(r, t): growth_factor(base[r], projected[r, t], k) for r in base for t in years}
 
 
 def members(data: dict) -> list[dict]:
@@ -118,7 +141,10 @@ def members(data: dict) -> list[dict]:
     specialties = [s["id"] for s in data["specialties"]]
     regions = {r["id"] for r in data["regions"]}
     assert set(RURAL) <= regions, sorted(set(RURAL) - regions)
-    scale = [{"region": r["id"], "year": SCALE_FROM} for r in data["regions"]]
+
+    def scale(k: float) -> list[dict]:
+        return [{"region": r, "year": t, "factor": f} for (r, t), f in growth_factors(data, k).items()]
+
     return [
         {"id": "central", "probability": PROBABILITIES["central"]},
         {
@@ -144,12 +170,12 @@ def members(data: dict) -> list[dict]:
         {
             "id": "high-growth",
             "probability": PROBABILITIES["high-growth"],
-            "population_scale": [{**e, "factor": round(1 + GROWTH_SCALE, 4)} for e in scale],
+            "population_scale": scale(GROWTH["high-growth"]),
         },
         {
             "id": "low-growth",
             "probability": PROBABILITIES["low-growth"],
-            "population_scale": [{**e, "factor": round(1 - GROWTH_SCALE, 4)} for e in scale],
+            "population_scale": scale(GROWTH["low-growth"]),
         },
     ]
 
@@ -165,21 +191,24 @@ def with_scenarios(data: dict) -> dict:
         + " Under uncertainty (docs/model.md §12): five futures judged at once, central (0.5), low retention "
         "(0.2: rural South West and East of England settle 0.7, leave rate from the GMC's 81 % still in England "
         "five years on), high retention (0.1: settle 0.85, leave from the GMC's 88 %), high and low population "
-        "growth after 2030 (0.1 each: ±3 %, assumed); risk measure expected (instances/scenarios.py)."
+        "growth after 2030 (0.1 each: each region's growth since 2022 1.5 and 0.5 times the ONS principal "
+        "projection's, assumed); risk measure expected (instances/scenarios.py)."
     )
     out["scenarios"] = {"risk": "expected", "members": members(out)}
     out["sources"] = out["sources"] + SOURCES
     return out
 
 
-#: The ranges file for ``allocator evaluate`` (format: allocator.study.ranges).
-RANGES = (
-    f"""\
+def ranges_text(data: dict) -> str:
+    """The ranges file for ``allocator evaluate`` (format: allocator.study.ranges)."""
+    horizon = data["pipeline"]["horizon_year"]
+    low, high = (growth_factors(data, GROWTH[m]) for m in ("low-growth", "high-growth"))
+    text = f"""\
 # Ranges of england-pipeline-2025's uncertain rates, for `allocator evaluate` (format: docs/robust.md).
 # Built by instances/scenarios.py from the evidence of england-pipeline-scenarios-2025's members
 # (sources nhse-settle-2023, gmc-retention-five-years, palmer-2025-gp-joiners, est-scenarios).
 # One entry is one random number per draw for every cell it covers.
-description = "England pipeline: published ranges of settle, GP join and leave rates; assumed population scales"
+description = "England pipeline: published ranges of settle, GP join and leave rates; assumed population growth"
 
 # Published: about 80 % settle within 50 miles of where they trained (NHS England);
 # estimated: 0.7 to 0.85 around it.
@@ -188,8 +217,8 @@ min = 0.7
 mode = {SETTLE_PUBLISHED}
 max = {SETTLE_HIGH}
 """
-    + "".join(
-        f"""
+    for r in RURAL:
+        text += f"""
 # Estimated: the rural {r}'s own settle rate, ten points lower (drawn on its own).
 [[settle_rate]]
 region = "{r}"
@@ -197,9 +226,7 @@ min = 0.6
 mode = {RURAL_SETTLE}
 max = {SETTLE_PUBLISHED}
 """
-        for r in RURAL
-    )
-    + f"""
+    text += f"""
 # Published (Palmer et al. 2025): 47 % of GP completers joined NHS general practice within a
 # year, 62 % within two (the instance's value).
 [[join_rate]]
@@ -215,14 +242,20 @@ min = {LEAVE_HIGH_RETENTION}
 mode = 0.04
 max = {LEAVE_LOW_RETENTION}
 
-# Assumed (only the ONS principal projection is vendored): population after the plan within 3 %.
-[[population_scale]]
-year = {SCALE_FROM}
-min = {1 - GROWTH_SCALE:g}
-mode = 1.0
-max = {1 + GROWTH_SCALE:g}
+# Assumed (only the ONS principal projection is vendored): each region's population from {SCALE_FROM}
+# between its low- and high-growth members' factors of {horizon} (growth since mid-2022 times
+# {GROWTH["low-growth"]:g} and {GROWTH["high-growth"]:g}), one draw per region.
 """
-)
+    for r in dict.fromkeys(r for r, _ in low):
+        text += f"""
+[[population_scale]]
+region = "{r}"
+year = {SCALE_FROM}
+min = {low[r, horizon]}
+mode = 1.0
+max = {high[r, horizon]}
+"""
+    return text
 
 
 def build(folder: Path = HERE) -> list[Path]:
@@ -231,7 +264,7 @@ def build(folder: Path = HERE) -> list[Path]:
     path = Path(folder) / f"{NAME}.json"
     path.write_text(json.dumps(with_scenarios(data), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     ranges = Path(folder) / RANGES_FILE
-    ranges.write_text(RANGES, encoding="utf-8")
+    ranges.write_text(ranges_text(data), encoding="utf-8")
     return [path, ranges]
 
 

@@ -61,9 +61,19 @@ def test_sources_name_every_number(module):
         numbers |= {e["rate"] for e in pipe.get("settle_rate", [])}
         for e in pipe.get("specialties", []):
             numbers |= {e[k] for k in ("settle_rate", "leave_rate") if k in e}
-        numbers |= {e["factor"] for e in m.get("population_scale", [])}
     for v in numbers:
         assert f"{v:g}" in est or f"{v:g}" in gmc, v
+    # the population factors follow the rule the note states, from the instance's populations
+    for m in data["scenarios"]["members"]:
+        if m.get("population_scale"):
+            k = module.GROWTH[m["id"]]
+            assert f"{k:g}" in est and "growth_factor" in est
+            got = {(e["region"], e["year"]): e["factor"] for e in m["population_scale"]}
+            assert got == module.growth_factors(data, k)
+            base = {r["id"]: r["population"] for r in data["regions"]}
+            pop = {(e["region"], e["year"]): e["population"] for e in data["population_by_year"]}
+            for (r, t), f in got.items():
+                assert f * pop[r, t] - base[r] == pytest.approx(k * (pop[r, t] - base[r]), abs=1e-4 * pop[r, t])
     for region in module.RURAL:
         assert region in est
 
@@ -109,8 +119,8 @@ def test_readme_states_the_members_as_built(module):
         assert f"| {m['probability']:g} |" in rows[m["id"]], m["id"]
     assert f"settle {module.RURAL_SETTLE:g}; leave {module.LEAVE_LOW_RETENTION:g}" in rows["low-retention"]
     assert f"settle {module.SETTLE_HIGH:g}, leave {module.LEAVE_HIGH_RETENTION:g}" in rows["high-retention"]
-    assert f"×{1 + module.GROWTH_SCALE:g} from {module.SCALE_FROM}" in rows["high-growth"]
-    assert f"×{1 - module.GROWTH_SCALE:g} from {module.SCALE_FROM}" in rows["low-growth"]
+    for m in ("high-growth", "low-growth"):
+        assert f"from {module.SCALE_FROM}, every region's growth since mid-2022 ×{module.GROWTH[m]:g}" in rows[m]
     base = data["pipeline"]["specialties"][0]
     assert f"settle {base['settle_rate']:g}, leave {base['leave_rate']:g}" in rows["central"]
     ranges = load_ranges(INSTANCES / "england-pipeline-ranges.toml")
@@ -123,4 +133,13 @@ def test_readme_states_the_members_as_built(module):
     assert f"{span(by['settle_rate', 'south-west'])} (mode {by['settle_rate', 'south-west'].mode:g})" in section
     assert f"GP join {span(by['join_rate', None])}" in section
     assert f"leave {span(by['leave_rate', None])} (mode {by['leave_rate', None].mode:g}" in section
-    assert f"population after 2030 {span(by['population_scale', None])}" in section
+    assert f"population from {module.SCALE_FROM} between its" in section
+    data = json.loads(PATH.read_text(encoding="utf-8"))
+    horizon = data["pipeline"]["horizon_year"]
+    factors = {
+        m["id"]: {(e["region"], e["year"]): e["factor"] for e in m.get("population_scale", [])}
+        for m in data["scenarios"]["members"]
+    }
+    for (kind, region), e in by.items():
+        if kind == "population_scale":
+            assert (e.low, e.high) == (factors["low-growth"][region, horizon], factors["high-growth"][region, horizon])
