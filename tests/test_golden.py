@@ -36,6 +36,7 @@ CASES += [(ROOT / "instances" / "england-regions-2025.json", m) for m in sorted(
 CASES += [
     (ROOT / "instances" / "england-pipeline-2025.json", ROOT / "models" / "future-supply.toml"),
     (ROOT / "instances" / "england-pipeline-need-2025.json", ROOT / "models" / "future-supply.toml"),
+    (ROOT / "instances" / "england-pipeline-scenarios-2025.json", ROOT / "models" / "future-supply.toml"),
     (ROOT / "instances" / "england-teams-2025.json", ROOT / "models" / "team-mix.toml"),
 ]
 

@@ -40,6 +40,7 @@ ASSERTED = {
     "weighting_study.ipynb": {},
     "future_supply.ipynb": {},
     "local_need.ipynb": {},
+    "robust_plans.ipynb": {},
 }
 
 # Not data: inline code and code blocks (file names, commands), section citations and numbers
@@ -166,7 +167,13 @@ def test_future_supply_notebook():
 
 
 def test_the_notebooks_are_the_ones_tested():
-    shipped = {"policy_walkthrough.ipynb", "weighting_study.ipynb", "future_supply.ipynb", "local_need.ipynb"}
+    shipped = {
+        "policy_walkthrough.ipynb",
+        "weighting_study.ipynb",
+        "future_supply.ipynb",
+        "local_need.ipynb",
+        "robust_plans.ipynb",
+    }
     assert shipped <= set(NAMES)
     # the notebooks are JSON a reader's Jupyter opens: no kernel-specific paths stored
     for path in NOTEBOOKS:
@@ -207,3 +214,51 @@ def test_local_need_notebook():
     assert "no rurality weight for training posts is published" in prose
     evidence = (ROOT / "instances" / "sources" / "rurality" / "EVIDENCE.md").read_text()
     assert "No published rurality weight was found for the specialty-post formula" in evidence
+
+
+# Every claim of the closing cell of robust_plans.ipynb, as the fact its code cell prints
+ROBUST_PLANS_FACTS = (
+    "every_plan_checked",
+    "each_robust_plan_best_under_its_own_measure",  # "each robust plan does better under its own measure"
+    "vss_positive_under_every_measure",  # "... than the central plan"
+    "evpi_positive",  # "knowing the future before planning would be worth more still"
+    "rural_regions_lose_most_from_central_to_robust",  # "What changes is the rural regions"
+    "rural_regions_get_fewer_posts_in_expected_and_cvar",  # "the expected and CVaR plans give them few"
+    "conclusions_change_only_for_rural_regions",
+    "others_gain_more_in_expected",  # "which gain more than in the central plan"
+    "london_and_north_east_same_in_every_plan",  # "lose the same posts in every plan"
+    "worst_case_is_high_retention",  # "The worst-case plan guards against high retention, not low"
+    "worst_plan_stays_near_central",  # "that plan stays close to the central one"
+    "robust_pays_less_in_central_than_central_plan_in_low_retention",  # "The price is small nationally"
+    "central_plan_regret_largest_in_low_retention",
+    "robust_plan_narrows_the_gap_median_and_p90",  # "narrows the national supply gap's median and upper range"
+    "robust_plan_lowers_rural_p10_supply",  # "the lower range of the rural regions' own supply falls"
+)
+
+
+@pytest.mark.slow
+def test_robust_plans_notebook():
+    """Runs in under 40 s; every claim of its closing text holds in the facts it prints; its VSS
+    and EVPI are those of allocator.study.regret run here, and the regions it names as rural are
+    the instance's low-retention regions."""
+    from allocator.study.regret import regret
+
+    run = executed("robust_plans.ipynb")
+    nb = run.nb
+    assert run.seconds < 40, f"the notebook took {run.seconds:.0f} s"
+    closing = nb.cells[-1]
+    assert closing.cell_type == "markdown" and "What a planner can take from this" in closing.source
+    assert not any(ch.isdigit() for ch in closing.source), "no numbers in the closing text (the cells print them)"
+    text = "\n".join(t for _, t in text_outputs(nb))
+    facts = dict(line.split(": ", 1) for line in text.splitlines() if line.count(": ") == 1 and line[0].islower())
+    for name in ROBUST_PLANS_FACTS:
+        assert facts.get(name) == "True", (name, facts.get(name))
+    inst = allocator.load_instance(ROOT / "instances" / "england-pipeline-scenarios-2025.json")
+    reg = regret(inst, ROOT / "models" / "future-supply.toml")
+    assert float(facts["vss_expected"]) == pytest.approx(reg.vss, abs=1e-5)
+    assert float(facts["evpi"]) == pytest.approx(reg.evpi, abs=1e-5)
+    low = next(m for m in inst.scenarios.members if m.id == "low-retention")
+    rural = {r.name for r in inst.regions if r.id in {e.region for e in low.pipeline.settle_rate}}
+    assert rural == {"South West", "East of England"}
+    words = " ".join(closing.source.split())
+    assert all(name in words for name in ("South West", "East of England", "London", "North East and Yorkshire"))

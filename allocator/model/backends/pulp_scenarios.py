@@ -71,11 +71,13 @@ def add_members(prob: pulp.LpProblem, d: ProblemData, spec: ModelSpec, builders)
         for name, value in variables.items():
             setattr(prob, name, value)
         prob.rows = {}
+        prob.row_prefix = f"member{w}."  # its rows' names, like its variables' (pulp_rows.add_row)
         stock_flow(prob, dw)
         supply_gap(prob, dw)
         worst_supply(prob, dw, spec)
         prob.members.append({"variables": variables, "rows": prob.rows})
     prob.rows = rows
+    prob.row_prefix = ""
     for name, value in own.items():
         setattr(prob, name, value)
     if sc.risk == "worst":
