@@ -197,8 +197,6 @@ def on_face(
     sub = substitution(A_free, lo_free, eq_free, unbounded & ~is_post[free] & substitute)
     kept, rest = np.flatnonzero(~sub.defined), np.flatnonzero(~sub.used)
     Af = sub.reduced(A_free[rest])
-    held = np.diff(Af.indptr) > 0  # a row left with no columns is checked on the whole face below
-    rest, Af = rest[held], Af[held]
     lo, hi = lo_free[rest] - A_free[rest] @ sub.g, hi_free[rest] - A_free[rest] @ sub.g
     free_all, free = free, free[kept]
 
