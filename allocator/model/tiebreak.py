@@ -16,10 +16,13 @@ whichever optimal vertex, backend or LP method produced ``(y, d)``. (An objectiv
 ``c·v ≤ z*`` would define the same set, but §6b measures that the answer moves by ~0.01 posts
 when that row is loosened by 1e-9·z*; fixing by complementary slackness needs no such row.)
 
-**The QP.** The face's free columns, with the fixed ones moved to the right-hand side, go to
-Clarabel, an interior-point conic solver, with tight tolerances (1e-12). HiGHS's own QP
-solver (active set) solves the same QP to the same answer but is 75–110× slower here, since
-thousands of posts stay free on the face (``benchmarks/README.md``, tie-break table).
+**The QP.** The face's free columns, with the fixed ones moved to the right-hand side, less
+the columns its equality rows define (a pipeline's stocks, pools, completions and national
+totals have no bounds and are affine in the posts: :func:`substitution` writes them in the
+columns that stay, and they and their definition rows leave the QP, which is the same QP in
+fewer columns), go to Clarabel, an interior-point conic solver, with tight tolerances
+(1e-12). HiGHS's own QP solver (active set) solves the same QP to the same answer but is
+75–110× slower here, since thousands of posts stay free on the face (``benchmarks/README.md``, tie-break table).
 Allocations reached from different LP vertices agree to about 1e-6 posts.
 
 The tie-break needs the LP's optimal duals, and reads everything from the ``highspy.Highs``
