@@ -16,10 +16,13 @@ whichever optimal vertex, backend or LP method produced ``(y, d)``. (An objectiv
 ``c·v ≤ z*`` would define the same set, but §6b measures that the answer moves by ~0.01 posts
 when that row is loosened by 1e-9·z*; fixing by complementary slackness needs no such row.)
 
-**The QP.** The face's free columns, with the fixed ones moved to the right-hand side, go to
-Clarabel, an interior-point conic solver, with tight tolerances (1e-12). HiGHS's own QP
-solver (active set) solves the same QP to the same answer but is 75–110× slower here, since
-thousands of posts stay free on the face (``benchmarks/README.md``, tie-break table).
+**The QP.** The face's free columns, with the fixed ones moved to the right-hand side, less
+the columns its equality rows define (a pipeline's stocks, pools, completions and national
+totals have no bounds and are affine in the posts: :func:`substitution` writes them in the
+columns that stay, and they and their definition rows leave the QP, which is the same QP in
+fewer columns), go to Clarabel, an interior-point conic solver, with tight tolerances
+(1e-12). HiGHS's own QP solver (active set) solves the same QP to the same answer but is
+75–110× slower here, since thousands of posts stay free on the face (``benchmarks/README.md``, tie-break table).
 Allocations reached from different LP vertices agree to about 1e-6 posts.
 
 The tie-break needs the LP's optimal duals, and reads everything from the ``highspy.Highs``
@@ -54,8 +57,10 @@ class TieBreak:
     posts: np.ndarray
     objective_change: float  # objective here minus at the LP vertex: zero up to solver tolerance
     seconds: float
-    free_columns: int
+    free_columns: int  # the QP's columns: the face's free columns less those substituted out
     status: str
+    substituted: int = 0  # free columns defined by equality rows, substituted out of the QP
+    qp_nonzeros: int = 0  # non-zeros of the QP's constraint matrix (bounds included)
 
 
 class TieBreakError(RuntimeError):
@@ -97,7 +102,13 @@ def optimal_face(h) -> tuple[object, np.ndarray, np.ndarray, np.ndarray, np.ndar
 
 
 def least_squares(
-    h, x_cols: np.ndarray, target_bar: np.ndarray, *, tol: float = QP_TOL, direct: str | None = None
+    h,
+    x_cols: np.ndarray,
+    target_bar: np.ndarray,
+    *,
+    tol: float = QP_TOL,
+    direct: str | None = None,
+    substitute: bool = True,
 ) -> TieBreak:
     """Solve §6b's QP over the optimal face of the LP solved in ``h``.
 
@@ -107,6 +118,11 @@ def least_squares(
     x_cols : the column of each post variable x_k, in the order of ``target_bar``.
     target_bar : T̄_k, the data-only fair share of each cell (§6b).
     direct : Clarabel's linear solver, ``None`` for ``"qdldl"`` (see :func:`apply`).
+    substitute : write the columns that the face's equality rows define (a pipeline's stocks,
+        pools, completions and national totals: affine in the posts) in the others, so that
+        they and their definition rows leave the QP (:func:`substitution`); ``False`` solves
+        the QP over every free column. Same answer; the smaller QP is 2–3× faster on the
+        scenario instances of ``benchmarks/scenarios.py``.
 
     The QP, over the face's free columns ``f`` (fixed columns ``v_F`` moved to the right)::
 
@@ -119,7 +135,7 @@ def least_squares(
     lp, cl, cu, rl, ru = optimal_face(h)
     A = constraint_matrix(lp)
     vertex = np.asarray(h.getSolution().col_value, dtype=float)
-    tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol, direct=direct)
+    tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol, direct=direct, substitute=substitute)
     cost = np.asarray(lp.col_cost_, dtype=float)
     tb.objective_change = float(cost @ tb.columns - cost @ vertex)
     tb.seconds = time.perf_counter() - t0
@@ -152,8 +168,16 @@ def on_objective_rows(h, objectives: list[np.ndarray], vertex: np.ndarray, x_col
     return tb
 
 
-def on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL, direct: str | None = None) -> TieBreak:
-    """The QP of :func:`least_squares` over the face ``{cl ≤ v ≤ cu, rl ≤ A v ≤ ru}``."""
+def on_face(
+    A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL, direct: str | None = None, substitute: bool = True
+) -> TieBreak:
+    """The QP of :func:`least_squares` over the face ``{cl ≤ v ≤ cu, rl ≤ A v ≤ ru}``.
+
+    The face's unbounded columns other than the posts that its equality rows define are
+    substituted out first (``substitute``, :func:`substitution`): the QP is then in the posts
+    and the columns left, over the rows that are not definitions. It is the same QP (the
+    substituted columns have no bounds and no quadratic term), so the same answer.
+    """
     import clarabel
 
     m, n = A.shape
@@ -166,8 +190,18 @@ def on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL, direc
     free = np.flatnonzero(~fixed)
     value = np.where(fixed, cl, 0.0)
     shift = A @ value
-    Af = A[:, free].tocsr()
-    lo, hi = rl - shift, ru - shift
+    A_free = A[:, free].tocsr()
+    lo_free, hi_free = rl - shift, ru - shift
+    is_post = np.zeros(n, dtype=bool)
+    is_post[x_cols] = True
+    # the columns defined by equality rows (stocks, pools, completions...) leave the QP
+    unbounded = ~np.isfinite(cl[free]) & ~np.isfinite(cu[free])
+    eq_free = np.isfinite(lo_free) & (lo_free == hi_free)
+    sub = substitution(A_free, lo_free, eq_free, unbounded & ~is_post[free] & substitute)
+    kept, rest = np.flatnonzero(~sub.defined), np.flatnonzero(~sub.used)
+    Af = sub.reduced(A_free[rest])
+    lo, hi = lo_free[rest] - A_free[rest] @ sub.g, hi_free[rest] - A_free[rest] @ sub.g
+    free_all, free = free, free[kept]
 
     # the quadratic and linear terms on the free post columns
     pos = np.full(n, -1)
@@ -203,12 +237,13 @@ def on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL, direc
         raise TieBreakError(f"the least-squares QP over the optimal face ended with {status}")
     vf = polish(P, q, A_all, b_all, n_eq, res, settings)
     found = np.asarray(res.x) if vf is None else vf
-    off = np.abs(A_all[:n_eq] @ found - b_all[:n_eq]).max(initial=0.0)
-    if off > 1e-6 * max(1.0, np.abs(b_all).max(initial=0.0)):  # "solved" off the face: keep the vertex
-        raise TieBreakError(f"the least-squares QP's answer leaves the optimal face (off by {off:.3g})")
-    value[free] = found
     # the free columns are inside their bounds up to the solver's tolerance: clip them
-    value[free] = np.clip(value[free], cfl, cfu)
+    found = np.clip(found, cfl, cfu)
+    value[free_all] = sub.restore(found)
+    rows_eq = np.isfinite(lo_free) & (lo_free == hi_free)
+    off = np.abs(A_free[rows_eq] @ value[free_all] - lo_free[rows_eq]).max(initial=0.0)
+    if off > 1e-6 * max(1.0, np.abs(lo_free[rows_eq]).max(initial=0.0)):  # "solved" off the face: keep the vertex
+        raise TieBreakError(f"the least-squares QP's answer leaves the optimal face (off by {off:.3g})")
     return TieBreak(
         columns=value,
         posts=value[x_cols],
@@ -216,7 +251,100 @@ def on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float = QP_TOL, direc
         seconds=0.0,
         free_columns=len(free),
         status=status,
+        substituted=int(sub.defined.sum()),
+        qp_nonzeros=int(A_all.nnz),
     )
+
+
+#: a defined column leaves the QP only if its definition, written in the columns that stay, has
+#: at most this many terms: substituting a national pool or total (hundreds of posts) into every
+#: row that holds it fills the QP in (measured: benchmarks/README.md, scenarios)
+FILL_LIMIT = 32
+# a definition row's coefficient on its column must be at least this fraction of its largest
+PIVOT_TOL = 1e-3
+
+
+@dataclass
+class Substitution:
+    """Columns of the face defined by its equality rows, substituted out: ``v_D = g_D + T_D v``.
+
+    ``defined`` marks the substituted columns, ``used`` their definition rows (dropped from the
+    QP); the rows of ``T`` at the defined columns hold entries only at the columns that stay.
+    """
+
+    defined: np.ndarray
+    used: np.ndarray
+    T: sp.csr_matrix
+    g: np.ndarray
+
+    def reduced(self, rows: sp.spmatrix) -> sp.csr_matrix:
+        """``rows`` written in the columns that stay (their constant part is ``rows @ g``)."""
+        keep = sp.diags((~self.defined).astype(float))
+        return (rows @ (keep + self.T)).tocsc()[:, np.flatnonzero(~self.defined)].tocsr()
+
+    def restore(self, kept_values: np.ndarray) -> np.ndarray:
+        """Every column's value from the values of the columns that stay."""
+        v = np.zeros(len(self.defined))
+        v[~self.defined] = kept_values
+        return v + self.g + self.T @ v
+
+
+def substitution(A: sp.csr_matrix, rhs: np.ndarray, eq: np.ndarray, candidate: np.ndarray) -> Substitution:
+    """Find the ``candidate`` columns that equality rows define, and write them in the others.
+
+    A row ``a · v = b`` (``eq``, right-hand side ``rhs``) defines column ``j`` when ``j`` is its
+    only candidate not yet defined: then ``v_j = (b − Σ_{i≠j} a_i v_i) / a_j`` with the defined
+    columns among the ``v_i`` replaced by their own definitions. Rows are taken in rounds
+    (a stock of year e is defined once that of year e − 1 is), so ``T`` is built by a
+    triangular substitution; a definition with more than :data:`FILL_LIMIT` terms, or a pivot
+    below :data:`PIVOT_TOL` of its row, is refused and its column stays. The candidates must
+    have no bounds (a substituted column's bound would become a dense row).
+    """
+    m, n = A.shape
+    A = sp.csr_matrix(A)
+    pattern = A.copy()
+    pattern.data = np.ones_like(pattern.data)
+    magnitude = abs(A).max(axis=1).toarray().ravel() if m else np.zeros(0)
+    undefined = np.asarray(candidate, dtype=bool).copy()
+    defined = np.zeros(n, dtype=bool)
+    used = np.zeros(m, dtype=bool)
+    g = np.zeros(n)
+    T = sp.csr_matrix((n, n))
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    while undefined.any():
+        count = pattern @ undefined.astype(float)
+        rows = np.flatnonzero(eq & ~used & (count == 1))
+        if len(rows) == 0:
+            break
+        sub = A[rows]
+        und = sub.multiply(undefined[None, :]).tocsr()
+        und.eliminate_zeros()
+        pivot, a = und.indices[und.indptr[:-1]], und.data[und.indptr[:-1]]
+        ok = np.abs(a) >= PIVOT_TOL * magnitude[rows]
+        first = np.zeros(len(rows), dtype=bool)
+        first[np.unique(pivot, return_index=True)[1]] = True  # one definition per column
+        ok &= first
+        undefined[pivot[~ok & first]] = False  # a small pivot: the column stays
+        rows, pivot, a, sub = rows[ok], pivot[ok], a[ok], sub[ok]
+        if len(rows) == 0:
+            continue
+        written = (sub @ (sp.diags((~defined).astype(float)) + T)).tolil()
+        written[np.arange(len(rows)), pivot] = 0.0
+        written = written.tocsr()
+        written.eliminate_zeros()
+        accept = np.diff(written.indptr) <= FILL_LIMIT
+        undefined[pivot[~accept]] = False  # too many terms: the column stays
+        b = rhs[rows] - sub.multiply(defined[None, :]) @ g
+        rows, pivot, a, written, b = rows[accept], pivot[accept], a[accept], written[accept], b[accept]
+        if len(rows) == 0:
+            continue
+        c = written.tocoo()
+        parts.append((pivot[c.row], c.col, -c.data / a[c.row]))
+        g[pivot] = b / a
+        defined[pivot], undefined[pivot], used[rows] = True, False, True
+        r, c_, v_ = (np.concatenate(x) for x in zip(*parts, strict=True))
+        T = sp.csr_matrix((v_, (r, c_)), shape=(n, n))
+    return Substitution(defined, used, T, g)
 
 
 def polish(P, q, A, b, n_eq: int, res, settings) -> np.ndarray | None:
