@@ -61,6 +61,7 @@ def test_report_with_ranges_has_the_section_the_fan_and_the_sheets_with_the_same
     assert "<h2>Under uncertain rates</h2>" in page and "fan_national.png" in page
     assert (out / "fan_national.png").stat().st_size > 0 and (out / "fan_national.svg").exists()
     section = page.split("<h2>Under uncertain rates</h2>")[1].split("<h2>")[0]
+    assert f"{DRAWS} draws (seed {SEED}) of the rates in pipeline-ranges.toml (4 ranges)" in section
     # the table: P10, P50, P90 of the national supply gap in each assessed year, as the montecarlo function's
     nat = mc.national_table().query("assessed and measure == 'supply_gap'")
     assert len(nat) == len(mc.assess_years) == 2

@@ -16,6 +16,7 @@ formatted by its unit.
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -41,7 +42,7 @@ def check_fits(mc: MonteCarlo, instance_name: str, regions: list[str]) -> None:
 def describe(mc: MonteCarlo) -> str:
     """One sentence: what was drawn, how often, from which file."""
     return (
-        f"{mc.draws:,} draws (seed {mc.seed}) of the rates in {mc.ranges.source} "
+        f"{mc.draws:,} draws (seed {mc.seed}) of the rates in {PurePath(mc.ranges.source).name} "
         f"({len(mc.ranges.entries)} range{'s' if len(mc.ranges.entries) != 1 else ''}), "
         "each evaluated through the pipeline with this plan's posts (no solve). P10, P50 and P90 are the "
         "10th, 50th and 90th percentiles over the draws; central: at the instance's own rates."
