@@ -24,6 +24,14 @@ def brief_command(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files of the same names not written by a brief.")
     ] = False,
+    ranges: Annotated[
+        Path | None,
+        typer.Option("--ranges", help="Ranges of the uncertain rates (TOML; docs/robust.md): adds the region's fan."),
+    ] = None,
+    draws: Annotated[
+        int, typer.Option("--draws", min=1, max=10_000_000, help="How many draws (with --ranges).")
+    ] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the draws (with --ranges).")] = 0,
 ):
     """Write an area brief: one region's fair share, its waterfall and sensitivity to each need
     factor's blend, its plan by programme and year, what holds it back and the assumptions."""
@@ -44,6 +52,10 @@ def brief_command(
         find_region(inst, area)
     except UnknownArea as e:
         fail(str(e))
+    if ranges is not None:  # refused before any solve
+        from allocator.cli.report import fits
+
+        fits(inst, ranges)
     try:
         spec = load_model(model)
     except InstanceError as e:
@@ -75,8 +87,14 @@ def brief_command(
         )
     except ValueError as e:
         fail(f"{result or instance}: {e} ({instance})")
+    if ranges is not None:
+        from allocator.cli.report import evaluated
+
+        mc = evaluated(inst, res, ranges, draws, seed, result)
+    else:
+        mc = None
     try:
-        written = write_brief(b, out, force=force)
+        written = write_brief(b, out, force=force, montecarlo=mc)
     except ValueError as e:
         fail(str(e))
     for line in b.lead:

@@ -146,6 +146,27 @@ class Brief:
     figures: dict[str, bytes] = field(default_factory=dict)
 
 
+UNCERTAIN = "Supply per 100,000 under uncertain rates"
+
+
+def add_fan(b: Brief, mc, figures: bool = True) -> None:
+    """Add the region's fan to ``b`` from ``mc``, a Monte Carlo evaluation of its plan
+    (:func:`allocator.study.montecarlo.monte_carlo`): the table :data:`UNCERTAIN` (P10, P50,
+    P90 of its supply per 100,000 need-weighted population by year), a lead line and (with
+    ``figures``) the figure ``fan``. ``ValueError`` when ``mc`` is of another instance."""
+    from allocator.report import uncertain
+
+    if mc.instance != b.instance or b.region not in mc.regions:
+        raise ValueError(f"montecarlo: the evaluation is of instance {mc.instance}, not of {b.instance}")
+    b.tables[UNCERTAIN] = uncertain.region_frame(mc, b.region)
+    b.lead.append(uncertain.region_sentence(mc, b.region, b.name))
+    if figures:
+        from allocator.report.figures import to_bytes
+        from allocator.study.fan import region_fan
+
+        b.figures["fan"] = to_bytes(region_fan(mc, b.region, b.name), "png")
+
+
 def _programmes(ctx, i: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(by programme and year, by programme in the last year, totals by year) of region ``i``."""
     d = ctx.d
@@ -212,6 +233,7 @@ def area_brief(
     model: ModelSpec | None = None,
     model_file: str | None = None,
     figures: bool = True,
+    montecarlo=None,
 ) -> Brief:
     """The brief of one region of ``result`` (solved on ``instance``).
 
@@ -222,6 +244,8 @@ def area_brief(
     area : the region's id or name (:func:`find_region`).
     model, model_file : the model in effect and its file, for the Assumptions.
     figures : draw the waterfall and sensitivity figures (PNG).
+    montecarlo : a Monte Carlo evaluation of the plan (:func:`allocator.study.montecarlo.monte_carlo`),
+        or ``None``: with it the brief shows the region's fan (:func:`add_fan`).
 
     Raises
     ------
@@ -229,7 +253,8 @@ def area_brief(
         No region of the instance is ``area``.
     ValueError
         The result was not solved on this instance (:func:`allocator.report.guard.check_match`,
-        and the instance's SHA-256 against the result's ``inputs``).
+        and the instance's SHA-256 against the result's ``inputs``), or ``montecarlo`` was not
+        evaluated on it.
     """
     from allocator.core.provenance import instance_sha256
     from allocator.report.write import _context
@@ -322,6 +347,8 @@ def area_brief(
 
         brief.figures["waterfall"] = to_bytes(region_figure(d, ctx.x, region, name), "png")
         brief.figures["sensitivity"] = to_bytes(sensitivity_figure(sens, name, d.years[-1]), "png")
+    if montecarlo is not None:
+        add_fan(brief, montecarlo, figures)
     return brief
 
 
@@ -381,7 +408,7 @@ def _on_the_page(title: str, frame: pd.DataFrame, own: set[float]) -> pd.DataFra
         return None
     if title.startswith("Sensitivity"):
         return frame[frame["Blend (%)"].isin({0.0, 50.0, 100.0} | own)]
-    if title == "Trained workforce to the horizon":
+    if title in ("Trained workforce to the horizon", UNCERTAIN):
         years = frame["Year"]
         return frame[((years - years.min()) % 5 == 4) | (years == years.max()) | (years == years.min())]
     return frame
@@ -404,6 +431,7 @@ def page_html(b: Brief) -> str:
     for stem, caption in (
         ("waterfall", "Its fair share: equal per head, then each need factor in turn."),
         ("sensitivity", "How its fair share moves as each factor's blend goes from 0 to 1."),
+        ("fan", "Its supply under uncertain rates: P10 to P90 of the draws, median, central rates (dashed)."),
     ):
         if stem in b.figures:
             data = base64.b64encode(b.figures[stem]).decode("ascii")
@@ -472,8 +500,10 @@ def brief_files(b: Brief) -> dict[str, bytes]:
     return {PAGE: page_html(b).encode("utf-8"), WORKBOOK: workbook_bytes(b), WATERFALL: csv}
 
 
-def write_brief(b: Brief, out_dir: str | Path, force: bool = False) -> list[Path]:
-    """Write :func:`brief_files` into ``out_dir`` (created if needed).
+def write_brief(b: Brief, out_dir: str | Path, force: bool = False, *, montecarlo=None) -> list[Path]:
+    """Write :func:`brief_files` into ``out_dir`` (created if needed); with ``montecarlo`` (a Monte
+    Carlo evaluation of the plan) the region's fan is added first (:func:`add_fan`), unless the
+    brief has it already.
 
     A file of the same name is replaced only when a previous brief wrote it (its SHA-256 is in
     ``.allocator-brief.json``) or with ``force``: ``waterfall.csv`` is also the name of a
@@ -505,6 +535,8 @@ def write_brief(b: Brief, out_dir: str | Path, force: bool = False) -> list[Path
             f"{out}: {', '.join(clash)} already exist and were not written by allocator brief "
             "(or changed since); use --force to overwrite"
         )
+    if montecarlo is not None and UNCERTAIN not in b.tables:
+        add_fan(b, montecarlo)
     files = brief_files(b)
     out.mkdir(parents=True, exist_ok=True)
     written = atomic_write(files, out)

@@ -15,6 +15,7 @@ from allocator.report.pacing import floor_path
 from allocator.report.tables import (
     FIGURE_CAPTIONS,
     FIGURES,
+    OWN_SECTION,
     TOP_SHADOW_PRICES,
     _Context,
     headline,
@@ -109,6 +110,29 @@ def _workforce_sections(ctx: _Context) -> list[str]:
     return parts
 
 
+def _uncertain_section(ctx: _Context, pngs: dict[str, bytes]) -> list[str]:
+    """The section "Under uncertain rates": the national fan chart and the supply gap's P10,
+    P50 and P90 in each assessed year (:mod:`allocator.report.uncertain`)."""
+    from allocator.report import uncertain
+
+    e = html.escape
+    mc = ctx.montecarlo
+    parts = [
+        f"<h2>{e(uncertain.SECTION)}</h2>",
+        f"<p class='small'>{e(uncertain.describe(mc))} Every region's quantiles, every year, are in the "
+        "Uncertain rates sheets of report.xlsx.</p>",
+        _table(uncertain.national_frame(mc)),
+    ]
+    if "fan_national" in pngs:
+        data = base64.b64encode(pngs["fan_national"]).decode("ascii")
+        caption = FIGURE_CAPTIONS["fan_national"]
+        parts.append(
+            f'<figure><img src="data:image/png;base64,{data}" alt="{e(caption)}">'
+            f"<figcaption>{e(caption)} (fan_national.png, fan_national.svg)</figcaption></figure>"
+        )
+    return parts
+
+
 def _dual_range(dual: float, low: float, high: float) -> str:
     """The shadow prices of a group, signed as the rows are: '−9.4' or '−1.98 to −9.4'."""
     sign = -1.0 if dual < 0 else 1.0
@@ -200,10 +224,12 @@ def page_html(ctx: _Context, pngs: dict[str, bytes]) -> str:
             ],
             "</ol>",
         ]
-    if pngs:
+    if ctx.montecarlo is not None and ctx.x is not None:
+        parts += _uncertain_section(ctx, pngs)
+    if set(pngs) - OWN_SECTION:
         parts.append("<h2>Figures</h2>")
         for stem in FIGURES:
-            if stem in pngs:
+            if stem in pngs and stem not in OWN_SECTION:
                 data = base64.b64encode(pngs[stem]).decode("ascii")
                 parts.append(
                     f'<figure><img src="data:image/png;base64,{data}" alt="{e(FIGURE_CAPTIONS[stem])}">'

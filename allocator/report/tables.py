@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,7 +27,9 @@ from allocator.solution.result import Result
 MANIFEST = ".allocator-report.json"
 WORKBOOK = "report.xlsx"
 PAGE = "report.html"
-FIGURES = ("per_100k", "change_heatmap", "lorenz", "change_map", "stock_over_time", "waterfall")
+FIGURES = ("per_100k", "change_heatmap", "lorenz", "change_map", "stock_over_time", "waterfall", "fan_national")
+#: Figures shown in a section of their own rather than under "Figures".
+OWN_SECTION = frozenset({"fan_national"})
 FIGURE_CAPTIONS = {
     "per_100k": "Posts per 100,000 need-weighted population by region, baseline and final year; "
     "the black mark is the region's fair share.",
@@ -39,6 +42,8 @@ FIGURE_CAPTIONS = {
     "fair stock need would give each region (dashed).",
     "waterfall": "Each region's fair share in the last planning year, explained: its equal-per-head share of the "
     "national totals, then the posts each need factor adds (blue) or takes away (red), in the instance's order.",
+    "fan_national": "The national supply gap and trained stock over the evaluation years under uncertain rates: "
+    "the band from P10 to P90 of the draws, the median, and the central rates (dashed); dotted: assessed years.",
 }
 TOP_SHADOW_PRICES = 10
 
@@ -77,6 +82,7 @@ class _Context:
     notes: list[str] = field(default_factory=list)
     spec: ModelSpec | None = None  # the model in effect, for the Assumptions section
     model_file: str | None = None
+    montecarlo: Any = None  # a MonteCarlo evaluation of the plan (allocator.study.montecarlo), or None
 
     def rname(self, rid) -> str:
         return self.names.get(rid, rid) if isinstance(rid, str) else ""

@@ -295,6 +295,13 @@ def workbook_bytes(ctx: _Context) -> bytes:
                     "(docs/model.md §3b). Every cell's steps are in waterfall.csv of the result."
                 )
                 _sheet(xw, "Fair share explained", region_table(ctx.d, ctx.x, ctx.region_names), [note])
+            if ctx.montecarlo is not None:  # the plan under uncertain rates (allocator.report.uncertain)
+                from allocator.report import uncertain
+
+                said = [uncertain.describe(ctx.montecarlo)]
+                _sheet(xw, "Uncertain rates, national", uncertain.national_sheet(ctx.montecarlo), said)
+                names = dict(zip(ctx.d.regions, ctx.region_names, strict=True))
+                _sheet(xw, "Uncertain rates, regions", uncertain.regions_sheet(ctx.montecarlo, names), said)
 
         bf = ctx.binding
         if not len(bf):

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from allocator.analysis import shadow
 from allocator.core.data import problem_data
@@ -44,13 +45,16 @@ from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
 from allocator.io.atomic import atomic_write
 from allocator.io.instance import as_instance
-from allocator.report import geo
+from allocator.report import geo, uncertain
 from allocator.report.guard import _proven, _read_manifest, _sha256, check_match, check_overwrite
 from allocator.report.html import page_html
 from allocator.report.tables import MANIFEST, PAGE, WORKBOOK, _Context
 from allocator.report.workbook import workbook_bytes
 from allocator.solution.arrays import posts_array
 from allocator.solution.result import Result
+
+if TYPE_CHECKING:
+    from allocator.study.montecarlo import MonteCarlo
 
 # ------------------------------------------------------------------------ writing
 
@@ -87,6 +91,7 @@ def write_report(
     *,
     model: ModelSpec | None = None,
     model_file: str | None = None,
+    montecarlo: MonteCarlo | None = None,
 ) -> list[Path]:
     """Write the workbook, the figures and the HTML page of a result into ``out_dir``.
 
@@ -105,6 +110,11 @@ def write_report(
         the default model's are known, recognised by the result's ``model_sha256``).
     model_file : str, optional
         The name of the model file it was read from.
+    montecarlo : MonteCarlo, optional
+        A Monte Carlo evaluation of this plan (:func:`allocator.study.montecarlo.monte_carlo`):
+        the report then has a section "Under uncertain rates" (the national fan chart
+        ``fan_national``, the supply gap's P10/P50/P90 in each assessed year) and the workbook
+        the sheets "Uncertain rates, national" and "Uncertain rates, regions".
 
     Returns
     -------
@@ -114,7 +124,8 @@ def write_report(
     Raises
     ------
     ValueError
-        The result does not match the instance, ``out_dir`` is not a folder, or a file the
+        The result does not match the instance (or ``montecarlo`` is of another instance, or
+        given for a result without an allocation), ``out_dir`` is not a folder, or a file the
         report did not write would be overwritten without ``force``. Nothing is written.
     """
     from allocator.report import figures, waterfall  # matplotlib: imported only when a report is written
@@ -122,6 +133,11 @@ def write_report(
     out = Path(out_dir)
     instance = as_instance(instance)
     ctx = _context(result, instance, model, model_file)
+    if montecarlo is not None:
+        if ctx.x is None:
+            raise ValueError(f"montecarlo: the result is {result.status}: it has no plan to show under uncertain rates")
+        uncertain.check_fits(montecarlo, instance.name, ctx.d.regions)
+        ctx.montecarlo = montecarlo
     match = geo.match_regions(ctx.d.regions, [r.name for r in instance.regions])
     stems = []
     if ctx.x is not None:
@@ -134,6 +150,8 @@ def write_report(
             stems.append("stock_over_time")
         if ctx.d.has_need_block:  # docs/model.md §3b: why each region's fair share is what it is
             stems.append("waterfall")
+        if montecarlo is not None:
+            stems.append("fan_national")
     else:
         ctx.notes.append("No figures: the result has no allocation.")
     names = [WORKBOOK, PAGE] + [f"{s}.{ext}" for s in stems for ext in ("png", "svg")]
@@ -151,7 +169,10 @@ def write_report(
             "change_map": lambda: figures.change_map(ctx.d, ctx.x, match, rn),
             "stock_over_time": lambda: figures.stock_figure(ctx.d, ctx.stock_time, rn),
             "waterfall": lambda: waterfall.waterfall_figure(ctx.d, ctx.x, rn),
+            "fan_national": lambda: fan.national_fan(montecarlo),
         }
+        from allocator.study import fan
+
         for stem in stems:
             fig = figs[stem]()
             pngs[stem] = figures.to_bytes(fig, "png")

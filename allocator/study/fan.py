@@ -126,3 +126,20 @@ def fan_files(mc: MonteCarlo) -> dict[str, bytes]:
         for fmt in ("png", "svg"):
             out[f"{name}.{fmt}"] = to_bytes(fig, fmt)
     return out
+
+
+def region_fan(mc: MonteCarlo, region: str, name: str | None = None) -> Figure:
+    """One region's supply per 100,000 need-weighted population: P10–P90 band, median and
+    central value, a small figure for a page (the area brief)."""
+    import matplotlib
+
+    i = mc.regions.index(region)
+    with matplotlib.rc_context(_RC | {"font.size": 8}):
+        fig = Figure(figsize=(4.8, 3.2), dpi=100, layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        _fan(ax, mc.years, mc.percentiles("supply")[:, i], mc.values("supply")[1][i], mc.assess_years)
+        ax.set_ylabel("per 100,000 need-weighted population")
+        ax.set_title(f"{_short(str(name or region), 40)}: supply, {mc.draws:,} draws".replace("$", r"\$"), fontsize=9)
+        ax.legend(loc="best", frameon=False, fontsize=7)
+    return fig
