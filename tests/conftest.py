@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,17 @@ BASE = {
         {"region": "south", "specialty": "gp", "posts": 80},
     ],
 }
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept():
+    """Streamlit's AppTest runs the page as ``sys.modules["__main__"]`` and leaves it there; a later
+    Dask LocalCluster (spawned worker processes re-import ``__main__`` from its path) would then run
+    the page in every worker and fail to start. Put the test runner's ``__main__`` back after each
+    test, whichever test ran the page."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture
