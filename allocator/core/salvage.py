@@ -5,7 +5,7 @@ ids, duplicates, years, later-version fields) need a validated :class:`Instance`
 message lists the problems of both stages, the entries and fields pydantic names are set aside
 here, and the rest is validated again:
 
-- a field that is not a key (``posts``, ``population``, a rate) gets a harmless placeholder
+- a field that is not a key (``posts``, ``population``, a rate) gets a harmless stand-in value
   (1.0, 1, ``False``, ``"?"``), so the entry's references (region, specialty, year) are still
   checked, and an entry that refers to it (``growth_allowance`` needs ``max_growth_rate``) does
   not report a follow-on problem;
@@ -14,7 +14,7 @@ here, and the rest is validated again:
 - an entry whose own rule fails (``min_posts > max_posts``) is reduced to its keys, so its
   references are still checked, and dropped if that is not enough;
 - an unknown field is removed;
-- ``baseline_year``, ``schema_version`` and ``pipeline.horizon_year`` get placeholders chosen so
+- ``baseline_year``, ``schema_version`` and ``pipeline.horizon_year`` get stand-in values chosen so
   that no year check fails because of them; a broken ``years``, ``regions``, ``specialties`` or
   ``baseline_posts`` leaves nothing sound to check against, and the cross-checks are skipped.
 
@@ -38,7 +38,7 @@ from allocator.core.limits import MAX_YEARS, model_of
 
 KEYS = frozenset({"id", "region", "specialty", "year", "team"})  # what an entry is about
 GLOBAL = frozenset({"years", "regions", "specialties", "baseline_posts"})  # nothing to check against without them
-ROUNDS = 5  # placeholders can meet an entry's own rule (min_posts > a placeholder max_posts): try again
+ROUNDS = 5  # stand-in values can meet an entry's own rule (min_posts above a stand-in max_posts): try again
 
 Loc = tuple[Any, ...]
 _DROP, _DELETE = object(), object()
@@ -179,9 +179,9 @@ def _plan(data: dict, loc: Loc, kind: str, edits: dict, damaged: set, reduced: s
     if kind == "extra_forbidden" or info is None:
         edits[loc] = _DELETE
         return True
-    value = _global_placeholder(data, loc)
+    value = _global_stand_in(data, loc)
     if value is None:
-        value = placeholder(info)
+        value = stand_in(info)
     if value is not None:
         edits[loc] = _Set(value)
     elif not info.is_required():
@@ -194,7 +194,7 @@ def _plan(data: dict, loc: Loc, kind: str, edits: dict, damaged: set, reduced: s
 def _plan_entry(
     data: dict, where: Loc, model: Any, rest: Loc, kind: str, edits: dict, damaged: set, reduced: set
 ) -> bool:
-    """Set aside the problem of an entry: a placeholder for a field, the keys alone for the
+    """Set aside the problem of an entry: a stand-in value for a field, the keys alone for the
     entry's own rule, the entry dropped when its key is wrong (or its keys alone still fail)."""
     entry = _get(data, where)
     fields = getattr(model, "model_fields", {})
@@ -210,7 +210,7 @@ def _plan_entry(
         keys = {k: v for k, v in entry.items() if k in KEYS and k in fields}
         for f, info in fields.items():
             if info.is_required() and f not in keys:
-                value = placeholder(info)
+                value = stand_in(info)
                 if value is None:
                     edits[where] = _DROP
                     damaged.add(where)
@@ -227,7 +227,7 @@ def _plan_entry(
         edits[where + ("delay_shares",)] = _Set([1.0])
         damaged.update({where + ("delay_years",), where + ("delay_shares",)})
         return True
-    value = placeholder(fields[name])
+    value = stand_in(fields[name])
     if value is None:
         edits[where] = _DROP
         damaged.add(where)
@@ -249,7 +249,7 @@ def _base(annotation: Any) -> Any:
             return annotation
 
 
-def placeholder(info: Any) -> Any:
+def stand_in(info: Any) -> Any:
     """A value every check of a field accepts (1.0 for a number, a rate or a share; 1 for a
     whole number), or ``None`` when there is none (a list)."""
     ann = _base(info.annotation)
@@ -260,7 +260,7 @@ def placeholder(info: Any) -> Any:
     return {bool: False, int: 1, float: 1.0, str: "?"}.get(ann)
 
 
-def _global_placeholder(data: dict, loc: Loc) -> Any:
+def _global_stand_in(data: dict, loc: Loc) -> Any:
     """Placeholders for the fields every year check depends on, chosen so none fails because of
     them."""
     years = data.get("years")
