@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from allocator.cli.console import console, err, fail
+from allocator.cli.console import console, err, fail, instance_or_fail
 
 
 def brief_command(
@@ -37,17 +37,11 @@ def brief_command(
     factor's blend, its plan by programme and year, what holds it back and the assumptions."""
     from allocator.core.instance import InstanceError
     from allocator.core.spec import load_model
-    from allocator.io.instance import load_instance
     from allocator.report.brief import UnknownArea, area_brief, find_region, write_brief
 
     if (out.exists() or out.is_symlink()) and not out.is_dir():
         fail(f"--out {out}: exists and is not a folder (give a folder for the brief)")
-    try:
-        inst = load_instance(instance)
-    except InstanceError as e:
-        fail(str(e))
-    except OSError as e:
-        fail(f"{instance}: {e}")
+    inst = instance_or_fail(instance)
     try:
         find_region(inst, area)
     except UnknownArea as e:

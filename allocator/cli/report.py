@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from allocator.cli.console import console, fail
+from allocator.cli.console import console, fail, instance_or_fail
 from allocator.report.guard import check_match
 from allocator.report.write import write_report
 from allocator.solution.result import Result
@@ -40,7 +40,6 @@ def report_command(
 ):
     """Write a result's report: Excel workbook, figures (PNG, SVG) and a one-page HTML summary."""
     from allocator.core.instance import InstanceError
-    from allocator.io.instance import load_instance
     from allocator.io.results import ResultFormatError, load_result
 
     if (out.exists() or out.is_symlink()) and not out.is_dir():
@@ -49,12 +48,7 @@ def report_command(
         res = Result.from_dict(load_result(result, report=True))
     except ResultFormatError as e:
         fail(str(e))
-    try:
-        inst = load_instance(instance)
-    except InstanceError as e:
-        fail(str(e))
-    except OSError as e:
-        fail(f"{instance}: {e}")
+    inst = instance_or_fail(instance)
     try:
         check_match(res, inst)
     except ValueError as e:
