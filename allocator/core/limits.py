@@ -31,6 +31,9 @@ MAX_PROGRAMME_YEARS = 100
 MAX_NUMBER = 1e12  # any other number
 MAX_YEARS = 100  # planning years; also the evaluation years of a pipeline (first planning year to horizon)
 MAX_CELLS = 10_000_000  # regions × specialties × years
+# at most this many runs (weightings × scenarios) per sweep unless asked for more: a grid's
+# size is counted before it is expanded (5 weights × 40 values would be 10^8 runs)
+MAX_RUNS = 10_000
 
 # field name -> (largest value, what it is)
 NUMBER_LIMITS: dict[str, tuple[float, str]] = {
