@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
@@ -29,7 +30,9 @@ from allocator.pipeline.steps import (  # noqa: F401  (re-exported: the pipeline
     build_data,
     presolve,
 )
-from allocator.solution.result import Result
+
+if TYPE_CHECKING:  # the Result's module (pandas) loads when a result is made (steps.py)
+    from allocator.solution.result import Result
 
 
 def problem_data(instance: Instance | str | Path) -> ProblemData:

@@ -20,12 +20,10 @@ from __future__ import annotations
 import importlib
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from allocator.analysis.diagnose import diagnose
 from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
 from allocator.core.provenance import inputs
@@ -34,8 +32,15 @@ from allocator.model.backends import BACKENDS
 from allocator.model.backends.base import RawSolution, SolveOptions
 from allocator.model.highs_env import quiet_banner
 from allocator.model.presolve import presolve_findings
-from allocator.solution import measures, waterfall, workforce
-from allocator.solution.result import ALLOCATION_COLUMNS, Result, binding_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from allocator.solution.result import Result
+
+# pandas (with pyarrow) and the modules of allocator.solution load when a Result is made, not with
+# this module: a solve's peak memory is HiGHS's and the tie-break's, and what is loaded before
+# them lies beneath it (issue 24)
 
 __all__ = [
     "Built",
@@ -68,6 +73,8 @@ def inputs_of(d: ProblemData, spec: ModelSpec) -> dict:
 
 def infeasible_result(d: ProblemData, spec: ModelSpec, backend: str, diagnosis: dict | None, message: str) -> Result:
     """The Result of a run proved infeasible without solving it: status, diagnosis, message."""
+    from allocator.solution.result import Result
+
     return Result(
         status="infeasible",
         instance=d.name,
@@ -86,6 +93,8 @@ def presolve(d: ProblemData, spec: ModelSpec, integer: bool = False, backend: st
     findings = presolve_findings(d, integer)
     if not findings:
         return None
+    from allocator.analysis.diagnose import diagnose
+
     res = infeasible_result(d, spec, backend, diagnose(d, spec, findings), "infeasible (pre-solve checks)")
     res.timings["assemble"] = time.perf_counter() - t0  # the checks and their diagnosis
     return res
@@ -102,6 +111,8 @@ def error_text(err: BaseException) -> str:
 
 def error_result(d: ProblemData, spec: ModelSpec, backend: str, err: BaseException) -> Result:
     """The Result of a run that raised: status ``error``, the exception in ``message``."""
+    from allocator.solution.result import Result
+
     return Result(
         status="error",
         instance=d.name,
@@ -224,6 +235,9 @@ def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, bu
 
 
 def _assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, build_seconds: float) -> Result:
+    from allocator.solution import measures, waterfall, workforce
+    from allocator.solution.result import Result, binding_frame
+
     if raw.status == "error" and raw.mip_gap is None:
         raw.status = _confirm_status(d, spec)
     res = Result(
@@ -239,6 +253,8 @@ def _assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, b
         solve_seconds=raw.solve_seconds + raw.tie_break_seconds,
     )
     if raw.status == "infeasible":
+        from allocator.analysis.diagnose import diagnose
+
         res.diagnosis = diagnose(d, spec)
     if raw.x is None:
         return res
@@ -278,6 +294,10 @@ def _confirm_status(d: ProblemData, spec: ModelSpec) -> str:
 
 def allocation_frame(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     """(R, S, Y) posts → the long allocation table of §9, in instance order."""
+    import pandas as pd
+
+    from allocator.solution.result import ALLOCATION_COLUMNS
+
     idx = pd.MultiIndex.from_product([d.regions, d.specialties, d.years], names=ALLOCATION_COLUMNS[:3])
     frame = idx.to_frame(index=False)
     frame["posts"] = x.reshape(-1)
