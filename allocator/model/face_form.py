@@ -36,6 +36,8 @@ PIVOT_TOL = 1e-3
 # a row with no column left, or bounds that cross, are tolerated up to this (absolute, scaled by
 # the size of the right-hand side): the face comes from a solver's solution
 FEAS_TOL = 1e-9
+# rows of at most this many columns are compared for parallels (step 3); longer rows stay apart
+MERGE_TERMS = 16
 # at most this many passes of steps 3–4 (each pass can fix columns and so empty rows)
 PASSES = 6
 
@@ -180,12 +182,19 @@ def _merge_parallel(rows: sp.csr_matrix, lo: np.ndarray, hi: np.ndarray):
     n_groups = 0
     for c in np.unique(count):
         sel = np.flatnonzero(count == c)
+        if c > MERGE_TERMS:  # long rows are rarely parallel: each is its own group
+            group[sel] = n_groups + np.arange(len(sel))
+            n_groups += len(sel)
+            continue
         starts = rows.indptr[sel][:, None] + np.arange(c)[None, :]
         key = np.concatenate([rows.indices[starts].astype(np.float64), rows.data[starts]], axis=1)
-        _, inverse = np.unique(key, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
+        order = np.lexsort(key.T[::-1])
+        new = np.ones(len(sel), dtype=bool)
+        new[1:] = np.any(key[order[1:]] != key[order[:-1]], axis=1)
+        inverse = np.empty(len(sel), dtype=np.int64)
+        inverse[order] = np.cumsum(new) - 1
         group[sel] = n_groups + inverse
-        n_groups += int(inverse.max()) + 1
+        n_groups += int(new.sum())
     glo, ghi = np.full(n_groups, -np.inf), np.full(n_groups, np.inf)
     np.maximum.at(glo, group, lo)
     np.minimum.at(ghi, group, hi)
