@@ -77,3 +77,19 @@ print(json.dumps(seen))
         "assembled": True,
         "same": True,
     }
+
+
+def test_a_model_solved_once_is_released_before_its_result_is_assembled():
+    """``Built.solve(release=True)`` (what ``allocator.solve`` does) drops the backend's model,
+    and with it HiGHS's working memory, before the result is assembled; the result is the same."""
+    import allocator
+    from allocator.pipeline.steps import give_back_memory
+
+    path = ROOT / "instances" / "toy" / "toy-3x2.json"
+    kept, released = allocator.build(path), allocator.build(path)
+    a = kept.solve()
+    b = released.solve(release=True)
+    assert kept.model is not None and released.model is None
+    assert a.allocation.equals(b.allocation) and a.objective == b.objective
+    assert allocator.solve(path).allocation.equals(a.allocation)
+    give_back_memory()  # harmless when called again, and on any platform

@@ -148,7 +148,7 @@ def _run(d, spec, backend, options, *, instance, round_posts, progress) -> Resul
     say(f"building the {backend} model")
     built = build_data(d, spec, backend, integer, instance=instance)
     say(f"solving with HiGHS ({'MIP' if integer else options.method})" + (", then rounding" if round_posts else ""))
-    return built.solve(options, round_posts=round_posts)
+    return built.solve(options, round_posts=round_posts, release=True)  # solved once: HiGHS goes first
 
 
 def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, options: SolveOptions) -> Result:
@@ -165,7 +165,7 @@ def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, opt
 
     lp_options = replace(options, integer=False, mip_gap=None)
     built = build_data(d, spec, "highs", integer=False, instance=inst)
-    lp = built.solve(lp_options)
+    lp = built.solve(lp_options, release=True)
     if lp.status != "optimal":
         return lp
     x_lp = lp.posts_array(d)
