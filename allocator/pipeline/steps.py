@@ -182,10 +182,13 @@ class Built:
             options = replace(options, tie_break=self.spec.solve.tie_break)
         t0 = time.perf_counter()
         raw = self.solve_raw(options)
+        t_release = time.perf_counter()
         if release:
             self.model = None
             give_back_memory()
+        released = time.perf_counter() - t_release
         res = self.assemble(raw)
+        res.timings["assemble"] += released  # freeing the solver's memory: part of making the result
         if round_posts and res.status == "optimal" and not self.integer and res.mip_gap is None:
             from allocator.pipeline.rounding import round_result
 
