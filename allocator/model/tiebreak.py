@@ -39,6 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from allocator.model import face_cache
+
 # a reduced cost or row dual smaller than this is zero (HiGHS's dual feasibility tolerance is 1e-7)
 DUAL_ZERO = 1e-9
 # Clarabel's tolerances: tight, so that answers from different vertices agree to ~1e-6 posts
@@ -61,6 +63,7 @@ class TieBreak:
     status: str
     substituted: int = 0  # free columns defined by equality rows, substituted out of the QP
     qp_nonzeros: int = 0  # non-zeros of the QP's constraint matrix (bounds included)
+    reused: bool = False  # the answer of an earlier solve with the same face (allocator.model.face_cache)
 
 
 class TieBreakError(RuntimeError):
@@ -133,9 +136,15 @@ def least_squares(
     """
     t0 = time.perf_counter()
     lp, cl, cu, rl, ru = optimal_face(h)
-    A = constraint_matrix(lp)
+    key = face_cache.face_key(lp, cl, cu, rl, ru, x_cols, target_bar, (tol, direct, substitute))
+    tb = face_cache.get(key)  # the face of a recent solve: the same QP, so the same answer
+    if tb is None:
+        A = constraint_matrix(lp)
+        tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol, direct=direct, substitute=substitute)
+        face_cache.put(key, tb)
+    else:
+        tb.reused = True
     vertex = np.asarray(h.getSolution().col_value, dtype=float)
-    tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol, direct=direct, substitute=substitute)
     cost = np.asarray(lp.col_cost_, dtype=float)
     tb.objective_change = float(cost @ tb.columns - cost @ vertex)
     tb.seconds = time.perf_counter() - t0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
 from allocator.io.instance import as_problem_data
+from allocator.model import face_cache
 from allocator.model.backends.base import SolveOptions
 from allocator.model.backends.highs import workforce_rows
 from allocator.pipeline.steps import Built, build_data, error_result, infeasible_result, presolve
@@ -19,6 +21,10 @@ from allocator.solution.result import Result
 from allocator.study.scenarios import WEIGHTS
 
 # ------------------------------------------------------------------------------ warm starts
+
+#: added to a run's message when its §6b tie-break was taken from an earlier run with the same
+#: optimal face (:mod:`allocator.model.face_cache`) instead of being solved again
+REUSED = "tie-break reused: same optimal face as an earlier run"
 
 
 # How far a step in each weight carries a warm start: worst_shortfall prices one column (z),
@@ -111,6 +117,7 @@ def solve_weightings(
     built: Built | None = None  # the warm-started model, re-used from run to run
     for i in order:
         spec = specs[i]
+        t0, hits = time.perf_counter(), face_cache.hits()
         # the model file's [solve] tie_break unless the options say (docs/model.md §6b)
         run_options = options if options.tie_break is not None else replace(options, tie_break=spec.solve.tie_break)
         integer = spec.solve.integer if options.integer is None else options.integer
@@ -122,7 +129,7 @@ def solve_weightings(
                 yield i, infeasible_result(d, spec, backend, known.diagnosis, known.message), False
                 continue
             if backend != "highs" or integer or not warm:
-                yield i, build_data(d, spec, backend, integer).solve(run_options), False
+                yield i, _note_reuse(build_data(d, spec, backend, integer).solve(run_options), hits), False
                 continue
             warm_started = built is not None
             if built is None:
@@ -151,9 +158,73 @@ def solve_weightings(
                     raw.solve_seconds += spent
                     warm_started = False
             res = built.assemble(raw)
+            res.timings["total"] = time.perf_counter() - t0  # this run's share: its own build, if any
+            _note_reuse(res, hits)
             if res.status == "infeasible":
                 infeasible[False] = infeasible_result(d, spec, backend, res.diagnosis, res.message)
             yield i, res, warm_started
         except Exception as err:  # a failed run is recorded, the others go on
             built = None
             yield i, error_result(d, spec, backend, err), False
+
+
+def _note_reuse(res: Result, hits: int) -> Result:
+    """Say in ``res.message`` that its tie-break was reused, if the cache was hit since ``hits``."""
+    if face_cache.hits() > hits:
+        res.message = f"{res.message}; {REUSED}"
+    return res
+
+
+# ------------------------------------------------------------------------------ warm chains over workers
+
+
+def chain_counts(sizes: Sequence[int], slots: int) -> list[int]:
+    """How many warm chains to split each scenario's runs into, for ``slots`` worker threads.
+
+    Every chain is one model solved cold once and then warm-started, in one process. There
+    are as many chains as slots (or, with more scenarios than slots, the next multiple of
+    the slots), at least one per scenario with runs and at most one per run; each further
+    chain goes to the scenario whose chains are then longest, so the longest chain is as
+    short as it can be. ``slots`` 0 (no worker known yet): one chain per scenario.
+    """
+    counts = [1 if n > 0 else 0 for n in sizes]
+    busy = sum(counts)
+    if slots <= 0 or busy == 0:
+        return counts
+    total = min(-(-busy // slots) * slots, sum(sizes))
+    for _ in range(total - busy):
+        longest = max(
+            (i for i, n in enumerate(sizes) if counts[i] < n), key=lambda i: (-(-sizes[i] // counts[i]), sizes[i])
+        )
+        counts[longest] += 1
+    return counts
+
+
+def split_chain(items: Sequence, pieces: int) -> list[list]:
+    """``items`` (in warm-start order) cut into ``pieces`` contiguous chains whose lengths differ
+    by at most one, longer ones first."""
+    pieces = max(1, min(pieces, len(items)))
+    base, extra = divmod(len(items), pieces)
+    out, start = [], 0
+    for k in range(pieces):
+        stop = start + base + (k < extra)
+        out.append(list(items[start:stop]))
+        start = stop
+    return out
+
+
+#: a chain's cold start, in warm runs, for balancing chains over worker threads: the first run of
+#: a chain is an interior-point solve, the others primal simplex from the last basis
+COLD_RUNS = 5
+
+
+def assign_chains(lengths: Sequence[int], slots: int) -> list[int]:
+    """The slot (0 … ``slots`` − 1) of each chain: longest first, each to the slot with the least
+    work so far, counting a chain's work as its runs plus :data:`COLD_RUNS` for its cold start."""
+    load = [0.0] * max(1, slots)
+    where = [0] * len(lengths)
+    for c in sorted(range(len(lengths)), key=lambda c: -lengths[c]):
+        s = min(range(len(load)), key=lambda s: (load[s], s))
+        where[c] = s
+        load[s] += lengths[c] + COLD_RUNS
+    return where
