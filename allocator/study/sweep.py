@@ -47,9 +47,24 @@ nannies and dashboards (each on a free port, so several sweeps can share a machi
 authentication, so another machine must not reach it: to use other machines, start a
 cluster yourself and give its address. ``scheduler="tcp://HOST:PORT"`` sends the same sweep to an
 existing cluster (an unreachable one is reported within seconds); ``client=``
-uses a client you already have. All weightings of one scenario go to one task (or to a few
-contiguous chunks of the warm-start order, so that every worker has work); results stream
-back as tasks finish (``distributed.as_completed``) with a progress bar. A run that fails is
+uses a client you already have.
+
+Each task is one *warm chain*: a contiguous piece of one scenario's warm-start order, solved
+in one process on one model (:func:`solve_weightings`), whose first run is cold. With ``W``
+worker threads on the client (all its workers' threads, when the sweep starts) the runs are
+cut into ``W`` chains (with more scenarios than threads, the next multiple of ``W``; at least
+one chain per scenario, each further chain to the scenario whose chains are longest;
+:func:`~allocator.study.warm.chain_counts`), a scenario's chains differing in length by at
+most one run. Each chain is pinned to a worker thread, longest first, to the thread with the
+least work so far (:func:`~allocator.study.warm.assign_chains`; Dask may move it if that
+worker is lost). So with one scenario every thread runs one chain and pays one cold start.
+``chunk_size`` fixes the runs per chain instead. Results stream back as tasks finish
+(``distributed.as_completed``) with a progress bar.
+
+A run whose optimal face equals one of a recent run's in the same process takes that run's
+§6b tie-break instead of solving the QP again (the same face is the same QP, detected
+exactly by a digest of its arrays: :mod:`allocator.model.face_cache`); the runs table says
+so in ``tie_break_reused`` and the run's message. A run that fails is
 recorded with status ``error`` and its message; the sweep goes on. With ``out`` and
 ``resume=True`` (the default) runs whose hash is already in the store are not solved again
 (runs recorded as ``error`` are retried), so an interrupted sweep is resumed by running it
@@ -90,7 +105,6 @@ command exits 2.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -105,11 +119,12 @@ from allocator.core.data import ProblemData, problem_data
 from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
 from allocator.io.instance import as_instance
+from allocator.model import face_cache
 from allocator.model.backends.base import SolveOptions
 from allocator.pipeline.steps import error_text
 from allocator.study.grids import Grid, _models, run_hash
 from allocator.study.scenarios import SUMMARY, WEIGHTS, Scenario, SchedulerError, _scenarios
-from allocator.study.warm import solve_weightings, warm_order
+from allocator.study.warm import assign_chains, chain_counts, solve_weightings, split_chain, warm_order
 
 # ------------------------------------------------------------------------------ runs and tasks
 
@@ -138,7 +153,9 @@ def _solve_group(task: dict) -> list[dict]:
     """
     d, specs = task["data"], task["specs"]
     out = []
+    hits = face_cache.hits()  # the generator runs in this thread: hits between two runs are the later run's
     for i, res, warm in solve_weightings(d, specs, task["options"], backend=task["backend"], order=range(len(specs))):
+        reused, hits = face_cache.hits() > hits, face_cache.hits()
         x = None
         if len(res.allocation):
             x = res.posts_array(d)
@@ -150,6 +167,7 @@ def _solve_group(task: dict) -> list[dict]:
                 "message": (res.diagnosis or {}).get("summary") or res.message,
                 "error": res.message if res.status == "error" else None,
                 "warm_start": warm,
+                "tie_break_reused": reused,
                 "solve_seconds": res.solve_seconds,
                 "timings": dict(res.timings),
                 "instance_sha256": (res.inputs or {}).get("instance_sha256"),
@@ -202,6 +220,7 @@ def _run_row(run: _Run, backend: str, instance: str, rec: dict) -> dict:
     row.update(
         {
             "warm_start": bool(rec.get("warm_start", False)),
+            "tie_break_reused": bool(rec.get("tie_break_reused", False)),
             "solve_seconds": float(rec.get("solve_seconds") or 0.0),
             "message": rec.get("message") or "",
             "error": rec.get("error"),
@@ -315,10 +334,9 @@ def _connect(client, scheduler: str | None, dashboard: bool = True):
     return c, [c, cluster]
 
 
-def _chunks(runs: list[_Run], pieces: int) -> list[list[_Run]]:
-    pieces = max(1, min(pieces, len(runs)))
-    size = math.ceil(len(runs) / pieces)
-    return [runs[i : i + size] for i in range(0, len(runs), size)]
+def _slots(cl) -> list[str]:
+    """One entry per thread of the client's workers: its worker's address (sorted)."""
+    return [a for a, n in sorted(cl.nthreads().items()) for _ in range(max(1, int(n or 1)))]
 
 
 def _progress(enabled: bool):
@@ -384,8 +402,7 @@ def sweep(
     options : SolveOptions, optional
         HiGHS options per run; default one thread, interior point for the first solve.
     chunk_size : int, optional
-        Runs per task. Default: a scenario's runs are split into as few contiguous chunks
-        (of the warm-start order) as keep every worker busy.
+        Runs per task (warm chain). Default: one chain per worker thread (module docstring, Dask).
     dashboard : bool
         Serve the local cluster's Dask dashboard (on 127.0.0.1, a free port). The local
         cluster listens on 127.0.0.1 only (:data:`LOCAL_HOST`).
@@ -460,14 +477,16 @@ def sweep(
         if work:
             cl, to_close = _connect(client, scheduler, dashboard)
             try:
+                slots = _slots(cl)
                 if chunk_size is None:
-                    workers = max(1, len(cl.scheduler_info().get("workers", {})) or 1)
-                    pieces = max(1, math.ceil(2 * workers / len(work)))
-                    groups = [(p, c) for p, rs in work for c in _chunks(rs, pieces)]
+                    counts = chain_counts([len(rs) for _, rs in work], len(slots))
+                    groups = [(p, c) for (p, rs), k in zip(work, counts, strict=True) for c in split_chain(rs, k)]
                 else:
                     groups = [(p, rs[i : i + chunk_size]) for p, rs in work for i in range(0, len(rs), chunk_size)]
+                where = assign_chains([len(c) for _, c in groups], len(slots))
                 futures = {}
-                for plan, chunk in groups:
+                for k in sorted(range(len(groups)), key=lambda k: -len(groups[k][1])):  # longest first
+                    plan, chunk = groups[k]
                     task = {
                         "data": plan.problem(),  # computed once per scenario, not per task
                         "specs": [r.spec for r in chunk],
@@ -475,7 +494,9 @@ def sweep(
                         "backend": backend,
                         "options": options,
                     }
-                    fut = cl.submit(_solve_group, task, pure=False)
+                    # each chain on its own worker thread; Dask may still move it if that worker is lost
+                    pin = {"workers": [slots[where[k]]], "allow_other_workers": True} if slots else {}
+                    fut = cl.submit(_solve_group, task, pure=False, **pin)
                     futures[fut] = (plan, chunk)
                 from distributed import as_completed
 
