@@ -104,6 +104,11 @@ def solve_weightings(
     yielded as a Result with status ``error`` and the exception in ``message``; the next run
     starts from a fresh model. An instance that the pre-solve checks prove infeasible is not
     built: every run is ``infeasible`` with a diagnosis.
+
+    Each Result's ``timings`` has the run's own stages and its ``total`` (from the start of the
+    run to its Result: ``build`` only for a run that built the model). A run whose LP optimal
+    face equals a recent run's takes that run's §6b tie-break (:mod:`allocator.model.face_cache`:
+    the same face is the same QP) and its message ends with :data:`REUSED`.
     """
     d = as_problem_data(d)
     options = options or SolveOptions()
