@@ -44,10 +44,11 @@ from allocator.core.data import problem_data
 from allocator.core.spec import DEFAULT_MODEL
 from allocator.model import face_cache
 from allocator.model.backends.base import SolveOptions
+from allocator.study.chains import split_chain
 from allocator.study.generate import generate
 from allocator.study.grids import expand_grid
 from allocator.study.sweep import LOCAL_HOST, sweep
-from allocator.study.warm import solve_weightings, split_chain, warm_order
+from allocator.study.warm import solve_weightings, warm_order
 
 MOVES = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0]
 WORST = [0.0, 1.0, 5.0, 20.0, 50.0]

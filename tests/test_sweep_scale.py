@@ -8,16 +8,18 @@ process, so a test can see which worker solved which runs).
 from __future__ import annotations
 
 import importlib
+import time
 
 import numpy as np
 import pytest
 
 from allocator.core.spec import DEFAULT_MODEL
 from allocator.model import face_cache
+from allocator.study.chains import assign_chains, chain_counts, split_chain
 from allocator.study.generate import generate
 from allocator.study.grids import expand_grid
 from allocator.study.sweep import sweep
-from allocator.study.warm import REUSED, assign_chains, chain_counts, split_chain, warm_order
+from allocator.study.warm import REUSED, warm_order
 
 sweep_mod = importlib.import_module("allocator.study.sweep")
 
@@ -79,16 +81,22 @@ def test_chains_are_balanced_over_threads():
 # ------------------------------------------------------------------------------ on Dask
 
 
-def _recording(monkeypatch):
-    """Record, per task, the worker that ran it and its weightings (workers are threads here)."""
+def _recording(monkeypatch, pause: float = 0.0):
+    """Record, per task, the worker that ran it and the weightings it solved, in order (workers
+    are threads here). ``pause``: seconds added to each run, as a larger instance would take (the
+    runs here take milliseconds: one chain could claim a whole segment before the other starts)."""
     from distributed import get_worker
 
     calls = []
     real = sweep_mod.solve_weightings
 
     def recorded(d, specs, *a, **k):
-        calls.append((get_worker().address, [s.name for s in specs]))
-        yield from real(d, specs, *a, **k)
+        solved = []
+        calls.append((get_worker().address, solved))
+        for item in real(d, specs, *a, **k):
+            solved.append(specs[item[0]].name)
+            time.sleep(pause)
+            yield item
 
     monkeypatch.setattr(sweep_mod, "solve_weightings", recorded)
     return calls
@@ -97,14 +105,14 @@ def _recording(monkeypatch):
 def test_two_workers_each_run_one_contiguous_warm_chain(clients, inst, monkeypatch):
     specs = expand_grid(DEFAULT_MODEL, GRID)
     order = [specs[i].name for i in warm_order(specs)]
-    calls = _recording(monkeypatch)
+    calls = _recording(monkeypatch, pause=0.3)
     two = sweep(inst, GRID, client=clients[2], progress=False)
     assert len(calls) == 2
-    workers = {w for w, _ in calls}
-    assert workers == set(clients[2].nthreads())  # both workers got runs
-    chains = sorted((names for _, names in calls), key=lambda names: order.index(names[0]))
-    assert sum(chains, []) == order  # contiguous pieces of the warm order, every run once
-    assert sorted(len(c) for c in chains) == [4, 5]
+    assert {w for w, names in calls if names} == set(clients[2].nthreads())  # both workers got runs
+    # one chain from each end of the warm order, meeting where they meet: every run once
+    forward, backward = sorted((names for _, names in calls), key=lambda names: order.index(names[0]))
+    assert forward[0] == order[0] and backward[0] == order[-1]
+    assert forward + backward[::-1] == order
     assert len(two) == len(specs) and two["hash"].is_unique and (two["status"] == "optimal").all()
     assert two["warm_start"].sum() == len(specs) - 2  # one cold start per chain
 
@@ -123,10 +131,12 @@ def test_more_scenarios_than_workers_keep_every_worker_busy(clients, inst, monke
     runs = sweep(inst, {"moves": [0.01, 0.1, 1.0, 2.0]}, scenarios, client=clients[2], progress=False)
     assert len(runs) == 12 and (runs["status"] == "optimal").all()
     assert len(calls) == 4  # 2 chains for one scenario, 1 for each other: 4 tasks, 2 per worker
+    assert sorted(len(names) for _, names in calls)[2:] == [4, 4]  # the lone chains
+    assert sum(len(names) for _, names in calls) == 12
     per_worker = {}
-    for w, names in calls:
-        per_worker[w] = per_worker.get(w, 0) + len(names)
-    assert sorted(per_worker.values()) == [6, 6]
+    for w, _ in calls:
+        per_worker[w] = per_worker.get(w, 0) + 1
+    assert sorted(per_worker.values()) == [2, 2]
 
 
 def test_the_store_records_each_runs_timings_and_tie_break_reuse(clients, inst, tmp_path):
@@ -145,3 +155,21 @@ def test_the_store_records_each_runs_timings_and_tie_break_reuse(clients, inst, 
     assert back["time_load"].isna().all()
     assert back["tie_break_reused"].tolist() == [False, True, True]
     assert back["message"].str.contains(REUSED).tolist() == [False, True, True]
+
+
+def test_a_diagnosis_runs_highs_with_the_pools_threads():
+    """A sweep's worker threads share HiGHS's global pool (threads=1); an infeasible scenario's
+    diagnosis (relaxation, IIS) must run with the same threads, or a concurrent solve in another
+    thread of the process ends with model status "Not Set"."""
+    from allocator.analysis.diagnose import relaxation_findings
+    from allocator.core.data import problem_data
+    from allocator.model.backends.highs import build_model
+    from allocator.model.highs_env import pool_threads, use_threads
+    from allocator.study.scenarios import Scenario
+
+    use_threads(1)
+    assert pool_threads() == 1
+    tight = problem_data(Scenario("tight", {"capacity_scale": 0.5}).apply(generate(7, 10, 5, seed=1)))
+    model = build_model(tight, DEFAULT_MODEL)
+    assert relaxation_findings(model)  # infeasible: the relaxation names what to change
+    assert model.highs.getOptionValue("threads")[1] == 1

@@ -49,16 +49,19 @@ cluster yourself and give its address. ``scheduler="tcp://HOST:PORT"`` sends the
 existing cluster (an unreachable one is reported within seconds); ``client=``
 uses a client you already have.
 
-Each task is one *warm chain*: a contiguous piece of one scenario's warm-start order, solved
-in one process on one model (:func:`solve_weightings`), whose first run is cold. With ``W``
-worker threads on the client (all its workers' threads, when the sweep starts) the runs are
-cut into ``W`` chains (with more scenarios than threads, the next multiple of ``W``; at least
-one chain per scenario, each further chain to the scenario whose chains are longest;
-:func:`~allocator.study.warm.chain_counts`), a scenario's chains differing in length by at
-most one run. Each chain is pinned to a worker thread, longest first, to the thread with the
-least work so far (:func:`~allocator.study.warm.assign_chains`; Dask may move it if that
-worker is lost). So with one scenario every thread runs one chain and pays one cold start.
-``chunk_size`` fixes the runs per chain instead. Results stream back as tasks finish
+Each task is one *warm chain* (:mod:`allocator.study.chains`): contiguous runs of one
+scenario's warm-start order, solved in one process on one model (:func:`solve_weightings`),
+the first cold. With ``W`` worker threads on the client (all its workers' threads when the
+sweep starts) the runs are cut into ``W`` pieces (with more scenarios than threads, the next
+multiple of ``W``: at least one per scenario, each further one to the scenario whose pieces
+are longest), a scenario's pieces differing in length by at most one run. Neighbouring
+pieces are taken in pairs: the two chains of a pair start at the two ends of their segment
+and claim its runs one at a time until they meet, so a chain held up by a slow run (a warm
+start that fell back to interior point) leaves the rest of the segment to its partner, and
+every run is solved once. Each chain is pinned to a worker thread, longest first, to the
+thread with the least work so far (Dask may move it if that worker is lost). So with one
+scenario every thread runs one chain and pays one cold start. ``chunk_size`` fixes the runs
+per chain instead (no pairs). Results stream back as tasks finish
 (``distributed.as_completed``) with a progress bar.
 
 A run whose optimal face equals one of a recent run's in the same process takes that run's
@@ -122,9 +125,10 @@ from allocator.io.instance import as_instance
 from allocator.model import face_cache
 from allocator.model.backends.base import SolveOptions
 from allocator.pipeline.steps import error_text
+from allocator.study.chains import assign_chains, claims, forget, plan_chains, worker_slots
 from allocator.study.grids import Grid, _models, run_hash
 from allocator.study.scenarios import SUMMARY, WEIGHTS, Scenario, SchedulerError, _scenarios
-from allocator.study.warm import assign_chains, chain_counts, solve_weightings, split_chain, warm_order
+from allocator.study.warm import solve_weightings, warm_order
 
 # ------------------------------------------------------------------------------ runs and tasks
 
@@ -153,8 +157,9 @@ def _solve_group(task: dict) -> list[dict]:
     """
     d, specs = task["data"], task["specs"]
     out = []
+    order = claims(task["shared"], task["forward"]) if task.get("shared") else range(len(specs))
     hits = face_cache.hits()  # the generator runs in this thread: hits between two runs are the later run's
-    for i, res, warm in solve_weightings(d, specs, task["options"], backend=task["backend"], order=range(len(specs))):
+    for i, res, warm in solve_weightings(d, specs, task["options"], backend=task["backend"], order=order):
         reused, hits = face_cache.hits() > hits, face_cache.hits()
         x = None
         if len(res.allocation):
@@ -334,11 +339,6 @@ def _connect(client, scheduler: str | None, dashboard: bool = True):
     return c, [c, cluster]
 
 
-def _slots(cl) -> list[str]:
-    """One entry per thread of the client's workers: its worker's address (sorted)."""
-    return [a for a, n in sorted(cl.nthreads().items()) for _ in range(max(1, int(n or 1)))]
-
-
 def _progress(enabled: bool):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -476,41 +476,51 @@ def sweep(
             work.append((plan, [runs[i] for i in order]))
         if work:
             cl, to_close = _connect(client, scheduler, dashboard)
+            futures, chains = {}, []
             try:
-                slots = _slots(cl)
-                if chunk_size is None:
-                    counts = chain_counts([len(rs) for _, rs in work], len(slots))
-                    groups = [(p, c) for (p, rs), k in zip(work, counts, strict=True) for c in split_chain(rs, k)]
-                else:
-                    groups = [(p, rs[i : i + chunk_size]) for p, rs in work for i in range(0, len(rs), chunk_size)]
-                where = assign_chains([len(c) for _, c in groups], len(slots))
-                futures = {}
-                for k in sorted(range(len(groups)), key=lambda k: -len(groups[k][1])):  # longest first
-                    plan, chunk = groups[k]
+                slots = worker_slots(cl)
+                chains = plan_chains(work, len(slots), chunk_size, cl)
+                where = assign_chains([c.expected for c in chains], len(slots))
+                # per segment (or lone chain): [its tasks not finished, its runs not reported, why a task failed]
+                pending: dict[Any, list] = {}
+                for k in sorted(range(len(chains)), key=lambda k: -chains[k].expected):  # longest first
+                    ch = chains[k]
                     task = {
-                        "data": plan.problem(),  # computed once per scenario, not per task
-                        "specs": [r.spec for r in chunk],
-                        "hashes": [r.hash for r in chunk],
+                        "data": ch.plan.problem(),  # computed once per scenario, not per task
+                        "specs": [r.spec for r in ch.runs],
+                        "hashes": [r.hash for r in ch.runs],
                         "backend": backend,
                         "options": options,
+                        "shared": ch.shared,
+                        "forward": ch.forward,
                     }
                     # each chain on its own worker thread; Dask may still move it if that worker is lost
                     pin = {"workers": [slots[where[k]]], "allow_other_workers": True} if slots else {}
                     fut = cl.submit(_solve_group, task, pure=False, **pin)
-                    futures[fut] = (plan, chunk)
+                    futures[fut] = ch
+                    key = ch.shared or id(ch)
+                    left = pending.setdefault(key, [0, {r.hash: r for r in ch.runs}, None])
+                    left[0] += 1
                 from distributed import as_completed
 
                 for fut in as_completed(list(futures)):
-                    plan, chunk = futures.pop(fut)
+                    ch = futures.pop(fut)
+                    left = pending[ch.shared or id(ch)]
+                    left[0] -= 1
                     try:
                         recs = fut.result()
                     except Exception as err:  # the whole task failed (e.g. a worker died)
-                        recs = _error_records(chunk, f"task failed: {error_text(err)}")
-                    bar.update(task_id, description=f"{plan.scenario.name}")
-                    bar.advance(task_id, record(plan, recs))
+                        recs, left[2] = [], f"task failed: {error_text(err)}"
+                    for rec in recs:
+                        left[1].pop(rec["hash"], None)
+                    if left[0] == 0 and left[1]:  # runs no chain of the segment reported
+                        recs = recs + _error_records(list(left[1].values()), left[2] or "task ended without this run")
+                    bar.update(task_id, description=f"{ch.plan.scenario.name}")
+                    bar.advance(task_id, record(ch.plan, recs))
             finally:
                 for fut in list(futures):
                     fut.cancel()
+                forget(cl, chains)
                 for obj in to_close:
                     obj.close()
 
