@@ -14,11 +14,13 @@ process): timed on a sample of ``--cold-sample`` weightings evenly spread over t
 (the first included), and the cold sweep is projected as 50 × their median.
 
 The projection to more workers uses the measured per-run times of the one-worker sweep: the
-runs cut into ``W`` chains as the sweep does (:func:`allocator.study.warm.split_chain`), each
-chain's first run costs the median cold run (each chain starts cold), every other run what it
-took in the one-worker chain; the projected wall is the longest chain plus the sweep's fixed
-cost measured with one worker (wall minus the sum of its runs). It assumes one free core per
-worker, as on a cluster, and is checked against the measured two-worker sweep.
+runs cut as the sweep cuts them (:mod:`allocator.study.chains`: ``W`` pieces, neighbouring
+pieces in pairs whose two chains share the segment from both ends), each chain's first run
+costing the median cold run (every chain starts cold), every other run what it took in the
+one-worker chain (a backward chain's step is taken to cost what the same step took forward);
+the projected wall is the last chain's end plus the sweep's fixed cost measured with one
+worker (wall minus the sum of its runs). It assumes one free core per worker, as on a
+cluster, and is checked against the measured two-worker sweep.
 
     python benchmarks/sweep_scale.py --size 42x20x5                   # ~2 min
     python benchmarks/sweep_scale.py                                  # 42x65x10, ~15 min
@@ -98,9 +100,25 @@ def cold_sample(d, specs, order: list[int], k: int, log) -> dict[int, float]:
 
 
 def project(per_run: list[float], cold: float, fixed: float, workers: int) -> float:
-    """Wall seconds of the sweep on ``workers`` workers from per-run seconds in warm order."""
-    chains = split_chain(per_run, workers)
-    return fixed + max(cold + sum(c[1:]) for c in chains)
+    """Wall seconds of the sweep on ``workers`` workers from per-run seconds in warm order, cut
+    as the sweep cuts it (``workers`` pieces, neighbouring pieces in pairs sharing their segment
+    from both ends): each chain's first run costs ``cold``; then whichever chain of a pair is
+    free first claims the next run from its end, at that run's measured one-worker seconds."""
+    pieces = split_chain(per_run, workers)
+    ends = []
+    for j in range(0, len(pieces), 2):
+        seg = [t for piece in pieces[j : j + 2] for t in piece]
+        if len(pieces[j : j + 2]) == 1:
+            ends.append(cold + sum(seg[1:]))
+            continue
+        lo, hi = 1, len(seg) - 2  # the first and last runs are the two cold starts
+        clock = [cold, cold]  # forward, backward
+        while lo <= hi:
+            c = 0 if clock[0] <= clock[1] else 1
+            clock[c] += seg[lo] if c == 0 else seg[hi]
+            lo, hi = (lo + 1, hi) if c == 0 else (lo, hi - 1)
+        ends.append(max(clock))
+    return fixed + max(ends)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,9 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     log(f"| fixed cost of a sweep (1-worker wall − its runs) | {fixed:.2f} |")
     log("")
     log(f"tie-breaks reused (same optimal face): {reused['1']}/{len(specs)} with 1 worker, {reused['2']} with 2")
+    starts = int((~two["runs"]["warm_start"]).sum())
     log(
-        f"2 workers: runs per task {[len(c) for c in split_chain(names, 2)]}, compute seconds per worker "
-        + ", ".join(f"{v:.1f}" for v in busy2.values())
+        f"2 workers: compute seconds per worker {', '.join(f'{v:.1f}' for v in busy2.values())}; "
+        f"runs not warm-started {starts} (the chains' cold starts and any warm start that fell back)"
     )
     log("")
     log("| workers | projected wall s | × 1 worker (measured) |")
@@ -193,6 +212,13 @@ def main(argv: list[str] | None = None) -> int:
                 "projected": projected,
                 "mismatches": bad,
                 "per_run_2": {n: float(r2.loc[n, "time_total"]) for n in names},
+                "runs": {
+                    n: {
+                        k: [r.loc[n, "status"], float(r.loc[n, "objective"]), str(r.loc[n, "message"])]
+                        for k, r in (("1", r1), ("2", r2))
+                    }
+                    for n in names
+                },
                 "max_rel_diff": float(
                     np.max(np.abs(r1.loc[names, "objective"].to_numpy() - r2.loc[names, "objective"].to_numpy()))
                     / max(1.0, float(np.abs(r1.loc[names, "objective"]).max()))
@@ -204,7 +230,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     if bad:
-        log(f"MISMATCH or not optimal: {', '.join(bad)}")
+        for n in bad:
+            log(
+                f"MISMATCH or not optimal: {n}: 1 worker {r1.loc[n, 'status']} {r1.loc[n, 'objective']!r}, "
+                f"2 workers {r2.loc[n, 'status']} {r2.loc[n, 'objective']!r}"
+            )
         return 1
     return 0
 
