@@ -148,7 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     r1, r2 = (s["runs"].set_index("model") for s in (one, two))
     for name in names:
         a, b = r1.loc[name], r2.loc[name]
-        if a["status"] != "optimal" or b["status"] != "optimal":
+        if (
+            a["status"] != "optimal"
+            or b["status"] != "optimal"
+            or not np.isfinite([a["objective"], b["objective"]]).all()
+        ):
             bad.append(name)
         elif abs(a["objective"] - b["objective"]) > RTOL * max(1.0, abs(a["objective"])):
             bad.append(name)
@@ -220,8 +224,10 @@ def main(argv: list[str] | None = None) -> int:
                     for n in names
                 },
                 "max_rel_diff": float(
-                    np.max(np.abs(r1.loc[names, "objective"].to_numpy() - r2.loc[names, "objective"].to_numpy()))
-                    / max(1.0, float(np.abs(r1.loc[names, "objective"]).max()))
+                    np.nanmax(
+                        np.abs(r1.loc[names, "objective"].to_numpy() - r2.loc[names, "objective"].to_numpy())
+                        / np.maximum(1.0, np.abs(r1.loc[names, "objective"].to_numpy()))
+                    )
                 ),
                 "machine": platform.platform(),
                 "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
