@@ -182,6 +182,14 @@ def main(argv: list[str] | None = None) -> int:
     log(f"| fixed cost of a sweep (1-worker wall − its runs) | {fixed:.2f} |")
     log("")
     log(f"tie-breaks reused (same optimal face): {reused['1']}/{len(specs)} with 1 worker, {reused['2']} with 2")
+    hit = r1.loc[names[1:], "tie_break_reused"].astype(bool).to_numpy()
+    later = np.array(per_run[1:])
+    if hit.any() and (~hit).any():
+        log(
+            f"1 worker, runs after the first: {hit.sum()} reused the tie-break, median {np.median(later[hit]):.2f} s, "
+            f"{later[hit].sum():.1f} s in all; {(~hit).sum()} did not, median {np.median(later[~hit]):.2f} s, "
+            f"{later[~hit].sum():.1f} s in all; slowest run {max(per_run):.1f} s"
+        )
     starts = int((~two["runs"]["warm_start"]).sum())
     log(
         f"2 workers: compute seconds per worker {', '.join(f'{v:.1f}' for v in busy2.values())}; "
