@@ -150,10 +150,11 @@ def _summary(kpis: pd.DataFrame) -> dict[str, float]:
 
 
 def _solve_group(task: dict) -> list[dict]:
-    """A Dask task: all (or a chunk of) the weightings of one scenario, warm-started.
+    """A Dask task: one warm chain of one scenario's weightings (with ``shared``, the runs it
+    claims from its end of a segment shared with another chain: :func:`~allocator.study.chains.claims`).
 
     Returns one plain dict per run: hash, status, objective, message, warm_start,
-    solve_seconds, kpis (records) and x (the (R, S, Y) posts, or None).
+    tie_break_reused, solve_seconds, timings, kpis (records) and x (the (R, S, Y) posts, or None).
     """
     d, specs = task["data"], task["specs"]
     out = []
