@@ -17,6 +17,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+#: seconds a chain waits for its segment's span before it ends (the span is set before any task starts)
+CLAIM_WAIT = 60
+
 #: a chain's cold start, in warm runs, for balancing chains over worker threads: the first run of
 #: a chain is an interior-point solve, the others primal simplex from the last basis
 COLD_RUNS = 5
@@ -126,7 +129,10 @@ def claims(name: str, forward: bool) -> Iterator[int]:
     lock, span = Lock(name), Variable(name)
     while True:
         with lock:
-            first, last = span.get()
+            try:
+                first, last = span.get(timeout=CLAIM_WAIT)
+            except TimeoutError:  # the sweep is over (its spans deleted): end this chain
+                return
             if first > last:
                 return
             i = first if forward else last
