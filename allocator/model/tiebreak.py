@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from allocator.model import face_cache
 from allocator.model.face_form import FILL_LIMIT, PIVOT_TOL, EmptyFace, Substitution, smallest, substitution  # noqa: F401
 
 # a reduced cost or row dual smaller than this is zero (HiGHS's dual feasibility tolerance is 1e-7)
@@ -67,6 +68,7 @@ class TieBreak:
     held_rows: int = 0  # dense inequality rows held back from the last QP (none violated at its answer)
     rounds: int = 1  # QP solves: one, plus one per round of held rows that had to join
     plain: bool = False  # the smallest form's QP did not end solved: the plain form's answer
+    reused: bool = False  # the answer of an earlier solve with the same face (allocator.model.face_cache)
 
 
 class TieBreakError(RuntimeError):
@@ -169,9 +171,15 @@ def least_squares(
     """
     t0 = time.perf_counter()
     lp, cl, cu, rl, ru = optimal_face(h)
-    A = constraint_matrix(lp)
+    key = face_cache.face_key(lp, cl, cu, rl, ru, x_cols, target_bar, (tol, direct, substitute))
+    tb = face_cache.get(key)  # the face of a recent solve: the same QP, so the same answer
+    if tb is None:
+        A = constraint_matrix(lp)
+        tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol, direct=direct, substitute=substitute)
+        face_cache.put(key, tb)
+    else:
+        tb.reused = True
     vertex = np.asarray(h.getSolution().col_value, dtype=float)
-    tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol, direct=direct, substitute=substitute)
     cost = np.asarray(lp.col_cost_, dtype=float)
     tb.objective_change = float(cost @ tb.columns - cost @ vertex)
     tb.seconds = time.perf_counter() - t0
