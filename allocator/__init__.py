@@ -24,10 +24,6 @@ if _is_command_line():  # the `allocator` command: Ctrl-C while it loads gives o
 
     quiet_interrupts()
 
-from allocator.analysis.check import check
-
-# imported eagerly so `allocator.check` stays the function after `import allocator.check`
-from allocator.analysis.check_report import CheckReport
 from allocator.core.data import ProblemData
 from allocator.core.examples import Example, ExampleError, copy_example, examples
 from allocator.core.instance import Instance, InstanceError
@@ -36,8 +32,34 @@ from allocator.core.validate import validate
 from allocator.core.version import package_version as _package_version
 from allocator.io.instance import load_instance
 from allocator.model.backends.base import SolveOptions
-from allocator.pipeline.solve import Built, build, problem_data, solve
-from allocator.solution.result import Result
+
+#: Public names whose modules load on first use (PEP 562): they bring pandas and pyarrow, which
+#: a solve needs only once HiGHS is done (issue 24: the solve's peak memory is HiGHS's and the
+#: tie-break's, with less beneath it).
+_LAZY = {
+    "check": "allocator.analysis.check",
+    "CheckReport": "allocator.analysis.check_report",
+    "Built": "allocator.pipeline.solve",
+    "build": "allocator.pipeline.solve",
+    "problem_data": "allocator.pipeline.solve",
+    "solve": "allocator.pipeline.solve",
+    "Result": "allocator.solution.result",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # once loaded, an ordinary attribute
+        return value
+    raise AttributeError(f"module 'allocator' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__: str = _package_version()
 """The installed package's version (its metadata), e.g. ``"0.2.0"``."""

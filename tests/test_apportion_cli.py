@@ -218,3 +218,12 @@ def test_failure_leaves_an_existing_output_alone(vector: Path, tmp_path: Path):
     result = run(vector, "--seats", 7, "--method", "nope", "--out", out)
     assert result.exit_code == 2
     assert out.read_text() == "old\n"
+
+
+def test_the_help_names_every_method():
+    """The command line writes the method names out (registering it loads no pandas): the same
+    names as the library's."""
+    from allocator.apportion.divisors import METHODS
+    from allocator.cli import apportion
+
+    assert apportion.METHODS == METHODS

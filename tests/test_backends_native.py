@@ -266,6 +266,30 @@ def test_resolve_after_extension(backend):
     assert second.objective == pytest.approx(11.0)
 
 
+def test_the_direct_model_keeps_one_copy_of_its_coefficients(random_7x10x5):
+    """Issue 24: once HiGHS has the LP, the row blocks keep their bounds, labels and place, not
+    the coefficients (HiGHS's copy is the one); the blocks still say where each family's rows are."""
+    d = random_7x10x5
+    m = highs_backend.build_model(d, DEFAULT_MODEL, with_z=True)
+    assert m.blocks and all(b.rows is None and b.cols is None and b.vals is None for b in m.blocks)
+    lp = m.highs.getLp()
+    assert sum(b.size for b in m.blocks) == lp.num_row_
+    assert np.array_equal(np.concatenate([b.lower for b in m.blocks]), np.asarray(lp.row_lower_))
+    first = m.blocks[0]
+    assert first.name == "national_total" and first.start == 0
+    # its row (s, t) sums x over the regions: R coefficients 1 in row s·Y + t
+    A = _csr(lp)
+    row = A[first.size - 1]
+    assert row.nnz == len(d.regions) and np.all(row.data == 1.0)
+
+
+def _csr(lp):
+    import scipy.sparse as sp
+
+    a = lp.a_matrix_
+    return sp.csc_matrix((a.value_, a.index_, a.start_), shape=(lp.num_row_, lp.num_col_)).tocsr()
+
+
 # -------------------------------------------------------------------------------- duals
 
 

@@ -157,3 +157,18 @@ def test_one_console_and_one_error_path():
             continue
         text = path.read_text()
         assert "Console(" not in text and "error:[/]" not in text and "Exit(2)" not in text, path.name
+
+
+def test_the_command_line_loads_no_study_or_report_module_before_a_command_runs():
+    """Issue 24: ``allocator solve`` should not pay for the sweep's store (pyarrow.parquet, the
+    study package) or the report writers: the commands import them when they run."""
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys; import allocator.cli.main; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('allocator.study', 'allocator.report', "
+        "'pyarrow.parquet', 'dask', 'matplotlib', 'openpyxl')))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert json.loads(out.stdout) == []

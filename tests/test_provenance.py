@@ -88,6 +88,28 @@ def test_an_instance_made_in_memory_hashes_its_to_dict():
     assert allocator.solve(built).inputs["instance_sha256"] == sha(built.to_dict())
 
 
+def test_a_solve_from_a_file_hashes_the_instance_once(monkeypatch):
+    """Issue 24: the canonical JSON of a large instance takes a large part of its load; a file
+    solved (read, validated, its problem data computed, solved, its summary data computed
+    again) is hashed once, and the model once per result."""
+    from allocator.core import provenance
+
+    hashed: list = []
+
+    def counting(data):
+        hashed.append(data)
+        return sha(data)
+
+    monkeypatch.setattr(provenance, "canonical_sha256", counting)
+    inst = allocator.load_instance(TOY)
+    allocator.problem_data(inst)
+    res = allocator.solve(inst)
+    assert res.inputs["instance_sha256"] == sha(as_read(TOY))
+    instances = [h for h in hashed if isinstance(h, dict) and "regions" in h]
+    assert instances == [as_read(TOY)]  # the data as read, once; never its to_dict() besides
+    assert len(hashed) == 2  # and the model in effect, for the result's inputs
+
+
 def test_model_hash_covers_the_model_in_effect(tmp_path):
     default = allocator.solve(TOY).inputs["model_sha256"]
     assert default == sha(allocator.DEFAULT_MODEL.model_dump(mode="json"))

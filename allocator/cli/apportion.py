@@ -22,18 +22,24 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from allocator.apportion.biproportional import biproportional
-from allocator.apportion.divisors import METHODS, divisor
 from allocator.cli.console import console, err, fail
 from allocator.core.examples import not_found, resolve
 from allocator.io.atomic import csv_text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The vector methods, for the help text: :data:`allocator.apportion.divisors.METHODS` (the test
+#: ``test_apportion_cli.py::test_the_help_names_every_method`` holds them equal). Written out here
+#: so that registering the command loads neither pandas nor the apportionment modules: every
+#: command, ``allocator solve`` too, registers this one (issue 24).
+METHODS = ("hamilton", "dhondt", "sainte-lague", "huntington-hill", "adams", "dean")
 
 __all__ = ["ApportionInputError", "apportion_command", "read_matrix", "read_totals", "read_vector"]
 
@@ -49,6 +55,8 @@ class ApportionInputError(ValueError):
 
 def _read_csv(path: Path) -> pd.DataFrame:
     """A CSV file as strings (labels stay as written, numbers are parsed later)."""
+    import pandas as pd
+
     path = resolve(path, ("apportionment",))  # a shipped example by name: us-house-2020
     if not path.exists():
         raise ApportionInputError(f"{path}: {not_found(path, ('apportionment',))}")
@@ -108,6 +116,8 @@ def _weights(frame: pd.DataFrame, path: Path, row_labels: list[str]) -> pd.DataF
     if problems:
         shown = problems[:10] + ([f"and {len(problems) - 10} more"] if len(problems) > 10 else [])
         raise ApportionInputError(f"{path}: bad weights: " + "; ".join(shown))
+    import pandas as pd
+
     return pd.DataFrame(out, index=pd.Index(row_labels, dtype=object), dtype=object)
 
 
@@ -172,6 +182,8 @@ def read_totals(path: Path, labels: list[str], what: str) -> pd.Series:
         problems.append(f"{', '.join(map(repr, unknown))} is not a {what} of the weights (known: {', '.join(labels)})")
     if problems:
         raise ApportionInputError(f"{path}: bad {what} totals: " + "; ".join(problems))
+    import pandas as pd
+
     return pd.Series([totals[label] for label in labels], index=pd.Index(labels, dtype=object), dtype="int64")
 
 
@@ -293,6 +305,10 @@ def apportion_command(
 
 
 def _vector(path: Path, seats, method, min_seats, max_seats) -> str:
+    import pandas as pd
+
+    from allocator.apportion.divisors import divisor
+
     if method not in METHODS:
         raise ApportionInputError(f"--method: unknown method {method!r} (choose one of {', '.join(METHODS)})")
     if seats is None:
@@ -310,6 +326,8 @@ def _vector(path: Path, seats, method, min_seats, max_seats) -> str:
 
 
 def _matrix(path: Path, seats, method, min_seats, max_seats, row_totals, col_totals) -> str:
+    from allocator.apportion.biproportional import biproportional
+
     if row_totals is None or col_totals is None:
         raise ApportionInputError("a weight matrix needs both --row-totals and --col-totals")
     unused = [

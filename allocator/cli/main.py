@@ -25,7 +25,6 @@ from allocator.cli.interrupt import InterruptibleTyper
 from allocator.core.instance import InstanceError
 from allocator.core.spec import load_model
 from allocator.io.instance import load_instance
-from allocator.solution.gaps import gap_sentence
 
 app = InterruptibleTyper(  # Ctrl-C: one line, exit 130, within 0.1 s even during a solve
     add_completion=False,
@@ -256,6 +255,7 @@ def _print_diagnosis(diagnosis: dict, verbose: bool = False, shown: int = 10) ->
 def _print_summary(res, d, verbose: bool = False) -> None:
     from allocator.report.summary import binding_text, kpi_text, region_text
     from allocator.solution import vocabulary as V
+    from allocator.solution.gaps import gap_sentence
 
     colour = "green" if res.status == "optimal" else "yellow" if res.status == "feasible" else "red"
     obj = f", objective {V.fmt('objective', res.objective)}" if res.objective is not None else ""

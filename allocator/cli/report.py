@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from allocator.cli.console import console, fail, instance_or_fail
-from allocator.report.guard import check_match
-from allocator.report.write import write_report
-from allocator.solution.result import Result
+
+if TYPE_CHECKING:  # the report modules load when a report is written, not with every command
+    from allocator.solution.result import Result
 
 # --------------------------------------------------------------------------- command
 
@@ -41,6 +41,9 @@ def report_command(
     """Write a result's report: Excel workbook, figures (PNG, SVG) and a one-page HTML summary."""
     from allocator.core.instance import InstanceError
     from allocator.io.results import ResultFormatError, load_result
+    from allocator.report.guard import check_match
+    from allocator.report.write import write_report
+    from allocator.solution.result import Result
 
     if (out.exists() or out.is_symlink()) and not out.is_dir():
         fail(f"--out {out}: exists and is not a folder (give a folder for the report)")

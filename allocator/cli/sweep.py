@@ -23,8 +23,8 @@ from rich.table import Table
 
 from allocator.cli.console import console, fail
 from allocator.core.instance import InstanceError
+from allocator.core.limits import MAX_RUNS  # not allocator.study: `allocator solve` should not load it
 from allocator.io.instance import load_instance
-from allocator.study.scenarios import MAX_RUNS
 
 
 def sweep_command(

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 # --------------------------------------------------------------------------- the limits
@@ -30,6 +31,9 @@ MAX_PROGRAMME_YEARS = 100
 MAX_NUMBER = 1e12  # any other number
 MAX_YEARS = 100  # planning years; also the evaluation years of a pipeline (first planning year to horizon)
 MAX_CELLS = 10_000_000  # regions × specialties × years
+# at most this many runs (weightings × scenarios) per sweep unless asked for more: a grid's
+# size is counted before it is expanded (5 weights × 40 values would be 10^8 runs)
+MAX_RUNS = 10_000
 
 # field name -> (largest value, what it is)
 NUMBER_LIMITS: dict[str, tuple[float, str]] = {
@@ -58,14 +62,15 @@ def _text_limit(field: str) -> tuple[int, str]:
     return MAX_TEXT_LENGTH, "a text"
 
 
+#: C0 and C1 control characters (U+0000–U+001F, U+007F–U+009F); the second also allows tab, LF, CR
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NEWLINES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _control(text: str, allow_newlines: bool) -> str | None:
     """The first control character of ``text`` that is not allowed, if any."""
-    for ch in text:
-        if ord(ch) < 32 or 127 <= ord(ch) < 160:
-            if allow_newlines and ch in "\t\n\r":
-                continue
-            return ch
-    return None
+    found = (_CONTROL_BUT_NEWLINES if allow_newlines else _CONTROL).search(text)
+    return None if found is None else found.group()
 
 
 def check_value(field: str, value: Any) -> str | None:
@@ -91,26 +96,39 @@ def check_value(field: str, value: Any) -> str | None:
     return None
 
 
-def _walk(value: Any, where: str, field: str) -> Iterator[tuple[str, str, Any]]:
+def _where(path: list[tuple[Any, bool]]) -> str:
+    """``regions[3].id`` from the keys (``False``) and list positions (``True``) of a path."""
+    where = ""
+    for step, is_position in path:
+        where = f"{where}[{step}]" if is_position else (f"{where}.{step}" if where else str(step))
+    return where
+
+
+def _check_tree(value: Any, path: list[tuple[Any, bool]], field: str, problems: list[tuple[str, str]]) -> None:
+    """Check every value under ``value``; a value's place is written out only for a problem
+    (an instance has tens of thousands of values, and nearly always no problem)."""
     if isinstance(value, dict):
         for k, v in value.items():
-            yield from _walk(v, f"{where}.{k}" if where else str(k), str(k))
+            path.append((k, False))
+            _check_tree(v, path, str(k), problems)
+            path.pop()
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
-            yield from _walk(v, f"{where}[{i}]", field)
+            path.append((i, True))
+            _check_tree(v, path, field, problems)
+            path.pop()
     else:
-        yield where, field, value
+        msg = check_value(field, value)
+        if msg is not None:
+            problems.append((_where(path), msg))
 
 
 def check_limits(obj: Any) -> list[tuple[str, str]]:
     """Every value of a validated model (an :class:`~allocator.core.instance.Instance`, a model
     file) outside its limit, as ``(where, message)`` pairs, plus the size of the instance."""
     data = obj.model_dump() if hasattr(obj, "model_dump") else obj
-    problems = []
-    for where, field, value in _walk(data, "", ""):
-        msg = check_value(field, value)
-        if msg is not None:
-            problems.append((where, msg))
+    problems: list[tuple[str, str]] = []
+    _check_tree(data, [], "", problems)
     if isinstance(data, dict) and isinstance(data.get("years"), list) and len(data["years"]) > MAX_YEARS:
         problems.append(("years", f"{len(data['years']):,} planning years, more than the limit of {MAX_YEARS}"))
     pipeline = data.get("pipeline") if isinstance(data, dict) else None

@@ -250,12 +250,15 @@ def check(data: Any, strict: bool = True) -> tuple[Instance | None, Problems]:
         if saved is not None:
             problems += _checks(saved.instance, saved, data_checks=False)
         return None, sorted(problems, key=_position)
+    from allocator.core.provenance import remember
+
+    # docs/model.md §9 v3: the hash of the instance as read, whatever its route. Recorded before
+    # the checks, as the zero-need check computes the problem data (with its hash) of ``inst``:
+    # remembered after, that hash would be computed from ``inst.to_dict()`` and thrown away
+    remember(inst, data)
     problems = _checks(inst, None, data_checks=True)
     if problems:
         return None, sorted(problems, key=_position)
-    from allocator.core.provenance import remember
-
-    remember(inst, data)  # docs/model.md §9 v3: the hash of the instance as read, whatever its route
     return inst, []
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
@@ -29,7 +30,9 @@ from allocator.pipeline.steps import (  # noqa: F401  (re-exported: the pipeline
     build_data,
     presolve,
 )
-from allocator.solution.result import Result
+
+if TYPE_CHECKING:  # the Result's module (pandas) loads when a result is made (steps.py)
+    from allocator.solution.result import Result
 
 
 def problem_data(instance: Instance | str | Path) -> ProblemData:
@@ -145,7 +148,7 @@ def _run(d, spec, backend, options, *, instance, round_posts, progress) -> Resul
     say(f"building the {backend} model")
     built = build_data(d, spec, backend, integer, instance=instance)
     say(f"solving with HiGHS ({'MIP' if integer else options.method})" + (", then rounding" if round_posts else ""))
-    return built.solve(options, round_posts=round_posts)
+    return built.solve(options, round_posts=round_posts, release=True)  # solved once: HiGHS goes first
 
 
 def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, options: SolveOptions) -> Result:
@@ -162,7 +165,7 @@ def _whole_posts_mip(inst: Instance | None, d: ProblemData, spec: ModelSpec, opt
 
     lp_options = replace(options, integer=False, mip_gap=None)
     built = build_data(d, spec, "highs", integer=False, instance=inst)
-    lp = built.solve(lp_options)
+    lp = built.solve(lp_options, release=True)
     if lp.status != "optimal":
         return lp
     x_lp = lp.posts_array(d)

@@ -17,15 +17,15 @@ diagnosis) and :func:`error_result` (a run that raised).
 
 from __future__ import annotations
 
+import ctypes
 import importlib
+import sys
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from allocator.analysis.diagnose import diagnose
 from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
 from allocator.core.provenance import inputs
@@ -34,8 +34,15 @@ from allocator.model.backends import BACKENDS
 from allocator.model.backends.base import RawSolution, SolveOptions
 from allocator.model.highs_env import quiet_banner
 from allocator.model.presolve import presolve_findings
-from allocator.solution import measures, waterfall, workforce
-from allocator.solution.result import ALLOCATION_COLUMNS, Result, binding_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from allocator.solution.result import Result
+
+# pandas (with pyarrow) and the modules of allocator.solution load when a Result is made, not with
+# this module: a solve's peak memory is HiGHS's and the tie-break's, and what is loaded before
+# them lies beneath it (issue 24)
 
 __all__ = [
     "Built",
@@ -45,6 +52,7 @@ __all__ = [
     "build_data",
     "error_result",
     "error_text",
+    "give_back_memory",
     "infeasible_result",
     "inputs_of",
     "presolve",
@@ -68,6 +76,8 @@ def inputs_of(d: ProblemData, spec: ModelSpec) -> dict:
 
 def infeasible_result(d: ProblemData, spec: ModelSpec, backend: str, diagnosis: dict | None, message: str) -> Result:
     """The Result of a run proved infeasible without solving it: status, diagnosis, message."""
+    from allocator.solution.result import Result
+
     return Result(
         status="infeasible",
         instance=d.name,
@@ -86,6 +96,8 @@ def presolve(d: ProblemData, spec: ModelSpec, integer: bool = False, backend: st
     findings = presolve_findings(d, integer)
     if not findings:
         return None
+    from allocator.analysis.diagnose import diagnose
+
     res = infeasible_result(d, spec, backend, diagnose(d, spec, findings), "infeasible (pre-solve checks)")
     res.timings["assemble"] = time.perf_counter() - t0  # the checks and their diagnosis
     return res
@@ -102,6 +114,8 @@ def error_text(err: BaseException) -> str:
 
 def error_result(d: ProblemData, spec: ModelSpec, backend: str, err: BaseException) -> Result:
     """The Result of a run that raised: status ``error``, the exception in ``message``."""
+    from allocator.solution.result import Result
+
     return Result(
         status="error",
         instance=d.name,
@@ -151,19 +165,30 @@ class Built:
         self.build_seconds = 0.0
         return self
 
-    def solve(self, options: SolveOptions | None = None, *, round_posts: bool = False, **kw) -> Result:
+    def solve(
+        self, options: SolveOptions | None = None, *, round_posts: bool = False, release: bool = False, **kw
+    ) -> Result:
         """Solve with HiGHS; keyword arguments are :class:`SolveOptions` fields.
 
         The LP answer is the §6b tie-break over the optimal face of the model as built, so rows
         or columns a researcher added count. ``round_posts``: whole posts that keep every §5
         constraint (:func:`allocator.pipeline.rounding.round_result`; constraints added to a
-        Pyomo or PuLP model are not known to the repair).
+        Pyomo or PuLP model are not known to the repair). ``release``: drop :attr:`model` once
+        solved, before the result is assembled, for a model solved only once (the solver's
+        working memory, ~150 MB on a national instance, is then free for the result's).
         """
         options = options or SolveOptions(**kw)
         if options.tie_break is None:
             options = replace(options, tie_break=self.spec.solve.tie_break)
         t0 = time.perf_counter()
-        res = self.assemble(self.solve_raw(options))
+        raw = self.solve_raw(options)
+        t_release = time.perf_counter()
+        if release:
+            self.model = None
+            give_back_memory()
+        released = time.perf_counter() - t_release
+        res = self.assemble(raw)
+        res.timings["assemble"] += released  # freeing the solver's memory: part of making the result
         if round_posts and res.status == "optimal" and not self.integer and res.mip_gap is None:
             from allocator.pipeline.rounding import round_result
 
@@ -179,6 +204,24 @@ class Built:
             )
         res.timings["total"] = self.build_seconds + time.perf_counter() - t0
         return res
+
+
+def give_back_memory() -> None:
+    """Hand the memory the process has freed back to the system (glibc's ``malloc_trim``; a
+    no-op elsewhere).
+
+    HiGHS frees its working memory (~150 MB on a national instance) when its model goes, but
+    glibc keeps the freed pages in the process: the result, pandas and the printed summary
+    that follow would then sit on top of them, above the solve's own peak (issue 24: the
+    national solve's peak 394 MB -> that of the tie-break, ~360 MB).
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        trim = ctypes.CDLL(None).malloc_trim  # the C library the interpreter runs on
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return
+    trim(0)
 
 
 def build_data(
@@ -224,6 +267,9 @@ def assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, bu
 
 
 def _assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, build_seconds: float) -> Result:
+    from allocator.solution import measures, waterfall, workforce
+    from allocator.solution.result import Result, binding_frame
+
     if raw.status == "error" and raw.mip_gap is None:
         raw.status = _confirm_status(d, spec)
     res = Result(
@@ -239,6 +285,8 @@ def _assemble(d: ProblemData, spec: ModelSpec, backend: str, raw: RawSolution, b
         solve_seconds=raw.solve_seconds + raw.tie_break_seconds,
     )
     if raw.status == "infeasible":
+        from allocator.analysis.diagnose import diagnose
+
         res.diagnosis = diagnose(d, spec)
     if raw.x is None:
         return res
@@ -278,6 +326,10 @@ def _confirm_status(d: ProblemData, spec: ModelSpec) -> str:
 
 def allocation_frame(d: ProblemData, x: np.ndarray) -> pd.DataFrame:
     """(R, S, Y) posts → the long allocation table of §9, in instance order."""
+    import pandas as pd
+
+    from allocator.solution.result import ALLOCATION_COLUMNS
+
     idx = pd.MultiIndex.from_product([d.regions, d.specialties, d.years], names=ALLOCATION_COLUMNS[:3])
     frame = idx.to_frame(index=False)
     frame["posts"] = x.reshape(-1)

@@ -13,6 +13,7 @@ import numpy as np
 
 from allocator.core.data import problem_data
 from allocator.core.instance import Instance, InstanceError
+from allocator.core.limits import MAX_RUNS  # noqa: F401 - the limit's home is core/limits.py; grids import it here
 from allocator.core.spec import Objective
 from allocator.core.validate import known_ids, validate
 from allocator.solution.result import KPI_COLUMNS
@@ -21,9 +22,6 @@ WEIGHTS = tuple(Objective.model_fields)  # shortfall, surplus, moves, cost, wors
 SCENARIO_CHANGES = ("population_scale", "population_growth", "capacity_scale", "national_scale")
 SCENARIO_KEYS = ("name", "description", *SCENARIO_CHANGES)
 BASELINE = "baseline"
-# at most this many runs (weightings × scenarios) per sweep unless asked for more: a grid's
-# size is counted before it is expanded (5 weights × 40 values would be 10^8 runs)
-MAX_RUNS = 10_000
 MAX_GRID_BYTES = 5_000_000
 SUMMARY = tuple(KPI_COLUMNS[1:])  # the measures of allocator.solution.measures.kpis, after the year
 

@@ -387,7 +387,8 @@ class HighsModel:
     """A built LP: the ``highspy.Highs`` object (``.highs``), ready to solve or extend.
 
     A researcher may add rows with ``model.highs.addRow(...)`` before :meth:`solve`; the
-    column layout is in ``model.columns``, the row blocks in ``model.blocks``.
+    column layout is in ``model.columns``, the row blocks in ``model.blocks`` (their bounds,
+    labels and first row; the coefficients are HiGHS's alone, ``model.highs.getLp()``).
     """
 
     data: ProblemData
@@ -494,10 +495,17 @@ def build_model(
         status = h.changeColsIntegrality(v.K, np.arange(v.K, dtype=np.int32), np.ones(v.K, dtype=np.uint8))
     if status == highspy.HighsStatus.kError:
         raise RuntimeError(f"HiGHS refused the model of '{d.name}'")
+    for b in blocks:  # HiGHS holds the coefficients now: no second copy through the solve
+        if b.name not in KEEP_COEFFICIENTS:
+            b.rows = b.cols = b.vals = None
     return HighsModel(d, spec, h, v, blocks, integer, time.perf_counter() - t0)
 
 
 STATUS = HIGHS_STATUS
+#: The blocks whose coefficients a built model keeps (:func:`highs_scenarios.retarget_risk_rows`
+#: rewrites them when a sweep re-weights the model); every other block keeps only its rows'
+#: bounds, labels and place, and its coefficients are read from HiGHS (``model.highs.getLp()``).
+KEEP_COEFFICIENTS = frozenset({"scenario_risk"})
 
 
 def solve_model(m: HighsModel, options: SolveOptions) -> RawSolution:
