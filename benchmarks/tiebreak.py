@@ -5,6 +5,11 @@ For each instance (default model ``fair-share``, one HiGHS thread):
 - **LP s**: HiGHS's interior point with crossover (the default method), no tie-break;
 - **tie-break s**: the least-squares QP over the optimal face found by complementary
   slackness, solved by Clarabel with its active-set polish (:mod:`allocator.model.tiebreak`);
+- **QP columns**, **held rows**, **rounds**: the QP in its smallest form (fixed and defined
+  columns out, one-column rows as bounds; :mod:`allocator.model.face_form`), the dense
+  inequality rows it held back to the end, and its solves;
+- **plain s** (``--plain``): the same face as one QP over every free column and row (the form
+  before the smallest form), for comparison, and **plain Δ**, the largest post difference;
 - **HiGHS QP s** (``--highs-qp``, small sizes only): the same QP on the same face solved by
   HiGHS's own active-set QP solver, for the choice of solver;
 - **vertex Δ**: the largest difference in any cell between the interior-point and the
@@ -14,6 +19,7 @@ Times are medians of ``--repeats`` runs (the machine is shared and noisy).
 
     python benchmarks/tiebreak.py                                  # 4 sizes, ~5 min
     python benchmarks/tiebreak.py --instances 42x20x5 --highs-qp --repeats 1
+    python benchmarks/tiebreak.py --instances england-icb-2025 42x65x10 --plain --repeats 3
 """
 
 from __future__ import annotations
@@ -70,7 +76,15 @@ def highs_qp(h, x_cols, tbar) -> float:
     return time.perf_counter() - t0
 
 
-def measure(name: str, repeats: int, with_highs_qp: bool) -> dict:
+def plain(h, x_cols, tbar) -> tuple[float, np.ndarray, int]:
+    """Seconds, posts and columns of the plain-form QP on the same face."""
+    lp, cl, cu, rl, ru = tiebreak.optimal_face(h)
+    t0 = time.perf_counter()
+    tb = tiebreak.on_face(tiebreak.constraint_matrix(lp), cl, cu, rl, ru, x_cols, tbar, substitute=False)
+    return time.perf_counter() - t0, tb.posts, tb.free_columns
+
+
+def measure(name: str, repeats: int, with_highs_qp: bool, with_plain: bool = False) -> dict:
     d = problem_data(load(name))
     x_cols = np.arange(int(np.prod(d.shape)))
     tbar = d.target_bar.reshape(-1)
@@ -93,8 +107,14 @@ def measure(name: str, repeats: int, with_highs_qp: bool) -> dict:
         "LP s": statistics.median(lp_s),
         "tie-break s": statistics.median(tb_s),
         "tie-break / LP": statistics.median(tb_s) / statistics.median(lp_s),
-        "free columns": tb.free_columns,
+        "QP columns": tb.free_columns,
+        "held rows": tb.held_rows,
+        "rounds": tb.rounds,
     }
+    if with_plain:
+        seconds, posts, columns = plain(m.highs, x_cols, tbar)
+        row["plain s"], row["plain columns"] = seconds, columns
+        row["plain Δ"] = float(np.abs(posts - answers["ipm"]).max())
     if "simplex" in vertices:
         row["vertex Δ"] = float(np.abs(vertices["ipm"] - vertices["simplex"]).max())
         row["answer Δ"] = float(np.abs(answers["ipm"] - answers["simplex"]).max())
@@ -108,8 +128,9 @@ def main() -> None:
     ap.add_argument("--instances", nargs="+", default=SIZES)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--highs-qp", action="store_true", help="also time HiGHS's QP solver on the face")
+    ap.add_argument("--plain", action="store_true", help="also time the plain-form QP on the face")
     args = ap.parse_args()
-    rows = [measure(n, args.repeats, args.highs_qp) for n in args.instances]
+    rows = [measure(n, args.repeats, args.highs_qp, args.plain) for n in args.instances]
     cols: list[str] = []
     for r in rows:
         cols += [c for c in r if c not in cols]

@@ -16,13 +16,13 @@ whichever optimal vertex, backend or LP method produced ``(y, d)``. (An objectiv
 ``c·v ≤ z*`` would define the same set, but §6b measures that the answer moves by ~0.01 posts
 when that row is loosened by 1e-9·z*; fixing by complementary slackness needs no such row.)
 
-**The QP.** The face's free columns, with the fixed ones moved to the right-hand side, less
-the columns its equality rows define (a pipeline's stocks, pools, completions and national
-totals have no bounds and are affine in the posts: :func:`substitution` writes them in the
-columns that stay, and they and their definition rows leave the QP, which is the same QP in
-fewer columns), go to Clarabel, an interior-point conic solver, with tight tolerances
-(1e-12). HiGHS's own QP solver (active set) solves the same QP to the same answer but is
-75–110× slower here, since thousands of posts stay free on the face (``benchmarks/README.md``, tie-break table).
+**The QP.** The face in its smallest form (:mod:`allocator.model.face_form`: fixed columns out,
+columns other than posts that equality rows define written in the others, one-column rows as
+bounds, parallel rows merged), its dense inequality rows held back until its answer breaks
+them (:func:`on_face`), goes to Clarabel, an interior-point conic solver, with tight tolerances
+(1e-12). On the national instance 42×65×10 that is 23,173 columns instead of 80,472, and about
+1 s instead of 6 (``benchmarks/README.md``). HiGHS's own QP solver (active set) solves the same
+QP to the same answer but is 75–110× slower here, since thousands of posts stay free on the face.
 Allocations reached from different LP vertices agree to about 1e-6 posts.
 
 The tie-break needs the LP's optimal duals, and reads everything from the ``highspy.Highs``
@@ -38,6 +38,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+
+from allocator.model.face_form import FILL_LIMIT, PIVOT_TOL, EmptyFace, Substitution, smallest, substitution  # noqa: F401
 
 # a reduced cost or row dual smaller than this is zero (HiGHS's dual feasibility tolerance is 1e-7)
 DUAL_ZERO = 1e-9
@@ -61,6 +63,10 @@ class TieBreak:
     status: str
     substituted: int = 0  # free columns defined by equality rows, substituted out of the QP
     qp_nonzeros: int = 0  # non-zeros of the QP's constraint matrix (bounds included)
+    bound_fixed: int = 0  # free columns whose bounds met once one-column rows became bounds
+    held_rows: int = 0  # dense inequality rows held back from the last QP (none violated at its answer)
+    rounds: int = 1  # QP solves: one, plus one per round of held rows that had to join
+    plain: bool = False  # the smallest form's QP did not end solved: the plain form's answer
 
 
 class TieBreakError(RuntimeError):
@@ -173,11 +179,32 @@ def on_face(
 ) -> TieBreak:
     """The QP of :func:`least_squares` over the face ``{cl ≤ v ≤ cu, rl ≤ A v ≤ ru}``.
 
-    The face's unbounded columns other than the posts that its equality rows define are
-    substituted out first (``substitute``, :func:`substitution`): the QP is then in the posts
-    and the columns left, over the rows that are not definitions. It is the same QP (the
-    substituted columns have no bounds and no quadratic term), so the same answer.
+    The face goes to the QP in its smallest form (:func:`allocator.model.face_form.smallest`:
+    fixed and defined columns out, one-column rows as bounds, parallel rows merged), and its
+    dense inequality rows (more than :data:`DENSE_ROW` columns: a region's net loss, the
+    national moves, the budget) are held back: the QP is solved without them, each held row is
+    checked at its answer, the violated ones join and it is solved again (:data:`LAZY_ROUNDS`
+    rounds at most, then all of them). This is exact: an answer of the QP over a larger set
+    that lies in the face is the answer over the face (the posts' minimiser is unique). A dense
+    row couples every cell of a region or of the nation and fills the factorisation in
+    (national 42×65×10: 3.7 s per QP with them, 0.7 s without; ``benchmarks/README.md``).
+    ``substitute`` ``False`` solves the plain form (every free column and row), for comparison;
+    it is also what is solved when the QP of the smallest form does not end solved (a face whose
+    inequalities leave no interior in its smallest form can stop Clarabel short,
+    "AlmostPrimalInfeasible"; ``plain`` says so).
     """
+    if substitute:
+        try:
+            return _on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol, direct=direct, substitute=True)
+        except TieBreakError:
+            pass
+    tb = _on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol, direct=direct, substitute=False)
+    tb.plain = substitute
+    return tb
+
+
+def _on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float, direct: str | None, substitute: bool) -> TieBreak:
+    """:func:`on_face` in the smallest form (``substitute``) or the plain one."""
     import clarabel
 
     m, n = A.shape
@@ -186,165 +213,110 @@ def on_face(
     w = weights(tbar)
     if np.any(cl > cu):
         raise TieBreakError("the optimal face is empty (inconsistent duals)")
-    fixed = cl == cu
-    free = np.flatnonzero(~fixed)
-    value = np.where(fixed, cl, 0.0)
-    shift = A @ value
-    A_free = A[:, free].tocsr()
-    lo_free, hi_free = rl - shift, ru - shift
     is_post = np.zeros(n, dtype=bool)
     is_post[x_cols] = True
-    # the columns defined by equality rows (stocks, pools, completions...) leave the QP
-    unbounded = ~np.isfinite(cl[free]) & ~np.isfinite(cu[free])
-    eq_free = np.isfinite(lo_free) & (lo_free == hi_free)
-    sub = substitution(A_free, lo_free, eq_free, unbounded & ~is_post[free] & substitute)
-    kept, rest = np.flatnonzero(~sub.defined), np.flatnonzero(~sub.used)
-    Af = sub.reduced(A_free[rest])
-    lo, hi = lo_free[rest] - A_free[rest] @ sub.g, hi_free[rest] - A_free[rest] @ sub.g
-    free_all, free = free, free[kept]
-
-    # the quadratic and linear terms on the free post columns
+    try:
+        form = smallest(A, cl, cu, rl, ru, is_post, substitute)
+    except EmptyFace as err:
+        raise TieBreakError(f"the optimal face is empty ({err})") from None
+    cols = form.free[form.columns]  # the QP's columns, as columns of the model
+    nq = len(cols)
     pos = np.full(n, -1)
-    pos[free] = np.arange(len(free))
+    pos[cols] = np.arange(nq)
     xf = pos[x_cols]
     on = xf >= 0
-    diag = np.zeros(len(free))
-    q = np.zeros(len(free))
+    diag, q = np.zeros(nq), np.zeros(nq)
     diag[xf[on]] = 2.0 * w[on]
     q[xf[on]] = -2.0 * w[on] * tbar[on]
-
+    P = sp.diags(diag).tocsc()
+    rows, lo, hi = form.rows, form.lower, form.upper
     eq = np.isfinite(lo) & (lo == hi)
-    has_hi = np.isfinite(hi) & ~eq
-    has_lo = np.isfinite(lo) & ~eq
-    ident = sp.identity(len(free), format="csr")
-    cfl, cfu = cl[free], cu[free]
-    bl, bu = np.isfinite(cfl), np.isfinite(cfu)
-    A_all = sp.vstack([Af[eq], Af[has_hi], -Af[has_lo], ident[bu], -ident[bl]]).tocsc()
-    b_all = np.concatenate([lo[eq], hi[has_hi], -lo[has_lo], cfu[bu], -cfl[bl]])
-    n_eq = int(eq.sum())
-    cones = [clarabel.ZeroConeT(n_eq), clarabel.NonnegativeConeT(A_all.shape[0] - n_eq)]
+    dense = (np.diff(rows.indptr) > DENSE_ROW) & ~eq & substitute
+    active = ~dense
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = tol
     settings.tol_ktratio = 1e-10
     settings.max_iter = 400
     settings.direct_solve_method = direct or "qdldl"  # measured: 4× faster than the default here (benchmarks/README.md)
-    P = sp.diags(diag).tocsc()
-    solver = clarabel.DefaultSolver(P, q, A_all, b_all, cones, settings)
-    res = solver.solve()
-    status = str(res.status)
-    if not status.endswith("Solved"):  # Solved or AlmostSolved
-        raise TieBreakError(f"the least-squares QP over the optimal face ended with {status}")
-    vf = polish(P, q, A_all, b_all, n_eq, res, settings)
-    found = np.asarray(res.x) if vf is None else vf
+    status, found, A_all, round_ = "Solved", np.zeros(0), sp.csc_matrix((0, 0)), 0
+    for round_ in range(LAZY_ROUNDS + 1 if nq else 0):  # no column left: the face is one point
+        if round_ == LAZY_ROUNDS:
+            active[:] = True
+        A_all, b_all, n_eq = _cone_rows(rows[active], lo[active], hi[active], form.col_lower, form.col_upper)
+        cones = [clarabel.ZeroConeT(n_eq), clarabel.NonnegativeConeT(A_all.shape[0] - n_eq)]
+        res = clarabel.DefaultSolver(P, q, A_all, b_all, cones, settings).solve()
+        status = str(res.status)
+        if not status.endswith("Solved"):  # Solved or AlmostSolved
+            raise TieBreakError(f"the least-squares QP over the optimal face ended with {status}")
+        first = np.asarray(res.x)
+        vf = polish(P, q, A_all, b_all, n_eq, res, settings)
+        found = first if vf is None else vf
+        out = ~active & _violated(rows, lo, hi, found)
+        if vf is not None and out.any() and not (~active & _violated(rows, lo, hi, first)).any():
+            found, out = first, out & False  # the polish stepped over a held row: not taken
+        if not out.any():
+            break
+        active |= out
+    held = int((~active).sum())
     # the free columns are inside their bounds up to the solver's tolerance: clip them
-    found = np.clip(found, cfl, cfu)
-    value[free_all] = sub.restore(found)
-    rows_eq = np.isfinite(lo_free) & (lo_free == hi_free)
-    off = np.abs(A_free[rows_eq] @ value[free_all] - lo_free[rows_eq]).max(initial=0.0)
-    if off > 1e-6 * max(1.0, np.abs(lo_free[rows_eq]).max(initial=0.0)):  # "solved" off the face: keep the vertex
-        raise TieBreakError(f"the least-squares QP's answer leaves the optimal face (off by {off:.3g})")
+    found = np.clip(found, form.col_lower, form.col_upper)
+    value = np.where(cl == cu, cl, 0.0)
+    value[form.free] = form.restore(found)
+    _on_face_or_fail(A, value, rl, ru)
     return TieBreak(
         columns=value,
         posts=value[x_cols],
         objective_change=0.0,
         seconds=0.0,
-        free_columns=len(free),
+        free_columns=nq,
         status=status,
-        substituted=int(sub.defined.sum()),
+        substituted=int(form.sub.defined.sum()),
         qp_nonzeros=int(A_all.nnz),
+        bound_fixed=int(form.kept_fixed.sum()),
+        held_rows=held,
+        rounds=round_ + 1,
     )
 
 
-#: a defined column leaves the QP only if its definition, written in the columns that stay, has
-#: at most this many terms: substituting a national pool or total (hundreds of posts) into every
-#: row that holds it fills the QP in (measured: benchmarks/README.md, scenarios)
-FILL_LIMIT = 32
-# a definition row's coefficient on its column must be at least this fraction of its largest
-PIVOT_TOL = 1e-3
+#: an inequality row of the face with more columns than this is held back from the QP until its
+#: answer violates it (:func:`on_face`)
+DENSE_ROW = 64
+#: rounds of adding violated held rows before every row is put in
+LAZY_ROUNDS = 4
 
 
-@dataclass
-class Substitution:
-    """Columns of the face defined by its equality rows, substituted out: ``v_D = g_D + T_D v``.
-
-    ``defined`` marks the substituted columns, ``used`` their definition rows (dropped from the
-    QP); the rows of ``T`` at the defined columns hold entries only at the columns that stay.
-    """
-
-    defined: np.ndarray
-    used: np.ndarray
-    T: sp.csr_matrix
-    g: np.ndarray
-
-    def reduced(self, rows: sp.spmatrix) -> sp.csr_matrix:
-        """``rows`` written in the columns that stay (their constant part is ``rows @ g``)."""
-        keep = sp.diags((~self.defined).astype(float))
-        return (rows @ (keep + self.T)).tocsc()[:, np.flatnonzero(~self.defined)].tocsr()
-
-    def restore(self, kept_values: np.ndarray) -> np.ndarray:
-        """Every column's value from the values of the columns that stay."""
-        v = np.zeros(len(self.defined))
-        v[~self.defined] = kept_values
-        return v + self.g + self.T @ v
+def _cone_rows(rows, lo, hi, col_lower, col_upper):
+    """Clarabel's ``A u + s = b``: equalities (zero cone) first, then every finite side of a row
+    and of a bound as ``a u ≤ b`` (nonnegative cone)."""
+    eq = np.isfinite(lo) & (lo == hi)
+    has_hi, has_lo = np.isfinite(hi) & ~eq, np.isfinite(lo) & ~eq
+    ident = sp.identity(len(col_lower), format="csr")
+    bu, bl = np.isfinite(col_upper), np.isfinite(col_lower)
+    A_all = sp.vstack([rows[eq], rows[has_hi], -rows[has_lo], ident[bu], -ident[bl]]).tocsc()
+    b_all = np.concatenate([lo[eq], hi[has_hi], -lo[has_lo], col_upper[bu], -col_lower[bl]])
+    return A_all, b_all, int(eq.sum())
 
 
-def substitution(A: sp.csr_matrix, rhs: np.ndarray, eq: np.ndarray, candidate: np.ndarray) -> Substitution:
-    """Find the ``candidate`` columns that equality rows define, and write them in the others.
+def _violated(rows, lo, hi, u) -> np.ndarray:
+    """Rows of ``lo ≤ rows · u ≤ hi`` that ``u`` breaks by more than 1e-9 (relative)."""
+    val = rows @ u
+    scale = 1e-9 * np.maximum(1.0, np.abs(val))
+    return (val > hi + scale) | (val < lo - scale)
 
-    A row ``a · v = b`` (``eq``, right-hand side ``rhs``) defines column ``j`` when ``j`` is its
-    only candidate not yet defined: then ``v_j = (b − Σ_{i≠j} a_i v_i) / a_j`` with the defined
-    columns among the ``v_i`` replaced by their own definitions. Rows are taken in rounds
-    (a stock of year e is defined once that of year e − 1 is), so ``T`` is built by a
-    triangular substitution; a definition with more than :data:`FILL_LIMIT` terms, or a pivot
-    below :data:`PIVOT_TOL` of its row, is refused and its column stays. The candidates must
-    have no bounds (a substituted column's bound would become a dense row).
-    """
-    m, n = A.shape
-    A = sp.csr_matrix(A)
-    pattern = A.copy()
-    pattern.data = np.ones_like(pattern.data)
-    magnitude = abs(A).max(axis=1).toarray().ravel() if m else np.zeros(0)
-    undefined = np.asarray(candidate, dtype=bool).copy()
-    defined = np.zeros(n, dtype=bool)
-    used = np.zeros(m, dtype=bool)
-    g = np.zeros(n)
-    T = sp.csr_matrix((n, n))
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    while undefined.any():
-        count = pattern @ undefined.astype(float)
-        rows = np.flatnonzero(eq & ~used & (count == 1))
-        if len(rows) == 0:
-            break
-        sub = A[rows]
-        und = sub.multiply(undefined[None, :]).tocsr()
-        und.eliminate_zeros()
-        pivot, a = und.indices[und.indptr[:-1]], und.data[und.indptr[:-1]]
-        ok = np.abs(a) >= PIVOT_TOL * magnitude[rows]
-        first = np.zeros(len(rows), dtype=bool)
-        first[np.unique(pivot, return_index=True)[1]] = True  # one definition per column
-        ok &= first
-        undefined[pivot[~ok & first]] = False  # a small pivot: the column stays
-        rows, pivot, a, sub = rows[ok], pivot[ok], a[ok], sub[ok]
-        if len(rows) == 0:
-            continue
-        written = (sub @ (sp.diags((~defined).astype(float)) + T)).tolil()
-        written[np.arange(len(rows)), pivot] = 0.0
-        written = written.tocsr()
-        written.eliminate_zeros()
-        accept = np.diff(written.indptr) <= FILL_LIMIT
-        undefined[pivot[~accept]] = False  # too many terms: the column stays
-        b = rhs[rows] - sub.multiply(defined[None, :]) @ g
-        rows, pivot, a, written, b = rows[accept], pivot[accept], a[accept], written[accept], b[accept]
-        if len(rows) == 0:
-            continue
-        c = written.tocoo()
-        parts.append((pivot[c.row], c.col, -c.data / a[c.row]))
-        g[pivot] = b / a
-        defined[pivot], undefined[pivot], used[rows] = True, False, True
-        r, c_, v_ = (np.concatenate(x) for x in zip(*parts, strict=True))
-        T = sp.csr_matrix((v_, (r, c_)), shape=(n, n))
-    return Substitution(defined, used, T, g)
+
+def _on_face_or_fail(A, value, rl, ru) -> None:
+    """Raise :class:`TieBreakError` if ``value`` leaves the face's rows by more than 1e-6
+    (relative): the QP "solved" off the face, and the LP vertex is kept."""
+    Av = A @ value
+    off = np.maximum(np.maximum(rl - Av, Av - ru), 0.0) - 1e-6 * np.maximum(1.0, np.abs(Av))
+    if len(off) and off.max() > 0:
+        i = int(np.argmax(off))
+        raise TieBreakError(f"the least-squares QP's answer leaves the optimal face (row {i} off by {off[i]:.3g})")
+
+
+#: the polish's pull of a column without a quadratic term toward its first answer (:func:`polish`)
+POLISH_PULL = 1e-6
 
 
 def polish(P, q, A, b, n_eq: int, res, settings) -> np.ndarray | None:
@@ -364,8 +336,15 @@ def polish(P, q, A, b, n_eq: int, res, settings) -> np.ndarray | None:
     dual = np.asarray(res.z)
     active = np.ones(len(b), dtype=bool)
     active[n_eq:] = dual[n_eq:] > slack[n_eq:]
+    if not active.any():  # nothing active: the first answer is the unconstrained minimiser
+        return None
     A_act = A[np.flatnonzero(active)]
-    solver = clarabel.DefaultSolver(P, q, A_act.tocsc(), b[active], [clarabel.ZeroConeT(int(active.sum()))], settings)
+    # columns without a quadratic term (not posts) are not fixed by the equalities alone: a
+    # tiny pull to their first answer keeps them where the dropped inequalities hold
+    d = P.diagonal()
+    pull = np.where(d == 0, POLISH_PULL, 0.0)
+    P2, q2 = (P + sp.diags(pull)).tocsc(), q - pull * x0
+    solver = clarabel.DefaultSolver(P2, q2, A_act.tocsc(), b[active], [clarabel.ZeroConeT(int(active.sum()))], settings)
     res2 = solver.solve()
     if not str(res2.status).endswith("Solved"):
         return None
