@@ -10,7 +10,8 @@ fixed seed) and each backend, one run measures:
 
 "HiGHS alone" writes the direct backend's LP to MPS once, then times a fresh ``highspy.Highs``
 reading that file and solving it with the same options (the floor any wrapper can reach).
-Every time is the median of ``--repeats`` runs (the machine is shared and noisy). With
+Every time is the median of ``--repeats`` runs (the machine is shared and noisy); the repeats
+interleave (HiGHS alone, each backend, then again), so a change of load falls on all alike. With
 ``--memory``, one more run of each size and backend measures the peak memory (max RSS) of
 ``allocator solve`` in its own process (:func:`memory.cli_peak`).
 
@@ -113,17 +114,22 @@ def measure_size(size: str, backends: list[str], options: SolveOptions, repeats:
     model.write(str(mps))
     shape = {"size": size, "rows": model.highs.getNumRow(), "cols": model.highs.getNumCol()}
     del model
-    alone = [highs_alone(mps, options) for _ in range(repeats)]
+    # the repeats interleave (HiGHS alone, then each backend, then again), so a change in the
+    # machine's load falls on every run alike and the ratios stay fair
+    alone, runs = [], {b: [] for b in backends}
+    for _ in range(repeats):
+        alone.append(highs_alone(mps, options))
+        for backend in backends:
+            runs[backend].append(end_to_end(path, backend, options))
     t_alone = statistics.median(t for t, _ in alone)
     rows = [{**shape, "run": ALONE, "end_to_end_s": t_alone, "x_highs_alone": 1.0, "objective": alone[0][1]}]
     print(f"{size}: {shape['rows']} rows × {shape['cols']} cols; HiGHS alone {t_alone:.3f}s", flush=True)
     for backend in backends:
-        runs = [end_to_end(path, backend, options) for _ in range(repeats)]
-        t = statistics.median(r[0] for r in runs)
+        t = statistics.median(r[0] for r in runs[backend])
         row = {**shape, "run": backend, "end_to_end_s": t, "x_highs_alone": t / t_alone}
         for stage in STAGES:
-            row[f"{stage}_s"] = _median([r[1].timings.get(stage) for r in runs])
-        row["objective"] = runs[0][1].objective
+            row[f"{stage}_s"] = _median([r[1].timings.get(stage) for r in runs[backend]])
+        row["objective"] = runs[backend][0][1].objective
         row["peak_mb"] = cli_peak(path, backend, options.threads)["peak_mb"] if memory else None
         rows.append(row)
         print(
