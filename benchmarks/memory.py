@@ -3,7 +3,8 @@
 For each instance, in subprocesses run one after another:
 
 - **peak**: the maximum resident set size (max RSS) of ``allocator solve INSTANCE --threads 1``
-  (the console script, the default model, the direct backend unless ``--backend``), read by
+  (the console script, the default model, the direct backend unless ``--backend``; the median
+  of ``--repeats`` runs), read by
   ``/usr/bin/time -v`` where it exists, else by a fresh Python parent's
   ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` (that parent has no other child);
 - **breakdown**: the same command run inside a worker process (``memory.py --worker``) that
@@ -16,7 +17,7 @@ For each instance, in subprocesses run one after another:
 
 MB are 2**20 bytes. Prints Markdown; ``--json FILE`` writes the measurements.
 
-    python benchmarks/memory.py                                   # national 42x65x10, ~1 min
+    python benchmarks/memory.py --repeats 3                       # national 42x65x10, ~2 min
     python benchmarks/memory.py --sizes 42x65x10 200x65x10 --json memory.json   # ~12 min
     python benchmarks/memory.py --sizes 7x10x5 --no-breakdown
 
@@ -31,6 +32,7 @@ import json
 import os
 import platform
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -79,11 +81,13 @@ def solve_args(path: Path, backend: str, threads: int) -> list[str]:
     return ["solve", str(path), "--threads", str(threads), "--backend", backend]
 
 
-def cli_peak(path: Path, backend: str = "highs", threads: int = 1) -> dict:
-    """Max RSS of the ``allocator`` console script solving ``path``: ``{peak_mb, tool}``."""
+def cli_peak(path: Path, backend: str = "highs", threads: int = 1, repeats: int = 1) -> dict:
+    """Max RSS of the ``allocator`` console script solving ``path``, the median of ``repeats``
+    runs: ``{peak_mb, peaks_mb, tool}`` (``peaks_mb``: every run's)."""
     script = Path(sys.executable).with_name("allocator")
-    peak, tool = run_measured([str(script), *solve_args(path, backend, threads)])
-    return {"peak_mb": peak, "tool": tool}
+    runs = [run_measured([str(script), *solve_args(path, backend, threads)]) for _ in range(repeats)]
+    peaks = [peak for peak, _ in runs]
+    return {"peak_mb": statistics.median(peaks), "peaks_mb": peaks, "tool": runs[0][1]}
 
 
 def breakdown(path: Path, backend: str = "highs", threads: int = 1) -> dict:
@@ -175,11 +179,15 @@ def worker(path: Path, backend: str, threads: int, out: Path) -> None:
 
 def markdown(rows: list[dict]) -> str:
     """The peak table, then the breakdown (one RSS and one peak column per instance)."""
-    lines = ["| instance | R×S×Y | peak MB (`allocator solve`) | worker's peak MB | read by |", "|---|---|---|---|---|"]
+    lines = [
+        "| instance | R×S×Y | peak MB (`allocator solve`, median) | runs | worker's peak MB | read by |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         worker_peak = f"{r['breakdown']['peak_mb']:.0f}" if r.get("breakdown") else ""
         peak = f"{r['peak_mb']:.0f}" if r.get("peak_mb") is not None else ""
-        lines.append(f"| {r['instance']} | {r['size']} | {peak} | {worker_peak} | {r['tool']} |")
+        runs = ", ".join(f"{v:.0f}" for v in r.get("peaks_mb", []))
+        lines.append(f"| {r['instance']} | {r['size']} | {peak} | {runs} | {worker_peak} | {r['tool']} |")
     with_b = [r for r in rows if r.get("breakdown")]
     if with_b:
         head = " | ".join(f"{r['size']} RSS MB | {r['size']} peak so far MB" for r in with_b)
@@ -198,6 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--sizes", nargs="+", default=["42x65x10"], help="R×S×Y sizes, e.g. 42x65x10 200x65x10")
     ap.add_argument("--backend", default="highs")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=1, help="runs of the console script (median peak)")
     ap.add_argument("--no-breakdown", action="store_true", help="only the console script's peak")
     ap.add_argument("--no-peak", action="store_true", help="only the worker's breakdown (and its peak)")
     ap.add_argument("--json", type=Path, help="also write the measurements here")
@@ -215,7 +224,9 @@ def main(argv: list[str] | None = None) -> None:
         for size in args.sizes:
             path = instance_file(size, Path(tmp))
             row: dict = {"instance": path.name, "size": size, "backend": args.backend, "threads": args.threads}
-            row.update(cli_peak(path, args.backend, args.threads) if not args.no_peak else {"peak_mb": None})
+            row.update(
+                cli_peak(path, args.backend, args.threads, args.repeats) if not args.no_peak else {"peak_mb": None}
+            )
             if not args.no_breakdown:
                 row["breakdown"] = breakdown(path, args.backend, args.threads)
                 row.setdefault("tool", row["breakdown"]["tool"])
