@@ -5,7 +5,8 @@ direct backend unless ``--backend``), with one profiler per stage (load, presolv
 build, solve, tie_break, assemble; ``other`` is the glue between them): the stage's profiler
 runs while its function does (:mod:`stages`), so a function's time is counted under the stage
 that called it. Prints Markdown: the result's ``timings`` beside the profiled time of each
-stage, then each stage's top functions by own time and by cumulative time.
+stage, then each stage's top functions by own time and by cumulative time (for the stages
+that took at least ``--min-stage`` seconds).
 
     python benchmarks/profile.py                      # national 42x65x10, ~40 s
     python benchmarks/profile.py --size 7x10x5 --top 5
@@ -120,8 +121,9 @@ def profile_solve(path: Path, backend: str, threads: int):
     return res, sp
 
 
-def markdown(res, sp: StageProfiles, top: int) -> str:
-    """The stage table and the two function tables."""
+def markdown(res, sp: StageProfiles, top: int, min_stage: float = 0.0) -> str:
+    """The stage table and the two function tables (without the stages that took less than
+    ``min_stage`` seconds)."""
     lines = [
         "| stage | result's timings s | profiled s |",
         "|---|---|---|",
@@ -133,7 +135,7 @@ def markdown(res, sp: StageProfiles, top: int) -> str:
     for key, title in (("own", "own time"), ("cumulative", "cumulative time")):
         lines += ["", f"Top {top} functions of each stage by {title}:", ""]
         lines += ["| stage | function | calls | own s | cumulative s |", "|---|---|---|---|---|"]
-        for stage in ALL:
+        for stage in (s for s in ALL if sp.wall[s] >= min_stage):
             for name, calls, own, cum in top_functions(sp.profiles[stage], key, top):
                 lines.append(f"| {stage} | `{name}` | {calls:,} | {own:.3f} | {cum:.3f} |")
     return "\n".join(lines)
@@ -144,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--size", default="42x65x10", help="R×S×Y of generate(R, S, Y, seed=1), e.g. 7x10x5")
     ap.add_argument("--instance", type=Path, help="an instance file instead of --size")
     ap.add_argument("--top", type=int, default=8, help="functions listed per stage and table")
+    ap.add_argument("--min-stage", type=float, default=0.05, help="no function table for a shorter stage (s)")
     ap.add_argument("--backend", default="highs")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
@@ -154,7 +157,7 @@ def main(argv: list[str] | None = None) -> None:
         f"`{path.name}`, backend {args.backend}, {args.threads} HiGHS thread(s), status {res.status}, "
         f"objective {res.objective:.6f}\n"
     )
-    print(markdown(res, sp, args.top))
+    print(markdown(res, sp, args.top, args.min_stage))
 
 
 if __name__ == "__main__":
