@@ -4,21 +4,21 @@ For each instance, in subprocesses run one after another:
 
 - **peak**: the maximum resident set size (max RSS) of ``allocator solve INSTANCE --threads 1``
   (the console script, the default model, the direct backend unless ``--backend``; the median
-  of ``--repeats`` runs), read by
-  ``/usr/bin/time -v`` where it exists, else by a fresh Python parent's
-  ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` (that parent has no other child);
+  of ``--repeats`` runs), read by ``/usr/bin/time -v`` where it exists, else by a fresh Python
+  parent's ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` (that parent has no other child);
 - **breakdown**: the same command run inside a worker process (``memory.py --worker``) that
   reads its resident memory (psutil, else ``/proc/self/status``) and its peak so far
   (``getrusage(RUSAGE_SELF)``) at each stage boundary (:mod:`stages`): after Python starts,
   after importing each library ``allocator solve`` imports (:data:`IMPORTS`), then allocator,
   after the instance file is read, after load, pre-solve checks, build, the LP solve (HiGHS),
-  the tie-break, assemble, and when the command has printed its output. The worker's own peak is shown too: it imports
-  psutil besides, so it can exceed the console script's by a few MB.
+  the tie-break, assemble, and when the command has printed its output. The worker's own peak
+  is shown too: it imports psutil besides, and peaks move by some MB from run to run (439–467
+  MB on national).
 
 MB are 2**20 bytes. Prints Markdown; ``--json FILE`` writes the measurements.
 
-    python benchmarks/memory.py --repeats 3                       # national 42x65x10, ~2 min
-    python benchmarks/memory.py --sizes 42x65x10 200x65x10 --json memory.json   # ~12 min
+    python benchmarks/memory.py --repeats 3                       # national 42x65x10, ~3 min
+    python benchmarks/memory.py --sizes 42x65x10 200x65x10 --json memory.json   # ~20 min
     python benchmarks/memory.py --sizes 7x10x5 --no-breakdown
 
 Instances: ``instances/benchmarks/*-RxSxY.json`` (``make bench-instances``) where they exist,
