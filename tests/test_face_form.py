@@ -111,3 +111,30 @@ def test_plain_form_when_the_smallest_form_does_not_solve(monkeypatch):
     )
     assert tb.plain
     assert np.abs(tb.posts - np.array([1.0, 2.0, 6.0]) * 2 / 3).max() <= 1e-9
+
+
+def test_a_dual_pointing_where_the_solution_is_not_is_noise():
+    """Four columns at 0 ≤ v ≤ ∞ (the last ≤ 5), the vertex (0, 0, 2, 5): a reduced cost of
+    +1 at v0 = 0 fixes it at 0; −1e-8 at v1 = 0 (HiGHS's duals are feasible to 1e-7) would
+    point at v1's infinite upper bound: taken as zero, v1 stays free; +1 at v2 = 2 (not at a
+    bound) is taken as zero; −1 at v3 = 5 fixes it at 5. One row 0 ≤ Σ v ≤ 10 with dual +1 at
+    activity 7 (not at its lower side) is left a range."""
+    cl, cu = np.zeros(4), np.array([INF, INF, INF, 5.0])
+    rl, ru = np.array([0.0]), np.array([10.0])
+    col_dual, row_dual = np.array([1.0, -1e-8, 1.0, -1.0]), np.array([1.0])
+    cl2, cu2, rl2, ru2 = tiebreak.fix_by_duals(
+        cl, cu, rl, ru, col_dual, row_dual, np.array([0, 0, 2, 5.0]), np.array([7.0])
+    )
+    assert cl2.tolist() == [0.0, 0.0, 0.0, 5.0]
+    assert cu2.tolist() == [0.0, INF, INF, 5.0]
+    assert (rl2.tolist(), ru2.tolist()) == ([0.0], [10.0])
+    assert np.isfinite(cl2).all()
+
+
+def test_an_answer_off_the_face_or_not_a_number_is_refused():
+    A = sp.csc_matrix(np.ones((1, 2)))
+    with pytest.raises(tiebreak.TieBreakError, match="leaves the optimal face"):
+        tiebreak._on_face_or_fail(A, np.array([np.nan, 1.0]), np.array([0.0]), np.array([5.0]))
+    with pytest.raises(tiebreak.TieBreakError, match="empty"):
+        cl, cu = np.array([0.0, INF]), np.array([INF, INF])
+        tiebreak.on_face(A, cl, cu, np.array([0.0]), np.array([5.0]), [0], np.ones(1))

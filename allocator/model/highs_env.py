@@ -80,3 +80,10 @@ def use_threads(threads: int | None) -> None:
             if reset is not None:
                 reset(True)
             _pool = threads
+
+
+def pool_threads() -> int:
+    """The ``threads`` option that matches the global pool (0, HiGHS's choice, when no solve has
+    set it): for a ``Highs`` object run outside :func:`use_threads` (a diagnosis's relaxation or
+    IIS), so that it does not ask the pool for another number of threads."""
+    return 0 if _pool is _UNSET or _pool is None else int(_pool)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from allocator.model import face_cache
 from allocator.model.face_form import FILL_LIMIT, PIVOT_TOL, EmptyFace, Substitution, smallest, substitution  # noqa: F401
 
 # a reduced cost or row dual smaller than this is zero (HiGHS's dual feasibility tolerance is 1e-7)
@@ -67,6 +68,7 @@ class TieBreak:
     held_rows: int = 0  # dense inequality rows held back from the last QP (none violated at its answer)
     rounds: int = 1  # QP solves: one, plus one per round of held rows that had to join
     plain: bool = False  # the smallest form's QP did not end solved: the plain form's answer
+    reused: bool = False  # the answer of an earlier solve with the same face (allocator.model.face_cache)
 
 
 class TieBreakError(RuntimeError):
@@ -86,6 +88,11 @@ def optimal_face(h) -> tuple[object, np.ndarray, np.ndarray, np.ndarray, np.ndar
     convention for a minimisation, reduced cost ``d_j > 0`` holds column j at its lower bound
     and ``d_j < 0`` at its upper; row dual ``y_i > 0`` holds row i at its lower side,
     ``y_i < 0`` at its upper. A maximisation flips both.
+
+    A dual is taken as non-zero only where the LP's own solution sits at the side it points
+    to (:func:`fix_by_duals`): HiGHS's duals are feasible to 1e-7, so a reduced cost of
+    −1e-8 on a column at its lower bound (whose upper bound may be infinite) is noise, not a
+    reason to hold it at its upper bound.
     """
     import highspy
 
@@ -94,17 +101,42 @@ def optimal_face(h) -> tuple[object, np.ndarray, np.ndarray, np.ndarray, np.ndar
     if not sol.dual_valid:
         raise TieBreakError("the LP solve returned no dual solution")
     sign = -1.0 if lp.sense_ == highspy.ObjSense.kMaximize else 1.0
-    col_dual = sign * np.asarray(sol.col_dual, dtype=float)
-    row_dual = sign * np.asarray(sol.row_dual, dtype=float)
-    cl, cu = np.array(lp.col_lower_, dtype=float), np.array(lp.col_upper_, dtype=float)
-    rl, ru = np.array(lp.row_lower_, dtype=float), np.array(lp.row_upper_, dtype=float)
-    at_lower, at_upper = col_dual > DUAL_ZERO, col_dual < -DUAL_ZERO
+    cl, cu, rl, ru = fix_by_duals(
+        np.array(lp.col_lower_, dtype=float),
+        np.array(lp.col_upper_, dtype=float),
+        np.array(lp.row_lower_, dtype=float),
+        np.array(lp.row_upper_, dtype=float),
+        sign * np.asarray(sol.col_dual, dtype=float),
+        sign * np.asarray(sol.row_dual, dtype=float),
+        np.asarray(sol.col_value, dtype=float),
+        np.asarray(sol.row_value, dtype=float),
+    )
+    return lp, cl, cu, rl, ru
+
+
+#: the LP's solution sits at a bound when within this of it (relative to the bound, at least 1)
+AT_BOUND = 1e-7
+
+
+def fix_by_duals(cl, cu, rl, ru, col_dual, row_dual, col_value, row_value):
+    """Complementary slackness (minimisation signs): a column with reduced cost above
+    :data:`DUAL_ZERO` that sits at its lower bound is fixed there, one below −DUAL_ZERO that
+    sits at its upper bound is fixed there; rows alike with their duals and activities. A dual
+    pointing to a side the solution is not at (an infinite one included) is taken as zero."""
+    cl, cu, rl, ru = cl.copy(), cu.copy(), rl.copy(), ru.copy()
+
+    def at(value, side):
+        return np.isfinite(side) & (np.abs(value - side) <= AT_BOUND * np.maximum(1.0, np.abs(side)))
+
+    at_lower = (col_dual > DUAL_ZERO) & at(col_value, cl)
+    at_upper = (col_dual < -DUAL_ZERO) & at(col_value, cu)
     cu[at_lower] = cl[at_lower]
     cl[at_upper] = cu[at_upper]
-    row_lower, row_upper = row_dual > DUAL_ZERO, row_dual < -DUAL_ZERO
+    row_lower = (row_dual > DUAL_ZERO) & at(row_value, rl)
+    row_upper = (row_dual < -DUAL_ZERO) & at(row_value, ru)
     ru[row_lower] = rl[row_lower]
     rl[row_upper] = ru[row_upper]
-    return lp, cl, cu, rl, ru
+    return cl, cu, rl, ru
 
 
 def least_squares(
@@ -139,9 +171,15 @@ def least_squares(
     """
     t0 = time.perf_counter()
     lp, cl, cu, rl, ru = optimal_face(h)
-    A = constraint_matrix(lp)
+    key = face_cache.face_key(lp, cl, cu, rl, ru, x_cols, target_bar, (tol, direct, substitute))
+    tb = face_cache.get(key)  # the face of a recent solve: the same QP, so the same answer
+    if tb is None:
+        A = constraint_matrix(lp)
+        tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol, direct=direct, substitute=substitute)
+        face_cache.put(key, tb)
+    else:
+        tb.reused = True
     vertex = np.asarray(h.getSolution().col_value, dtype=float)
-    tb = on_face(A, cl, cu, rl, ru, x_cols, target_bar, tol=tol, direct=direct, substitute=substitute)
     cost = np.asarray(lp.col_cost_, dtype=float)
     tb.objective_change = float(cost @ tb.columns - cost @ vertex)
     tb.seconds = time.perf_counter() - t0
@@ -211,7 +249,7 @@ def _on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float, direct: str |
     x_cols = np.asarray(x_cols, dtype=np.int64)
     tbar = np.asarray(target_bar, dtype=float).reshape(-1)
     w = weights(tbar)
-    if np.any(cl > cu):
+    if np.any(cl > cu) or np.any(cl == np.inf) or np.any(cu == -np.inf):
         raise TieBreakError("the optimal face is empty (inconsistent duals)")
     is_post = np.zeros(n, dtype=bool)
     is_post[x_cols] = True
@@ -310,8 +348,8 @@ def _on_face_or_fail(A, value, rl, ru) -> None:
     (relative): the QP "solved" off the face, and the LP vertex is kept."""
     Av = A @ value
     off = np.maximum(np.maximum(rl - Av, Av - ru), 0.0) - 1e-6 * np.maximum(1.0, np.abs(Av))
-    if len(off) and off.max() > 0:
-        i = int(np.argmax(off))
+    if not np.all(off <= 0):  # NaN too: a face with an infinite fixed value is no face
+        i = int(np.argmax(np.where(np.isnan(off), np.inf, off)))
         raise TieBreakError(f"the least-squares QP's answer leaves the optimal face (row {i} off by {off[i]:.3g})")
 
 

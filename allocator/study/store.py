@@ -6,7 +6,9 @@ A sweep with ``out=DIR`` writes::
                               w_shortfall … w_worst_shortfall (the weights), status, objective,
                               gap_posts, gap_closed_pct, gini (final planning year),
                               max_shortfall_pct (worst over the years), posts_moved, cost
-                              (summed over the years), warm_start, solve_seconds, message,
+                              (summed over the years), warm_start, tie_break_reused
+                              (the §6b answer of an earlier run with the same optimal
+                              face; None in stores written before it), solve_seconds, message,
                               error, instance, finished_at, instance_sha256 and the
                               seconds of each stage, time_load … time_total (docs/model.md
                               §9 v3 ``inputs`` and ``timings``: stores written before
@@ -86,6 +88,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             *[(m, pa.float64()) for m in MEASURES],
             *[(m, pa.float64()) for m in SUPPLY_MEASURES],
             ("warm_start", pa.bool_()),
+            ("tie_break_reused", pa.bool_()),
             ("solve_seconds", pa.float64()),
             ("message", pa.string()),
             ("error", pa.string()),

@@ -47,9 +47,27 @@ nannies and dashboards (each on a free port, so several sweeps can share a machi
 authentication, so another machine must not reach it: to use other machines, start a
 cluster yourself and give its address. ``scheduler="tcp://HOST:PORT"`` sends the same sweep to an
 existing cluster (an unreachable one is reported within seconds); ``client=``
-uses a client you already have. All weightings of one scenario go to one task (or to a few
-contiguous chunks of the warm-start order, so that every worker has work); results stream
-back as tasks finish (``distributed.as_completed``) with a progress bar. A run that fails is
+uses a client you already have.
+
+Each task is one *warm chain* (:mod:`allocator.study.chains`): contiguous runs of one
+scenario's warm-start order, solved in one process on one model (:func:`solve_weightings`),
+the first cold. With ``W`` worker threads on the client (all its workers' threads when the
+sweep starts) the runs are cut into ``W`` pieces (with more scenarios than threads, the next
+multiple of ``W``: at least one per scenario, each further one to the scenario whose pieces
+are longest), a scenario's pieces differing in length by at most one run. Neighbouring
+pieces are taken in pairs: the two chains of a pair start at the two ends of their segment
+and claim its runs one at a time until they meet, so a chain held up by a slow run (a warm
+start that fell back to interior point) leaves the rest of the segment to its partner, and
+every run is solved once. Each chain is pinned to a worker thread, longest first, to the
+thread with the least work so far (Dask may move it if that worker is lost). So with one
+scenario every thread runs one chain and pays one cold start. ``chunk_size`` fixes the runs
+per chain instead (no pairs). Results stream back as tasks finish
+(``distributed.as_completed``) with a progress bar.
+
+A run whose optimal face equals one of a recent run's in the same process takes that run's
+§6b tie-break instead of solving the QP again (the same face is the same QP, detected
+exactly by a digest of its arrays: :mod:`allocator.model.face_cache`); the runs table says
+so in ``tie_break_reused`` and the run's message. A run that fails is
 recorded with status ``error`` and its message; the sweep goes on. With ``out`` and
 ``resume=True`` (the default) runs whose hash is already in the store are not solved again
 (runs recorded as ``error`` are retried), so an interrupted sweep is resumed by running it
@@ -90,7 +108,6 @@ command exits 2.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -105,8 +122,10 @@ from allocator.core.data import ProblemData, problem_data
 from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
 from allocator.io.instance import as_instance
+from allocator.model import face_cache
 from allocator.model.backends.base import SolveOptions
 from allocator.pipeline.steps import error_text
+from allocator.study.chains import assign_chains, claims, forget, plan_chains, worker_slots
 from allocator.study.grids import Grid, _models, run_hash
 from allocator.study.scenarios import SUMMARY, WEIGHTS, Scenario, SchedulerError, _scenarios
 from allocator.study.warm import solve_weightings, warm_order
@@ -131,14 +150,18 @@ def _summary(kpis: pd.DataFrame) -> dict[str, float]:
 
 
 def _solve_group(task: dict) -> list[dict]:
-    """A Dask task: all (or a chunk of) the weightings of one scenario, warm-started.
+    """A Dask task: one warm chain of one scenario's weightings (with ``shared``, the runs it
+    claims from its end of a segment shared with another chain: :func:`~allocator.study.chains.claims`).
 
     Returns one plain dict per run: hash, status, objective, message, warm_start,
-    solve_seconds, kpis (records) and x (the (R, S, Y) posts, or None).
+    tie_break_reused, solve_seconds, timings, kpis (records) and x (the (R, S, Y) posts, or None).
     """
     d, specs = task["data"], task["specs"]
     out = []
-    for i, res, warm in solve_weightings(d, specs, task["options"], backend=task["backend"], order=range(len(specs))):
+    order = claims(task["shared"], task["forward"]) if task.get("shared") else range(len(specs))
+    hits = face_cache.hits()  # the generator runs in this thread: hits between two runs are the later run's
+    for i, res, warm in solve_weightings(d, specs, task["options"], backend=task["backend"], order=order):
+        reused, hits = face_cache.hits() > hits, face_cache.hits()
         x = None
         if len(res.allocation):
             x = res.posts_array(d)
@@ -150,6 +173,7 @@ def _solve_group(task: dict) -> list[dict]:
                 "message": (res.diagnosis or {}).get("summary") or res.message,
                 "error": res.message if res.status == "error" else None,
                 "warm_start": warm,
+                "tie_break_reused": reused,
                 "solve_seconds": res.solve_seconds,
                 "timings": dict(res.timings),
                 "instance_sha256": (res.inputs or {}).get("instance_sha256"),
@@ -202,6 +226,7 @@ def _run_row(run: _Run, backend: str, instance: str, rec: dict) -> dict:
     row.update(
         {
             "warm_start": bool(rec.get("warm_start", False)),
+            "tie_break_reused": bool(rec.get("tie_break_reused", False)),
             "solve_seconds": float(rec.get("solve_seconds") or 0.0),
             "message": rec.get("message") or "",
             "error": rec.get("error"),
@@ -315,12 +340,6 @@ def _connect(client, scheduler: str | None, dashboard: bool = True):
     return c, [c, cluster]
 
 
-def _chunks(runs: list[_Run], pieces: int) -> list[list[_Run]]:
-    pieces = max(1, min(pieces, len(runs)))
-    size = math.ceil(len(runs) / pieces)
-    return [runs[i : i + size] for i in range(0, len(runs), size)]
-
-
 def _progress(enabled: bool):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -384,8 +403,7 @@ def sweep(
     options : SolveOptions, optional
         HiGHS options per run; default one thread, interior point for the first solve.
     chunk_size : int, optional
-        Runs per task. Default: a scenario's runs are split into as few contiguous chunks
-        (of the warm-start order) as keep every worker busy.
+        Runs per task (warm chain). Default: one chain per worker thread (module docstring, Dask).
     dashboard : bool
         Serve the local cluster's Dask dashboard (on 127.0.0.1, a free port). The local
         cluster listens on 127.0.0.1 only (:data:`LOCAL_HOST`).
@@ -459,37 +477,51 @@ def sweep(
             work.append((plan, [runs[i] for i in order]))
         if work:
             cl, to_close = _connect(client, scheduler, dashboard)
+            futures, chains = {}, []
             try:
-                if chunk_size is None:
-                    workers = max(1, len(cl.scheduler_info().get("workers", {})) or 1)
-                    pieces = max(1, math.ceil(2 * workers / len(work)))
-                    groups = [(p, c) for p, rs in work for c in _chunks(rs, pieces)]
-                else:
-                    groups = [(p, rs[i : i + chunk_size]) for p, rs in work for i in range(0, len(rs), chunk_size)]
-                futures = {}
-                for plan, chunk in groups:
+                slots = worker_slots(cl)
+                chains = plan_chains(work, len(slots), chunk_size, cl)
+                where = assign_chains([c.expected for c in chains], len(slots))
+                # per segment (or lone chain): [its tasks not finished, its runs not reported, why a task failed]
+                pending: dict[Any, list] = {}
+                for k in sorted(range(len(chains)), key=lambda k: -chains[k].expected):  # longest first
+                    ch = chains[k]
                     task = {
-                        "data": plan.problem(),  # computed once per scenario, not per task
-                        "specs": [r.spec for r in chunk],
-                        "hashes": [r.hash for r in chunk],
+                        "data": ch.plan.problem(),  # computed once per scenario, not per task
+                        "specs": [r.spec for r in ch.runs],
+                        "hashes": [r.hash for r in ch.runs],
                         "backend": backend,
                         "options": options,
+                        "shared": ch.shared,
+                        "forward": ch.forward,
                     }
-                    fut = cl.submit(_solve_group, task, pure=False)
-                    futures[fut] = (plan, chunk)
+                    # each chain on its own worker thread; Dask may still move it if that worker is lost
+                    pin = {"workers": [slots[where[k]]], "allow_other_workers": True} if slots else {}
+                    fut = cl.submit(_solve_group, task, pure=False, **pin)
+                    futures[fut] = ch
+                    key = ch.shared or id(ch)
+                    left = pending.setdefault(key, [0, {r.hash: r for r in ch.runs}, None])
+                    left[0] += 1
                 from distributed import as_completed
 
                 for fut in as_completed(list(futures)):
-                    plan, chunk = futures.pop(fut)
+                    ch = futures.pop(fut)
+                    left = pending[ch.shared or id(ch)]
+                    left[0] -= 1
                     try:
                         recs = fut.result()
                     except Exception as err:  # the whole task failed (e.g. a worker died)
-                        recs = _error_records(chunk, f"task failed: {error_text(err)}")
-                    bar.update(task_id, description=f"{plan.scenario.name}")
-                    bar.advance(task_id, record(plan, recs))
+                        recs, left[2] = [], f"task failed: {error_text(err)}"
+                    for rec in recs:
+                        left[1].pop(rec["hash"], None)
+                    if left[0] == 0 and left[1]:  # runs no chain of the segment reported
+                        recs = recs + _error_records(list(left[1].values()), left[2] or "task ended without this run")
+                    bar.update(task_id, description=f"{ch.plan.scenario.name}")
+                    bar.advance(task_id, record(ch.plan, recs))
             finally:
                 for fut in list(futures):
                     fut.cancel()
+                forget(cl, chains)
                 for obj in to_close:
                     obj.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from allocator.core.data import ProblemData
 from allocator.core.instance import Instance
 from allocator.core.spec import ModelSpec
 from allocator.io.instance import as_problem_data
+from allocator.model import face_cache
 from allocator.model.backends.base import SolveOptions
 from allocator.model.backends.highs import workforce_rows
 from allocator.pipeline.steps import Built, build_data, error_result, infeasible_result, presolve
@@ -19,6 +21,10 @@ from allocator.solution.result import Result
 from allocator.study.scenarios import WEIGHTS
 
 # ------------------------------------------------------------------------------ warm starts
+
+#: added to a run's message when its §6b tie-break was taken from an earlier run with the same
+#: optimal face (:mod:`allocator.model.face_cache`) instead of being solved again
+REUSED = "tie-break reused: same optimal face as an earlier run"
 
 
 # How far a step in each weight carries a warm start: worst_shortfall prices one column (z),
@@ -98,6 +104,11 @@ def solve_weightings(
     yielded as a Result with status ``error`` and the exception in ``message``; the next run
     starts from a fresh model. An instance that the pre-solve checks prove infeasible is not
     built: every run is ``infeasible`` with a diagnosis.
+
+    Each Result's ``timings`` has the run's own stages and its ``total`` (from the start of the
+    run to its Result: ``build`` only for a run that built the model). A run whose LP optimal
+    face equals a recent run's takes that run's §6b tie-break (:mod:`allocator.model.face_cache`:
+    the same face is the same QP) and its message ends with :data:`REUSED`.
     """
     d = as_problem_data(d)
     options = options or SolveOptions()
@@ -111,6 +122,7 @@ def solve_weightings(
     built: Built | None = None  # the warm-started model, re-used from run to run
     for i in order:
         spec = specs[i]
+        t0, hits = time.perf_counter(), face_cache.hits()
         # the model file's [solve] tie_break unless the options say (docs/model.md §6b)
         run_options = options if options.tie_break is not None else replace(options, tie_break=spec.solve.tie_break)
         integer = spec.solve.integer if options.integer is None else options.integer
@@ -122,7 +134,7 @@ def solve_weightings(
                 yield i, infeasible_result(d, spec, backend, known.diagnosis, known.message), False
                 continue
             if backend != "highs" or integer or not warm:
-                yield i, build_data(d, spec, backend, integer).solve(run_options), False
+                yield i, _note_reuse(build_data(d, spec, backend, integer).solve(run_options), hits), False
                 continue
             warm_started = built is not None
             if built is None:
@@ -151,9 +163,18 @@ def solve_weightings(
                     raw.solve_seconds += spent
                     warm_started = False
             res = built.assemble(raw)
+            res.timings["total"] = time.perf_counter() - t0  # this run's share: its own build, if any
+            _note_reuse(res, hits)
             if res.status == "infeasible":
                 infeasible[False] = infeasible_result(d, spec, backend, res.diagnosis, res.message)
             yield i, res, warm_started
         except Exception as err:  # a failed run is recorded, the others go on
             built = None
             yield i, error_result(d, spec, backend, err), False
+
+
+def _note_reuse(res: Result, hits: int) -> Result:
+    """Say in ``res.message`` that its tie-break was reused, if the cache was hit since ``hits``."""
+    if face_cache.hits() > hits:
+        res.message = f"{res.message}; {REUSED}"
+    return res
