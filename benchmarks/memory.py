@@ -12,7 +12,7 @@ For each instance, in subprocesses run one after another:
   after importing each library ``allocator solve`` imports (:data:`IMPORTS`), then allocator,
   after the instance file is read, after load, pre-solve checks, build, the LP solve (HiGHS),
   the tie-break, assemble, and when the command has printed its output. The worker's own peak
-  is shown too: it imports psutil besides, and peaks move by some MB from run to run (439–467
+  is shown too: it imports psutil besides, and peaks move by some MB from run to run (427–467
   MB on national).
 
 MB are 2**20 bytes. Prints Markdown; ``--json FILE`` writes the measurements.
