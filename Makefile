@@ -95,8 +95,15 @@ docs-serve: $(STAMP)
 	$(BIN)/python docs/build_site.py
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
+# Writes benchmarks/results.md and results.json, then lists every figure that moved by more
+# than 20 % against the committed results.json (benchmarks/compare.py; a regression is reported,
+# not a failure of make). `make bench BENCH_FLAGS=--memory` adds the peak memory of each run.
+BENCH_FLAGS ?=
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_FLAGS)
+	@$(BIN)/python benchmarks/compare.py; status=$$?; \
+	if [ $$status -eq 1 ]; then echo "make bench: a figure above got worse by more than 20 % (see the table)"; \
+	elif [ $$status -ne 0 ]; then exit $$status; fi
 
 # The benchmark set (large: generated on demand, not committed)
 bench-instances: $(STAMP)
