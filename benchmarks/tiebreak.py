@@ -34,7 +34,7 @@ import numpy as np
 import allocator
 from allocator.core.data import problem_data
 from allocator.core.spec import DEFAULT_MODEL
-from allocator.model import tiebreak
+from allocator.model import face_cache, tiebreak
 from allocator.model.backends.base import SolveOptions
 from allocator.pipeline.steps import build_data
 from allocator.study.generate import generate
@@ -96,6 +96,7 @@ def measure(name: str, repeats: int, with_highs_qp: bool, with_plain: bool = Fal
             built = build_data(d, DEFAULT_MODEL)
             m = built.model
             raw = built.solve_raw(SolveOptions(method=method, threads=1, tie_break="none"))
+            face_cache.clear()  # each QP solved, not reused from an earlier run's identical face
             tb = tiebreak.least_squares(m.highs, x_cols, tbar)
             if method == "ipm":
                 lp_s.append(raw.solve_seconds)
