@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -69,7 +69,7 @@ def solve_weightings(
     *,
     backend: str = "highs",
     warm: bool = True,
-    order: Sequence[int] | None = None,
+    order: Iterable[int] | None = None,
     fallback: float | None = 0.5,
 ) -> Iterator[tuple[int, Result, bool]]:
     """Solve one instance under several weightings; yield ``(index, Result, warm_started)``.
@@ -87,8 +87,10 @@ def solve_weightings(
     warm : bool
         ``False`` builds a fresh model and solves it with ``options.method`` for every run
         (the cold reference).
-    order : sequence of int, optional
-        Solving order (default :func:`warm_order`).
+    order : iterable of int, optional
+        Solving order (default :func:`warm_order`), taken one index at a time as runs are
+        solved (a sweep's chain claims its next run from a segment it shares only when it is
+        ready for it: :func:`allocator.study.chains.claims`).
     fallback : float or None
         A warm start that has not finished after ``fallback`` × the seconds of the first
         (cold) solve is stopped and the run is solved with ``options.method`` instead, on
@@ -112,7 +114,8 @@ def solve_weightings(
     """
     d = as_problem_data(d)
     options = options or SolveOptions()
-    order = list(order) if order is not None else warm_order(specs)
+    # taken one index at a time: a sweep's chain claims each run from a shared segment as it goes
+    order = order if order is not None else warm_order(specs)
     # feasibility does not depend on the weights: once the pre-solve checks or the LP show an
     # instance infeasible (LP or integer), every run of that kind gets the same diagnosis
     infeasible: dict[bool, Result | None] = {}
