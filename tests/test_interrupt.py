@@ -55,9 +55,13 @@ def test_ctrl_c_stops_a_national_solve_within_two_seconds(national, tmp_path):
 
 @pytest.mark.skipif(not ALLOCATOR.exists(), reason="the allocator console script is not installed")
 def test_ctrl_c_while_loading_gives_no_traceback(tmp_path):
-    # the command line takes about 0.7 s to import its modules: interrupt it in the middle
-    r, seconds = _interrupt_after(["validate", str(tmp_path / "absent.json")], delay=0.35)
-    assert r.returncode in (130, 2), (r.returncode, r.stderr)  # 2: it was quicker than the signal
+    # the command line takes about 0.35 s to import its modules (pandas loads later): interrupt
+    # it in the middle
+    r, seconds = _interrupt_after(["validate", str(tmp_path / "absent.json")], delay=0.15)
+    done = "no such file or folder" in r.stderr  # the command had answered before the signal came
+    # 2: it was quicker than the signal; -SIGINT: the signal came as Python was exiting, after the
+    # answer (nothing left to interrupt)
+    assert r.returncode in (130, 2) or (r.returncode == -signal.SIGINT and done), (r.returncode, r.stderr)
     assert "Traceback" not in r.stderr, r.stderr
     if r.returncode == 130:
         assert r.stderr.strip().splitlines() == ["interrupted"]
