@@ -245,7 +245,7 @@ def _on_face(A, cl, cu, rl, ru, x_cols, target_bar, *, tol: float, direct: str |
     """:func:`on_face` in the smallest form (``substitute``) or the plain one."""
     import clarabel
 
-    m, n = A.shape
+    n = A.shape[1]
     x_cols = np.asarray(x_cols, dtype=np.int64)
     tbar = np.asarray(target_bar, dtype=float).reshape(-1)
     w = weights(tbar)
